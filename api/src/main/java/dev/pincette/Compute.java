@@ -1,0 +1,143 @@
+package dev.pincette;
+
+import dev.pincette.internal.Dispatcher;
+import dev.pincette.kernels.MatmulOp;
+import dev.pincette.kernels.ReduceOp;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Pincette's entry point: each call runs where it finishes first, on the CPU or an OpenCL device, and always returns
+ * the same result within the documented accuracy. Every method is safe to call from many threads at once.
+ *
+ * <pre>{@code
+ * Matrix c = Compute.matmul(a, b);            // placed by Pincette (pincette.backend=auto)
+ * double s = Compute.sum(samples);
+ * Matrix g = Compute.on(BackendKind.OPENCL).matmul(a, b);   // forced onto OpenCL for this call
+ * Compute.on(BackendKind.CPU).run(() -> simulate());       // everything inside runs on the CPU
+ * CallRecord last = Compute.lastCall();      // where the last call ran, how long it took
+ * }</pre>
+ *
+ * <p>Accuracy: sum and dot are within 1e-6·Σ|terms| of the exact value; matmul is within {@code (k+2)·2^-24·Σ|a·b|}
+ * per element on every backend. NaN propagates through every op. The backend is read from the system property
+ * {@code pincette.backend} ({@code auto}, {@code cpu} or {@code opencl}) when {@code Compute} is first used.
+ */
+public final class Compute {
+  private Compute() {}
+
+  /** The matrix product {@code a · b}. */
+  public static Matrix matmul(Matrix a, Matrix b) {
+    Objects.requireNonNull(a, "matmul: a is null");
+    Objects.requireNonNull(b, "matmul: b is null");
+    float[] c = matmul(a.data(), a.rows(), a.cols(), b.data(), b.rows(), b.cols());
+    return Matrix.wrap(a.rows(), b.cols(), c);
+  }
+
+  /**
+   * The product of row-major arrays {@code a[aRows×aCols] · b[bRows×bCols]}, as a new row-major array of
+   * {@code aRows·bCols} values. The inputs are only read.
+   */
+  public static float[] matmul(float[] a, int aRows, int aCols, float[] b, int bRows, int bCols) {
+    MatmulOp.check(a, aRows, aCols, b, bRows, bCols);
+    String shape = aRows + "x" + aCols + " · " + bRows + "x" + bCols;
+    return Dispatcher.get().run("matmul", shape, be -> be.matmul(a, b, aRows, aCols, bCols));
+  }
+
+  /**
+   * {@code count} independent products {@code m×k · k×n}, the operands stored back to back in {@code a}
+   * ({@code count·m·k} values) and {@code b} ({@code count·k·n}); returns {@code count·m·n} values. One call instead of
+   * {@code count}: the per-call overhead is paid once.
+   */
+  public static float[] batchedMatmul(float[] a, float[] b, int count, int m, int k, int n) {
+    MatmulOp.checkBatched(a, b, count, m, k, n);
+    String shape = count + " × " + m + "x" + k + " · " + k + "x" + n;
+    return Dispatcher.get().run("batchedMatmul", shape, be -> be.batchedMatmul(a, b, count, m, k, n));
+  }
+
+  /** Σ x_i, accumulated to within 1e-6·Σ|x_i|; 0 for an empty array. */
+  public static double sum(float[] x) {
+    ReduceOp.SUM.check(x);
+    return Dispatcher.get().run("sum", length(x), be -> be.sum(x));
+  }
+
+  /** The arithmetic mean; the array must not be empty. */
+  public static double mean(float[] x) {
+    Objects.requireNonNull(x, "mean: x is null");
+    if (x.length == 0) throw new IllegalArgumentException("mean: the array is empty");
+    return sum(x) / x.length;
+  }
+
+  /** The smallest element (NaN if any element is NaN); the array must not be empty. */
+  public static float min(float[] x) {
+    ReduceOp.MIN.check(x);
+    return Dispatcher.get().run("min", length(x), be -> be.min(x));
+  }
+
+  /** The largest element (NaN if any element is NaN); the array must not be empty. */
+  public static float max(float[] x) {
+    ReduceOp.MAX.check(x);
+    return Dispatcher.get().run("max", length(x), be -> be.max(x));
+  }
+
+  /** Index of the first smallest element, or of the first NaN; the array must not be empty. */
+  public static int argmin(float[] x) {
+    ReduceOp.ARGMIN.check(x);
+    return Dispatcher.get().run("argmin", length(x), be -> be.argmin(x));
+  }
+
+  /** Index of the first largest element, or of the first NaN; the array must not be empty. */
+  public static int argmax(float[] x) {
+    ReduceOp.ARGMAX.check(x);
+    return Dispatcher.get().run("argmax", length(x), be -> be.argmax(x));
+  }
+
+  /** Σ x_i·y_i, accumulated to within 1e-6·Σ|x_i·y_i|; 0 for empty arrays. The lengths must match. */
+  public static double dot(float[] x, float[] y) {
+    ReduceOp.checkDot(x, y);
+    return Dispatcher.get().run("dot", length(x), be -> be.dot(x, y));
+  }
+
+  /** Sum of every element of {@code m}. */
+  public static double sum(Matrix m) {
+    return sum(Objects.requireNonNull(m, "sum: m is null").data());
+  }
+
+  /** Smallest element of {@code m}, which must not be empty. */
+  public static float min(Matrix m) {
+    return min(Objects.requireNonNull(m, "min: m is null").data());
+  }
+
+  /** Largest element of {@code m}, which must not be empty. */
+  public static float max(Matrix m) {
+    return max(Objects.requireNonNull(m, "max: m is null").data());
+  }
+
+  /** Mean of every element of {@code m}, which must not be empty. */
+  public static double mean(Matrix m) {
+    return mean(Objects.requireNonNull(m, "mean: m is null").data());
+  }
+
+  /** Runs calls on {@code kind} rather than where Pincette would place them: {@code Compute.on(CPU).sum(x)}. */
+  public static ComputeOn on(BackendKind kind) {
+    return new ComputeOn(Objects.requireNonNull(kind, "on: kind is null"));
+  }
+
+  /** Every device of every backend, with why a backend is unavailable. */
+  public static List<DeviceInfo> devices() {
+    return Dispatcher.get().devices();
+  }
+
+  /** Where the calling thread's last call ran and how long it took, or null before its first call. */
+  public static CallRecord lastCall() {
+    return Dispatcher.get().lastCall();
+  }
+
+  /** The backend calls on this thread use now: the innermost {@link ComputeOn#run} scope, else the property. */
+  public static BackendKind currentBackend() {
+    return Dispatcher.get().currentKind();
+  }
+
+  private static String length(float[] x) {
+    return "n=" + x.length;
+  }
+}

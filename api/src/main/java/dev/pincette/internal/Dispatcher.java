@@ -1,0 +1,186 @@
+package dev.pincette.internal;
+
+import dev.pincette.BackendKind;
+import dev.pincette.CallRecord;
+import dev.pincette.DeviceInfo;
+import dev.pincette.spi.Backend;
+import dev.pincette.spi.BackendProvider;
+import java.lang.System.Logger.Level;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.ServiceLoader;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+
+/**
+ * Places each call on a backend and reruns it on the CPU when another backend fails. One instance per JVM, created
+ * when {@code Compute} is first used; it reads {@code pincette.backend} then.
+ */
+public final class Dispatcher {
+  private static final System.Logger LOG = System.getLogger("dev.pincette");
+  /** The backend forced by {@code Compute.on(kind).run(...)} for the current scope. */
+  public static final ScopedValue<BackendKind> SCOPE = ScopedValue.newInstance();
+  /** Consecutive failures after which a backend is no longer used. */
+  static final int UNHEALTHY_AFTER = 3;
+
+  private static volatile Dispatcher instance;
+
+  private final Map<String, Backend> backends;
+  private final Map<String, String> unavailable;
+  private final BackendKind defaultKind;
+  /** Consecutive failures per backend name; reset by a success. */
+  private final Map<String, Integer> failures = new ConcurrentHashMap<>();
+  /** Failure kinds already logged, so a broken device logs once per kind rather than once per call. */
+  private final Set<String> logged = ConcurrentHashMap.newKeySet();
+  private final ThreadLocal<CallRecord> lastCall = new ThreadLocal<>();
+
+  private Dispatcher(Map<String, Backend> backends, Map<String, String> unavailable, BackendKind defaultKind) {
+    this.backends = backends;
+    this.unavailable = unavailable;
+    this.defaultKind = defaultKind;
+  }
+
+  /** The JVM's dispatcher, created on first use. */
+  public static Dispatcher get() {
+    Dispatcher d = instance;
+    if (d == null) {
+      synchronized (Dispatcher.class) {
+        d = instance;
+        if (d == null) instance = d = create();
+      }
+    }
+    return d;
+  }
+
+  private static Dispatcher create() {
+    Map<String, Backend> backends = new LinkedHashMap<>();
+    Map<String, String> unavailable = new LinkedHashMap<>();
+    for (BackendProvider provider : ServiceLoader.load(BackendProvider.class, Dispatcher.class.getClassLoader())) {
+      try {
+        Backend b = provider.create();
+        backends.put(b.name(), b);
+        if (!b.isAvailable()) unavailable.put(b.name(), b.unavailableReason());
+      } catch (RuntimeException | LinkageError e) {
+        unavailable.put(provider.name(), e.toString());
+      }
+    }
+    unavailable.forEach((name, why) ->
+        LOG.log(Level.INFO, "pincette: backend " + name + " is unavailable: " + why));
+    BackendKind kind = BackendKind.AUTO;
+    String property = System.getProperty("pincette.backend", "auto");
+    try {
+      kind = BackendKind.parse(property);
+    } catch (IllegalArgumentException e) {
+      LOG.log(Level.WARNING, "pincette: ignoring pincette.backend: " + e.getMessage());
+    }
+    Dispatcher d = new Dispatcher(backends, unavailable, kind);
+    Runtime.getRuntime().addShutdownHook(new Thread(d::closeAll, "pincette-shutdown"));
+    return d;
+  }
+
+  /** The kind calls on this thread use now: the innermost {@code Compute.on(...)} scope, else the property. */
+  public BackendKind currentKind() {
+    return SCOPE.isBound() ? SCOPE.get() : defaultKind;
+  }
+
+  public BackendKind defaultKind() {
+    return defaultKind;
+  }
+
+  /** The backend named {@code name}, if registered and available. */
+  public Backend backend(String name) {
+    Backend b = backends.get(name);
+    if (b == null || !b.isAvailable()) {
+      String why = unavailable.getOrDefault(name, "no backend named '" + name + "' is on the class path");
+      throw new IllegalStateException("backend " + name + " is unavailable: " + why);
+    }
+    return b;
+  }
+
+  /** Every device of every backend, with why a backend cannot be used. */
+  public List<DeviceInfo> devices() {
+    List<DeviceInfo> out = new ArrayList<>();
+    for (Backend b : backends.values()) out.addAll(b.devices());
+    unavailable.forEach((name, why) -> {
+      if (!backends.containsKey(name)) out.add(new DeviceInfo(name, "-", "-", false, why, Map.of()));
+    });
+    return out;
+  }
+
+  /**
+   * Runs one call: picks the backend, times it, falls back to the CPU if another backend fails, and records what
+   * happened for {@link #lastCall()}.
+   */
+  public <T> T run(String op, String shape, Function<Backend, T> call) {
+    BackendKind requested = currentKind();
+    Backend chosen = choose(requested);
+    long start = System.nanoTime();
+    String fallback = "";
+    T result;
+    try {
+      result = call.apply(chosen);
+      failures.remove(chosen.name());
+    } catch (RuntimeException e) {
+      Backend cpu = cpu();
+      if (chosen == cpu) throw e;
+      fallback = chosen.name() + " failed: " + e.getMessage();
+      noteFailure(chosen, op, e);
+      result = call.apply(cpu);
+      chosen = cpu;
+    }
+    lastCall.set(new CallRecord(op, shape, requested, chosen.name(), System.nanoTime() - start, fallback));
+    return result;
+  }
+
+  private Backend choose(BackendKind requested) {
+    return switch (requested) {
+      case CPU, AUTO -> cpu();
+      case OPENCL -> {
+        Backend b = backend(BackendKind.OPENCL.id());
+        yield healthy(b) ? b : cpu();
+      }
+    };
+  }
+
+  private boolean healthy(Backend b) {
+    return failures.getOrDefault(b.name(), 0) < UNHEALTHY_AFTER;
+  }
+
+  private void noteFailure(Backend b, String op, RuntimeException e) {
+    int count = failures.merge(b.name(), 1, Integer::sum);
+    String key = b.name() + ":" + op + ":" + e.getClass().getName();
+    if (logged.add(key)) {
+      LOG.log(Level.WARNING, "pincette: " + op + " on " + b.name() + " failed, ran on cpu instead: " + e.getMessage());
+    }
+    if (count == UNHEALTHY_AFTER) {
+      LOG.log(Level.WARNING, "pincette: " + b.name() + " failed " + count + " calls in a row; using cpu from now on");
+    }
+  }
+
+  /** The CPU backend, which every installation has. */
+  public Backend cpu() {
+    Backend b = backends.get(BackendKind.CPU.id());
+    if (b == null) {
+      throw new IllegalStateException("no cpu backend on the class path: add dev.pincette:pincette-cpu-backend");
+    }
+    return b;
+  }
+
+  /** The calling thread's last call, or null. */
+  public CallRecord lastCall() {
+    return lastCall.get();
+  }
+
+  private void closeAll() {
+    for (Backend b : backends.values()) {
+      try {
+        b.close();
+      } catch (RuntimeException e) {
+        LOG.log(Level.DEBUG, "pincette: closing " + b.name() + " failed", e);
+      }
+    }
+  }
+}

@@ -1,0 +1,50 @@
+package dev.pincette.spi;
+
+import dev.pincette.DeviceInfo;
+import java.util.List;
+
+/**
+ * A place where ops run: the CPU, or an OpenCL device. Inputs arrive validated (see {@code dev.pincette.kernels});
+ * a backend neither mutates nor keeps its input arrays, and returns freshly allocated results. Every method may be
+ * called from many threads at once.
+ *
+ * <p>A backend that cannot finish a call throws {@link BackendException}; the dispatcher then reruns the call on the
+ * CPU backend, so a backend failure never reaches the user as a lost result.
+ */
+public interface Backend extends AutoCloseable {
+  /** Short name used in {@code pincette.backend} and in logs, e.g. {@code cpu}, {@code opencl}. */
+  String name();
+
+  /** Whether calls may be placed here; when false {@link #unavailableReason()} says why. */
+  boolean isAvailable();
+
+  /** One line saying why the backend is unavailable, or an empty string. */
+  String unavailableReason();
+
+  /** Devices known to this backend, usable or not. */
+  List<DeviceInfo> devices();
+
+  float[] matmul(float[] a, float[] b, int m, int k, int n);
+
+  /** {@code count} independent {@code m×k · k×n} products stored back to back. */
+  float[] batchedMatmul(float[] a, float[] b, int count, int m, int k, int n);
+
+  double sum(float[] x);
+
+  float min(float[] x);
+
+  float max(float[] x);
+
+  double dot(float[] x, float[] y);
+
+  int argmin(float[] x);
+
+  int argmax(float[] x);
+
+  /** Builds a spatial index that takes ownership of {@code positions} (already a private copy). */
+  SpatialIndex buildSpatial(float[] positions, int dims, float cellSize);
+
+  /** Releases every native resource; later calls fail with {@link BackendException}. */
+  @Override
+  void close();
+}

@@ -1,0 +1,10 @@
+/** Pincette's public API: {@link dev.pincette.Compute}, {@link dev.pincette.Matrix}, the spatial hash map, and the SPI. */
+module dev.pincette.api {
+  requires transitive dev.pincette.kernels;
+
+  exports dev.pincette;
+  exports dev.pincette.spatial;
+  exports dev.pincette.spi;
+
+  uses dev.pincette.spi.BackendProvider;
+}

@@ -1,0 +1,45 @@
+package dev.pincette.cpu;
+
+/**
+ * Cell keys of the spatial hash: the integer cell of each coordinate, clamped and packed into one non-negative long.
+ * Clamping keeps the key monotone in each coordinate, so a query's cell range still covers every point within its
+ * radius; points beyond the clamp (about 10^6 cells from the origin in 3D) only share boundary cells.
+ */
+final class CellKeys {
+  static final long EMPTY = -1L;
+  private static final long BIAS_3D = 1L << 20;
+  private static final long BIAS_2D = 1L << 30;
+
+  private CellKeys() {}
+
+  /** Biased cell index of coordinate {@code v}: monotone non-decreasing in {@code v}. */
+  static long cell(double v, double cellSize, int dims) {
+    long bias = dims == 3 ? BIAS_3D : BIAS_2D;
+    double c = Math.floor(v / cellSize);
+    if (c < -bias) return 0;
+    if (c >= bias - 1) return 2 * bias - 1;
+    return (long) c + bias;
+  }
+
+  static long pack(long cx, long cy, long cz, int dims) {
+    return dims == 3 ? cx | (cy << 21) | (cz << 42) : cx | (cy << 31);
+  }
+
+  static long keyOf(float[] positions, int dims, int i, double cellSize) {
+    int o = i * dims;
+    long cx = cell(positions[o], cellSize, dims);
+    long cy = cell(positions[o + 1], cellSize, dims);
+    long cz = dims == 3 ? cell(positions[o + 2], cellSize, dims) : 0;
+    return pack(cx, cy, cz, dims);
+  }
+
+  /** Murmur3's 64-bit finaliser: neighbouring cells land far apart in the table. */
+  static int hash(long key) {
+    key ^= key >>> 33;
+    key *= 0xff51afd7ed558ccdL;
+    key ^= key >>> 33;
+    key *= 0xc4ceb9fe1a85ec53L;
+    key ^= key >>> 33;
+    return (int) key;
+  }
+}

@@ -1,0 +1,159 @@
+package dev.pincette.cpu;
+
+import dev.pincette.DeviceInfo;
+import dev.pincette.spi.Backend;
+import dev.pincette.spi.BackendException;
+import dev.pincette.spi.SpatialIndex;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinWorkerThread;
+
+/**
+ * Every op on the CPU, on a private ForkJoin pool of one worker per core. Small calls run on the caller's thread:
+ * a fork and join costs more than they do (thresholds measured by {@code ThresholdBenchmark} in {@code benchmarks}).
+ */
+public final class CpuBackend implements Backend {
+  /**
+   * Reduction length below which one thread wins. {@code ThresholdBenchmark} on 2 cores: a parallel sum only
+   * overtakes the serial one between 2^15 and 2^16 floats.
+   */
+  public static final int DEFAULT_REDUCE_SERIAL_BELOW = 1 << 16;
+  /** Multiply-adds below which matmul runs serially: around 48^3 on 2 cores ({@code ThresholdBenchmark}). */
+  public static final long DEFAULT_MATMUL_SERIAL_BELOW = 48L * 48 * 48;
+
+  private final ForkJoinPool pool;
+  private final CpuMatmul matmul;
+  private final CpuReduce reduce;
+  private final boolean vector;
+  private volatile boolean closed;
+
+  public CpuBackend() {
+    this(Runtime.getRuntime().availableProcessors(), DEFAULT_REDUCE_SERIAL_BELOW, DEFAULT_MATMUL_SERIAL_BELOW,
+        VectorSupport.ENABLED);
+  }
+
+  /** A backend with explicit tuning, for benchmarks and tests; {@code vector} needs {@link VectorSupport#ENABLED}. */
+  public CpuBackend(int threads, int reduceSerialBelow, long matmulSerialBelow, boolean vector) {
+    if (vector && !VectorSupport.ENABLED) throw new IllegalArgumentException("the Vector API is not in this JVM");
+    this.vector = vector;
+    this.pool = new ForkJoinPool(threads, p -> {
+      ForkJoinWorkerThread t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(p);
+      t.setName("pincette-cpu-" + t.getPoolIndex());
+      t.setDaemon(true);
+      return t;
+    }, null, false);
+    this.matmul = new CpuMatmul(pool, matmulSerialBelow, vector);
+    this.reduce = new CpuReduce(pool, reduceSerialBelow, vector);
+  }
+
+  @Override
+  public String name() {
+    return "cpu";
+  }
+
+  @Override
+  public boolean isAvailable() {
+    return !closed;
+  }
+
+  @Override
+  public String unavailableReason() {
+    return closed ? "closed" : "";
+  }
+
+  /** Whether this backend uses the Vector API. */
+  public boolean vectorized() {
+    return vector;
+  }
+
+  /** Worker threads. */
+  public int threads() {
+    return pool.getParallelism();
+  }
+
+  @Override
+  public List<DeviceInfo> devices() {
+    Map<String, String> props = new LinkedHashMap<>();
+    props.put("threads", Integer.toString(pool.getParallelism()));
+    props.put("simd", vector ? VectorSupport.describe() : VectorSupport.ENABLED ? "scalar path (forced)"
+        : VectorSupport.describe());
+    props.put("arch", System.getProperty("os.arch"));
+    props.put("java", Runtime.version().toString());
+    return List.of(new DeviceInfo("cpu", cpuName(), "CPU", !closed, unavailableReason(), props));
+  }
+
+  private static String cpuName() {
+    try (var lines = java.nio.file.Files.lines(java.nio.file.Path.of("/proc/cpuinfo"))) {
+      return lines.filter(l -> l.startsWith("model name")).map(l -> l.substring(l.indexOf(':') + 1).strip())
+          .findFirst().orElse(System.getProperty("os.arch"));
+    } catch (java.io.IOException | RuntimeException e) {
+      return System.getProperty("os.arch");
+    }
+  }
+
+  private void checkOpen() {
+    if (closed) throw new BackendException("cpu backend is closed");
+  }
+
+  @Override
+  public float[] matmul(float[] a, float[] b, int m, int k, int n) {
+    checkOpen();
+    return matmul.multiply(a, b, m, k, n);
+  }
+
+  @Override
+  public float[] batchedMatmul(float[] a, float[] b, int count, int m, int k, int n) {
+    checkOpen();
+    return matmul.multiplyBatched(a, b, count, m, k, n);
+  }
+
+  @Override
+  public double sum(float[] x) {
+    checkOpen();
+    return reduce.sum(x);
+  }
+
+  @Override
+  public float min(float[] x) {
+    checkOpen();
+    return reduce.min(x);
+  }
+
+  @Override
+  public float max(float[] x) {
+    checkOpen();
+    return reduce.max(x);
+  }
+
+  @Override
+  public double dot(float[] x, float[] y) {
+    checkOpen();
+    return reduce.dot(x, y);
+  }
+
+  @Override
+  public int argmin(float[] x) {
+    checkOpen();
+    return reduce.argmin(x);
+  }
+
+  @Override
+  public int argmax(float[] x) {
+    checkOpen();
+    return reduce.argmax(x);
+  }
+
+  @Override
+  public SpatialIndex buildSpatial(float[] positions, int dims, float cellSize) {
+    checkOpen();
+    return new CpuSpatialHash(pool, positions, dims, cellSize);
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    pool.shutdown();
+  }
+}

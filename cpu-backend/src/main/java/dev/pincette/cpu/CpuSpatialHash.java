@@ -1,0 +1,346 @@
+package dev.pincette.cpu;
+
+import dev.pincette.spi.SpatialIndex;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.Arrays;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.stream.IntStream;
+
+/**
+ * Spatial hash on the CPU. An open-addressing table maps each occupied cell key to a slice of {@code members}
+ * (start, count, capacity); the slices have slack so that {@link #update} moves only the points whose cell changed.
+ * Build is parallel: keys, concurrent insertion, a prefix sum over cells, a parallel scatter.
+ *
+ * <p>Queries hold the read lock, {@code update} the write lock: concurrent queries, updates in between.
+ */
+final class CpuSpatialHash implements SpatialIndex {
+  private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
+  private static final VarHandle INTS = MethodHandles.arrayElementVarHandle(int[].class);
+  /** Points per parallel task in build and all-points search. */
+  private static final int CHUNK = 4096;
+  /** Fraction of points that may change cells before an update rebuilds instead of moving them. */
+  private static final double REBUILD_FRACTION = 0.25;
+
+  private final ForkJoinPool pool;
+  private final int dims;
+  private final double cellSize;
+  private final int size;
+  private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+
+  // Guarded by lock: the whole structure is replaced or edited only under the write lock.
+  private float[] positions;
+  private long[] pointKey;
+  private int[] where;
+  private long[] tableKeys;
+  private int[] cellStart;
+  private int[] cellCount;
+  private int[] cellCapacity;
+  private int[] members;
+  private int membersUsed;
+  private int wasted;
+  private int occupiedCells;
+
+  CpuSpatialHash(ForkJoinPool pool, float[] positions, int dims, float cellSize) {
+    this.pool = pool;
+    this.dims = dims;
+    this.cellSize = cellSize;
+    this.size = positions.length / dims;
+    rebuild(positions, null);
+  }
+
+  @Override
+  public int size() {
+    return size;
+  }
+
+  @Override
+  public int dims() {
+    return dims;
+  }
+
+  private void rebuild(float[] newPositions, long[] knownKeys) {
+    positions = newPositions;
+    long[] keys = knownKeys != null ? knownKeys : new long[size];
+    int capacity = Integer.highestOneBit(Math.max(16, size) * 2 - 1) << 1;
+    long[] table = new long[capacity];
+    Arrays.fill(table, CellKeys.EMPTY);
+    int[] slotOfPoint = new int[size];
+    int[] counts = new int[capacity];
+    parallel(size, (from, to) -> {
+      for (int i = from; i < to; i++) {
+        if (knownKeys == null) keys[i] = CellKeys.keyOf(newPositions, dims, i, cellSize);
+        int slot = insertConcurrent(table, keys[i]);
+        slotOfPoint[i] = slot;
+        INTS.getAndAdd(counts, slot, 1);
+      }
+    });
+    int[] start = new int[capacity];
+    int[] cap = new int[capacity];
+    int used = 0, cells = 0;
+    for (int s = 0; s < capacity; s++) {
+      start[s] = used;
+      if (counts[s] > 0) {
+        cap[s] = counts[s] + slack(counts[s]);
+        cells++;
+      }
+      used += cap[s];
+    }
+    int[] newMembers = new int[Math.max(used, 1)];
+    int[] fill = new int[capacity];
+    int[] newWhere = new int[size];
+    parallel(size, (from, to) -> {
+      for (int i = from; i < to; i++) {
+        int slot = slotOfPoint[i];
+        int at = start[slot] + (int) INTS.getAndAdd(fill, slot, 1);
+        newMembers[at] = i;
+        newWhere[i] = at;
+      }
+    });
+    pointKey = keys;
+    where = newWhere;
+    tableKeys = table;
+    cellStart = start;
+    cellCount = counts;
+    cellCapacity = cap;
+    members = newMembers;
+    membersUsed = used;
+    wasted = 0;
+    occupiedCells = cells;
+  }
+
+  private static int slack(int count) {
+    return Math.max(2, count / 4);
+  }
+
+  private static int insertConcurrent(long[] table, long key) {
+    int mask = table.length - 1;
+    for (int slot = CellKeys.hash(key) & mask; ; slot = (slot + 1) & mask) {
+      long seen = (long) LONGS.getVolatile(table, slot);
+      if (seen == key) return slot;
+      if (seen == CellKeys.EMPTY) {
+        long witness = (long) LONGS.compareAndExchange(table, slot, CellKeys.EMPTY, key);
+        if (witness == CellKeys.EMPTY || witness == key) return slot;
+      }
+    }
+  }
+
+  /** Slot of {@code key}, or −1. */
+  private int find(long key) {
+    long[] table = tableKeys;
+    int mask = table.length - 1;
+    for (int slot = CellKeys.hash(key) & mask; ; slot = (slot + 1) & mask) {
+      long seen = table[slot];
+      if (seen == key) return slot;
+      if (seen == CellKeys.EMPTY) return -1;
+    }
+  }
+
+  @Override
+  public int[] query(float[] center, float radius) {
+    lock.readLock().lock();
+    try {
+      IntBuffer out = new IntBuffer(16);
+      collect(center, radius, -1, out);
+      int[] result = out.toArray();
+      Arrays.sort(result);
+      return result;
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  /** Appends every point within {@code radius} of {@code center}, except {@code self}, in no particular order. */
+  private void collect(float[] center, float radius, int self, IntBuffer out) {
+    double r2 = (double) radius * radius;
+    long[] lo = new long[3];
+    long[] hi = new long[3];
+    long cells = 1;
+    for (int d = 0; d < dims; d++) {
+      lo[d] = CellKeys.cell(Math.nextDown((double) center[d] - radius), cellSize, dims);
+      hi[d] = CellKeys.cell(Math.nextUp((double) center[d] + radius), cellSize, dims);
+      long span = hi[d] - lo[d] + 1;
+      cells = span > Integer.MAX_VALUE || cells > Integer.MAX_VALUE ? Long.MAX_VALUE : cells * span;
+    }
+    if (cells > occupiedCells) {
+      for (int i = 0; i < size; i++) {
+        if (i != self && within(i, center, r2)) out.add(i);
+      }
+      return;
+    }
+    long zLo = dims == 3 ? lo[2] : 0, zHi = dims == 3 ? hi[2] : 0;
+    for (long cz = zLo; cz <= zHi; cz++) {
+      for (long cy = lo[1]; cy <= hi[1]; cy++) {
+        for (long cx = lo[0]; cx <= hi[0]; cx++) {
+          int slot = find(CellKeys.pack(cx, cy, cz, dims));
+          if (slot < 0) continue;
+          int from = cellStart[slot], to = from + cellCount[slot];
+          for (int m = from; m < to; m++) {
+            int j = members[m];
+            if (j != self && within(j, center, r2)) out.add(j);
+          }
+        }
+      }
+    }
+  }
+
+  /** The distance test of {@code SpatialOp.distanceSquared}, inlined. */
+  private boolean within(int i, float[] center, double r2) {
+    int o = i * dims;
+    double dx = (double) positions[o] - center[0];
+    double dy = (double) positions[o + 1] - center[1];
+    double s = dx * dx + dy * dy;
+    if (dims == 3) {
+      double dz = (double) positions[o + 2] - center[2];
+      s += dz * dz;
+    }
+    return s <= r2;
+  }
+
+  @Override
+  public Csr neighborsWithin(float radius) {
+    lock.readLock().lock();
+    try {
+      int chunks = Math.max(1, (size + CHUNK - 1) / CHUNK);
+      int[][] chunkIndices = new int[chunks][];
+      int[] counts = new int[size];
+      pool.submit(() -> IntStream.range(0, chunks).parallel().forEach(c -> {
+        IntBuffer out = new IntBuffer(CHUNK * 8);
+        float[] center = new float[dims];
+        for (int i = c * CHUNK, end = Math.min(size, (c + 1) * CHUNK); i < end; i++) {
+          System.arraycopy(positions, i * dims, center, 0, dims);
+          int before = out.size();
+          collect(center, radius, i, out);
+          out.sortTail(before);
+          counts[i] = out.size() - before;
+        }
+        chunkIndices[c] = out.toArray();
+      })).join();
+      int[] offsets = new int[size + 1];
+      for (int i = 0; i < size; i++) offsets[i + 1] = Math.addExact(offsets[i], counts[i]);
+      int[] indices = new int[offsets[size]];
+      pool.submit(() -> IntStream.range(0, chunks).parallel().forEach(c ->
+          System.arraycopy(chunkIndices[c], 0, indices, offsets[c * CHUNK], chunkIndices[c].length))).join();
+      return new Csr(offsets, indices);
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  @Override
+  public void update(float[] newPositions) {
+    lock.writeLock().lock();
+    try {
+      long[] newKeys = new long[size];
+      parallel(size, (from, to) -> {
+        for (int i = from; i < to; i++) newKeys[i] = CellKeys.keyOf(newPositions, dims, i, cellSize);
+      });
+      int[] moved = pool.submit(() -> IntStream.range(0, size).parallel()
+          .filter(i -> newKeys[i] != pointKey[i]).toArray()).join();
+      if (moved.length > REBUILD_FRACTION * size) {
+        rebuild(newPositions, newKeys);
+        return;
+      }
+      positions = newPositions;
+      for (int i : moved) {
+        if (!move(i, newKeys[i])) {
+          rebuild(newPositions, newKeys);
+          return;
+        }
+      }
+    } finally {
+      lock.writeLock().unlock();
+    }
+  }
+
+  /** Moves point {@code i} to the cell {@code key}; false when the table or member array should be rebuilt. */
+  private boolean move(int i, long key) {
+    int oldSlot = find(pointKey[i]);
+    int at = where[i];
+    int last = cellStart[oldSlot] + cellCount[oldSlot] - 1;
+    int lastPoint = members[last];
+    members[at] = lastPoint;
+    where[lastPoint] = at;
+    cellCount[oldSlot]--;
+    pointKey[i] = key;
+
+    int slot = find(key);
+    if (slot < 0) {
+      if (occupiedCells + 1 > tableKeys.length / 2) return false;
+      slot = insertConcurrent(tableKeys, key);
+      occupiedCells++;
+      relocate(slot, 0, 4);
+    } else if (cellCount[slot] == cellCapacity[slot]) {
+      relocate(slot, cellCount[slot], 2 * cellCount[slot] + 2);
+    }
+    if (wasted > size + 64) return false;
+    int pos = cellStart[slot] + cellCount[slot]++;
+    members[pos] = i;
+    where[i] = pos;
+    return true;
+  }
+
+  /** Gives {@code slot} a fresh slice of {@code capacity} at the end of {@code members}, keeping its points. */
+  private void relocate(int slot, int count, int capacity) {
+    if (membersUsed + capacity > members.length) {
+      members = Arrays.copyOf(members, Math.max(membersUsed + capacity, members.length + members.length / 2));
+    }
+    int from = cellStart[slot];
+    for (int m = 0; m < count; m++) {
+      int p = members[from + m];
+      members[membersUsed + m] = p;
+      where[p] = membersUsed + m;
+    }
+    wasted += cellCapacity[slot];
+    cellStart[slot] = membersUsed;
+    cellCapacity[slot] = capacity;
+    membersUsed += capacity;
+  }
+
+  private interface Range {
+    void run(int from, int to);
+  }
+
+  private void parallel(int n, Range body) {
+    if (n <= CHUNK) {
+      body.run(0, n);
+      return;
+    }
+    int chunks = (n + CHUNK - 1) / CHUNK;
+    pool.submit(() -> IntStream.range(0, chunks).parallel()
+        .forEach(c -> body.run(c * CHUNK, Math.min(n, (c + 1) * CHUNK)))).join();
+  }
+
+  @Override
+  public void close() {
+    // Heap memory only: nothing native to release.
+  }
+
+  /** A growable int list without boxing. */
+  static final class IntBuffer {
+    private int[] data;
+    private int size;
+
+    IntBuffer(int capacity) {
+      data = new int[Math.max(4, capacity)];
+    }
+
+    void add(int v) {
+      if (size == data.length) data = Arrays.copyOf(data, size * 2);
+      data[size++] = v;
+    }
+
+    int size() {
+      return size;
+    }
+
+    void sortTail(int from) {
+      Arrays.sort(data, from, size);
+    }
+
+    int[] toArray() {
+      return Arrays.copyOf(data, size);
+    }
+  }
+}

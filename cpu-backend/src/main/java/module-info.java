@@ -1,0 +1,9 @@
+/** The CPU backend: ForkJoin, with jdk.incubator.vector when the JVM has it ({@code --add-modules jdk.incubator.vector}). */
+module dev.pincette.cpu {
+  requires transitive dev.pincette.api;
+  requires static jdk.incubator.vector;
+
+  exports dev.pincette.cpu;
+
+  provides dev.pincette.spi.BackendProvider with dev.pincette.cpu.CpuBackendProvider;
+}

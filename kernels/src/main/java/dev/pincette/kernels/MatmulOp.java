@@ -1,0 +1,101 @@
+package dev.pincette.kernels;
+
+import java.util.Objects;
+
+/**
+ * Dense float32 matrix multiply {@code C[m×n] = A[m×k] · B[k×n]}, all row-major: validation, cost counts and the float64
+ * reference that every backend is tested against.
+ */
+public final class MatmulOp {
+  /** Unit roundoff of float32. */
+  public static final double FLOAT_EPS = 0x1p-24;
+
+  private MatmulOp() {}
+
+  /** Checks shapes and lengths; messages use the user's terms, e.g. {@code matmul: inner dimensions differ: 3x4 · 5x6}. */
+  public static void check(float[] a, int aRows, int aCols, float[] b, int bRows, int bCols) {
+    Objects.requireNonNull(a, "matmul: a is null");
+    Objects.requireNonNull(b, "matmul: b is null");
+    checkShape("a", aRows, aCols);
+    checkShape("b", bRows, bCols);
+    if (aCols != bRows) {
+      throw new IllegalArgumentException(
+          "matmul: inner dimensions differ: " + aRows + "x" + aCols + " · " + bRows + "x" + bCols);
+    }
+    checkLength("a", a, aRows, aCols);
+    checkLength("b", b, bRows, bCols);
+    if ((long) aRows * bCols > Integer.MAX_VALUE - 8) {
+      throw new IllegalArgumentException(
+          "matmul: result " + aRows + "x" + bCols + " has more than 2^31 elements");
+    }
+  }
+
+  /** Checks a batch of {@code count} independent products stored back to back. */
+  public static void checkBatched(float[] a, float[] b, int count, int m, int k, int n) {
+    Objects.requireNonNull(a, "batchedMatmul: a is null");
+    Objects.requireNonNull(b, "batchedMatmul: b is null");
+    if (count < 0) throw new IllegalArgumentException("batchedMatmul: count is negative: " + count);
+    checkShape("a", m, k);
+    checkShape("b", k, n);
+    if ((long) count * m * k != a.length) {
+      throw new IllegalArgumentException("batchedMatmul: a has length " + a.length + ", wanted " + count + "·" + m
+          + "x" + k + " = " + (long) count * m * k);
+    }
+    if ((long) count * k * n != b.length) {
+      throw new IllegalArgumentException("batchedMatmul: b has length " + b.length + ", wanted " + count + "·" + k
+          + "x" + n + " = " + (long) count * k * n);
+    }
+    if ((long) count * m * n > Integer.MAX_VALUE - 8) {
+      throw new IllegalArgumentException("batchedMatmul: result has more than 2^31 elements");
+    }
+  }
+
+  private static void checkShape(String name, int rows, int cols) {
+    if (rows < 0 || cols < 0) {
+      throw new IllegalArgumentException("matmul: " + name + " has a negative shape " + rows + "x" + cols);
+    }
+  }
+
+  private static void checkLength(String name, float[] x, int rows, int cols) {
+    if ((long) rows * cols != x.length) {
+      throw new IllegalArgumentException("matmul: " + name + " has length " + x.length + ", wanted " + rows + "x"
+          + cols + " = " + (long) rows * cols);
+    }
+  }
+
+  /** Floating-point operations of one product: a multiply and an add per inner step. */
+  public static double flops(int m, int k, int n) {
+    return 2.0 * m * k * n;
+  }
+
+  /** Bytes read and written once each: A, B and C. */
+  public static long bytes(int m, int k, int n) {
+    return 4L * ((long) m * k + (long) k * n + (long) m * n);
+  }
+
+  /** The exact-as-float64 product. */
+  public static double[] reference(float[] a, float[] b, int m, int k, int n) {
+    double[] c = new double[m * n];
+    for (int i = 0; i < m; i++) {
+      for (int p = 0; p < k; p++) {
+        double aip = a[i * k + p];
+        for (int j = 0; j < n; j++) c[i * n + j] += aip * b[p * n + j];
+      }
+    }
+    return c;
+  }
+
+  /** Per-element error bound of a float32 product: {@code (k+2)·2^-24·Σ|a_ip·b_pj|}. */
+  public static double[] errorBound(float[] a, float[] b, int m, int k, int n) {
+    double[] bound = new double[m * n];
+    for (int i = 0; i < m; i++) {
+      for (int p = 0; p < k; p++) {
+        double aip = Math.abs((double) a[i * k + p]);
+        for (int j = 0; j < n; j++) bound[i * n + j] += aip * Math.abs((double) b[p * n + j]);
+      }
+    }
+    double scale = (k + 2) * FLOAT_EPS;
+    for (int i = 0; i < bound.length; i++) bound[i] *= scale;
+    return bound;
+  }
+}
