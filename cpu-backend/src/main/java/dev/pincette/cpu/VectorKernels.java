@@ -31,31 +31,29 @@ final class VectorKernels {
    * {@code bp} NR values per step. {@code c} is row-major with leading dimension {@code ldc}.
    */
   static void microKernel(float[] ap, int aOff, float[] bp, int bOff, int kc, float[] c, int cOff, int ldc) {
-    FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F);
-    FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F);
-    FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F);
-    FloatVector c30 = FloatVector.zero(F), c31 = FloatVector.zero(F);
-    FloatVector c40 = FloatVector.zero(F), c41 = FloatVector.zero(F);
-    FloatVector c50 = FloatVector.zero(F), c51 = FloatVector.zero(F);
-    for (int p = 0; p < kc; p++, aOff += MR, bOff += NR) {
-      FloatVector b0 = FloatVector.fromArray(F, bp, bOff);
-      FloatVector b1 = FloatVector.fromArray(F, bp, bOff + LANES);
-      FloatVector a = FloatVector.broadcast(F, ap[aOff]);
+    FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+    FloatVector c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+    for (int p = 0; p < kc; p++) {
+      int ao = aOff + p * MR;
+      int bo = bOff + p * NR;
+      FloatVector b0 = FloatVector.fromArray(F, bp, bo);
+      FloatVector b1 = FloatVector.fromArray(F, bp, bo + LANES);
+      FloatVector a = FloatVector.broadcast(F, ap[ao]);
       c00 = a.fma(b0, c00);
       c01 = a.fma(b1, c01);
-      a = FloatVector.broadcast(F, ap[aOff + 1]);
+      a = FloatVector.broadcast(F, ap[ao + 1]);
       c10 = a.fma(b0, c10);
       c11 = a.fma(b1, c11);
-      a = FloatVector.broadcast(F, ap[aOff + 2]);
+      a = FloatVector.broadcast(F, ap[ao + 2]);
       c20 = a.fma(b0, c20);
       c21 = a.fma(b1, c21);
-      a = FloatVector.broadcast(F, ap[aOff + 3]);
+      a = FloatVector.broadcast(F, ap[ao + 3]);
       c30 = a.fma(b0, c30);
       c31 = a.fma(b1, c31);
-      a = FloatVector.broadcast(F, ap[aOff + 4]);
+      a = FloatVector.broadcast(F, ap[ao + 4]);
       c40 = a.fma(b0, c40);
       c41 = a.fma(b1, c41);
-      a = FloatVector.broadcast(F, ap[aOff + 5]);
+      a = FloatVector.broadcast(F, ap[ao + 5]);
       c50 = a.fma(b0, c50);
       c51 = a.fma(b1, c51);
     }

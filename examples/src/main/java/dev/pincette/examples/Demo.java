@@ -1,0 +1,151 @@
+package dev.pincette.examples;
+
+import dev.pincette.BackendKind;
+import dev.pincette.CallRecord;
+import dev.pincette.Compute;
+import dev.pincette.DeviceInfo;
+import dev.pincette.Matrix;
+import dev.pincette.spatial.Neighbors;
+import dev.pincette.spatial.SpatialHashMap;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.function.Supplier;
+
+/**
+ * The main demo: every op on every available backend, auto's choice, and a one-line verdict per op.
+ *
+ * <pre>{@code ./pincette demo}</pre>
+ */
+public final class Demo {
+  private final PrintStream out;
+  private final int scale;
+
+  /** {@code scale} 1 is the full demo; larger values shrink the problems (for tests and slow machines). */
+  public Demo(PrintStream out, int scale) {
+    this.out = out;
+    this.scale = Math.max(1, scale);
+  }
+
+  public static void main(String[] args) {
+    new Demo(System.out, 1).run();
+  }
+
+  /** Runs the demo; returns the number of ops whose results disagreed between backends (0 when all is well). */
+  public int run() {
+    out.println("Pincette demo: each op on every available backend, then where auto places it.");
+    out.println();
+    List<BackendKind> kinds = new ArrayList<>(List.of(BackendKind.CPU));
+    for (DeviceInfo d : Compute.devices()) {
+      out.println("  device  " + d);
+      if (d.backend().equals("opencl") && d.available() && !kinds.contains(BackendKind.OPENCL)) {
+        kinds.add(BackendKind.OPENCL);
+      }
+    }
+    if (!kinds.contains(BackendKind.OPENCL)) out.println("  (no OpenCL device: the demo runs on the CPU only)");
+    out.println();
+    SplittableRandom rnd = new SplittableRandom(42);
+    int n = 1024 / scale;
+    Matrix a = randomMatrix(rnd, n, n);
+    Matrix b = randomMatrix(rnd, n, n);
+    Matrix small = randomMatrix(rnd, 32, 32);
+    float[] x = randomArray(rnd, (1 << 24) / scale);
+    float[] y = randomArray(rnd, (1 << 24) / scale);
+    int points = 200_000 / scale;
+    float[] cloud = randomArray(rnd, points * 3);
+    float radius = (float) Math.cbrt(20.0 / points * 8 * 3 / (4 * Math.PI));
+
+    int disagreements = 0;
+    disagreements += op("matmul", n + "x" + n + " · " + n + "x" + n, kinds, () -> Compute.matmul(a, b),
+        c -> String.format(Locale.ROOT, "c[0,0]=%.4f", c.get(0, 0)), (c, d) -> close(c, d, n));
+    disagreements += op("matmul", "32x32 · 32x32", kinds, () -> Compute.matmul(small, small),
+        c -> String.format(Locale.ROOT, "c[0,0]=%.4f", c.get(0, 0)), (c, d) -> close(c, d, 32));
+    disagreements += op("sum", "n=" + x.length, kinds, () -> Compute.sum(x),
+        s -> String.format(Locale.ROOT, "%.3f", s), (s, t) -> Math.abs(s - t) <= 1e-6 * x.length);
+    disagreements += op("dot", "n=" + x.length, kinds, () -> Compute.dot(x, y),
+        s -> String.format(Locale.ROOT, "%.3f", s), (s, t) -> Math.abs(s - t) <= 1e-6 * x.length);
+    disagreements += op("max", "n=" + x.length, kinds, () -> Compute.max(x), v -> Float.toString(v), Float::equals);
+    disagreements += op("neighbours", points + " points 3D, r=" + String.format(Locale.ROOT, "%.4f", radius), kinds,
+        () -> {
+          try (SpatialHashMap map = SpatialHashMap.build(cloud, 3, radius)) {
+            return map.neighborsWithin(radius);
+          }
+        }, nb -> String.format(Locale.ROOT, "%.1f neighbours/point", (double) nb.totalPairs() / nb.size()),
+        (p, q) -> java.util.Arrays.equals(p.indices(), q.indices()));
+    out.println();
+    out.println(disagreements == 0 ? "All backends agree." : disagreements + " op(s) disagreed between backends!");
+    return disagreements;
+  }
+
+  private interface Agree<T> {
+    boolean test(T a, T b);
+  }
+
+  private <T> int op(String name, String shape, List<BackendKind> kinds, Supplier<T> call,
+      java.util.function.Function<T, String> show, Agree<T> agree) {
+    Map<String, Double> times = new LinkedHashMap<>();
+    T first = null;
+    boolean agreed = true;
+    for (BackendKind kind : kinds) {
+      T result = Compute.on(kind).call(call);
+      double seconds = median(() -> Compute.on(kind).call(call));
+      CallRecord rec = Compute.lastCall();
+      String ran = rec == null ? kind.id() : rec.backend() + (rec.fellBack() ? " (fell back: " + rec.fallbackReason()
+          + ")" : "");
+      times.put(kind.id(), seconds);
+      if (first == null) first = result;
+      else agreed &= agree.test(first, result);
+      out.printf(Locale.ROOT, "  %-10s %-34s %-8s %10s   %s%n", name, shape, ran, formatTime(seconds),
+          show.apply(result));
+    }
+    call.get();
+    CallRecord auto = Compute.lastCall();
+    String chosen = auto == null ? "cpu" : auto.backend();
+    String fastest = times.entrySet().stream().min(Map.Entry.comparingByValue()).orElseThrow().getKey();
+    String verdict = chosen.equals(fastest) ? "auto chose " + chosen + ", the fastest"
+        : String.format(Locale.ROOT, "auto chose %s; %s was %.1fx faster here", chosen, fastest,
+            times.getOrDefault(chosen, Double.NaN) / times.get(fastest));
+    out.printf(Locale.ROOT, "  %-10s -> %s%s%n", name, verdict, agreed ? "" : "  RESULTS DISAGREE");
+    return agreed ? 0 : 1;
+  }
+
+  private static double median(Supplier<?> call) {
+    double[] t = new double[3];
+    for (int i = 0; i < t.length; i++) {
+      long start = System.nanoTime();
+      call.get();
+      t[i] = (System.nanoTime() - start) * 1e-9;
+    }
+    java.util.Arrays.sort(t);
+    return t[1];
+  }
+
+  static String formatTime(double seconds) {
+    if (seconds < 1e-3) return String.format(Locale.ROOT, "%.1f us", seconds * 1e6);
+    if (seconds < 1) return String.format(Locale.ROOT, "%.2f ms", seconds * 1e3);
+    return String.format(Locale.ROOT, "%.2f s", seconds);
+  }
+
+  private static boolean close(Matrix c, Matrix d, int k) {
+    for (int i = 0; i < c.rows(); i++) {
+      for (int j = 0; j < c.cols(); j++) {
+        if (Math.abs(c.get(i, j) - d.get(i, j)) > 2 * (k + 2) * 0x1p-24 * k) return false;
+      }
+    }
+    return true;
+  }
+
+  static Matrix randomMatrix(SplittableRandom rnd, int rows, int cols) {
+    return Matrix.of(rows, cols, randomArray(rnd, rows * cols));
+  }
+
+  static float[] randomArray(SplittableRandom rnd, int n) {
+    float[] x = new float[n];
+    for (int i = 0; i < n; i++) x[i] = (float) rnd.nextDouble();
+    return x;
+  }
+}

@@ -1,0 +1,67 @@
+package dev.pincette.examples.cli;
+
+import dev.pincette.Compute;
+import dev.pincette.DeviceInfo;
+import dev.pincette.examples.Demo;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** The {@code pincette} command: {@code demo}, {@code devices}. Errors are one line and a non-zero exit. */
+@Command(name = "pincette", mixinStandardHelpOptions = true, version = "pincette 0.1.0",
+    description = "Runs compute kernels on the CPU or an OpenCL GPU, whichever finishes first.",
+    subcommands = {PincetteCli.DemoCommand.class, PincetteCli.DevicesCommand.class,
+        CommandLine.HelpCommand.class})
+public final class PincetteCli implements Callable<Integer> {
+  @CommandLine.Spec
+  CommandLine.Model.CommandSpec spec;
+
+  public static void main(String[] args) {
+    CommandLine cli = new CommandLine(new PincetteCli());
+    cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+      cmd.getErr().println("pincette: " + e.getMessage());
+      return 1;
+    });
+    System.exit(cli.execute(args));
+  }
+
+  @Override
+  public Integer call() {
+    spec.commandLine().usage(System.out);
+    return 0;
+  }
+
+  @Command(name = "demo", mixinStandardHelpOptions = true,
+      description = "Runs matmul, reductions and a neighbour search on every available backend and shows where "
+          + "auto places each.")
+  static final class DemoCommand implements Callable<Integer> {
+    @Option(names = "--scale", defaultValue = "1", description = "Shrink every problem by this factor (default 1).")
+    int scale;
+
+    @Override
+    public Integer call() {
+      if (scale < 1) throw new CommandLine.ParameterException(new CommandLine(this), "--scale must be ≥ 1");
+      return new Demo(System.out, scale).run() == 0 ? 0 : 3;
+    }
+  }
+
+  @Command(name = "devices", mixinStandardHelpOptions = true,
+      description = "Lists every device, whether its backend is usable, and why not.")
+  static final class DevicesCommand implements Callable<Integer> {
+    @Override
+    public Integer call() {
+      List<DeviceInfo> devices = Compute.devices();
+      for (DeviceInfo d : devices) {
+        System.out.printf("%-7s %-50s %-4s %s%n", d.backend(), d.name(), d.type(),
+            d.available() ? "usable" : "unavailable: " + d.reason());
+        for (Map.Entry<String, String> p : d.properties().entrySet()) {
+          System.out.printf("        %-22s %s%n", p.getKey(), p.getValue());
+        }
+      }
+      return 0;
+    }
+  }
+}
