@@ -57,7 +57,7 @@ public final class Demo {
     float[] y = randomArray(rnd, (1 << 24) / scale);
     int points = 200_000 / scale;
     float[] cloud = randomArray(rnd, points * 3);
-    float radius = (float) Math.cbrt(20.0 / points * 8 * 3 / (4 * Math.PI));
+    float radius = (float) Math.cbrt(20.0 / points * 3 / (4 * Math.PI));
 
     int disagreements = 0;
     disagreements += op("matmul", n + "x" + n + " · " + n + "x" + n, kinds, () -> Compute.matmul(a, b),
