@@ -2,6 +2,8 @@
 module dev.pincette.api {
   requires transitive dev.pincette.kernels;
 
+  exports dev.pincette.internal to dev.pincette.examples;
+
   exports dev.pincette;
   exports dev.pincette.spatial;
   exports dev.pincette.spi;

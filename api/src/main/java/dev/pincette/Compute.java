@@ -1,5 +1,6 @@
 package dev.pincette;
 
+import dev.pincette.internal.CallCost;
 import dev.pincette.internal.Dispatcher;
 import dev.pincette.kernels.MatmulOp;
 import dev.pincette.kernels.ReduceOp;
@@ -40,7 +41,9 @@ public final class Compute {
   public static float[] matmul(float[] a, int aRows, int aCols, float[] b, int bRows, int bCols) {
     MatmulOp.check(a, aRows, aCols, b, bRows, bCols);
     String shape = aRows + "x" + aCols + " · " + bRows + "x" + bCols;
-    return Dispatcher.get().run("matmul", shape, be -> be.matmul(a, b, aRows, aCols, bCols));
+    CallCost cost = new CallCost(CallCost.MATMUL, MatmulOp.flops(aRows, aCols, bCols),
+        4L * ((long) aRows * aCols + (long) bRows * bCols), 4L * aRows * bCols);
+    return Dispatcher.get().run("matmul", shape, cost, be -> be.matmul(a, b, aRows, aCols, bCols));
   }
 
   /**
@@ -51,13 +54,15 @@ public final class Compute {
   public static float[] batchedMatmul(float[] a, float[] b, int count, int m, int k, int n) {
     MatmulOp.checkBatched(a, b, count, m, k, n);
     String shape = count + " × " + m + "x" + k + " · " + k + "x" + n;
-    return Dispatcher.get().run("batchedMatmul", shape, be -> be.batchedMatmul(a, b, count, m, k, n));
+    CallCost cost = new CallCost(CallCost.BATCHED, count * MatmulOp.flops(m, k, n), 4L * (a.length + b.length),
+        4L * count * m * n);
+    return Dispatcher.get().run("batchedMatmul", shape, cost, be -> be.batchedMatmul(a, b, count, m, k, n));
   }
 
   /** Σ x_i, accumulated to within 1e-6·Σ|x_i|; 0 for an empty array. */
   public static double sum(float[] x) {
     ReduceOp.SUM.check(x);
-    return Dispatcher.get().run("sum", length(x), be -> be.sum(x));
+    return Dispatcher.get().run("sum", length(x), reduceCost(ReduceOp.SUM, x.length), be -> be.sum(x));
   }
 
   /** The arithmetic mean; the array must not be empty. */
@@ -70,31 +75,31 @@ public final class Compute {
   /** The smallest element (NaN if any element is NaN); the array must not be empty. */
   public static float min(float[] x) {
     ReduceOp.MIN.check(x);
-    return Dispatcher.get().run("min", length(x), be -> be.min(x));
+    return Dispatcher.get().run("min", length(x), reduceCost(ReduceOp.MIN, x.length), be -> be.min(x));
   }
 
   /** The largest element (NaN if any element is NaN); the array must not be empty. */
   public static float max(float[] x) {
     ReduceOp.MAX.check(x);
-    return Dispatcher.get().run("max", length(x), be -> be.max(x));
+    return Dispatcher.get().run("max", length(x), reduceCost(ReduceOp.MAX, x.length), be -> be.max(x));
   }
 
   /** Index of the first smallest element, or of the first NaN; the array must not be empty. */
   public static int argmin(float[] x) {
     ReduceOp.ARGMIN.check(x);
-    return Dispatcher.get().run("argmin", length(x), be -> be.argmin(x));
+    return Dispatcher.get().run("argmin", length(x), reduceCost(ReduceOp.ARGMIN, x.length), be -> be.argmin(x));
   }
 
   /** Index of the first largest element, or of the first NaN; the array must not be empty. */
   public static int argmax(float[] x) {
     ReduceOp.ARGMAX.check(x);
-    return Dispatcher.get().run("argmax", length(x), be -> be.argmax(x));
+    return Dispatcher.get().run("argmax", length(x), reduceCost(ReduceOp.ARGMAX, x.length), be -> be.argmax(x));
   }
 
   /** Σ x_i·y_i, accumulated to within 1e-6·Σ|x_i·y_i|; 0 for empty arrays. The lengths must match. */
   public static double dot(float[] x, float[] y) {
     ReduceOp.checkDot(x, y);
-    return Dispatcher.get().run("dot", length(x), be -> be.dot(x, y));
+    return Dispatcher.get().run("dot", length(x), reduceCost(ReduceOp.DOT, x.length), be -> be.dot(x, y));
   }
 
   /** Sum of every element of {@code m}. */
@@ -135,6 +140,33 @@ public final class Compute {
   /** The backend calls on this thread use now: the innermost {@link ComputeOn#run} scope, else the property. */
   public static BackendKind currentBackend() {
     return Dispatcher.get().currentKind();
+  }
+
+  /**
+   * Validates and places a call without running it: each backend's predicted time split into overhead, transfer and
+   * compute, and the choice {@code auto} (or the current scope) makes.
+   *
+   * <pre>{@code
+   * Explanation e = Compute.explain(() -> Compute.matmul(a, b));
+   * System.out.println(e);   // matmul 2048x2048 · 2048x2048 -> opencl (fastest predicted) ...
+   * }</pre>
+   *
+   * @param call exactly one {@code Compute} call (or {@code SpatialHashMap.build}); nothing runs
+   * @throws IllegalArgumentException if {@code call} makes no Pincette call
+   */
+  public static Explanation explain(Runnable call) {
+    Objects.requireNonNull(call, "explain: call is null");
+    Explanation[] out = new Explanation[1];
+    try {
+      ScopedValue.where(Dispatcher.EXPLAIN, out).run(call);
+    } catch (Dispatcher.ExplainedSignal placed) {
+      return out[0];
+    }
+    throw new IllegalArgumentException("explain: the call made no Pincette call");
+  }
+
+  private static CallCost reduceCost(ReduceOp op, int length) {
+    return new CallCost(CallCost.REDUCE, op.bytes(length) / 4.0, op.bytes(length), 8);
   }
 
   private static String length(float[] x) {

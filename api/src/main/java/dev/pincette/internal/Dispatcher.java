@@ -3,6 +3,8 @@ package dev.pincette.internal;
 import dev.pincette.BackendKind;
 import dev.pincette.CallRecord;
 import dev.pincette.DeviceInfo;
+import dev.pincette.Explanation;
+import dev.pincette.Prediction;
 import dev.pincette.spi.Backend;
 import dev.pincette.spi.BackendProvider;
 import java.lang.System.Logger.Level;
@@ -13,6 +15,7 @@ import java.util.Map;
 import java.util.ServiceLoader;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
 /**
@@ -23,6 +26,8 @@ public final class Dispatcher {
   private static final System.Logger LOG = System.getLogger("dev.pincette");
   /** The backend forced by {@code Compute.on(kind).run(...)} for the current scope. */
   public static final ScopedValue<BackendKind> SCOPE = ScopedValue.newInstance();
+  /** Bound by {@code Compute.explain}: the call is validated and placed, but not run. */
+  public static final ScopedValue<Explanation[]> EXPLAIN = ScopedValue.newInstance();
   /** Consecutive failures after which a backend is no longer used. */
   static final int UNHEALTHY_AFTER = 3;
 
@@ -36,11 +41,14 @@ public final class Dispatcher {
   /** Failure kinds already logged, so a broken device logs once per kind rather than once per call. */
   private final Set<String> logged = ConcurrentHashMap.newKeySet();
   private final ThreadLocal<CallRecord> lastCall = new ThreadLocal<>();
+  private final CostModel costModel;
 
-  private Dispatcher(Map<String, Backend> backends, Map<String, String> unavailable, BackendKind defaultKind) {
+  private Dispatcher(Map<String, Backend> backends, Map<String, String> unavailable, BackendKind defaultKind,
+      CostModel costModel) {
     this.backends = backends;
     this.unavailable = unavailable;
     this.defaultKind = defaultKind;
+    this.costModel = costModel;
   }
 
   /** The JVM's dispatcher, created on first use. */
@@ -76,8 +84,14 @@ public final class Dispatcher {
     } catch (IllegalArgumentException e) {
       LOG.log(Level.WARNING, "pincette: ignoring pincette.backend: " + e.getMessage());
     }
-    Dispatcher d = new Dispatcher(backends, unavailable, kind);
+    CostModel model = new CostModel(CostModel.defaultCacheDir());
+    Dispatcher d = new Dispatcher(backends, unavailable, kind, model);
     Runtime.getRuntime().addShutdownHook(new Thread(d::closeAll, "pincette-shutdown"));
+    // With one backend there is nothing to choose between; otherwise calibrate without making callers wait.
+    List<Backend> usable = backends.values().stream().filter(Backend::isAvailable).toList();
+    if (usable.size() > 1 && Boolean.parseBoolean(System.getProperty("pincette.calibrate", "true"))) {
+      model.start(usable, true);
+    }
     return d;
   }
 
@@ -112,18 +126,28 @@ public final class Dispatcher {
 
   /**
    * Runs one call: picks the backend, times it, falls back to the CPU if another backend fails, and records what
-   * happened for {@link #lastCall()}.
+   * happened for {@link #lastCall()}. Under {@code Compute.explain} it only places the call.
    */
-  public <T> T run(String op, String shape, Function<Backend, T> call) {
+  public <T> T run(String op, String shape, CallCost cost, Function<Backend, T> call) {
     BackendKind requested = currentKind();
-    Backend chosen = choose(requested);
+    Placement placement = place(requested, cost);
+    if (EXPLAIN.isBound()) {
+      EXPLAIN.get()[0] = new Explanation(op, shape, requested, placement.chosen.name(), placement.reason,
+          placement.predictions);
+      throw new ExplainedSignal();
+    }
+    Backend chosen = placement.chosen;
+    Prediction predicted = placement.predictionOf(chosen.name());
+    AtomicInteger running = costModel.started(chosen.name());
     long start = System.nanoTime();
-    String fallback = "";
+    String fallback = placement.fallback;
     T result;
     try {
       result = call.apply(chosen);
       failures.remove(chosen.name());
+      costModel.finished(running, chosen, cost, (System.nanoTime() - start) * 1e-9, predicted);
     } catch (RuntimeException e) {
+      running.decrementAndGet();
       Backend cpu = cpu();
       if (chosen == cpu) throw e;
       fallback = chosen.name() + " failed: " + e.getMessage();
@@ -131,18 +155,65 @@ public final class Dispatcher {
       result = call.apply(cpu);
       chosen = cpu;
     }
-    lastCall.set(new CallRecord(op, shape, requested, chosen.name(), System.nanoTime() - start, fallback));
+    long nanos = System.nanoTime() - start;
+    lastCall.set(new CallRecord(op, shape, requested, chosen.name(), nanos, fallback));
+    if (LOG.isLoggable(Level.DEBUG)) {
+      LOG.log(Level.DEBUG, String.format(java.util.Locale.ROOT, "pincette: %s %s -> %s in %.1f us (%s)%s%s", op,
+          shape, chosen.name(), nanos / 1e3, placement.reason, placement.predictions.isEmpty() ? ""
+              : "; predicted " + placement.predictions, fallback.isEmpty() ? "" : "; " + fallback));
+    }
     return result;
   }
 
-  private Backend choose(BackendKind requested) {
-    return switch (requested) {
-      case CPU, AUTO -> cpu();
-      case OPENCL -> {
-        Backend b = backend(BackendKind.OPENCL.id());
-        yield healthy(b) ? b : cpu();
+  /** Thrown through the caller's code by an explained call; caught by {@code Compute.explain}. */
+  public static final class ExplainedSignal extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    ExplainedSignal() {
+      super(null, null, false, false);
+    }
+  }
+
+  private record Placement(Backend chosen, String reason, List<Prediction> predictions, String fallback) {
+    Prediction predictionOf(String name) {
+      for (Prediction p : predictions) {
+        if (p.backend().equals(name)) return p;
       }
-    };
+      return null;
+    }
+  }
+
+  private Placement place(BackendKind requested, CallCost cost) {
+    List<Prediction> predictions = new ArrayList<>(backends.size());
+    for (Backend b : backends.values()) {
+      if (b.isAvailable() && healthy(b)) predictions.add(costModel.predict(b, cost));
+    }
+    if (requested == BackendKind.CPU) return new Placement(cpu(), "forced", predictions, "");
+    if (requested == BackendKind.OPENCL) {
+      Backend b = backend(BackendKind.OPENCL.id());
+      if (healthy(b)) return new Placement(b, "forced", predictions, "");
+      return new Placement(cpu(), "opencl is unhealthy after repeated failures", predictions,
+          "opencl unhealthy: ran on cpu");
+    }
+    if (predictions.size() <= 1) return new Placement(cpu(), "only backend", predictions, "");
+    if (!costModel.isCalibrated(cpu().name())) {
+      return new Placement(cpu(), "calibrating; cpu meanwhile", predictions, "");
+    }
+    Prediction best = null;
+    for (Prediction p : predictions) {
+      if (p.calibrated() && (best == null || p.totalSeconds() < best.totalSeconds())) best = p;
+    }
+    return new Placement(backends.get(best.backend()), "fastest predicted", predictions, "");
+  }
+
+  /** The cost model, for {@code pincette calibrate} and benchmarks. */
+  public CostModel costModel() {
+    return costModel;
+  }
+
+  /** Every usable backend. */
+  public List<Backend> usableBackends() {
+    return backends.values().stream().filter(Backend::isAvailable).toList();
   }
 
   private boolean healthy(Backend b) {

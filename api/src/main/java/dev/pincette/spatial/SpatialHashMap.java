@@ -1,5 +1,6 @@
 package dev.pincette.spatial;
 
+import dev.pincette.internal.CallCost;
 import dev.pincette.internal.Dispatcher;
 import dev.pincette.kernels.SpatialOp;
 import dev.pincette.spi.SpatialIndex;
@@ -37,7 +38,9 @@ public final class SpatialHashMap implements AutoCloseable {
     float[] own = positions.clone();
     String shape = (positions.length / dims) + " points, " + dims + "D";
     String[] placed = new String[1];
-    SpatialIndex index = Dispatcher.get().run("spatial.build", shape, be -> {
+    int points = positions.length / dims;
+    CallCost cost = new CallCost(CallCost.SPATIAL, points, 4L * positions.length, 0);
+    SpatialIndex index = Dispatcher.get().run("spatial.build", shape, cost, be -> {
       placed[0] = be.name();
       return be.buildSpatial(own, dims, cellSize);
     });

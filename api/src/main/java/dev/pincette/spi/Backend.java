@@ -21,6 +21,22 @@ public interface Backend extends AutoCloseable {
   /** One line saying why the backend is unavailable, or an empty string. */
   String unavailableReason();
 
+  /**
+   * Identifies the device, driver and settings this backend's speed depends on; the cost model's stored
+   * calibration is keyed by it, so a new driver or device recalibrates.
+   */
+  default String calibrationKey() {
+    return name();
+  }
+
+  /**
+   * Host↔device bytes per second for data that must cross a bus, or {@code Double.POSITIVE_INFINITY} when inputs are
+   * used in place (the CPU, host-unified memory).
+   */
+  default double transferBytesPerSecond() {
+    return Double.POSITIVE_INFINITY;
+  }
+
   /** Devices known to this backend, usable or not. */
   List<DeviceInfo> devices();
 

@@ -142,28 +142,36 @@ final class VectorKernels {
     return sum;
   }
 
+  // min and max are spelled out rather than sharing a loop with the operator as a parameter: the Vector API
+  // intrinsifies lanewise ops only for constant operators (measured: 7.5 GB/s shared, bandwidth-bound spelled out).
+
+  /** Lanewise MIN follows {@code Math.min}: NaN propagates, −0 is below +0. */
   static float min(float[] x, int from, int to) {
-    return extreme(x, from, to, VectorOperators.MIN);
-  }
-
-  static float max(float[] x, int from, int to) {
-    return extreme(x, from, to, VectorOperators.MAX);
-  }
-
-  /** MIN and MAX lanewise follow {@code Math.min/max}: NaN propagates, −0 is below +0. */
-  private static float extreme(float[] x, int from, int to, VectorOperators.Associative op) {
-    float identity = op == VectorOperators.MIN ? Float.POSITIVE_INFINITY : Float.NEGATIVE_INFINITY;
-    FloatVector a0 = FloatVector.broadcast(F, identity), a1 = a0, a2 = a0, a3 = a0;
+    FloatVector a0 = FloatVector.broadcast(F, Float.POSITIVE_INFINITY), a1 = a0, a2 = a0, a3 = a0;
     int i = from;
     for (; i + 4 * LANES <= to; i += 4 * LANES) {
-      a0 = a0.lanewise(op, FloatVector.fromArray(F, x, i));
-      a1 = a1.lanewise(op, FloatVector.fromArray(F, x, i + LANES));
-      a2 = a2.lanewise(op, FloatVector.fromArray(F, x, i + 2 * LANES));
-      a3 = a3.lanewise(op, FloatVector.fromArray(F, x, i + 3 * LANES));
+      a0 = a0.min(FloatVector.fromArray(F, x, i));
+      a1 = a1.min(FloatVector.fromArray(F, x, i + LANES));
+      a2 = a2.min(FloatVector.fromArray(F, x, i + 2 * LANES));
+      a3 = a3.min(FloatVector.fromArray(F, x, i + 3 * LANES));
     }
-    float r = a0.lanewise(op, a1).lanewise(op, a2.lanewise(op, a3)).reduceLanes(op);
-    boolean isMin = op == VectorOperators.MIN;
-    for (; i < to; i++) r = isMin ? Math.min(r, x[i]) : Math.max(r, x[i]);
+    float r = a0.min(a1).min(a2.min(a3)).reduceLanes(VectorOperators.MIN);
+    for (; i < to; i++) r = Math.min(r, x[i]);
+    return r;
+  }
+
+  /** Lanewise MAX follows {@code Math.max}: NaN propagates, +0 is above −0. */
+  static float max(float[] x, int from, int to) {
+    FloatVector a0 = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY), a1 = a0, a2 = a0, a3 = a0;
+    int i = from;
+    for (; i + 4 * LANES <= to; i += 4 * LANES) {
+      a0 = a0.max(FloatVector.fromArray(F, x, i));
+      a1 = a1.max(FloatVector.fromArray(F, x, i + LANES));
+      a2 = a2.max(FloatVector.fromArray(F, x, i + 2 * LANES));
+      a3 = a3.max(FloatVector.fromArray(F, x, i + 3 * LANES));
+    }
+    float r = a0.max(a1).max(a2.max(a3)).reduceLanes(VectorOperators.MAX);
+    for (; i < to; i++) r = Math.max(r, x[i]);
     return r;
   }
 }

@@ -134,6 +134,23 @@ class ComputeApiTest {
   }
 
   @Test
+  void explainPlacesACallWithoutRunningIt() {
+    Matrix a = Matrix.zeros(64, 32);
+    Matrix b = Matrix.zeros(32, 16);
+    dev.pincette.Explanation e = Compute.explain(() -> Compute.matmul(a, b));
+    assertEquals("matmul", e.op());
+    assertEquals("64x32 · 32x16", e.shape());
+    assertEquals("cpu", e.chosen());
+    assertFalse(e.predictions().isEmpty());
+    assertEquals("cpu", e.predictions().get(0).backend());
+    dev.pincette.Explanation forced = Compute.on(BackendKind.CPU).call(() -> Compute.explain(() -> Compute.sum(new float[3])));
+    assertEquals(BackendKind.CPU, forced.requested());
+    assertEquals("forced", forced.reason());
+    assertMessage(IllegalArgumentException.class, () -> Compute.explain(() -> Compute.matmul(a, a)), "64x32 · 64x32");
+    assertMessage(IllegalArgumentException.class, () -> Compute.explain(() -> {}), "no Pincette call");
+  }
+
+  @Test
   void devicesListTheCpuWithItsSimdPath() {
     List<DeviceInfo> devices = Compute.devices();
     DeviceInfo cpu = devices.stream().filter(d -> d.backend().equals("cpu")).findFirst().orElseThrow();

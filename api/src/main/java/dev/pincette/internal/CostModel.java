@@ -1,0 +1,156 @@
+package dev.pincette.internal;
+
+import dev.pincette.Prediction;
+import dev.pincette.spi.Backend;
+import java.lang.System.Logger.Level;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Predicts each backend's time for a call: fixed overhead + bytes moved / bandwidth + work / throughput(size), from a
+ * calibration run once per device in the background (stored in the user's cache directory), refined by the observed
+ * times of real calls and by the calls already running on each backend.
+ */
+public final class CostModel {
+  private static final System.Logger LOG = System.getLogger("dev.pincette");
+  /** Weight of a new observation in the per-bucket correction. */
+  private static final double ALPHA = 0.3;
+  private static final String LIBRARY_VERSION = "0.1.0";
+
+  /** Calibrated models by backend name; absent while calibrating. Written by the calibration thread. */
+  private final Map<String, BackendModel> models = new ConcurrentHashMap<>();
+  /** Observed/predicted ratio per backend, family and power-of-two size bucket; 1 when unseen. */
+  private final Map<String, Double> corrections = new ConcurrentHashMap<>();
+  /** Calls running now, per backend name: a second call waits for (or shares the device with) the first. */
+  private final Map<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
+  private final Path cacheDir;
+
+  public CostModel(Path cacheDir) {
+    this.cacheDir = cacheDir;
+  }
+
+  /** The user's cache directory: {@code pincette.cache.dir}, else {@code $XDG_CACHE_HOME/pincette}, else ~/.cache. */
+  public static Path defaultCacheDir() {
+    String dir = System.getProperty("pincette.cache.dir");
+    if (dir != null) return Path.of(dir);
+    String xdg = System.getenv("XDG_CACHE_HOME");
+    return (xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache"))
+        .resolve("pincette");
+  }
+
+  /** Loads each backend's stored calibration, and calibrates the others on one background thread. */
+  public void start(List<Backend> backends, boolean background) {
+    List<Backend> missing = new ArrayList<>();
+    for (Backend b : backends) {
+      BackendModel stored = BackendModel.load(file(b), key(b));
+      if (stored != null) models.put(b.name(), stored);
+      else missing.add(b);
+    }
+    if (missing.isEmpty()) return;
+    Runnable work = () -> {
+      for (Backend b : missing) calibrate(b);
+    };
+    if (!background) {
+      work.run();
+      return;
+    }
+    Thread t = new Thread(work, "pincette-calibration");
+    t.setDaemon(true);
+    t.setPriority(Thread.MIN_PRIORITY);
+    t.start();
+  }
+
+  /** Calibrates {@code b} now (about a second), stores and returns the model. */
+  public BackendModel calibrate(Backend b) {
+    long start = System.nanoTime();
+    try {
+      BackendModel m = new Calibrator(b, b.name().equals("cpu") ? 0.8 : 1.2).run();
+      m = new BackendModel(key(b), m.overheadSeconds(), m.bytesPerSecond(), m.curves());
+      models.put(b.name(), m);
+      corrections.keySet().removeIf(k -> k.startsWith(b.name() + "/"));
+      try {
+        m.save(file(b));
+      } catch (java.io.IOException e) {
+        LOG.log(Level.DEBUG, "pincette: could not store the calibration of " + b.name() + ": " + e);
+      }
+      LOG.log(Level.DEBUG, () -> String.format("pincette: calibrated %s in %.2f s", b.name(),
+          (System.nanoTime() - start) * 1e-9));
+      return m;
+    } catch (RuntimeException e) {
+      LOG.log(Level.INFO, "pincette: calibration of " + b.name() + " failed, auto keeps it off: " + e);
+      return null;
+    }
+  }
+
+  private static String key(Backend b) {
+    return b.calibrationKey() + "|" + LIBRARY_VERSION + "|" + Runtime.version().feature() + "|"
+        + Runtime.getRuntime().availableProcessors();
+  }
+
+  private Path file(Backend b) {
+    byte[] digest;
+    try {
+      digest = java.security.MessageDigest.getInstance("SHA-256")
+          .digest(key(b).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+    return cacheDir.resolve("calibration-" + b.name() + "-" + HexFormat.of().formatHex(digest, 0, 8) + ".properties");
+  }
+
+  /** Installs a model directly (tests, and models computed elsewhere). */
+  void install(String backend, BackendModel model) {
+    models.put(backend, model);
+  }
+
+  public boolean isCalibrated(String backend) {
+    return models.containsKey(backend);
+  }
+
+  /** The fitted model of {@code backend}, for {@code pincette calibrate}; null before calibration. */
+  public String describe(String backend) {
+    BackendModel m = models.get(backend);
+    return m == null ? null : m.toString();
+  }
+
+  public Prediction predict(Backend b, CallCost cost) {
+    BackendModel m = models.get(b.name());
+    if (m == null) return new Prediction(b.name(), 0, 0, 0, 0, false);
+    double correction = corrections.getOrDefault(bucket(b.name(), cost), 1.0);
+    double overhead = m.overheadSeconds() * correction;
+    double transfer = m.transferSeconds(cost.bytesMoved()) * correction;
+    double compute = m.computeSeconds(cost.family(), cost.work()) * correction;
+    int running = inFlight.computeIfAbsent(b.name(), k -> new AtomicInteger()).get();
+    // Each call already running on the backend takes its share of the device; assume calls of similar size.
+    double wait = running * (overhead + transfer + compute);
+    return new Prediction(b.name(), overhead, transfer, compute, wait, true);
+  }
+
+  /** Marks a call as running on {@code backend}; the returned counter is decremented by {@link #finished}. */
+  public AtomicInteger started(String backend) {
+    AtomicInteger n = inFlight.computeIfAbsent(backend, k -> new AtomicInteger());
+    n.incrementAndGet();
+    return n;
+  }
+
+  /** Records a finished call: its observed time refines the prediction for its backend, family and size. */
+  public void finished(AtomicInteger running, Backend b, CallCost cost, double seconds, Prediction predicted) {
+    running.decrementAndGet();
+    if (predicted == null || !predicted.calibrated()) return;
+    double expected = predicted.totalSeconds() - predicted.waitSeconds();
+    if (!(expected > 0) || !(seconds > 0)) return;
+    String key = bucket(b.name(), cost);
+    double oldCorrection = corrections.getOrDefault(key, 1.0);
+    double ratio = seconds / (expected / oldCorrection);
+    corrections.compute(key, (k, old) -> (old == null ? 1.0 : old) * (1 - ALPHA) + ratio * ALPHA);
+  }
+
+  private static String bucket(String backend, CallCost cost) {
+    return backend + "/" + cost.family() + "/" + Math.getExponent(Math.max(1.0, cost.work()));
+  }
+}

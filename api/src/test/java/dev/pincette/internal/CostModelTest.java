@@ -1,0 +1,123 @@
+package dev.pincette.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pincette.DeviceInfo;
+import dev.pincette.Prediction;
+import dev.pincette.spi.Backend;
+import dev.pincette.spi.SpatialIndex;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class CostModelTest {
+  /** A backend that only has a name and a bus; the model is installed, not measured. */
+  record NamedBackend(String name, double transferBytesPerSecond) implements Backend {
+    public boolean isAvailable() { return true; }
+    public String unavailableReason() { return ""; }
+    public List<DeviceInfo> devices() { return List.of(); }
+    public float[] matmul(float[] a, float[] b, int m, int k, int n) { throw new UnsupportedOperationException(); }
+    public float[] batchedMatmul(float[] a, float[] b, int c, int m, int k, int n) {
+      throw new UnsupportedOperationException();
+    }
+    public double sum(float[] x) { return 0; }
+    public float min(float[] x) { return 0; }
+    public float max(float[] x) { return 0; }
+    public double dot(float[] x, float[] y) { return 0; }
+    public int argmin(float[] x) { return 0; }
+    public int argmax(float[] x) { return 0; }
+    public SpatialIndex buildSpatial(float[] p, int d, float c) { throw new UnsupportedOperationException(); }
+    public void close() {}
+  }
+
+  private static BackendModel model(String key, double overhead, double bandwidth, double secondsPerFlop) {
+    Curve curve = new Curve(new double[] {1e3, 1e9}, new double[] {1e3 * secondsPerFlop, 1e9 * secondsPerFlop});
+    return new BackendModel(key, overhead, bandwidth, Map.of(CallCost.MATMUL, curve));
+  }
+
+  @Test
+  void predictionSplitsOverheadTransferAndCompute() {
+    CostModel m = new CostModel(Path.of("unused"));
+    Backend gpu = new NamedBackend("gpu", 10e9);
+    m.install("gpu", model("gpu", 20e-6, 10e9, 1e-13));
+    Prediction p = m.predict(gpu, new CallCost(CallCost.MATMUL, 2e9, 8_000_000, 4_000_000));
+    assertEquals(20e-6, p.overheadSeconds(), 1e-12);
+    assertEquals(12e6 / 10e9, p.transferSeconds(), 1e-12);
+    assertEquals(2e9 * 1e-13, p.computeSeconds(), 1e-9);
+    assertEquals(0, p.waitSeconds());
+  }
+
+  @Test
+  void smallCallsGoWhereOverheadIsLowAndLargeWhereThroughputIsHigh() {
+    CostModel m = new CostModel(Path.of("unused"));
+    Backend cpu = new NamedBackend("cpu", Double.POSITIVE_INFINITY);
+    Backend gpu = new NamedBackend("gpu", 10e9);
+    m.install("cpu", model("cpu", 1e-6, Double.POSITIVE_INFINITY, 1e-11));
+    m.install("gpu", model("gpu", 50e-6, 10e9, 1e-13));
+    CallCost tiny = new CallCost(CallCost.MATMUL, 2.0 * 32 * 32 * 32, 8192, 4096);
+    CallCost big = new CallCost(CallCost.MATMUL, 2.0 * 2048 * 2048 * 2048, 32L << 20, 16L << 20);
+    assertTrue(m.predict(cpu, tiny).totalSeconds() < m.predict(gpu, tiny).totalSeconds());
+    assertTrue(m.predict(gpu, big).totalSeconds() < m.predict(cpu, big).totalSeconds());
+  }
+
+  @Test
+  void observedTimesCorrectAWrongCalibrationWithinAFewCalls() {
+    CostModel m = new CostModel(Path.of("unused"));
+    Backend gpu = new NamedBackend("gpu", Double.POSITIVE_INFINITY);
+    m.install("gpu", model("gpu", 0, Double.POSITIVE_INFINITY, 1e-12));
+    CallCost cost = new CallCost(CallCost.MATMUL, 1e9, 0, 0);
+    double truth = 4 * m.predict(gpu, cost).totalSeconds();
+    for (int call = 0; call < 8; call++) {
+      Prediction p = m.predict(gpu, cost);
+      m.finished(m.started("gpu"), gpu, cost, truth, p);
+    }
+    double corrected = m.predict(gpu, cost).totalSeconds();
+    assertTrue(Math.abs(corrected / truth - 1) < 0.25, "corrected " + corrected + " vs " + truth);
+  }
+
+  @Test
+  void runningCallsAddWait() {
+    CostModel m = new CostModel(Path.of("unused"));
+    Backend gpu = new NamedBackend("gpu", Double.POSITIVE_INFINITY);
+    m.install("gpu", model("gpu", 0, Double.POSITIVE_INFINITY, 1e-12));
+    CallCost cost = new CallCost(CallCost.MATMUL, 1e9, 0, 0);
+    var a = m.started("gpu");
+    m.started("gpu");
+    Prediction p = m.predict(gpu, cost);
+    assertEquals(2 * p.computeSeconds(), p.waitSeconds(), 1e-12);
+    a.decrementAndGet();
+  }
+
+  @Test
+  void storedCalibrationRoundTripsAndDamagedOrStaleFilesAreIgnored(@TempDir Path dir) throws Exception {
+    BackendModel original = model("dev|drv", 3e-6, 12e9, 1e-12);
+    Path file = dir.resolve("c.properties");
+    original.save(file);
+    BackendModel loaded = BackendModel.load(file, "dev|drv");
+    assertNotNull(loaded);
+    assertEquals(3e-6, loaded.overheadSeconds(), 1e-12);
+    assertEquals(original.computeSeconds(CallCost.MATMUL, 5e6), loaded.computeSeconds(CallCost.MATMUL, 5e6), 1e-9);
+    assertNull(BackendModel.load(file, "dev|newer-driver"), "a new driver must recalibrate");
+    Files.writeString(file, Files.readString(file).replace("curve.matmul=", "curve.matmul=garbage,"));
+    assertNull(BackendModel.load(file, "dev|drv"));
+    Files.write(file, new byte[] {0, 1, 2, (byte) 0xff});
+    assertNull(BackendModel.load(file, "dev|drv"));
+    assertNull(BackendModel.load(dir.resolve("missing"), "dev|drv"));
+  }
+
+  @Test
+  void curveInterpolatesInLogLogAndExtrapolatesProportionally() {
+    Curve c = new Curve(new double[] {100, 10_000}, new double[] {1e-6, 1e-3});
+    assertEquals(1e-6, c.seconds(100), 1e-15);
+    assertEquals(1e-3, c.seconds(10_000), 1e-12);
+    assertEquals(Math.sqrt(1e-6 * 1e-3), c.seconds(1000), 1e-9);
+    assertEquals(2e-3, c.seconds(20_000), 1e-12);
+    assertEquals(0.5e-6, c.seconds(50), 1e-15);
+  }
+}
