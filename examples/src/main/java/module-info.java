@@ -2,6 +2,9 @@
 module dev.pincette.examples {
   requires dev.pincette.api;
   requires info.picocli;
+  requires org.knowm.xchart;
+  requires me.tongfei.progressbar;
+  requires java.desktop;
 
   opens dev.pincette.examples.cli to info.picocli;
 }

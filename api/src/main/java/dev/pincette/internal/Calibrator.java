@@ -24,6 +24,7 @@ final class Calibrator {
   }
 
   BackendModel run() {
+    warmUp();
     double overhead = median(9, () -> backend.sum(new float[16]));
     Map<String, Curve> curves = new TreeMap<>();
     curves.put(CallCost.REDUCE, measure(new int[] {1 << 12, 1 << 16, 1 << 20, 1 << 22}, overhead, n -> {
@@ -50,6 +51,28 @@ final class Calibrator {
     return new BackendModel(backend.calibrationKey(), overhead, backend.transferBytesPerSecond(), curves);
   }
 
+  /**
+   * Runs every op on inputs large enough that their loops get compiled by the JIT within a few calls (small inputs
+   * would need thousands of interpreted calls first), for about 300 ms.
+   */
+  private void warmUp() {
+    float[] x = random(1 << 20), y = random(1 << 20);
+    float[] a = random(192 * 192), b = random(192 * 192);
+    float[] pos = random(3 * (1 << 14));
+    long end = System.nanoTime() + 300_000_000L;
+    do {
+      backend.sum(x);
+      backend.dot(x, y);
+      backend.max(x);
+      backend.matmul(a, b, 192, 192, 192);
+      backend.matmul(a, b, 48, 48, 48);
+      backend.batchedMatmul(a, b, 144, 16, 16, 16);
+      try (SpatialIndex index = backend.buildSpatial(pos.clone(), 3, 0.05f)) {
+        index.neighborsWithin(0.05f);
+      }
+    } while (System.nanoTime() < end);
+  }
+
   private record Sample(double work, long bytes, java.util.function.Supplier<Object> call) {}
 
   private interface SampleFactory {
@@ -61,7 +84,7 @@ final class Calibrator {
     for (int size : sizes) {
       if (!points.isEmpty() && System.nanoTime() > deadline) break;
       Sample s = factory.at(size);
-      double seconds = median(3, s.call());
+      double seconds = median(5, s.call());
       double transfer = backend.transferBytesPerSecond() == Double.POSITIVE_INFINITY ? 0
           : s.bytes() / backend.transferBytesPerSecond();
       points.add(new double[] {s.work(), Math.max(seconds - overhead - transfer, seconds * 0.05)});
@@ -74,9 +97,22 @@ final class Calibrator {
     return new Curve(w, t);
   }
 
-  /** Median wall time of {@code runs} calls after one warm-up call. */
+  /**
+   * Median wall time of {@code runs} calls after a warm-up that lasts until the call's time stops falling (at most
+   * 150 ms): on a cold JVM the first calls run interpreted, 100x slower than compiled, and would teach the model the
+   * JIT's speed instead of the backend's.
+   */
   private static double median(int runs, java.util.function.Supplier<Object> call) {
-    call.get();
+    long warmEnd = System.nanoTime() + 150_000_000L;
+    double best = Double.POSITIVE_INFINITY;
+    int steady = 0;
+    while (steady < 5 && System.nanoTime() < warmEnd) {
+      long start = System.nanoTime();
+      call.get();
+      double t = (System.nanoTime() - start) * 1e-9;
+      steady = t < 1.3 * best ? steady + 1 : 0;
+      best = Math.min(best, t);
+    }
     double[] t = new double[runs];
     for (int i = 0; i < runs; i++) {
       long start = System.nanoTime();

@@ -29,6 +29,8 @@ public final class CostModel {
   /** Calls running now, per backend name: a second call waits for (or shares the device with) the first. */
   private final Map<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
   private final Path cacheDir;
+  /** Completes when the calibration started by {@link #start} is done (at once when none was needed). */
+  private final java.util.concurrent.CompletableFuture<Void> ready = new java.util.concurrent.CompletableFuture<>();
 
   public CostModel(Path cacheDir) {
     this.cacheDir = cacheDir;
@@ -51,9 +53,16 @@ public final class CostModel {
       if (stored != null) models.put(b.name(), stored);
       else missing.add(b);
     }
-    if (missing.isEmpty()) return;
+    if (missing.isEmpty()) {
+      ready.complete(null);
+      return;
+    }
     Runnable work = () -> {
-      for (Backend b : missing) calibrate(b);
+      try {
+        for (Backend b : missing) calibrate(b);
+      } finally {
+        ready.complete(null);
+      }
     };
     if (!background) {
       work.run();
@@ -65,11 +74,24 @@ public final class CostModel {
     t.start();
   }
 
+  /** Waits until the background calibration is done, at most {@code seconds}; true when it is. */
+  public boolean awaitCalibration(double seconds) {
+    try {
+      ready.get((long) (seconds * 1000), java.util.concurrent.TimeUnit.MILLISECONDS);
+      return true;
+    } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
   /** Calibrates {@code b} now (about a second), stores and returns the model. */
   public BackendModel calibrate(Backend b) {
     long start = System.nanoTime();
     try {
-      BackendModel m = new Calibrator(b, b.name().equals("cpu") ? 0.8 : 1.2).run();
+      BackendModel m = new Calibrator(b, 0.9).run();
       m = new BackendModel(key(b), m.overheadSeconds(), m.bytesPerSecond(), m.curves());
       models.put(b.name(), m);
       corrections.keySet().removeIf(k -> k.startsWith(b.name() + "/"));

@@ -13,8 +13,8 @@ import picocli.CommandLine.Option;
 /** The {@code pincette} command: {@code demo}, {@code devices}. Errors are one line and a non-zero exit. */
 @Command(name = "pincette", mixinStandardHelpOptions = true, version = "pincette 0.1.0",
     description = "Runs compute kernels on the CPU or an OpenCL GPU, whichever finishes first.",
-    subcommands = {PincetteCli.DemoCommand.class, PincetteCli.DevicesCommand.class,
-        CommandLine.HelpCommand.class})
+    subcommands = {PincetteCli.DemoCommand.class, PincetteCli.DevicesCommand.class, BenchCommand.class,
+        CalibrateCommand.class, CommandLine.HelpCommand.class})
 public final class PincetteCli implements Callable<Integer> {
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
