@@ -23,7 +23,7 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * CPU matmul beside OpenBLAS SGEMM in the same run, same thread count. GFLOP/s = 2·m·k·n / time.
  *
- * <pre>{@code java -jar benchmarks/target/benchmarks.jar MatmulBenchmark -p threads=2 -p shape=1024x1024x1024}</pre>
+ * <pre>{@code java -jar benchmarks/target/benchmarks.jar MatmulBenchmark -p threads=1,2 -p shape=1024x1024x1024}</pre>
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -33,7 +33,8 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
 public class MatmulBenchmark {
   /** m x k x n. */
-  @Param({"128x128x128", "512x512x512", "1024x1024x1024", "2048x2048x2048"})
+  @Param({"32x32x32", "64x64x64", "128x128x128", "512x512x512", "1024x1024x1024", "2048x2048x2048",
+      "4096x4096x4096", "4096x64x4096", "64x4096x64"})
   public String shape;
 
   @Param({"2"})
@@ -42,6 +43,7 @@ public class MatmulBenchmark {
   private int m, k, n;
   private float[] a, b;
   private CpuBackend cpu;
+  private CpuBackend scalar;
   private OpenBlas blas;
   private Arena arena;
   private MemorySegment na, nb, nc;
@@ -59,6 +61,8 @@ public class MatmulBenchmark {
     for (int i = 0; i < b.length; i++) b[i] = (float) rnd.nextDouble();
     cpu = new CpuBackend(threads, CpuBackend.DEFAULT_REDUCE_SERIAL_BELOW, CpuBackend.DEFAULT_MATMUL_SERIAL_BELOW,
         dev.pincette.cpu.VectorSupport.ENABLED);
+    scalar = new CpuBackend(threads, CpuBackend.DEFAULT_REDUCE_SERIAL_BELOW, CpuBackend.DEFAULT_MATMUL_SERIAL_BELOW,
+        false);
     blas = new OpenBlas(threads);
     arena = Arena.ofShared();
     na = arena.allocateFrom(ValueLayout.JAVA_FLOAT, a);
@@ -69,6 +73,7 @@ public class MatmulBenchmark {
   @TearDown(Level.Trial)
   public void tearDown() {
     cpu.close();
+    scalar.close();
     blas.close();
     arena.close();
   }
@@ -76,6 +81,12 @@ public class MatmulBenchmark {
   @Benchmark
   public float[] pincetteCpu() {
     return cpu.matmul(a, b, m, k, n);
+  }
+
+  /** The path users get without {@code --add-modules jdk.incubator.vector}: blocked and parallel, no Vector API. */
+  @Benchmark
+  public float[] pincetteCpuScalar() {
+    return scalar.matmul(a, b, m, k, n);
   }
 
   @Benchmark

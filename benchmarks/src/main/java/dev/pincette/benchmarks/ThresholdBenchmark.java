@@ -24,61 +24,82 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <pre>{@code java -jar benchmarks/target/benchmarks.jar ThresholdBenchmark}</pre>
  */
-@State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
 public class ThresholdBenchmark {
-  @Param({"8192", "16384", "32768", "65536", "131072", "262144"})
-  public int sumLength;
+  /** Two backends: one never forks, one always does. */
+  @State(Scope.Benchmark)
+  public static class Backends {
+    CpuBackend serial, forking;
 
-  @Param({"24", "32", "48", "64", "96"})
-  public int matmulSide;
-
-  private float[] x, a, b;
-  private CpuBackend serial, forking;
-
-  @Setup(Level.Trial)
-  public void setUp() {
-    SplittableRandom rnd = new SplittableRandom(3);
-    x = new float[sumLength];
-    for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextDouble();
-    a = new float[matmulSide * matmulSide];
-    b = new float[matmulSide * matmulSide];
-    for (int i = 0; i < a.length; i++) {
-      a[i] = (float) rnd.nextDouble();
-      b[i] = (float) rnd.nextDouble();
+    @Setup(Level.Trial)
+    public void setUp() {
+      int threads = Runtime.getRuntime().availableProcessors();
+      serial = new CpuBackend(threads, Integer.MAX_VALUE, Long.MAX_VALUE, VectorSupport.ENABLED);
+      forking = new CpuBackend(threads, 1, 1, VectorSupport.ENABLED);
     }
-    int threads = Runtime.getRuntime().availableProcessors();
-    serial = new CpuBackend(threads, Integer.MAX_VALUE, Long.MAX_VALUE, VectorSupport.ENABLED);
-    forking = new CpuBackend(threads, 1, 1, VectorSupport.ENABLED);
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+      serial.close();
+      forking.close();
+    }
   }
 
-  @TearDown(Level.Trial)
-  public void tearDown() {
-    serial.close();
-    forking.close();
+  @State(Scope.Benchmark)
+  public static class SumInput {
+    @Param({"8192", "16384", "32768", "65536", "131072", "262144"})
+    public int length;
+
+    float[] x;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+      x = random(length, 3);
+    }
+  }
+
+  @State(Scope.Benchmark)
+  public static class MatmulInput {
+    @Param({"24", "32", "48", "64", "96"})
+    public int side;
+
+    float[] a, b;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+      a = random(side * side, 4);
+      b = random(side * side, 5);
+    }
+  }
+
+  static float[] random(int n, long seed) {
+    SplittableRandom rnd = new SplittableRandom(seed);
+    float[] x = new float[n];
+    for (int i = 0; i < n; i++) x[i] = (float) rnd.nextDouble();
+    return x;
   }
 
   @Benchmark
-  public double sumSerial() {
-    return serial.sum(x);
+  public double sumSerial(Backends b, SumInput in) {
+    return b.serial.sum(in.x);
   }
 
   @Benchmark
-  public double sumForked() {
-    return forking.sum(x);
+  public double sumForked(Backends b, SumInput in) {
+    return b.forking.sum(in.x);
   }
 
   @Benchmark
-  public float[] matmulSerial() {
-    return serial.matmul(a, b, matmulSide, matmulSide, matmulSide);
+  public float[] matmulSerial(Backends b, MatmulInput in) {
+    return b.serial.matmul(in.a, in.b, in.side, in.side, in.side);
   }
 
   @Benchmark
-  public float[] matmulForked() {
-    return forking.matmul(a, b, matmulSide, matmulSide, matmulSide);
+  public float[] matmulForked(Backends b, MatmulInput in) {
+    return b.forking.matmul(in.a, in.b, in.side, in.side, in.side);
   }
 }

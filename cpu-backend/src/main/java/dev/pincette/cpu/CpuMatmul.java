@@ -88,6 +88,7 @@ final class CpuMatmul {
         int kc = Math.min(KC, k - pc);
         float[] bp = new float[panels * nr * kc];
         int jcF = jc, pcF = pc;
+        boolean first = pc == 0;
         int mBlocks = (m + MC - 1) / MC;
         // Split the columns too when there are fewer row blocks than threads (tall-skinny and short-wide shapes).
         int jSplits = Math.max(1, Math.min(panels, (2 * parallelism + mBlocks - 1) / mBlocks));
@@ -112,13 +113,14 @@ final class CpuMatmul {
                 int aOff = ir * kc;
                 int bOff = jr * nr * kc;
                 if (rows == mr && cols == nr) {
-                  micro(ap, aOff, bp, bOff, kc, c, (ic + ir) * n + col, n);
+                  micro(ap, aOff, bp, bOff, kc, c, (ic + ir) * n + col, n, first);
                 } else {
-                  java.util.Arrays.fill(edge, 0f);
-                  micro(ap, aOff, bp, bOff, kc, edge, 0, nr);
+                  micro(ap, aOff, bp, bOff, kc, edge, 0, nr, true);
                   for (int r = 0; r < rows; r++) {
                     int cRow = (ic + ir + r) * n + col;
-                    for (int j = 0; j < cols; j++) c[cRow + j] += edge[r * nr + j];
+                    for (int j = 0; j < cols; j++) {
+                      c[cRow + j] = first ? edge[r * nr + j] : c[cRow + j] + edge[r * nr + j];
+                    }
                   }
                 }
               }
@@ -129,9 +131,10 @@ final class CpuMatmul {
     }
   }
 
-  private void micro(float[] ap, int aOff, float[] bp, int bOff, int kc, float[] c, int cOff, int ldc) {
-    if (vector) VectorKernels.microKernel(ap, aOff, bp, bOff, kc, c, cOff, ldc);
-    else ScalarKernels.microKernel(ap, aOff, bp, bOff, kc, c, cOff, ldc);
+  private void micro(float[] ap, int aOff, float[] bp, int bOff, int kc, float[] c, int cOff, int ldc,
+      boolean overwrite) {
+    if (vector) VectorKernels.microKernel(ap, aOff, bp, bOff, kc, c, cOff, ldc, overwrite);
+    else ScalarKernels.microKernel(ap, aOff, bp, bOff, kc, c, cOff, ldc, overwrite);
   }
 
   /** Packs {@code A[ic..ic+mc, pc..pc+kc]} as MR-row panels, each step's MR values together, zero-padded. */

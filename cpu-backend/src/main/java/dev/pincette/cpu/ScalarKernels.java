@@ -12,7 +12,8 @@ final class ScalarKernels {
 
   private ScalarKernels() {}
 
-  static void microKernel(float[] ap, int aOff, float[] bp, int bOff, int kc, float[] c, int cOff, int ldc) {
+  static void microKernel(float[] ap, int aOff, float[] bp, int bOff, int kc, float[] c, int cOff, int ldc,
+      boolean overwrite) {
     float[] acc = new float[MR * NR];
     for (int p = 0; p < kc; p++, aOff += MR, bOff += NR) {
       for (int r = 0; r < MR; r++) {
@@ -23,7 +24,7 @@ final class ScalarKernels {
     }
     for (int r = 0; r < MR; r++) {
       int row = cOff + r * ldc;
-      for (int j = 0; j < NR; j++) c[row + j] += acc[r * NR + j];
+      for (int j = 0; j < NR; j++) c[row + j] = overwrite ? acc[r * NR + j] : c[row + j] + acc[r * NR + j];
     }
   }
 

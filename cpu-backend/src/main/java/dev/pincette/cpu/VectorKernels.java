@@ -30,7 +30,8 @@ final class VectorKernels {
    * {@code c[6×NR] += ap · bp} over {@code kc} steps, packed operands: {@code ap} holds MR values per step,
    * {@code bp} NR values per step. {@code c} is row-major with leading dimension {@code ldc}.
    */
-  static void microKernel(float[] ap, int aOff, float[] bp, int bOff, int kc, float[] c, int cOff, int ldc) {
+  static void microKernel(float[] ap, int aOff, float[] bp, int bOff, int kc, float[] c, int cOff, int ldc,
+      boolean overwrite) {
     FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
     FloatVector c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
     for (int p = 0; p < kc; p++) {
@@ -57,21 +58,30 @@ final class VectorKernels {
       c50 = a.fma(b0, c50);
       c51 = a.fma(b1, c51);
     }
-    addRow(c, cOff, c00, c01);
-    addRow(c, cOff + ldc, c10, c11);
-    addRow(c, cOff + 2 * ldc, c20, c21);
-    addRow(c, cOff + 3 * ldc, c30, c31);
-    addRow(c, cOff + 4 * ldc, c40, c41);
-    addRow(c, cOff + 5 * ldc, c50, c51);
+    storeRow(c, cOff, c00, c01, overwrite);
+    storeRow(c, cOff + ldc, c10, c11, overwrite);
+    storeRow(c, cOff + 2 * ldc, c20, c21, overwrite);
+    storeRow(c, cOff + 3 * ldc, c30, c31, overwrite);
+    storeRow(c, cOff + 4 * ldc, c40, c41, overwrite);
+    storeRow(c, cOff + 5 * ldc, c50, c51, overwrite);
   }
 
-  private static void addRow(float[] c, int off, FloatVector v0, FloatVector v1) {
-    FloatVector.fromArray(F, c, off).add(v0).intoArray(c, off);
-    FloatVector.fromArray(F, c, off + LANES).add(v1).intoArray(c, off + LANES);
+  /** The first depth block overwrites C (one write, as BLAS's beta=0); later blocks add to it. */
+  private static void storeRow(float[] c, int off, FloatVector v0, FloatVector v1, boolean overwrite) {
+    if (!overwrite) {
+      v0 = FloatVector.fromArray(F, c, off).add(v0);
+      v1 = FloatVector.fromArray(F, c, off + LANES).add(v1);
+    }
+    v0.intoArray(c, off);
+    v1.intoArray(c, off + LANES);
   }
 
   /** Unpacked {@code c[rows i0..i1) += a · b} for small shapes, where packing costs more than it saves. */
   static void directRows(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int i0, int i1, int k, int n) {
+    if (n <= 2 * LANES) {
+      narrowRows(a, aOff, b, bOff, c, cOff, i0, i1, k, n);
+      return;
+    }
     int vecEnd = F.loopBound(n);
     for (int i = i0; i < i1; i++) {
       int cRow = cOff + i * n;
@@ -90,6 +100,30 @@ final class VectorKernels {
               .intoArray(c, cRow + j, m);
         }
       }
+    }
+  }
+
+  /**
+   * Rows of at most two vectors: the row of C stays in registers across the whole inner dimension instead of being
+   * loaded and stored at every step (the batched 16x16 case).
+   */
+  private static void narrowRows(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int i0, int i1,
+      int k, int n) {
+    VectorMask<Float> m0 = F.indexInRange(0, n);
+    VectorMask<Float> m1 = F.indexInRange(LANES, n);
+    boolean two = n > LANES;
+    for (int i = i0; i < i1; i++) {
+      int aRow = aOff + i * k;
+      FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
+      for (int p = 0; p < k; p++) {
+        FloatVector av = FloatVector.broadcast(F, a[aRow + p]);
+        int bRow = bOff + p * n;
+        acc0 = av.fma(FloatVector.fromArray(F, b, bRow, m0), acc0);
+        if (two) acc1 = av.fma(FloatVector.fromArray(F, b, bRow + LANES, m1), acc1);
+      }
+      int cRow = cOff + i * n;
+      FloatVector.fromArray(F, c, cRow, m0).add(acc0).intoArray(c, cRow, m0);
+      if (two) FloatVector.fromArray(F, c, cRow + LANES, m1).add(acc1).intoArray(c, cRow + LANES, m1);
     }
   }
 
