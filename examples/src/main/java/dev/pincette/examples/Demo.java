@@ -47,6 +47,10 @@ public final class Demo {
       }
     }
     if (!kinds.contains(BackendKind.OPENCL)) out.println("  (no OpenCL device: the demo runs on the CPU only)");
+    else if (!dev.pincette.internal.Dispatcher.get().costModel().awaitCalibration(0)) {
+      out.println("  (calibrating the cost model, about two seconds, once per device)");
+      dev.pincette.internal.Dispatcher.get().costModel().awaitCalibration(30);
+    }
     out.println();
     SplittableRandom rnd = new SplittableRandom(42);
     int n = 1024 / scale;
@@ -92,7 +96,7 @@ public final class Demo {
     boolean agreed = true;
     for (BackendKind kind : kinds) {
       T result = Compute.on(kind).call(call);
-      double seconds = median(() -> Compute.on(kind).call(call));
+      double seconds = dev.pincette.examples.bench.Bench.median(() -> Compute.on(kind).call(call), 0.4);
       CallRecord rec = Compute.lastCall();
       String ran = rec == null ? kind.id() : rec.backend() + (rec.fellBack() ? " (fell back: " + rec.fallbackReason()
           + ")" : "");
@@ -102,26 +106,22 @@ public final class Demo {
       out.printf(Locale.ROOT, "  %-10s %-34s %-8s %10s   %s%n", name, shape, ran, formatTime(seconds),
           show.apply(result));
     }
+    dev.pincette.Explanation plan = Compute.explain(call::get);
+    double predicted = plan.predictions().stream().filter(p -> p.backend().equals(plan.chosen()))
+        .mapToDouble(dev.pincette.Prediction::totalSeconds).findFirst().orElse(Double.NaN);
+    long start = System.nanoTime();
     call.get();
+    double measured = (System.nanoTime() - start) * 1e-9;
     CallRecord auto = Compute.lastCall();
     String chosen = auto == null ? "cpu" : auto.backend();
     String fastest = times.entrySet().stream().min(Map.Entry.comparingByValue()).orElseThrow().getKey();
-    String verdict = chosen.equals(fastest) ? "auto chose " + chosen + ", the fastest"
-        : String.format(Locale.ROOT, "auto chose %s; %s was %.1fx faster here", chosen, fastest,
+    String timing = String.format(Locale.ROOT, "predicted %s, measured %s", Double.isNaN(predicted) || predicted == 0
+        ? "-" : formatTime(predicted), formatTime(measured));
+    String verdict = chosen.equals(fastest) ? "auto chose " + chosen + " (" + timing + "): the fastest"
+        : String.format(Locale.ROOT, "auto chose %s (%s); %s was %.1fx faster here", chosen, timing, fastest,
             times.getOrDefault(chosen, Double.NaN) / times.get(fastest));
     out.printf(Locale.ROOT, "  %-10s -> %s%s%n", name, verdict, agreed ? "" : "  RESULTS DISAGREE");
     return agreed ? 0 : 1;
-  }
-
-  private static double median(Supplier<?> call) {
-    double[] t = new double[3];
-    for (int i = 0; i < t.length; i++) {
-      long start = System.nanoTime();
-      call.get();
-      t[i] = (System.nanoTime() - start) * 1e-9;
-    }
-    java.util.Arrays.sort(t);
-    return t[1];
   }
 
   static String formatTime(double seconds) {

@@ -58,9 +58,16 @@ public final class Bench {
     return new BenchResult(c, medians, e.chosen(), predicted);
   }
 
-  /** Median of repeated calls after warm-up, within the per-case budget (at least 3 timed calls). */
   private double median(Supplier<?> call) {
-    long budget = (long) (secondsPerCase * 1e9 / Math.max(1, kinds.size()));
+    return median(call, secondsPerCase / Math.max(1, kinds.size()));
+  }
+
+  /**
+   * Median of repeated calls after a warm-up of a third of the budget (the JIT compiles the CPU kernels, the GPU
+   * builds its programs), within {@code seconds} (at least 2 warm-up and 3 timed calls).
+   */
+  public static double median(Supplier<?> call, double seconds) {
+    long budget = (long) (seconds * 1e9);
     long warmEnd = System.nanoTime() + budget / 3;
     int warm = 0;
     do {
