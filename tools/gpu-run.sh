@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# One batch for a GPU machine (no Java there): run from the repository root after
+#   ../shared/tools/gpu-bundle --tests
+# with .gpu-bundle carried. Writes full logs under $OUT and prints a short summary last.
+#   tools/gpu-run.sh [tests] [clbench] [sweep] [demo]      (default: all four)
+set -u
+OUT=${OUT:-/tmp/pincette-gpu-out}
+mkdir -p "$OUT"
+export JAVA_OPTS="${JAVA_OPTS:-} -Xmx32g -Dpincette.cache.dir=$OUT/cache"
+steps=${*:-tests clbench sweep demo}
+cli=dev.pincette.examples.cli.PincetteCli
+summary=()
+
+nvidia-smi -L > "$OUT/gpu.txt" 2>&1 || true
+.gpu-bundle/run $cli devices > "$OUT/devices.txt" 2>&1
+for step in $steps; do
+  case $step in
+    tests)
+      timeout 300 .gpu-bundle/run-tests --select-package dev.pincette --details=summary > "$OUT/tests.txt" 2>&1
+      summary+=("tests rc=$?: $(grep -E 'tests (successful|failed)' "$OUT/tests.txt" | tr -s ' ' | tr '\n' ' ')") ;;
+    clbench)
+      timeout 240 .gpu-bundle/run dev.pincette.opencl.ClBench > "$OUT/clbench.txt" 2>&1
+      summary+=("clbench rc=$?") ;;
+    sweep)
+      timeout 300 .gpu-bundle/run $cli bench --sweep --no-progress --json "$OUT/sweep.jsonl" --csv "$OUT/sweep.csv" \
+        > "$OUT/sweep.txt" 2>&1
+      summary+=("sweep rc=$?: $(grep regret "$OUT/sweep.txt")") ;;
+    demo)
+      timeout 120 .gpu-bundle/run $cli demo > "$OUT/demo.txt" 2>&1
+      summary+=("demo rc=$?") ;;
+  esac
+done
+echo "== devices"; grep -vE '^\s*$' "$OUT/devices.txt" | head -30
+[ -f "$OUT/clbench.txt" ] && { echo "== clbench"; tail -25 "$OUT/clbench.txt"; }
+[ -f "$OUT/sweep.txt" ] && { echo "== sweep"; tail -45 "$OUT/sweep.txt"; }
+[ -f "$OUT/tests.txt" ] && { echo "== test failures"; grep -E "✘|MethodSource|JUnit Jupiter:.*✘" "$OUT/tests.txt" | head -20; tail -15 "$OUT/tests.txt"; }
+echo "== summary"; printf '%s\n' "${summary[@]}"
