@@ -1,0 +1,9 @@
+/** JMH benchmarks of every op on every backend; run from the shaded {@code benchmarks.jar} on the class path. */
+module dev.pincette.benchmarks {
+  requires dev.pincette.api;
+  requires dev.pincette.cpu;
+  requires jmh.core;
+
+  opens dev.pincette.benchmarks;
+  opens dev.pincette.benchmarks.jmh_generated;
+}

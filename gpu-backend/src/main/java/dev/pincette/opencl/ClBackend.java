@@ -1,0 +1,208 @@
+package dev.pincette.opencl;
+
+import dev.pincette.DeviceInfo;
+import dev.pincette.spi.Backend;
+import dev.pincette.spi.BackendException;
+import dev.pincette.spi.SpatialIndex;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Every op on one OpenCL device through LWJGL. The device is the first GPU, else the first device, unless the system
+ * property {@code pincette.opencl.device} names (part of) another. The context, queues and programs are created on
+ * the first call; program binaries are cached on disk (see {@link ClProgramCache#defaultDir()}).
+ *
+ * <pre>{@code
+ * try (ClBackend gpu = new ClBackend()) {
+ *   if (gpu.isAvailable()) System.out.println(gpu.sum(values));
+ *   else System.out.println(gpu.unavailableReason());
+ * }
+ * }</pre>
+ *
+ * Users normally reach it through {@code Compute} with {@code pincette.backend=opencl} or
+ * {@code Compute.on(BackendKind.OPENCL)}. Any device error becomes a {@link BackendException}, which the dispatcher
+ * answers by rerunning the call on the CPU.
+ */
+public final class ClBackend implements Backend {
+  private final List<ClDevice> devices;
+  private final ClDevice device;
+  private final String unavailableReason;
+  private final Path cacheDir;
+  private final boolean forceStaging;
+  private final ClReduce reduce;
+  private final ClMatmul matmul;
+  /** Created on first use under {@code this}; null until then and after close. */
+  private volatile ClContext context;
+  /** Measured host↔device bytes per second through staging; 0 until measured. */
+  private volatile double transferRate;
+  private volatile boolean closed;
+
+  /** The backend on the device chosen by {@code pincette.opencl.device}, caching binaries in the user's cache. */
+  public ClBackend() {
+    this(System.getProperty("pincette.opencl.device"), ClProgramCache.defaultDir(), false, true);
+  }
+
+  /**
+   * A backend with explicit choices, for tests and benchmarks: {@code deviceFilter} (or null) picks the device,
+   * {@code cacheDir} (or null) keeps program binaries, {@code forceStaging} uses the discrete-GPU transfer path on any
+   * device, {@code fp64Sums} accumulates sums in double where the device can.
+   */
+  ClBackend(String deviceFilter, Path cacheDir, boolean forceStaging, boolean fp64Sums) {
+    ClRuntime.Discovery found = ClRuntime.discover();
+    this.devices = found.devices();
+    this.cacheDir = cacheDir;
+    this.forceStaging = forceStaging;
+    ClDevice chosen = null;
+    String reason = found.failure();
+    if (reason == null) {
+      chosen = choose(devices, deviceFilter);
+      if (chosen == null) {
+        reason = "no OpenCL device matches pincette.opencl.device=" + deviceFilter + "; devices: "
+            + String.join(", ", devices.stream().map(ClDevice::name).toList());
+      }
+    }
+    this.device = chosen;
+    this.unavailableReason = reason == null ? "" : reason;
+    this.reduce = new ClReduce(chosen != null && fp64Sums && chosen.fp64());
+    this.matmul = chosen != null ? new ClMatmul(chosen) : null;
+  }
+
+  private static ClDevice choose(List<ClDevice> devices, String filter) {
+    if (filter != null && !filter.isBlank()) {
+      String wanted = filter.strip().toLowerCase(Locale.ROOT);
+      return devices.stream().filter(d -> d.name().toLowerCase(Locale.ROOT).contains(wanted)).findFirst()
+          .orElse(null);
+    }
+    return devices.stream().filter(ClDevice::isGpu).findFirst().orElse(devices.isEmpty() ? null : devices.get(0));
+  }
+
+  @Override
+  public String name() {
+    return "opencl";
+  }
+
+  @Override
+  public boolean isAvailable() {
+    return device != null && !closed;
+  }
+
+  @Override
+  public String unavailableReason() {
+    return closed ? "closed" : unavailableReason;
+  }
+
+  @Override
+  public String calibrationKey() {
+    return device == null ? name() : name() + "|" + device.buildIdentity() + (forceStaging ? "|staged" : "");
+  }
+
+  /** Infinite on host-unified devices (inputs are mapped in place); else measured once, on first request. */
+  @Override
+  public double transferBytesPerSecond() {
+    if (device == null || (device.hostUnified() && !forceStaging)) return Double.POSITIVE_INFINITY;
+    if (transferRate == 0) transferRate = ClTransfers.measureRoundTrip(context());
+    return transferRate;
+  }
+
+  @Override
+  public List<DeviceInfo> devices() {
+    if (devices.isEmpty()) return List.of(new DeviceInfo("opencl", "-", "-", false, unavailableReason(), Map.of()));
+    List<DeviceInfo> out = new ArrayList<>();
+    for (ClDevice d : devices) {
+      boolean selected = d == device;
+      String why = selected ? unavailableReason()
+          : "not selected; choose it with -Dpincette.opencl.device=\"" + d.name() + "\"";
+      out.add(d.info(selected && isAvailable(), why));
+    }
+    return out;
+  }
+
+  /** The device calls run on, or null when the backend is unavailable. */
+  ClDevice device() {
+    return device;
+  }
+
+  /** The context of the chosen device, created on first use. */
+  ClContext context() {
+    ClContext c = context;
+    if (c != null) return c;
+    synchronized (this) {
+      if (closed) throw new BackendException("opencl backend is closed");
+      if (device == null) throw new BackendException("opencl backend is unavailable: " + unavailableReason);
+      if (context == null) context = ClContext.open(device, cacheDir, forceStaging);
+      return context;
+    }
+  }
+
+  ClMatmul matmulOp() {
+    return matmul;
+  }
+
+  ClReduce reduceOp() {
+    return reduce;
+  }
+
+  @Override
+  public float[] matmul(float[] a, float[] b, int m, int k, int n) {
+    return matmul.multiply(context(), "matmul", a, b, 1, m, k, n);
+  }
+
+  @Override
+  public float[] batchedMatmul(float[] a, float[] b, int count, int m, int k, int n) {
+    return matmul.multiply(context(), "batchedMatmul", a, b, count, m, k, n);
+  }
+
+  @Override
+  public double sum(float[] x) {
+    return reduce.sum(context(), x);
+  }
+
+  @Override
+  public float min(float[] x) {
+    return reduce.min(context(), x);
+  }
+
+  @Override
+  public float max(float[] x) {
+    return reduce.max(context(), x);
+  }
+
+  @Override
+  public double dot(float[] x, float[] y) {
+    return reduce.dot(context(), x, y);
+  }
+
+  @Override
+  public int argmin(float[] x) {
+    return reduce.argmin(context(), x);
+  }
+
+  @Override
+  public int argmax(float[] x) {
+    return reduce.argmax(context(), x);
+  }
+
+  @Override
+  public SpatialIndex buildSpatial(float[] positions, int dims, float cellSize) {
+    ClContext c = context();
+    if (!device.fp64()) {
+      throw new BackendException("the spatial hash needs cl_khr_fp64 for exact distances; " + device.name()
+          + " lacks it");
+    }
+    return new ClSpatialHash(c, positions, dims, cellSize);
+  }
+
+  @Override
+  public void close() {
+    ClContext c;
+    synchronized (this) {
+      closed = true;
+      c = context;
+      context = null;
+    }
+    if (c != null) c.close();
+  }
+}

@@ -1,0 +1,216 @@
+package dev.pincette.opencl;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+
+/**
+ * Timings of the OpenCL backend, one line per result: device-resident SGEMM (kernel time from profiling events),
+ * device-resident sum bandwidth, host↔device transfer bandwidth, and the upload/kernel/download breakdown of a
+ * matmul on Java arrays.
+ *
+ * <pre>
+ * ./mvnw -q -o install -pl gpu-backend -DskipTests
+ * ./mvnw -q -o dependency:build-classpath -pl gpu-backend -DincludeScope=runtime -Dmdep.outputFile=/tmp/cp
+ * CP=gpu-backend/target/classes:$(cat /tmp/cp)
+ * java --enable-native-access=ALL-UNNAMED -cp "$CP" dev.pincette.opencl.ClBench            # full run (for a GPU)
+ * java --enable-native-access=ALL-UNNAMED -cp "$CP" dev.pincette.opencl.ClBench --quick    # small sizes (PoCL)
+ * options: --sgemm 1024,4096,8192  --host 4096,8192  --sum-log2 28  --transfer-mb 256  --spatial-log2 20
+ *          --repeats 5
+ *          --tiles (every block shape, not only the chosen one)  --staged (force pinned staging)  --device NAME
+ * </pre>
+ */
+public final class ClBench {
+  private int[] sgemmSizes = {1024, 4096, 8192};
+  private int[] hostSizes = {4096, 8192};
+  private int sumLog2 = 28;
+  private int transferMb = 256;
+  private int spatialLog2 = 20;
+  private int repeats = 5;
+  private boolean allTiles;
+  private boolean staged;
+  private String deviceName;
+
+  private ClBench() {}
+
+  public static void main(String[] args) {
+    ClBench bench = new ClBench();
+    bench.parse(args);
+    ClBackend backend = new ClBackend(bench.deviceName, ClProgramCache.defaultDir(), bench.staged, true);
+    if (!backend.isAvailable()) {
+      System.out.println("opencl unavailable: " + backend.unavailableReason());
+      System.exit(2);
+    }
+    try (backend) {
+      bench.run(backend);
+    }
+  }
+
+  private void parse(String[] args) {
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--quick" -> {
+          sgemmSizes = new int[] {128, 256, 512};
+          hostSizes = new int[] {256, 512};
+          sumLog2 = 22;
+          transferMb = 16;
+          spatialLog2 = 14;
+          repeats = 3;
+        }
+        case "--sgemm" -> sgemmSizes = ints(args[++i]);
+        case "--host" -> hostSizes = ints(args[++i]);
+        case "--sum-log2" -> sumLog2 = Integer.parseInt(args[++i]);
+        case "--transfer-mb" -> transferMb = Integer.parseInt(args[++i]);
+        case "--spatial-log2" -> spatialLog2 = Integer.parseInt(args[++i]);
+        case "--repeats" -> repeats = Integer.parseInt(args[++i]);
+        case "--tiles" -> allTiles = true;
+        case "--staged" -> staged = true;
+        case "--device" -> deviceName = args[++i];
+        default -> throw new IllegalArgumentException("unknown option " + args[i] + " (see ClBench's Javadoc)");
+      }
+    }
+  }
+
+  private static int[] ints(String list) {
+    return Arrays.stream(list.split(",")).mapToInt(s -> Integer.parseInt(s.strip())).toArray();
+  }
+
+  private void run(ClBackend backend) {
+    ClDevice d = backend.device();
+    ClContext context = backend.context();
+    System.out.printf(Locale.ROOT, "device: %s [%s] %s, %s, driver %s, %d compute units, %s, transfers %s%n",
+        d.name(), d.type(), d.vendor(), d.openclVersion(), d.driverVersion(), d.computeUnits(),
+        ClDevice.bytes(d.globalMemory()), context.staged ? "through pinned staging" : "by mapping (host-unified)");
+    ClMatmul matmul = backend.matmulOp();
+    matmul.tune(context);
+    System.out.println("matmul block shape (tuned): " + matmul.preferred() + " of " + matmul.usableTiles());
+    for (int n : sgemmSizes) sgemm(context, matmul, n);
+    sum(context, backend.reduceOp());
+    transfers(context);
+    for (int n : hostSizes) hostMatmul(context, matmul, n);
+    spatial(backend);
+  }
+
+  private void sgemm(ClContext context, ClMatmul matmul, int n) {
+    List<ClMatmul.Tile> tiles = allTiles ? matmul.usableTiles() : List.of(matmul.choose(context, 1, n, n, n));
+    try (ClCall call = context.begin("bench.sgemm")) {
+      long a = call.upload(random(n * n, 1));
+      long b = call.upload(random(n * n, 2));
+      long c = call.buffer(4L * n * n);
+      for (ClMatmul.Tile tile : tiles) {
+        ClQueue.elapsedNanos(ClMatmul.launch(call, tile, a, b, c, 1, n, n, n, true));
+        long[] nanos = new long[repeats];
+        for (int r = 0; r < repeats; r++) {
+          nanos[r] = ClQueue.elapsedNanos(ClMatmul.launch(call, tile, a, b, c, 1, n, n, n, true));
+        }
+        Arrays.sort(nanos);
+        double median = nanos[repeats / 2] * 1e-9;
+        System.out.printf(Locale.ROOT, "sgemm N=%d device-resident: %.3f ms/launch (median of %d), %.2f TFLOP/s"
+            + " [block %s]%n", n, median * 1e3, repeats, 2.0 * n * n * n / median * 1e-12, tile);
+      }
+    }
+  }
+
+  private void sum(ClContext context, ClReduce reduce) {
+    long n = 1L << sumLog2;
+    try (ClCall call = context.begin("bench.sum")) {
+      long x = call.buffer(4 * n);
+      call.fill(x, Float.floatToIntBits(1f), 4 * n);
+      double total = reduce.sumOnDevice(call, x, n);
+      long[] nanos = new long[repeats];
+      for (int r = 0; r < repeats; r++) {
+        long start = System.nanoTime();
+        total = reduce.sumOnDevice(call, x, n);
+        nanos[r] = System.nanoTime() - start;
+      }
+      Arrays.sort(nanos);
+      double median = nanos[repeats / 2] * 1e-9;
+      System.out.printf(Locale.ROOT, "sum n=2^%d device-resident: %.3f ms (median of %d, both passes and the"
+          + " 8-byte read), %.1f GB/s, result %s%n", sumLog2, median * 1e3, repeats, 4 * n / median * 1e-9,
+          total == n ? "exact" : "WRONG " + total);
+    }
+  }
+
+  private void transfers(ClContext context) {
+    float[] data = random(transferMb << 18, 3);
+    try (ClCall call = context.begin("bench.transfer")) {
+      long buffer = call.buffer(4L * data.length);
+      long[] up = new long[repeats];
+      long[] down = new long[repeats];
+      ClTransfers.uploadNanos(call, buffer, data);
+      ClTransfers.downloadNanos(call, buffer, data);
+      for (int r = 0; r < repeats; r++) {
+        up[r] = ClTransfers.uploadNanos(call, buffer, data);
+        down[r] = ClTransfers.downloadNanos(call, buffer, data);
+      }
+      Arrays.sort(up);
+      Arrays.sort(down);
+      String path = context.staged ? "Java array via pinned staging" : "Java array via mapping";
+      if (context.staged) {
+        long chunkBuffer = call.buffer(ClQueue.STAGING_CHUNK);
+        int chunks = Math.max(1, (transferMb << 20) / ClQueue.STAGING_CHUNK);
+        long bytes = (long) chunks * ClQueue.STAGING_CHUNK;
+        System.out.printf(Locale.ROOT, "host->device %d MB pinned DMA only: %.1f GB/s%n", bytes >> 20,
+            bytes / (double) call.queue.pinnedDmaNanos(chunkBuffer, chunks, true));
+        System.out.printf(Locale.ROOT, "device->host %d MB pinned DMA only: %.1f GB/s%n", bytes >> 20,
+            bytes / (double) call.queue.pinnedDmaNanos(chunkBuffer, chunks, false));
+      }
+      System.out.printf(Locale.ROOT, "host->device %d MB (%s): %.1f GB/s%n", transferMb, path,
+          4.0 * data.length / up[repeats / 2]);
+      System.out.printf(Locale.ROOT, "device->host %d MB (%s): %.1f GB/s%n", transferMb, path,
+          4.0 * data.length / down[repeats / 2]);
+    }
+  }
+
+  private void hostMatmul(ClContext context, ClMatmul matmul, int n) {
+    float[] a = random(n * n, 4);
+    float[] b = random(n * n, 5);
+    float[] c = new float[n * n];
+    ClMatmul.Tile tile = matmul.choose(context, 1, n, n, n);
+    List<String> runs = new ArrayList<>();
+    for (int r = 0; r < 2; r++) {
+      try (ClCall call = context.begin("bench.matmul")) {
+        long start = System.nanoTime();
+        long da = call.buffer(4L * n * n);
+        long db = call.buffer(4L * n * n);
+        long dc = call.buffer(4L * n * n);
+        long upload = ClTransfers.uploadNanos(call, da, a) + ClTransfers.uploadNanos(call, db, b);
+        long kernel = ClQueue.elapsedNanos(ClMatmul.launch(call, tile, da, db, dc, 1, n, n, n, true));
+        long download = ClTransfers.downloadNanos(call, dc, c);
+        double total = (System.nanoTime() - start) * 1e-9;
+        runs.add(String.format(Locale.ROOT, "matmul N=%d host arrays: upload %.1f ms, kernel %.1f ms, download %.1f"
+            + " ms, total %.1f ms = %.2f TFLOP/s end to end [block %s]", n, upload * 1e-6, kernel * 1e-6,
+            download * 1e-6, total * 1e3, 2.0 * n * n * n / total * 1e-12, tile));
+      }
+    }
+    System.out.println(runs.getLast());
+  }
+
+  /** A uniform 3D cloud with about 20 neighbours per point, as the cost model's calibration uses. */
+  private void spatial(ClBackend backend) {
+    int n = 1 << spatialLog2;
+    float[] points = random(3 * n, 6);
+    float radius = (float) Math.cbrt(20.0 / n * 3 / (4 * Math.PI));
+    long build = 0, search = 0, pairs = 0;
+    for (int r = 0; r < 2; r++) {
+      long start = System.nanoTime();
+      try (var index = backend.buildSpatial(points.clone(), 3, radius)) {
+        long built = System.nanoTime();
+        pairs = index.neighborsWithin(radius).indices().length;
+        search = System.nanoTime() - built;
+        build = built - start;
+      }
+    }
+    System.out.printf(Locale.ROOT, "spatial 2^%d points 3D: build %.1f ms, neighborsWithin %.1f ms (%.1f per point)%n",
+        spatialLog2, build * 1e-6, search * 1e-6, pairs / (double) n);
+  }
+
+  private static float[] random(int n, long seed) {
+    SplittableRandom rnd = new SplittableRandom(seed);
+    float[] x = new float[n];
+    for (int i = 0; i < n; i++) x[i] = (float) rnd.nextDouble();
+    return x;
+  }
+}

@@ -1,0 +1,118 @@
+package dev.pincette.opencl;
+
+import static org.lwjgl.opencl.CL10.CL_TRUE;
+import static org.lwjgl.opencl.CL10.nclEnqueueReadBuffer;
+
+import dev.pincette.spi.BackendException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import org.lwjgl.system.MemoryStack;
+import org.lwjgl.system.MemoryUtil;
+
+/**
+ * One op's use of the device: a queue lent to the calling thread and the pooled buffers the op takes, all given back
+ * by {@link #close()} after the queue has drained. Used from one thread, in try-with-resources:
+ *
+ * <pre>{@code
+ * try (ClCall call = context.begin("sum")) {
+ *   long x = call.upload(values);
+ *   ...
+ * }
+ * }</pre>
+ */
+final class ClCall implements AutoCloseable {
+  final ClContext context;
+  final ClQueue queue;
+  final String op;
+  private final List<Long> buffers = new ArrayList<>();
+
+  ClCall(ClContext context, ClQueue queue, String op) {
+    this.context = context;
+    this.queue = queue;
+    this.op = op;
+  }
+
+  ClDevice device() {
+    return context.device;
+  }
+
+  /** A pooled buffer of at least {@code bytes} bytes (at least 4), returned to the pool when the call ends. */
+  long buffer(long bytes) {
+    long buffer = context.pool.acquire(Math.max(4, bytes), op);
+    buffers.add(buffer);
+    return buffer;
+  }
+
+  /** A pooled buffer that outlives the call; its holder gives it back with {@link ClContext#releaseBuffers}. */
+  long lease(long bytes) {
+    return context.pool.acquire(Math.max(4, bytes), op);
+  }
+
+  long upload(float[] values) {
+    long buffer = buffer(4L * values.length);
+    queue.write(buffer, values, 0, values.length, op);
+    return buffer;
+  }
+
+  long upload(int[] values) {
+    long buffer = buffer(4L * values.length);
+    queue.write(buffer, values, 0, values.length, op);
+    return buffer;
+  }
+
+  float[] downloadFloats(long buffer, int count) {
+    float[] out = new float[count];
+    queue.read(buffer, out, 0, count, op);
+    return out;
+  }
+
+  int[] downloadInts(long buffer, int count) {
+    int[] out = new int[count];
+    queue.read(buffer, out, 0, count, op);
+    return out;
+  }
+
+  ClKernel kernel(String resource, String options, String name) {
+    return queue.kernel(resource, options, name);
+  }
+
+  void launch(ClKernel kernel, long[] global, long[] local) {
+    queue.launch(kernel, global, local, false);
+  }
+
+  void fill(long buffer, int pattern, long bytes) {
+    queue.fill(buffer, pattern, bytes, op);
+  }
+
+  /** Reads {@code bytes} (at most 64) from {@code offset} in {@code buffer}, waiting for the queue. */
+  ByteBuffer readSmall(long buffer, long offset, int bytes) {
+    String call = "clEnqueueReadBuffer(" + op + ")";
+    ClFaults.check(call);
+    ByteBuffer out = ByteBuffer.allocate(bytes).order(java.nio.ByteOrder.nativeOrder());
+    try (MemoryStack stack = MemoryStack.stackPush()) {
+      ByteBuffer tmp = stack.malloc(bytes);
+      ClError.check(nclEnqueueReadBuffer(queue.handle, buffer, CL_TRUE, offset, bytes, MemoryUtil.memAddress(tmp), 0,
+          0, 0), call);
+      out.put(tmp).flip();
+    }
+    return out;
+  }
+
+  int readInt(long buffer, long index) {
+    return readSmall(buffer, 4 * index, 4).getInt(0);
+  }
+
+  @Override
+  public void close() {
+    boolean healthy = true;
+    try {
+      queue.finish();
+    } catch (BackendException e) {
+      healthy = false;
+    }
+    for (long buffer : buffers) context.pool.release(buffer);
+    buffers.clear();
+    context.end(queue, healthy);
+  }
+}

@@ -1,0 +1,156 @@
+package dev.pincette.opencl;
+
+import static org.lwjgl.opencl.CL10.CL_CONTEXT_PLATFORM;
+import static org.lwjgl.opencl.CL10.CL_MEM_ALLOC_HOST_PTR;
+import static org.lwjgl.opencl.CL10.CL_MEM_READ_WRITE;
+import static org.lwjgl.opencl.CL10.clCreateContext;
+import static org.lwjgl.opencl.CL10.clReleaseContext;
+
+import dev.pincette.spi.BackendException;
+import java.nio.IntBuffer;
+import java.nio.file.Path;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinWorkerThread;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import org.lwjgl.system.MemoryStack;
+
+/**
+ * Everything native of one device: the context, its queues, programs and buffer pool. Calls run through
+ * {@link #begin}, which lends a queue to one thread; several queues let several threads drive the device at once.
+ * {@link #close} waits for running calls, then releases everything.
+ */
+final class ClContext implements AutoCloseable {
+  /** Queues per context: enough to overlap one call's transfers with another's kernels. */
+  static final int MAX_QUEUES = 4;
+
+  final ClDevice device;
+  final long handle;
+  final ClProgramCache programs;
+  final ClBufferPool pool;
+  /** Whether transfers go through pinned staging (discrete devices) rather than mapping the device buffer. */
+  final boolean staged;
+  /** Threads that copy large arrays between the Java heap and mapped or pinned memory. */
+  final ForkJoinPool copyPool;
+  private final BlockingQueue<ClQueue> idleQueues = new ArrayBlockingQueue<>(MAX_QUEUES);
+  private final AtomicInteger queueCount = new AtomicInteger();
+  /** Calls hold the read lock for their whole duration; {@link #close} takes the write lock. */
+  private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
+  /** Written under the write lock, read under the read lock. */
+  private boolean closed;
+
+  private ClContext(ClDevice device, long handle, Path cacheDir, boolean staged) {
+    this.device = device;
+    this.handle = handle;
+    this.staged = staged;
+    this.programs = new ClProgramCache(handle, device, cacheDir);
+    long flags = CL_MEM_READ_WRITE | (staged ? 0 : CL_MEM_ALLOC_HOST_PTR);
+    this.pool = new ClBufferPool(handle, flags, device.maxAllocation(), device.globalMemory() / 4);
+    this.copyPool = new ForkJoinPool(Math.min(8, Runtime.getRuntime().availableProcessors()), p -> {
+      ForkJoinWorkerThread t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(p);
+      t.setName("pincette-cl-copy-" + t.getPoolIndex());
+      t.setDaemon(true);
+      return t;
+    }, null, false);
+  }
+
+  /**
+   * A context on {@code device}; {@code cacheDir} (or null) holds program binaries; {@code forceStaging} takes the
+   * discrete-device transfer path even on a host-unified device, so tests cover it.
+   */
+  static ClContext open(ClDevice device, Path cacheDir, boolean forceStaging) {
+    try (MemoryStack stack = MemoryStack.stackPush()) {
+      IntBuffer error = stack.mallocInt(1);
+      var properties = stack.mallocPointer(3).put(CL_CONTEXT_PLATFORM).put(device.platform()).put(0).flip();
+      long context = clCreateContext(properties, device.id(), null, 0, error);
+      ClError.checkHandle(context, error.get(0), "clCreateContext(" + device.name() + ")");
+      return new ClContext(device, context, cacheDir, forceStaging || !device.hostUnified());
+    }
+  }
+
+  /** Starts a call of {@code op}: a queue of its own until {@link ClCall#close()}. */
+  ClCall begin(String op) {
+    lifecycle.readLock().lock();
+    try {
+      if (closed) throw new BackendException("opencl backend is closed");
+      return new ClCall(this, acquireQueue(), op);
+    } catch (RuntimeException e) {
+      lifecycle.readLock().unlock();
+      throw e;
+    }
+  }
+
+  private ClQueue acquireQueue() {
+    ClQueue queue = idleQueues.poll();
+    if (queue != null) return queue;
+    if (queueCount.incrementAndGet() <= MAX_QUEUES) {
+      try {
+        return new ClQueue(this);
+      } catch (RuntimeException e) {
+        queueCount.decrementAndGet();
+        throw e;
+      }
+    }
+    queueCount.decrementAndGet();
+    try {
+      return idleQueues.take();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new BackendException("interrupted while waiting for an OpenCL queue", e);
+    }
+  }
+
+  /** Ends a call begun by {@link #begin}: a queue that failed to finish is replaced rather than reused. */
+  void end(ClQueue queue, boolean healthy) {
+    try {
+      if (healthy) {
+        idleQueues.add(queue);
+      } else {
+        queueCount.decrementAndGet();
+        queue.close();
+      }
+    } finally {
+      lifecycle.readLock().unlock();
+    }
+  }
+
+  /** Returns buffers leased outside a call (by a spatial index); a no-op once the context is closed. */
+  void releaseBuffers(long... buffers) {
+    lifecycle.readLock().lock();
+    try {
+      if (closed) return;
+      for (long buffer : buffers) {
+        if (buffer != 0) pool.release(buffer);
+      }
+    } finally {
+      lifecycle.readLock().unlock();
+    }
+  }
+
+  boolean isClosed() {
+    lifecycle.readLock().lock();
+    try {
+      return closed;
+    } finally {
+      lifecycle.readLock().unlock();
+    }
+  }
+
+  @Override
+  public void close() {
+    lifecycle.writeLock().lock();
+    try {
+      if (closed) return;
+      closed = true;
+      for (ClQueue queue = idleQueues.poll(); queue != null; queue = idleQueues.poll()) queue.close();
+      pool.close();
+      programs.close();
+      copyPool.shutdown();
+      clReleaseContext(handle);
+    } finally {
+      lifecycle.writeLock().unlock();
+    }
+  }
+}

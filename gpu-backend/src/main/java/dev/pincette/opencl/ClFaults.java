@@ -1,0 +1,43 @@
+package dev.pincette.opencl;
+
+import dev.pincette.spi.BackendException;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * Test hook: makes the next OpenCL enqueue or allocation whose call name starts with a prefix fail as if the driver
+ * had answered {@code CL_OUT_OF_RESOURCES}, to prove that every failure falls back cleanly.
+ *
+ * <pre>{@code
+ * ClFaults.failNext("clEnqueueNDRangeKernel");   // or "clCreateBuffer", "clEnqueueWriteBuffer", "clEnqueue"
+ * float[] c = Compute.on(BackendKind.OPENCL).matmul(a, 64, 64, b, 64, 64);   // reruns on the CPU
+ * }</pre>
+ */
+public final class ClFaults {
+  /** The armed call-name prefix, or null; one armed fault fires once, on whichever thread gets there first. */
+  private static final AtomicReference<String> ARMED = new AtomicReference<>();
+
+  private ClFaults() {}
+
+  /** Arms one fault for the next call named like {@code callPrefix}, e.g. {@code clEnqueueNDRangeKernel(matmul}. */
+  public static void failNext(String callPrefix) {
+    ARMED.set(java.util.Objects.requireNonNull(callPrefix, "callPrefix"));
+  }
+
+  /** Disarms a fault that has not fired. */
+  public static void clear() {
+    ARMED.set(null);
+  }
+
+  /** Whether a fault is armed and has not fired yet. */
+  public static boolean armed() {
+    return ARMED.get() != null;
+  }
+
+  /** Called before each enqueue and allocation; throws if a fault armed for {@code call} fires now. */
+  static void check(String call) {
+    String prefix = ARMED.get();
+    if (prefix != null && call.startsWith(prefix) && ARMED.compareAndSet(prefix, null)) {
+      throw new BackendException("CL_OUT_OF_RESOURCES in " + call + " (injected by ClFaults)");
+    }
+  }
+}

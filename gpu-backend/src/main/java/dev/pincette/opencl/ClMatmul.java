@@ -1,0 +1,164 @@
+package dev.pincette.opencl;
+
+import dev.pincette.spi.BackendException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Matrix products on the device ({@code matmul.cl}): register-tiled blocks, double-buffered local memory, float4
+ * loads, fma accumulation. A batch is one launch (the batch index is the third NDRange dimension).
+ *
+ * <p>Block shapes come from a short list filtered by the device's limits. The first product large enough to matter
+ * times each shape once on a synthetic problem and remembers the fastest for the device (in memory and as a note in
+ * the program cache folder); smaller products step down to smaller blocks when the large ones would leave compute
+ * units idle.
+ */
+final class ClMatmul {
+  private static final String SOURCE = "matmul.cl";
+  private static final String NOTE = "matmul.tile.v1";
+  /** Products below this many multiply-adds use the untuned default: tuning would cost more than it saves. */
+  private static final long TUNE_ABOVE = 1L << 24;
+
+  /** A block shape: BM×BN block of C per work-group, BK deep, TM×TN per work-item. */
+  record Tile(int bm, int bn, int bk, int tm, int tn) {
+    int threadsX() {
+      return bn / tn;
+    }
+
+    int threadsY() {
+      return bm / tm;
+    }
+
+    long localBytes() {
+      return 2L * 4 * (bk * (bm + 4L) + (long) bk * bn);
+    }
+
+    String options() {
+      return String.format(Locale.ROOT, "-DBM=%d -DBN=%d -DBK=%d -DTM=%d -DTN=%d", bm, bn, bk, tm, tn);
+    }
+
+    boolean fits(ClDevice device) {
+      return (long) threadsX() * threadsY() <= device.maxWorkGroupSize() && localBytes() <= device.localMemory();
+    }
+
+    long groups(int count, int m, int n) {
+      return count * ((m + bm - 1L) / bm) * ((n + bn - 1L) / bn);
+    }
+
+    @Override
+    public String toString() {
+      return bm + "x" + bn + "x" + bk + "/" + tm + "x" + tn;
+    }
+  }
+
+  /** Largest first; each needs threads × 4 floats to divide both tiles exactly (see {@code matmul.cl}). */
+  static final List<Tile> TILES = List.of(
+      new Tile(128, 128, 8, 8, 8), new Tile(128, 128, 16, 8, 8), new Tile(64, 64, 16, 4, 4),
+      new Tile(32, 32, 16, 4, 4));
+
+  private final List<Tile> usable;
+  /** The tuned (or default) shape for large products; written once, under {@code this}. */
+  private volatile Tile preferred;
+  private volatile boolean tuned;
+
+  ClMatmul(ClDevice device) {
+    List<Tile> fit = new ArrayList<>();
+    for (Tile t : TILES) {
+      if (t.fits(device)) fit.add(t);
+    }
+    this.usable = List.copyOf(fit);
+    this.preferred = fit.isEmpty() ? null : fit.get(0);
+  }
+
+  List<Tile> usableTiles() {
+    return usable;
+  }
+
+  float[] multiply(ClContext context, String op, float[] a, float[] b, int count, int m, int k, int n) {
+    int size = count * m * n;
+    if (size == 0 || k == 0) return new float[size];
+    if (usable.isEmpty()) {
+      throw new BackendException("no matmul block shape fits " + context.device.name());
+    }
+    Tile tile = choose(context, count, m, k, n);
+    try (ClCall call = context.begin(op)) {
+      long da = call.upload(a);
+      long db = call.upload(b);
+      long dc = call.buffer(4L * size);
+      launch(call, tile, da, db, dc, count, m, k, n, false);
+      return call.downloadFloats(dc, size);
+    }
+  }
+
+  /** Enqueues one product of device buffers; returns the kernel's event when {@code timed}, else 0. */
+  static long launch(ClCall call, Tile tile, long a, long b, long c, int count, int m, int k, int n, boolean timed) {
+    ClKernel kernel = call.kernel(SOURCE, tile.options(), "matmul")
+        .i32(0, m).i32(1, n).i32(2, k).mem(3, a).mem(4, b).mem(5, c);
+    long[] global = {(n + tile.bn() - 1L) / tile.bn() * tile.threadsX(),
+        (m + tile.bm() - 1L) / tile.bm() * tile.threadsY(), count};
+    return call.queue.launch(kernel, global, new long[] {tile.threadsX(), tile.threadsY(), 1}, timed);
+  }
+
+  /** The block shape for a product: the preferred one, or a smaller one when it leaves compute units idle. */
+  Tile choose(ClContext context, int count, int m, int k, int n) {
+    if (!tuned && (long) count * m * k * n >= TUNE_ABOVE) tune(context);
+    int units = context.device.computeUnits();
+    for (int i = usable.indexOf(preferred); i < usable.size(); i++) {
+      Tile t = usable.get(i);
+      if (t.groups(count, m, n) >= units) return t;
+    }
+    return usable.getLast();
+  }
+
+  /** Times every usable shape once on this device (or reads the earlier result) and keeps the fastest. */
+  synchronized void tune(ClContext context) {
+    if (tuned) return;
+    String note = context.programs.note(NOTE);
+    Tile best = null;
+    for (Tile t : usable) {
+      if (t.toString().equals(note)) best = t;
+    }
+    if (best == null) {
+      best = measureBest(context);
+      context.programs.saveNote(NOTE, best.toString());
+    }
+    preferred = best;
+    tuned = true;
+  }
+
+  private Tile measureBest(ClContext context) {
+    int side = context.device.isGpu() ? 2048 : 256;
+    Tile best = usable.get(0);
+    long bestNanos = Long.MAX_VALUE;
+    try (ClCall call = context.begin("matmul.tune")) {
+      long bytes = 4L * side * side;
+      long a = call.buffer(bytes);
+      long b = call.buffer(bytes);
+      long c = call.buffer(bytes);
+      call.fill(a, Float.floatToIntBits(1.0f), bytes);
+      call.fill(b, Float.floatToIntBits(0.5f), bytes);
+      for (Tile t : usable) {
+        if (t.groups(1, side, side) < context.device.computeUnits()) continue;
+        long nanos;
+        try {
+          ClQueue.elapsedNanos(launch(call, t, a, b, c, 1, side, side, side, true));
+          nanos = Math.min(ClQueue.elapsedNanos(launch(call, t, a, b, c, 1, side, side, side, true)),
+              ClQueue.elapsedNanos(launch(call, t, a, b, c, 1, side, side, side, true)));
+        } catch (BackendException e) {
+          continue;
+        }
+        if (nanos < bestNanos) {
+          bestNanos = nanos;
+          best = t;
+        }
+      }
+    }
+    return best;
+  }
+
+  /** The shape large products use now; for benchmarks. */
+  Tile preferred() {
+    return preferred;
+  }
+}

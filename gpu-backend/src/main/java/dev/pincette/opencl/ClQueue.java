@@ -1,0 +1,333 @@
+package dev.pincette.opencl;
+
+import static org.lwjgl.opencl.CL10.CL_FALSE;
+import static org.lwjgl.opencl.CL10.CL_MAP_READ;
+import static org.lwjgl.opencl.CL10.CL_MAP_WRITE;
+import static org.lwjgl.opencl.CL10.CL_MEM_ALLOC_HOST_PTR;
+import static org.lwjgl.opencl.CL10.CL_MEM_READ_WRITE;
+import static org.lwjgl.opencl.CL10.CL_PROFILING_COMMAND_END;
+import static org.lwjgl.opencl.CL10.CL_PROFILING_COMMAND_START;
+import static org.lwjgl.opencl.CL10.CL_QUEUE_PROFILING_ENABLE;
+import static org.lwjgl.opencl.CL10.CL_TRUE;
+import static org.lwjgl.opencl.CL10.clCreateCommandQueue;
+import static org.lwjgl.opencl.CL10.clCreateKernel;
+import static org.lwjgl.opencl.CL10.clEnqueueNDRangeKernel;
+import static org.lwjgl.opencl.CL10.clFinish;
+import static org.lwjgl.opencl.CL10.clGetEventProfilingInfo;
+import static org.lwjgl.opencl.CL10.clReleaseCommandQueue;
+import static org.lwjgl.opencl.CL10.clReleaseEvent;
+import static org.lwjgl.opencl.CL10.clReleaseMemObject;
+import static org.lwjgl.opencl.CL10.clWaitForEvents;
+import static org.lwjgl.opencl.CL10.nclEnqueueMapBuffer;
+import static org.lwjgl.opencl.CL10.nclEnqueueReadBuffer;
+import static org.lwjgl.opencl.CL10.nclEnqueueUnmapMemObject;
+import static org.lwjgl.opencl.CL10.nclEnqueueWriteBuffer;
+import static org.lwjgl.opencl.CL12.CL_MAP_WRITE_INVALIDATE_REGION;
+import static org.lwjgl.opencl.CL12.nclEnqueueFillBuffer;
+
+import java.nio.IntBuffer;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ForkJoinPool;
+import java.util.stream.IntStream;
+import org.lwjgl.PointerBuffer;
+import org.lwjgl.opencl.CL10;
+import org.lwjgl.system.MemoryStack;
+import org.lwjgl.system.MemoryUtil;
+
+/**
+ * An in-order command queue with the kernels and pinned staging memory of its own. A queue serves one call at a
+ * time (the {@link ClContext} hands it out), so nothing here is locked.
+ *
+ * <p>Transfers: on a host-unified device the device buffer itself is mapped and the Java array copied into it, one
+ * copy. On a discrete device the array goes through two pinned staging chunks ({@code CL_MEM_ALLOC_HOST_PTR},
+ * mapped once): the copy into one chunk overlaps the DMA of the other, and DMA from pinned memory runs at the bus's
+ * speed instead of the driver's pageable path.
+ */
+final class ClQueue implements AutoCloseable {
+  /** Bytes per staging chunk: large enough to amortise a DMA launch, small enough to pipeline a 256 MB transfer. */
+  static final int STAGING_CHUNK = 32 << 20;
+
+  final long handle;
+  private final ClContext context;
+  private final Map<String, ClKernel> kernels = new HashMap<>();
+  private final long[] stagingBuffer = new long[2];
+  private final long[] stagingAddress = new long[2];
+  /** The pending transfer through each staging chunk, or 0. */
+  private final long[] stagingEvent = new long[2];
+
+  ClQueue(ClContext context) {
+    this.context = context;
+    try (MemoryStack stack = MemoryStack.stackPush()) {
+      IntBuffer error = stack.mallocInt(1);
+      long queue = clCreateCommandQueue(context.handle, context.device.id(), CL_QUEUE_PROFILING_ENABLE, error);
+      handle = ClError.checkHandle(queue, error.get(0), "clCreateCommandQueue");
+    }
+  }
+
+  /** The kernel {@code name} of the program built from {@code resource} with {@code options}. */
+  ClKernel kernel(String resource, String options, String name) {
+    String key = resource + " " + options + "#" + name;
+    ClKernel kernel = kernels.get(key);
+    if (kernel == null) {
+      long program = context.programs.program(resource, options);
+      try (MemoryStack stack = MemoryStack.stackPush()) {
+        IntBuffer error = stack.mallocInt(1);
+        long handle = clCreateKernel(program, name, error);
+        kernel = new ClKernel(ClError.checkHandle(handle, error.get(0), "clCreateKernel(" + name + ")"), name);
+      }
+      kernels.put(key, kernel);
+    }
+    return kernel;
+  }
+
+  /** Enqueues {@code kernel}; returns its event when {@code timed} (the caller releases it), else 0. */
+  long launch(ClKernel kernel, long[] global, long[] local, boolean timed) {
+    String call = "clEnqueueNDRangeKernel(" + kernel.name + ")";
+    ClFaults.check(call);
+    try (MemoryStack stack = MemoryStack.stackPush()) {
+      PointerBuffer event = timed ? stack.mallocPointer(1) : null;
+      ClError.check(clEnqueueNDRangeKernel(handle, kernel.handle, global.length, null, stack.pointers(global),
+          local == null ? null : stack.pointers(local), null, event), call);
+      return timed ? event.get(0) : 0;
+    }
+  }
+
+  /** Sets {@code bytes} bytes of {@code buffer} to repetitions of the 4-byte {@code pattern}. */
+  void fill(long buffer, int pattern, long bytes, String op) {
+    String call = "clEnqueueFillBuffer(" + op + ")";
+    ClFaults.check(call);
+    try (MemoryStack stack = MemoryStack.stackPush()) {
+      ClError.check(nclEnqueueFillBuffer(handle, buffer, MemoryUtil.memAddress(stack.ints(pattern)), 4, 0, bytes, 0,
+          0, 0), call);
+    }
+  }
+
+  /** Copies {@code count} elements of a {@code float[]} or {@code int[]} from {@code from} into {@code buffer}. */
+  void write(long buffer, Object array, int from, int count, String op) {
+    if (count == 0) return;
+    String call = "clEnqueueWriteBuffer(" + op + ")";
+    ClFaults.check(call);
+    if (!context.staged) {
+      long address = map(buffer, CL_MAP_WRITE_INVALIDATE_REGION, 4L * count, op);
+      try {
+        HostCopy.toNative(context.copyPool, array, from, count, address);
+      } finally {
+        unmap(buffer, address, op);
+      }
+      return;
+    }
+    int chunkElements = STAGING_CHUNK / 4;
+    for (int done = 0, c = 0; done < count; done += chunkElements, c++) {
+      int slot = c & 1;
+      int n = Math.min(chunkElements, count - done);
+      awaitStaging(slot);
+      HostCopy.toNative(context.copyPool, array, from + done, n, stagingAddress(slot));
+      try (MemoryStack stack = MemoryStack.stackPush()) {
+        PointerBuffer event = stack.mallocPointer(1);
+        ClError.check(nclEnqueueWriteBuffer(handle, buffer, CL_FALSE, 4L * done, 4L * n, stagingAddress[slot], 0, 0,
+            event.address()), call);
+        stagingEvent[slot] = event.get(0);
+      }
+    }
+  }
+
+  /** Copies {@code count} elements from the start of {@code buffer} into a {@code float[]} or {@code int[]}. */
+  void read(long buffer, Object array, int from, int count, String op) {
+    if (count == 0) return;
+    String call = "clEnqueueReadBuffer(" + op + ")";
+    ClFaults.check(call);
+    if (!context.staged) {
+      long address = map(buffer, CL_MAP_READ, 4L * count, op);
+      try {
+        HostCopy.toHeap(context.copyPool, address, array, from, count);
+      } finally {
+        unmap(buffer, address, op);
+      }
+      return;
+    }
+    int chunkElements = STAGING_CHUNK / 4;
+    int chunks = (int) ((count + (long) chunkElements - 1) / chunkElements);
+    enqueueRead(buffer, 0, Math.min(chunkElements, count), 0, call);
+    for (int c = 0; c < chunks; c++) {
+      int done = c * chunkElements;
+      if (c + 1 < chunks) {
+        int next = done + chunkElements;
+        enqueueRead(buffer, next, Math.min(chunkElements, count - next), (c + 1) & 1, call);
+      }
+      awaitStaging(c & 1);
+      HostCopy.toHeap(context.copyPool, stagingAddress[c & 1], array, from + done,
+          Math.min(chunkElements, count - done));
+    }
+  }
+
+  private void enqueueRead(long buffer, int offset, int n, int slot, String call) {
+    awaitStaging(slot);
+    long address = stagingAddress(slot);
+    try (MemoryStack stack = MemoryStack.stackPush()) {
+      PointerBuffer event = stack.mallocPointer(1);
+      ClError.check(nclEnqueueReadBuffer(handle, buffer, CL_FALSE, 4L * offset, 4L * n, address, 0, 0,
+          event.address()), call);
+      stagingEvent[slot] = event.get(0);
+    }
+  }
+
+  private long map(long buffer, long flags, long bytes, String op) {
+    String call = "clEnqueueMapBuffer(" + op + ")";
+    try (MemoryStack stack = MemoryStack.stackPush()) {
+      IntBuffer error = stack.mallocInt(1);
+      long address = nclEnqueueMapBuffer(handle, buffer, CL_TRUE, flags, 0, bytes, 0, 0, 0,
+          MemoryUtil.memAddress(error));
+      return ClError.checkHandle(address, error.get(0), call);
+    }
+  }
+
+  private void unmap(long buffer, long address, String op) {
+    ClError.check(nclEnqueueUnmapMemObject(handle, buffer, address, 0, 0, 0), "clEnqueueUnmapMemObject(" + op + ")");
+  }
+
+  /** The host address of staging chunk {@code slot}, created and mapped on first use. */
+  private long stagingAddress(int slot) {
+    if (stagingBuffer[slot] == 0) {
+      long buffer;
+      try (MemoryStack stack = MemoryStack.stackPush()) {
+        IntBuffer error = stack.mallocInt(1);
+        buffer = CL10.clCreateBuffer(context.handle, CL_MEM_READ_WRITE | CL_MEM_ALLOC_HOST_PTR, STAGING_CHUNK, error);
+        ClError.checkHandle(buffer, error.get(0), "clCreateBuffer(staging)");
+      }
+      try {
+        stagingAddress[slot] = map(buffer, CL_MAP_READ | CL_MAP_WRITE, STAGING_CHUNK, "staging");
+      } catch (RuntimeException e) {
+        clReleaseMemObject(buffer);
+        throw e;
+      }
+      stagingBuffer[slot] = buffer;
+    }
+    return stagingAddress[slot];
+  }
+
+  private void awaitStaging(int slot) {
+    long event = stagingEvent[slot];
+    if (event == 0) return;
+    stagingEvent[slot] = 0;
+    try {
+      ClError.check(clWaitForEvents(event), "clWaitForEvents(staging)");
+    } finally {
+      clReleaseEvent(event);
+    }
+  }
+
+  /**
+   * Nanoseconds for {@code chunks} staging-chunk DMAs into (or out of) {@code buffer}, which must hold one chunk,
+   * without any copy on the host: the bus's share of a transfer, for {@link ClBench}.
+   */
+  long pinnedDmaNanos(long buffer, int chunks, boolean toDevice) {
+    String call = toDevice ? "clEnqueueWriteBuffer(dma)" : "clEnqueueReadBuffer(dma)";
+    stagingAddress(0);
+    stagingAddress(1);
+    finish();
+    long start = System.nanoTime();
+    for (int c = 0; c < chunks; c++) {
+      long host = stagingAddress[c & 1];
+      int rc = toDevice ? nclEnqueueWriteBuffer(handle, buffer, CL_FALSE, 0, STAGING_CHUNK, host, 0, 0, 0)
+          : nclEnqueueReadBuffer(handle, buffer, CL_FALSE, 0, STAGING_CHUNK, host, 0, 0, 0);
+      ClError.check(rc, call);
+    }
+    finish();
+    return System.nanoTime() - start;
+  }
+
+  /** Waits for everything enqueued here, including pending staging transfers. */
+  void finish() {
+    int rc = clFinish(handle);
+    for (int slot = 0; slot < 2; slot++) {
+      if (stagingEvent[slot] != 0) {
+        clReleaseEvent(stagingEvent[slot]);
+        stagingEvent[slot] = 0;
+      }
+    }
+    ClError.check(rc, "clFinish");
+  }
+
+  /** Device time between the start and end of {@code event}'s command, in nanoseconds; releases the event. */
+  static long elapsedNanos(long event) {
+    try (MemoryStack stack = MemoryStack.stackPush()) {
+      ClError.check(clWaitForEvents(event), "clWaitForEvents");
+      var start = stack.mallocLong(1);
+      var end = stack.mallocLong(1);
+      ClError.check(clGetEventProfilingInfo(event, CL_PROFILING_COMMAND_START, start, null), "clGetEventProfilingInfo");
+      ClError.check(clGetEventProfilingInfo(event, CL_PROFILING_COMMAND_END, end, null), "clGetEventProfilingInfo");
+      return end.get(0) - start.get(0);
+    } finally {
+      clReleaseEvent(event);
+    }
+  }
+
+  @Override
+  public void close() {
+    clFinish(handle);
+    for (int slot = 0; slot < 2; slot++) {
+      if (stagingEvent[slot] != 0) clReleaseEvent(stagingEvent[slot]);
+      if (stagingBuffer[slot] != 0) {
+        nclEnqueueUnmapMemObject(handle, stagingBuffer[slot], stagingAddress[slot], 0, 0, 0);
+        clFinish(handle);
+        clReleaseMemObject(stagingBuffer[slot]);
+      }
+    }
+    for (ClKernel kernel : kernels.values()) kernel.close();
+    kernels.clear();
+    clReleaseCommandQueue(handle);
+  }
+
+  /**
+   * Copies between Java arrays ({@code float[]}, {@code int[]}) and native memory. Large copies are split over the
+   * context's copy threads: one thread's memcpy (about 10 GB/s) is slower than a PCIe 5 DMA from pinned memory.
+   */
+  static final class HostCopy {
+    /** Bytes below which one thread copies: forking costs more than it saves. */
+    private static final long PARALLEL_ABOVE = 4 << 20;
+
+    private HostCopy() {}
+
+    static void toNative(ForkJoinPool pool, Object array, int from, int count, long address) {
+      split(pool, count, (offset, n) -> toNative(array, from + offset, n, address + 4L * offset));
+    }
+
+    static void toHeap(ForkJoinPool pool, long address, Object array, int from, int count) {
+      split(pool, count, (offset, n) -> toHeap(address + 4L * offset, array, from + offset, n));
+    }
+
+    private interface Slice {
+      void copy(int offset, int count);
+    }
+
+    private static void split(ForkJoinPool pool, int count, Slice slice) {
+      int parts = (int) Math.min(pool.getParallelism(), 4L * count / PARALLEL_ABOVE + 1);
+      if (parts <= 1) {
+        slice.copy(0, count);
+        return;
+      }
+      pool.submit(() -> IntStream.range(0, parts).parallel().forEach(p -> {
+        int lo = (int) ((long) count * p / parts);
+        int hi = (int) ((long) count * (p + 1) / parts);
+        slice.copy(lo, hi - lo);
+      })).join();
+    }
+
+    private static void toNative(Object array, int from, int count, long address) {
+      switch (array) {
+        case float[] f -> MemoryUtil.memFloatBuffer(address, count).put(f, from, count);
+        case int[] i -> MemoryUtil.memIntBuffer(address, count).put(i, from, count);
+        default -> throw new IllegalArgumentException("unsupported array " + array.getClass());
+      }
+    }
+
+    private static void toHeap(long address, Object array, int from, int count) {
+      switch (array) {
+        case float[] f -> MemoryUtil.memFloatBuffer(address, count).get(f, from, count);
+        case int[] i -> MemoryUtil.memIntBuffer(address, count).get(i, from, count);
+        default -> throw new IllegalArgumentException("unsupported array " + array.getClass());
+      }
+    }
+  }
+}

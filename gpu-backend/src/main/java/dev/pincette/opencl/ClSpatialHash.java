@@ -1,0 +1,229 @@
+package dev.pincette.opencl;
+
+import dev.pincette.spi.BackendException;
+import dev.pincette.spi.SpatialIndex;
+import java.util.Arrays;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+/**
+ * Spatial hash held on the device ({@code spatial.cl}). Build and {@link #update}: cell keys, a bitonic sort of
+ * (key, point) pairs, a hash table from each occupied cell to its run of sorted points. Searches visit only the cells
+ * a radius touches (or scan every point when the radius spans more cells than are occupied, like the CPU backend).
+ * {@link #neighborsWithin} is two passes, count then fill, with the prefix sum on the host, which needs the offsets
+ * anyway; each point's list is sorted on the device.
+ *
+ * <p>Queries hold the read lock, {@code update} the write lock; the device buffers belong to this index until
+ * {@link #close()}.
+ */
+final class ClSpatialHash implements SpatialIndex {
+  private static final String SOURCE = "spatial.cl";
+  /** Points beyond which the sort network and the table would outgrow int indexing; larger maps stay on the CPU. */
+  static final int MAX_POINTS = 1 << 28;
+  /** Hits a query collects before it has to run again with room for all of them. */
+  private static final int QUERY_CAPACITY = 4096;
+
+  private final ClContext context;
+  private final int dims;
+  private final int size;
+  private final float cellSize;
+  private final String options;
+  private final int sortGroup;
+  /** Power of two ≥ size and ≥ one local sort block. */
+  private final int padded;
+  private final int tableMask;
+  private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+
+  // Guarded by lock. Device buffers: 0 when the index is empty or closed.
+  private long positions;
+  private long keys;
+  private long order;
+  private long table;
+  private long cellEnd;
+  private int occupied;
+  private boolean closed;
+
+  ClSpatialHash(ClContext context, float[] points, int dims, float cellSize) {
+    if (points.length / dims > MAX_POINTS) {
+      throw new BackendException("the OpenCL spatial hash holds at most " + MAX_POINTS + " points, got "
+          + points.length / dims);
+    }
+    this.context = context;
+    this.dims = dims;
+    this.size = points.length / dims;
+    this.cellSize = cellSize;
+    this.sortGroup = (int) Math.min(256, Long.highestOneBit(context.device.maxWorkGroupSize()));
+    this.options = "-DSORT_GROUP=" + sortGroup;
+    this.padded = Math.max(2 * sortGroup, Integer.highestOneBit(Math.max(1, size - 1)) << 1);
+    this.tableMask = (Integer.highestOneBit(Math.max(16, size) * 2 - 1) << 1) - 1;
+    if (size == 0) return;
+    try (ClCall call = context.begin("spatial.build")) {
+      positions = call.lease(4L * points.length);
+      keys = call.lease(8L * padded);
+      order = call.lease(4L * padded);
+      table = call.lease(4L * (tableMask + 1L));
+      cellEnd = call.lease(4L * size);
+      rebuild(call, points);
+    } catch (RuntimeException e) {
+      releaseBuffers();
+      throw e;
+    }
+  }
+
+  @Override
+  public int size() {
+    return size;
+  }
+
+  @Override
+  public int dims() {
+    return dims;
+  }
+
+  private void rebuild(ClCall call, float[] points) {
+    call.queue.write(positions, points, 0, points.length, call.op);
+    ClKernel cellKeys = call.kernel(SOURCE, options, "cell_keys").mem(0, positions).i32(1, size).i32(2, dims)
+        .f64(3, cellSize).i32(4, padded).mem(5, keys).mem(6, order);
+    launch(call, cellKeys, padded);
+    sort(call);
+    call.fill(table, -1, 4L * (tableMask + 1L));
+    long counter = call.buffer(4);
+    call.fill(counter, 0, 4);
+    ClKernel starts = call.kernel(SOURCE, options, "cell_starts").mem(0, keys).i32(1, size).mem(2, table)
+        .i32(3, tableMask).mem(4, cellEnd).mem(5, counter);
+    launch(call, starts, size);
+    occupied = call.readInt(counter, 0);
+  }
+
+  /** The bitonic network: blocks sorted in local memory, then for each larger stage global steps and a local merge. */
+  private void sort(ClCall call) {
+    int block = 2 * sortGroup;
+    long[] local = {sortGroup};
+    call.launch(call.kernel(SOURCE, options, "bitonic_sort_block").mem(0, keys).mem(1, order),
+        new long[] {padded / 2}, local);
+    for (int k = 2 * block; k <= padded; k <<= 1) {
+      for (int j = k / 2; j >= block; j >>= 1) {
+        ClKernel step = call.kernel(SOURCE, options, "bitonic_step").mem(0, keys).mem(1, order).i32(2, j).i32(3, k);
+        launch(call, step, padded);
+      }
+      call.launch(call.kernel(SOURCE, options, "bitonic_merge_block").mem(0, keys).mem(1, order).i32(2, k),
+          new long[] {padded / 2}, local);
+    }
+  }
+
+  private static void launch(ClCall call, ClKernel kernel, long items) {
+    long group = Math.min(64, call.device().maxWorkGroupSize());
+    call.launch(kernel, new long[] {(items + group - 1) / group * group}, new long[] {group});
+  }
+
+  /** Binds the built structure to the first ten arguments of a search kernel. */
+  private ClKernel structure(ClKernel kernel) {
+    return kernel.mem(0, positions).i32(1, size).i32(2, dims).f64(3, cellSize).i32(4, occupied).mem(5, table)
+        .i32(6, tableMask).mem(7, keys).mem(8, order).mem(9, cellEnd);
+  }
+
+  @Override
+  public int[] query(float[] center, float radius) {
+    lock.readLock().lock();
+    try {
+      checkOpen();
+      if (size == 0) return new int[0];
+      float cx = center[0], cy = center[1], cz = dims == 3 ? center[2] : 0f;
+      long[] lo = new long[3];
+      long[] span = {1, 1, 1};
+      long cells = 1;
+      for (int d = 0; d < dims; d++) {
+        lo[d] = ClCellKeys.cell(Math.nextDown((double) center[d] - radius), cellSize, dims);
+        long hi = ClCellKeys.cell(Math.nextUp((double) center[d] + radius), cellSize, dims);
+        span[d] = hi - lo[d] + 1;
+        cells = span[d] > Integer.MAX_VALUE || cells > Integer.MAX_VALUE ? Long.MAX_VALUE : cells * span[d];
+      }
+      try (ClCall call = context.begin("spatial.query")) {
+        long found = call.buffer(4);
+        for (int capacity = Math.min(size, QUERY_CAPACITY); ; ) {
+          long out = call.buffer(4L * capacity);
+          call.fill(found, 0, 4);
+          if (cells > occupied) {
+            ClKernel all = structure(call.kernel(SOURCE, options, "query_all")).f32(10, cx).f32(11, cy)
+                .f32(12, cz).f32(13, radius).mem(14, out).i32(15, capacity).mem(16, found);
+            launch(call, all, size);
+          } else {
+            ClKernel box = structure(call.kernel(SOURCE, options, "query_cells")).f32(10, cx).f32(11, cy)
+                .f32(12, cz).f32(13, radius).i64(14, lo[0]).i64(15, lo[1]).i64(16, lo[2]).i32(17, (int) span[0])
+                .i32(18, (int) span[1]).i32(19, (int) cells).mem(20, out).i32(21, capacity).mem(22, found);
+            launch(call, box, cells);
+          }
+          int count = call.readInt(found, 0);
+          if (count <= capacity) {
+            int[] hits = new int[count];
+            call.queue.read(out, hits, 0, count, call.op);
+            Arrays.sort(hits);
+            return hits;
+          }
+          capacity = count;
+        }
+      }
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  @Override
+  public Csr neighborsWithin(float radius) {
+    lock.readLock().lock();
+    try {
+      checkOpen();
+      if (size == 0) return new Csr(new int[1], new int[0]);
+      try (ClCall call = context.begin("spatial.neighbors")) {
+        long counts = call.buffer(4L * size);
+        launch(call, structure(call.kernel(SOURCE, options, "neighbors_count")).f32(10, radius).mem(11, counts), size);
+        int[] perPoint = call.downloadInts(counts, size);
+        int[] offsets = new int[size + 1];
+        for (int i = 0; i < size; i++) offsets[i + 1] = Math.addExact(offsets[i], perPoint[i]);
+        int total = offsets[size];
+        long offsetBuffer = call.upload(offsets);
+        long indices = call.buffer(4L * total);
+        launch(call, structure(call.kernel(SOURCE, options, "neighbors_fill")).f32(10, radius)
+            .mem(11, offsetBuffer).mem(12, indices), size);
+        return new Csr(offsets, call.downloadInts(indices, total));
+      }
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  @Override
+  public void update(float[] newPositions) {
+    lock.writeLock().lock();
+    try {
+      checkOpen();
+      if (size > 0) {
+        try (ClCall call = context.begin("spatial.update")) {
+          rebuild(call, newPositions);
+        }
+      }
+    } finally {
+      lock.writeLock().unlock();
+    }
+  }
+
+  private void checkOpen() {
+    if (closed) throw new BackendException("the OpenCL spatial index is closed");
+  }
+
+  @Override
+  public void close() {
+    lock.writeLock().lock();
+    try {
+      if (closed) return;
+      closed = true;
+      releaseBuffers();
+    } finally {
+      lock.writeLock().unlock();
+    }
+  }
+
+  private void releaseBuffers() {
+    context.releaseBuffers(positions, keys, order, table, cellEnd);
+    positions = keys = order = table = cellEnd = 0;
+  }
+}

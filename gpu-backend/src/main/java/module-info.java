@@ -1,0 +1,10 @@
+/** The OpenCL backend: every op on an OpenCL 1.2+ device through LWJGL, falling back to the CPU on any device error. */
+module dev.pincette.opencl {
+  requires transitive dev.pincette.api;
+  requires org.lwjgl;
+  requires org.lwjgl.opencl;
+
+  exports dev.pincette.opencl;
+
+  provides dev.pincette.spi.BackendProvider with dev.pincette.opencl.ClBackendProvider;
+}

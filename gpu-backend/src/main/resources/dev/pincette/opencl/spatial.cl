@@ -1,0 +1,294 @@
+// Spatial hash on the device: cell keys, a bitonic sort of (key, point) pairs, a hash table from each occupied cell
+// to its run of sorted points, and radius searches that visit only the cells a radius touches.
+//
+// Keys and the distance test copy the CPU backend bit for bit: cells are floor(v / cellSize) in double, clamped and
+// packed like CellKeys; distances are squared float64 differences of float32 coordinates summed in x, y, z order and
+// compared with (double) r * r, so points exactly on the radius count on every backend. Contraction into fma would
+// change those sums, hence FP_CONTRACT OFF.
+
+#pragma OPENCL EXTENSION cl_khr_fp64 : enable
+#pragma OPENCL FP_CONTRACT OFF
+
+inline long cell_of(double v, double cellSize, int dims) {
+  const long bias = dims == 3 ? (1L << 20) : (1L << 30);
+  const double c = floor(v / cellSize);
+  if (c < (double) -bias) return 0;
+  if (c >= (double) (bias - 1)) return 2 * bias - 1;
+  return (long) c + bias;
+}
+
+inline long pack(long cx, long cy, long cz, int dims) {
+  return dims == 3 ? cx | (cy << 21) | (cz << 42) : cx | (cy << 31);
+}
+
+// Murmur3's 64-bit finaliser, as in CellKeys.
+inline uint hash_key(long key) {
+  ulong k = (ulong) key;
+  k ^= k >> 33;
+  k *= 0xff51afd7ed558ccdUL;
+  k ^= k >> 33;
+  k *= 0xc4ceb9fe1a85ec53UL;
+  k ^= k >> 33;
+  return (uint) k;
+}
+
+__kernel void cell_keys(__global const float* pos, const int n, const int dims, const double cellSize,
+                        const int padded, __global long* keys, __global int* order) {
+  const int i = get_global_id(0);
+  if (i >= padded) return;
+  if (i < n) {
+    const long cx = cell_of(pos[i * dims], cellSize, dims);
+    const long cy = cell_of(pos[i * dims + 1], cellSize, dims);
+    const long cz = dims == 3 ? cell_of(pos[i * dims + 2], cellSize, dims) : 0;
+    keys[i] = pack(cx, cy, cz, dims);
+  } else {
+    keys[i] = LONG_MAX;
+  }
+  order[i] = i;
+}
+
+// One compare-exchange of the bitonic network on (key, point) pairs; the point index breaks ties, so the order is
+// total and each cell's points come out ascending.
+inline bool after(long ka, int oa, long kb, int ob) {
+  return ka > kb || (ka == kb && oa > ob);
+}
+
+__kernel void bitonic_step(__global long* keys, __global int* order, const int j, const int k) {
+  const int i = get_global_id(0);
+  const int l = i ^ j;
+  if (l <= i) return;
+  const long ki = keys[i];
+  const long kl = keys[l];
+  const int oi = order[i];
+  const int ol = order[l];
+  if (after(ki, oi, kl, ol) == ((i & k) == 0)) {
+    keys[i] = kl;
+    keys[l] = ki;
+    order[i] = ol;
+    order[l] = oi;
+  }
+}
+
+// The steps j < 2·SORT_GROUP of the network run in local memory, a block of 2·SORT_GROUP pairs per work-group.
+#define BLOCK (2 * SORT_GROUP)
+
+inline void local_step(__local long* lk, __local int* lo, int base, int j, int k) {
+  const int p = get_local_id(0);
+  const int i = 2 * j * (p / j) + (p % j);
+  const int l = i + j;
+  const long ki = lk[i];
+  const long kl = lk[l];
+  const int oi = lo[i];
+  const int ol = lo[l];
+  if (after(ki, oi, kl, ol) == (((base + i) & k) == 0)) {
+    lk[i] = kl;
+    lk[l] = ki;
+    lo[i] = ol;
+    lo[l] = oi;
+  }
+  barrier(CLK_LOCAL_MEM_FENCE);
+}
+
+// Stages k = 2 .. BLOCK: sorts each block in the direction the global network wants it.
+__kernel __attribute__((reqd_work_group_size(SORT_GROUP, 1, 1)))
+void bitonic_sort_block(__global long* keys, __global int* order) {
+  __local long lk[BLOCK];
+  __local int lo[BLOCK];
+  const int p = get_local_id(0);
+  const int base = get_group_id(0) * BLOCK;
+  lk[p] = keys[base + p];
+  lo[p] = order[base + p];
+  lk[p + SORT_GROUP] = keys[base + p + SORT_GROUP];
+  lo[p + SORT_GROUP] = order[base + p + SORT_GROUP];
+  barrier(CLK_LOCAL_MEM_FENCE);
+  for (int k = 2; k <= BLOCK; k <<= 1) {
+    for (int j = k / 2; j > 0; j >>= 1) local_step(lk, lo, base, j, k);
+  }
+  keys[base + p] = lk[p];
+  order[base + p] = lo[p];
+  keys[base + p + SORT_GROUP] = lk[p + SORT_GROUP];
+  order[base + p + SORT_GROUP] = lo[p + SORT_GROUP];
+}
+
+// Steps j = SORT_GROUP .. 1 of stage k > BLOCK.
+__kernel __attribute__((reqd_work_group_size(SORT_GROUP, 1, 1)))
+void bitonic_merge_block(__global long* keys, __global int* order, const int k) {
+  __local long lk[BLOCK];
+  __local int lo[BLOCK];
+  const int p = get_local_id(0);
+  const int base = get_group_id(0) * BLOCK;
+  lk[p] = keys[base + p];
+  lo[p] = order[base + p];
+  lk[p + SORT_GROUP] = keys[base + p + SORT_GROUP];
+  lo[p + SORT_GROUP] = order[base + p + SORT_GROUP];
+  barrier(CLK_LOCAL_MEM_FENCE);
+  for (int j = SORT_GROUP; j > 0; j >>= 1) local_step(lk, lo, base, j, k);
+  keys[base + p] = lk[p];
+  order[base + p] = lo[p];
+  keys[base + p + SORT_GROUP] = lk[p + SORT_GROUP];
+  order[base + p + SORT_GROUP] = lo[p + SORT_GROUP];
+}
+
+// The first point of each run of equal keys enters the table (open addressing, linear probing, -1 = empty) and
+// records where its run ends.
+__kernel void cell_starts(__global const long* keys, const int n, __global int* table, const int mask,
+                          __global int* cellEnd, __global int* occupied) {
+  const int i = get_global_id(0);
+  if (i >= n) return;
+  const long key = keys[i];
+  if (i > 0 && keys[i - 1] == key) return;
+  int lo = i + 1;
+  int hi = n;
+  while (lo < hi) {
+    const int mid = lo + (hi - lo) / 2;
+    if (keys[mid] == key) lo = mid + 1; else hi = mid;
+  }
+  cellEnd[i] = lo;
+  atomic_inc(occupied);
+  for (uint slot = hash_key(key) & mask;; slot = (slot + 1) & mask) {
+    if (atomic_cmpxchg(&table[slot], -1, i) == -1) break;
+  }
+}
+
+// The built structure, as every search kernel receives it.
+#define STRUCTURE __global const float* pos, const int n, const int dims, const double cellSize, const int occupied, \
+    __global const int* table, const int mask, __global const long* keys, __global const int* order,            \
+    __global const int* cellEnd
+#define STRUCTURE_ARGS pos, n, dims, cellSize, occupied, table, mask, keys, order, cellEnd
+
+// Start of the run of cell `key` in the sorted order, or -1.
+inline int find_cell(__global const int* table, int mask, __global const long* keys, long key) {
+  for (uint slot = hash_key(key) & mask;; slot = (slot + 1) & mask) {
+    const int s = table[slot];
+    if (s < 0) return -1;
+    if (keys[s] == key) return s;
+  }
+}
+
+inline bool within(__global const float* pos, int dims, int j, float cx, float cy, float cz, double r2) {
+  const double dx = (double) pos[j * dims] - cx;
+  const double dy = (double) pos[j * dims + 1] - cy;
+  double s = dx * dx + dy * dy;
+  if (dims == 3) {
+    const double dz = (double) pos[j * dims + 2] - cz;
+    s += dz * dz;
+  }
+  return s <= r2;
+}
+
+// Points within `radius` of (cx, cy, cz) except `self`: counted, and written to `out` unless it is null. Scans all
+// points when the radius spans more cells than are occupied, as the CPU backend does.
+inline int visit(STRUCTURE, int self, float cx, float cy, float cz, float radius, __global int* out) {
+  const double r2 = (double) radius * radius;
+  const float c[3] = {cx, cy, cz};
+  long lo[3] = {0, 0, 0};
+  long hi[3] = {0, 0, 0};
+  long cells = 1;
+  for (int d = 0; d < dims; d++) {
+    lo[d] = cell_of(nextafter((double) c[d] - radius, (double) -INFINITY), cellSize, dims);
+    hi[d] = cell_of(nextafter((double) c[d] + radius, (double) INFINITY), cellSize, dims);
+    const long span = hi[d] - lo[d] + 1;
+    cells = span > INT_MAX || cells > INT_MAX ? LONG_MAX : cells * span;
+  }
+  int count = 0;
+  if (cells > occupied) {
+    for (int j = 0; j < n; j++) {
+      if (j != self && within(pos, dims, j, cx, cy, cz, r2)) {
+        if (out) out[count] = j;
+        count++;
+      }
+    }
+    return count;
+  }
+  for (long z = lo[2]; z <= hi[2]; z++) {
+    for (long y = lo[1]; y <= hi[1]; y++) {
+      for (long x = lo[0]; x <= hi[0]; x++) {
+        const int s = find_cell(table, mask, keys, pack(x, y, z, dims));
+        if (s < 0) continue;
+        const int e = cellEnd[s];
+        for (int m = s; m < e; m++) {
+          const int j = order[m];
+          if (j != self && within(pos, dims, j, cx, cy, cz, r2)) {
+            if (out) out[count] = j;
+            count++;
+          }
+        }
+      }
+    }
+  }
+  return count;
+}
+
+inline void sift_down(__global int* a, int root, int end) {
+  while (2 * root + 1 < end) {
+    int child = 2 * root + 1;
+    if (child + 1 < end && a[child] < a[child + 1]) child++;
+    if (a[root] >= a[child]) return;
+    const int t = a[root];
+    a[root] = a[child];
+    a[child] = t;
+    root = child;
+  }
+}
+
+inline void heap_sort(__global int* a, int n) {
+  for (int s = n / 2 - 1; s >= 0; s--) sift_down(a, s, n);
+  for (int end = n - 1; end > 0; end--) {
+    const int t = a[0];
+    a[0] = a[end];
+    a[end] = t;
+    sift_down(a, 0, end);
+  }
+}
+
+inline float coord(__global const float* pos, int dims, int i, int d) {
+  return d < dims ? pos[i * dims + d] : 0.0f;
+}
+
+__kernel void neighbors_count(STRUCTURE, const float radius, __global int* counts) {
+  const int i = get_global_id(0);
+  if (i >= n) return;
+  counts[i] = visit(STRUCTURE_ARGS, i, coord(pos, dims, i, 0), coord(pos, dims, i, 1), coord(pos, dims, i, 2),
+                    radius, 0);
+}
+
+__kernel void neighbors_fill(STRUCTURE, const float radius, __global const int* offsets, __global int* indices) {
+  const int i = get_global_id(0);
+  if (i >= n) return;
+  __global int* out = indices + offsets[i];
+  const int count = visit(STRUCTURE_ARGS, i, coord(pos, dims, i, 0), coord(pos, dims, i, 1),
+                          coord(pos, dims, i, 2), radius, out);
+  heap_sort(out, count);
+}
+
+// One work-item per cell of the query box (lo + (x, y, z) for x < spanX, ...); hits are appended in any order.
+__kernel void query_cells(STRUCTURE, const float cx, const float cy, const float cz, const float radius,
+                          const long loX, const long loY, const long loZ, const int spanX, const int spanY,
+                          const int cellCount, __global int* out, const int capacity, __global int* found) {
+  const int id = get_global_id(0);
+  if (id >= cellCount) return;
+  const long x = loX + id % spanX;
+  const long y = loY + (id / spanX) % spanY;
+  const long z = loZ + id / (spanX * spanY);
+  const int s = find_cell(table, mask, keys, pack(x, y, z, dims));
+  if (s < 0) return;
+  const double r2 = (double) radius * radius;
+  const int e = cellEnd[s];
+  for (int m = s; m < e; m++) {
+    const int j = order[m];
+    if (within(pos, dims, j, cx, cy, cz, r2)) {
+      const int at = atomic_inc(found);
+      if (at < capacity) out[at] = j;
+    }
+  }
+}
+
+__kernel void query_all(STRUCTURE, const float cx, const float cy, const float cz, const float radius,
+                        __global int* out, const int capacity, __global int* found) {
+  const int j = get_global_id(0);
+  if (j >= n) return;
+  if (within(pos, dims, j, cx, cy, cz, (double) radius * radius)) {
+    const int at = atomic_inc(found);
+    if (at < capacity) out[at] = j;
+  }
+}
