@@ -11,22 +11,29 @@ steps=${*:-tests clbench sweep demo}
 cli=dev.pincette.examples.cli.PincetteCli
 summary=()
 
+# Register NVIDIA's OpenCL driver beside whatever is registered (PoCL), without touching /etc.
+vendors="$OUT/vendors"; mkdir -p "$vendors"
+cp /etc/OpenCL/vendors/*.icd "$vendors/" 2>/dev/null || true
+grep -qs nvidia "$vendors"/*.icd || echo libnvidia-opencl.so.1 > "$vendors/nvidia.icd"
+export OCL_ICD_VENDORS="$vendors"
+# The ICD loader itself, carried in the bundle for machines that lack it.
+ldconfig -p | grep -q libOpenCL.so.1 || export LD_LIBRARY_PATH="$PWD/.gpu-bundle/native:${LD_LIBRARY_PATH:-}"
 nvidia-smi -L > "$OUT/gpu.txt" 2>&1 || true
 .gpu-bundle/run $cli devices > "$OUT/devices.txt" 2>&1
 for step in $steps; do
   case $step in
     tests)
-      timeout 300 .gpu-bundle/run-tests --select-package dev.pincette --details=summary > "$OUT/tests.txt" 2>&1
+      timeout 200 .gpu-bundle/run-tests --select-package dev.pincette --details=summary > "$OUT/tests.txt" 2>&1
       summary+=("tests rc=$?: $(grep -E 'tests (successful|failed)' "$OUT/tests.txt" | tr -s ' ' | tr '\n' ' ')") ;;
     clbench)
-      timeout 240 .gpu-bundle/run dev.pincette.opencl.ClBench > "$OUT/clbench.txt" 2>&1
+      timeout 150 .gpu-bundle/run dev.pincette.opencl.ClBench > "$OUT/clbench.txt" 2>&1
       summary+=("clbench rc=$?") ;;
     sweep)
-      timeout 300 .gpu-bundle/run $cli bench --sweep --no-progress --json "$OUT/sweep.jsonl" --csv "$OUT/sweep.csv" \
+      timeout 180 .gpu-bundle/run $cli bench --sweep --no-progress --json "$OUT/sweep.jsonl" --csv "$OUT/sweep.csv" \
         > "$OUT/sweep.txt" 2>&1
       summary+=("sweep rc=$?: $(grep regret "$OUT/sweep.txt")") ;;
     demo)
-      timeout 120 .gpu-bundle/run $cli demo > "$OUT/demo.txt" 2>&1
+      timeout 60 .gpu-bundle/run $cli demo > "$OUT/demo.txt" 2>&1
       summary+=("demo rc=$?") ;;
   esac
 done
