@@ -140,9 +140,9 @@ class ComputeApiTest {
     dev.pincette.Explanation e = Compute.explain(() -> Compute.matmul(a, b));
     assertEquals("matmul", e.op());
     assertEquals("64x32 · 32x16", e.shape());
-    assertEquals("cpu", e.chosen());
     assertFalse(e.predictions().isEmpty());
-    assertEquals("cpu", e.predictions().get(0).backend());
+    assertTrue(e.predictions().stream().anyMatch(p -> p.backend().equals(e.chosen())), e.toString());
+    assertTrue(e.predictions().stream().anyMatch(p -> p.backend().equals("cpu")), e.toString());
     dev.pincette.Explanation forced = Compute.on(BackendKind.CPU).call(() -> Compute.explain(() -> Compute.sum(new float[3])));
     assertEquals(BackendKind.CPU, forced.requested());
     assertEquals("forced", forced.reason());
