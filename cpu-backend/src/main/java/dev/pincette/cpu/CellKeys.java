@@ -21,6 +21,17 @@ final class CellKeys {
     return (long) c + bias;
   }
 
+  /** Largest biased cell index per dimension. */
+  static long maxCell(int dims) {
+    return dims == 3 ? 2 * BIAS_3D - 1 : 2 * BIAS_2D - 1;
+  }
+
+  /** Biased cell index of dimension {@code d} in {@code key}. */
+  static long coord(long key, int d, int dims) {
+    int bits = dims == 3 ? 21 : 31;
+    return (key >>> (bits * d)) & ((1L << bits) - 1);
+  }
+
   static long pack(long cx, long cy, long cz, int dims) {
     return dims == 3 ? cx | (cy << 21) | (cz << 42) : cx | (cy << 31);
   }

@@ -41,6 +41,8 @@ final class CpuSpatialHash implements SpatialIndex {
   private int membersUsed;
   private int wasted;
   private int occupiedCells;
+  /** Sorted view for all-points searches, built on first use after each change; null when stale. */
+  private volatile CellSweep sweep;
 
   CpuSpatialHash(ForkJoinPool pool, float[] positions, int dims, float cellSize) {
     this.pool = pool;
@@ -108,6 +110,7 @@ final class CpuSpatialHash implements SpatialIndex {
     membersUsed = used;
     wasted = 0;
     occupiedCells = cells;
+    sweep = null;
   }
 
   private static int slack(int count) {
@@ -202,6 +205,8 @@ final class CpuSpatialHash implements SpatialIndex {
   public Csr neighborsWithin(float radius) {
     lock.readLock().lock();
     try {
+      Csr fast = sweep().neighborsWithin(pool, radius, size);
+      if (fast != null) return fast;
       int chunks = Math.max(1, (size + CHUNK - 1) / CHUNK);
       int[][] chunkIndices = new int[chunks][];
       int[] counts = new int[size];
@@ -228,10 +233,26 @@ final class CpuSpatialHash implements SpatialIndex {
     }
   }
 
+  /** The sorted view of the current state; callers hold the read lock, so the state cannot change meanwhile. */
+  private CellSweep sweep() {
+    CellSweep s = sweep;
+    if (s == null) {
+      synchronized (this) {
+        s = sweep;
+        if (s == null) {
+          sweep = s = CellSweep.of(pool, dims, cellSize, positions, tableKeys, cellStart, cellCount, members,
+              this::find);
+        }
+      }
+    }
+    return s;
+  }
+
   @Override
   public void update(float[] newPositions) {
     lock.writeLock().lock();
     try {
+      sweep = null;
       long[] newKeys = new long[size];
       parallel(size, (from, to) -> {
         for (int i = from; i < to; i++) newKeys[i] = CellKeys.keyOf(newPositions, dims, i, cellSize);

@@ -1,0 +1,191 @@
+package dev.pincette.cpu;
+
+import dev.pincette.spi.SpatialIndex.Csr;
+import java.util.Arrays;
+import java.util.concurrent.ForkJoinPool;
+import java.util.stream.IntStream;
+
+/**
+ * The points sorted by cell key, for the all-points radius search. Keys put x in the low bits, so the cells of one
+ * (y, z) row of the search window are consecutive in key order, and while cells are visited in key order each row's
+ * start only moves forward: the search walks the sorted arrays like a merge instead of probing the hash table 27
+ * times per point, and reads candidate positions contiguously. Immutable; built from a consistent hash state.
+ */
+final class CellSweep {
+  /** Cells per parallel task. */
+  private static final int CELLS_PER_TASK = 2048;
+  /** Beyond this many cells of half-width the window has too many rows; the caller searches per point instead. */
+  static final int MAX_SPAN = 6;
+
+  private final int dims;
+  private final double cellSize;
+  private final long[] keys;
+  private final int[] cellFrom;
+  private final int[] ids;
+  private final float[] xyz;
+
+  private CellSweep(int dims, double cellSize, long[] keys, int[] cellFrom, int[] ids, float[] xyz) {
+    this.dims = dims;
+    this.cellSize = cellSize;
+    this.keys = keys;
+    this.cellFrom = cellFrom;
+    this.ids = ids;
+    this.xyz = xyz;
+  }
+
+  /** Sorts the occupied cells of a hash table by key and lays their points out in that order. */
+  static CellSweep of(ForkJoinPool pool, int dims, double cellSize, float[] positions, long[] tableKeys,
+      int[] cellStart, int[] cellCount, int[] members, java.util.function.LongToIntFunction slotOf) {
+    long[] keys = pool.submit(() -> IntStream.range(0, tableKeys.length).parallel()
+        .filter(s -> tableKeys[s] != CellKeys.EMPTY && cellCount[s] > 0)
+        .mapToLong(s -> tableKeys[s]).toArray()).join();
+    Arrays.parallelSort(keys);
+    int cells = keys.length;
+    int[] slot = new int[cells];
+    int[] cellFrom = new int[cells + 1];
+    pool.submit(() -> IntStream.range(0, cells).parallel().forEach(c -> slot[c] = slotOf.applyAsInt(keys[c]))).join();
+    for (int c = 0; c < cells; c++) cellFrom[c + 1] = cellFrom[c] + cellCount[slot[c]];
+    int n = cellFrom[cells];
+    int[] ids = new int[n];
+    float[] xyz = new float[n * dims];
+    pool.submit(() -> IntStream.range(0, cells).parallel().forEach(c -> {
+      int from = cellStart[slot[c]];
+      for (int m = 0, at = cellFrom[c]; at < cellFrom[c + 1]; m++, at++) {
+        int id = members[from + m];
+        ids[at] = id;
+        System.arraycopy(positions, id * dims, xyz, at * dims, dims);
+      }
+    })).join();
+    return new CellSweep(dims, cellSize, keys, cellFrom, ids, xyz);
+  }
+
+  /** Every point's neighbours within {@code radius}, ascending, or null when the radius spans too many cells. */
+  Csr neighborsWithin(ForkJoinPool pool, float radius, int size) {
+    long span = (long) Math.ceil(radius / cellSize);
+    if (span > MAX_SPAN) return null;
+    int reach = (int) span + 1;
+    int cells = keys.length;
+    int tasks = Math.max(1, (cells + CELLS_PER_TASK - 1) / CELLS_PER_TASK);
+    Chunk[] chunks = new Chunk[tasks];
+    pool.submit(() -> IntStream.range(0, tasks).parallel().forEach(t ->
+        chunks[t] = search(t * CELLS_PER_TASK, Math.min(cells, (t + 1) * CELLS_PER_TASK), radius, reach))).join();
+    int[] counts = new int[size];
+    for (Chunk c : chunks) {
+      for (int p = 0; p < c.points; p++) counts[c.id[p]] = c.count[p];
+    }
+    int[] offsets = new int[size + 1];
+    for (int i = 0; i < size; i++) offsets[i + 1] = Math.addExact(offsets[i], counts[i]);
+    int[] indices = new int[offsets[size]];
+    pool.submit(() -> Arrays.stream(chunks).parallel().forEach(c -> {
+      for (int p = 0; p < c.points; p++) {
+        System.arraycopy(c.data, c.start[p], indices, offsets[c.id[p]], c.count[p]);
+      }
+    })).join();
+    return new Csr(offsets, indices);
+  }
+
+  /** One task's lists, in sorted-point order, before they are placed by point index. */
+  private static final class Chunk {
+    int[] id, start, count;
+    int points;
+    CpuSpatialHash.IntBuffer out;
+    int[] data;
+  }
+
+  private Chunk search(int firstCell, int endCell, float radius, int reach) {
+    double r2 = (double) radius * radius;
+    int side = 2 * reach + 1;
+    int rows = dims == 3 ? side * side : side;
+    int[] rowStart = new int[rows];
+    boolean[] rowValid = new boolean[rows];
+    long max = CellKeys.maxCell(dims);
+    Chunk chunk = new Chunk();
+    int points = cellFrom[endCell] - cellFrom[firstCell];
+    chunk.id = new int[points];
+    chunk.start = new int[points];
+    chunk.count = new int[points];
+    chunk.out = new CpuSpatialHash.IntBuffer(points * 24);
+    long[] lo = new long[3], hi = new long[3];
+    boolean first = true;
+    for (int c = firstCell; c < endCell; c++) {
+      long key = keys[c];
+      long cx = CellKeys.coord(key, 0, dims), cy = CellKeys.coord(key, 1, dims);
+      long cz = dims == 3 ? CellKeys.coord(key, 2, dims) : 0;
+      for (int row = 0; row < rows; row++) {
+        long ry = cy + (row % side) - reach;
+        long rz = dims == 3 ? cz + (row / side) - reach : 0;
+        rowValid[row] = ry >= 0 && ry <= max && rz >= 0 && rz <= max;
+        if (!rowValid[row]) continue;
+        long target = CellKeys.pack(Math.max(0, cx - reach), ry, rz, dims);
+        rowStart[row] = first ? lowerBound(target, 0) : advance(rowStart[row], target);
+      }
+      first = false;
+      for (int s = cellFrom[c]; s < cellFrom[c + 1]; s++) {
+        int o = s * dims;
+        boolean inWindow = true;
+        for (int d = 0; d < dims; d++) {
+          lo[d] = CellKeys.cell(Math.nextDown((double) xyz[o + d] - radius), cellSize, dims);
+          hi[d] = CellKeys.cell(Math.nextUp((double) xyz[o + d] + radius), cellSize, dims);
+          long center = CellKeys.coord(key, d, dims);
+          inWindow &= lo[d] >= center - reach && hi[d] <= center + reach;
+        }
+        if (!inWindow) throw new IllegalStateException("search window too small");
+        int before = chunk.out.size();
+        for (int row = 0; row < rows; row++) {
+          if (!rowValid[row]) continue;
+          long ry = cy + (row % side) - reach;
+          long rz = dims == 3 ? cz + (row / side) - reach : 0;
+          if (ry < lo[1] || ry > hi[1] || (dims == 3 && (rz < lo[2] || rz > hi[2]))) continue;
+          long last = CellKeys.pack(hi[0], ry, rz, dims);
+          for (int q = rowStart[row]; q < keys.length && keys[q] <= last; q++) {
+            if (CellKeys.coord(keys[q], 0, dims) < lo[0]) continue;
+            for (int t = cellFrom[q]; t < cellFrom[q + 1]; t++) {
+              if (t != s && within(o, t * dims, r2)) chunk.out.add(ids[t]);
+            }
+          }
+        }
+        chunk.out.sortTail(before);
+        int p = chunk.points++;
+        chunk.id[p] = ids[s];
+        chunk.start[p] = before;
+        chunk.count[p] = chunk.out.size() - before;
+      }
+    }
+    chunk.data = chunk.out.toArray();
+    chunk.out = null;
+    return chunk;
+  }
+
+  private boolean within(int a, int b, double r2) {
+    double dx = (double) xyz[a] - xyz[b];
+    double dy = (double) xyz[a + 1] - xyz[b + 1];
+    double s = dx * dx + dy * dy;
+    if (dims == 3) {
+      double dz = (double) xyz[a + 2] - xyz[b + 2];
+      s += dz * dz;
+    }
+    return s <= r2;
+  }
+
+  /** First index whose key is ≥ {@code target}, searching from {@code from}. */
+  private int lowerBound(long target, int from) {
+    int lo = from, hi = keys.length;
+    while (lo < hi) {
+      int mid = (lo + hi) >>> 1;
+      if (keys[mid] < target) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Like {@link #lowerBound} from a position known to be at or before the answer: galloping, then binary. */
+  private int advance(int from, long target) {
+    int step = 1, at = from;
+    while (at < keys.length && keys[at] < target) {
+      from = at + 1;
+      at = from + step;
+      step <<= 1;
+    }
+    return lowerBound(target, from);
+  }
+}
