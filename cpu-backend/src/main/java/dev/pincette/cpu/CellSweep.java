@@ -106,6 +106,7 @@ final class CellSweep {
     chunk.count = new int[points];
     chunk.out = new CpuSpatialHash.IntBuffer(points * 24);
     long[] lo = new long[3], hi = new long[3];
+    Scratch scratch = new Scratch();
     boolean first = true;
     for (int c = firstCell; c < endCell; c++) {
       long key = keys[c];
@@ -120,29 +121,23 @@ final class CellSweep {
         rowStart[row] = first ? lowerBound(target, 0) : advance(rowStart[row], target);
       }
       first = false;
+      int span = reach - 1;
+      int gathered = gather(c, cx, cy, cz, span, side, rows, rowStart, rowValid, scratch);
       for (int s = cellFrom[c]; s < cellFrom[c + 1]; s++) {
         int o = s * dims;
-        boolean inWindow = true;
+        boolean inCellWindow = true;
         for (int d = 0; d < dims; d++) {
           lo[d] = CellKeys.cell(Math.nextDown((double) xyz[o + d] - radius), cellSize, dims);
           hi[d] = CellKeys.cell(Math.nextUp((double) xyz[o + d] + radius), cellSize, dims);
           long center = CellKeys.coord(key, d, dims);
-          inWindow &= lo[d] >= center - reach && hi[d] <= center + reach;
+          if (lo[d] < center - reach || hi[d] > center + reach) throw new IllegalStateException("window too small");
+          inCellWindow &= lo[d] >= center - span && hi[d] <= center + span;
         }
-        if (!inWindow) throw new IllegalStateException("search window too small");
         int before = chunk.out.size();
-        for (int row = 0; row < rows; row++) {
-          if (!rowValid[row]) continue;
-          long ry = cy + (row % side) - reach;
-          long rz = dims == 3 ? cz + (row / side) - reach : 0;
-          if (ry < lo[1] || ry > hi[1] || (dims == 3 && (rz < lo[2] || rz > hi[2]))) continue;
-          long last = CellKeys.pack(hi[0], ry, rz, dims);
-          for (int q = rowStart[row]; q < keys.length && keys[q] <= last; q++) {
-            if (CellKeys.coord(keys[q], 0, dims) < lo[0]) continue;
-            for (int t = cellFrom[q]; t < cellFrom[q + 1]; t++) {
-              if (t != s && within(o, t * dims, r2)) chunk.out.add(ids[t]);
-            }
-          }
+        if (inCellWindow) {
+          scan(s, o, r2, scratch, gathered, chunk.out);
+        } else {
+          scanRows(s, o, r2, cy, cz, reach, side, rows, rowStart, rowValid, lo, hi, chunk.out);
         }
         chunk.out.sortTail(before);
         int p = chunk.points++;
@@ -154,6 +149,73 @@ final class CellSweep {
     chunk.data = chunk.out.toArray();
     chunk.out = null;
     return chunk;
+  }
+
+  /** Candidates of one cell's window, gathered once and scanned by each of its points: positions and indices. */
+  private static final class Scratch {
+    double[] x = new double[256], y = new double[256], z = new double[256];
+    int[] sorted = new int[256];
+
+    void ensure(int n) {
+      if (n <= x.length) return;
+      int cap = Math.max(n, 2 * x.length);
+      x = Arrays.copyOf(x, cap);
+      y = Arrays.copyOf(y, cap);
+      z = Arrays.copyOf(z, cap);
+      sorted = Arrays.copyOf(sorted, cap);
+    }
+  }
+
+  /** Gathers the points of cells within {@code span} of cell {@code c} in every dimension; returns how many. */
+  private int gather(int c, long cx, long cy, long cz, int span, int side, int rows, int[] rowStart,
+      boolean[] rowValid, Scratch scratch) {
+    int reach = span + 1;
+    int n = 0;
+    for (int row = 0; row < rows; row++) {
+      if (!rowValid[row]) continue;
+      long dy = (row % side) - reach, dz = dims == 3 ? (row / side) - reach : 0;
+      if (Math.abs(dy) > span || Math.abs(dz) > span) continue;
+      long last = CellKeys.pack(Math.min(CellKeys.maxCell(dims), cx + span), cy + dy, cz + dz, dims);
+      for (int q = rowStart[row]; q < keys.length && keys[q] <= last; q++) {
+        if (CellKeys.coord(keys[q], 0, dims) < cx - span) continue;
+        int from = cellFrom[q], to = cellFrom[q + 1];
+        scratch.ensure(n + to - from);
+        for (int t = from; t < to; t++, n++) {
+          scratch.x[n] = xyz[t * dims];
+          scratch.y[n] = xyz[t * dims + 1];
+          scratch.z[n] = dims == 3 ? xyz[t * dims + 2] : 0;
+          scratch.sorted[n] = t;
+        }
+      }
+    }
+    return n;
+  }
+
+  private void scan(int s, int o, double r2, Scratch scratch, int n, CpuSpatialHash.IntBuffer out) {
+    double px = xyz[o], py = xyz[o + 1], pz = dims == 3 ? xyz[o + 2] : 0;
+    double[] x = scratch.x, y = scratch.y, z = scratch.z;
+    for (int i = 0; i < n; i++) {
+      double dx = px - x[i], dy = py - y[i], dz = pz - z[i];
+      if (dx * dx + dy * dy + dz * dz <= r2 && scratch.sorted[i] != s) out.add(ids[scratch.sorted[i]]);
+    }
+  }
+
+  /** A point whose radius leaves its cell's window (rounding at a cell boundary): row by row, exact bounds. */
+  private void scanRows(int s, int o, double r2, long cy, long cz, int reach, int side, int rows, int[] rowStart,
+      boolean[] rowValid, long[] lo, long[] hi, CpuSpatialHash.IntBuffer out) {
+    for (int row = 0; row < rows; row++) {
+      if (!rowValid[row]) continue;
+      long ry = cy + (row % side) - reach;
+      long rz = dims == 3 ? cz + (row / side) - reach : 0;
+      if (ry < lo[1] || ry > hi[1] || (dims == 3 && (rz < lo[2] || rz > hi[2]))) continue;
+      long last = CellKeys.pack(hi[0], ry, rz, dims);
+      for (int q = rowStart[row]; q < keys.length && keys[q] <= last; q++) {
+        if (CellKeys.coord(keys[q], 0, dims) < lo[0]) continue;
+        for (int t = cellFrom[q]; t < cellFrom[q + 1]; t++) {
+          if (t != s && within(o, t * dims, r2)) out.add(ids[t]);
+        }
+      }
+    }
   }
 
   private boolean within(int a, int b, double r2) {
