@@ -54,9 +54,15 @@ public final class PincetteCli implements Callable<Integer> {
     @Override
     public Integer call() {
       List<DeviceInfo> devices = Compute.devices();
+      var model = dev.pincette.internal.Dispatcher.get().costModel();
       for (DeviceInfo d : devices) {
         System.out.printf("%-7s %-50s %-4s %s%n", d.backend(), d.name(), d.type(),
             d.available() ? "usable" : "unavailable: " + d.reason());
+        if (d.available()) {
+          System.out.printf("        %-22s %s%n", "calibration", model.isCalibrated(d.backend())
+              ? "calibrated (stored in " + dev.pincette.internal.CostModel.defaultCacheDir() + ")"
+              : "not yet (runs in the background on first use; or: pincette calibrate)");
+        }
         for (Map.Entry<String, String> p : d.properties().entrySet()) {
           System.out.printf("        %-22s %s%n", p.getKey(), p.getValue());
         }
