@@ -2,7 +2,7 @@
 module dev.pincette.api {
   requires transitive dev.pincette.kernels;
 
-  exports dev.pincette.internal to dev.pincette.examples;
+  exports dev.pincette.internal to dev.pincette.examples, dev.pincette.benchmarks;
 
   exports dev.pincette;
   exports dev.pincette.spatial;
