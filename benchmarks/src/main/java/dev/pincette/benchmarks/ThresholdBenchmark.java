@@ -51,7 +51,7 @@ public class ThresholdBenchmark {
 
   @State(Scope.Benchmark)
   public static class SumInput {
-    @Param({"8192", "16384", "32768", "65536", "131072", "262144"})
+    @Param({"65536", "131072", "262144", "524288", "1048576", "2097152"})
     public int length;
 
     float[] x;
@@ -64,7 +64,7 @@ public class ThresholdBenchmark {
 
   @State(Scope.Benchmark)
   public static class MatmulInput {
-    @Param({"24", "32", "48", "64", "96"})
+    @Param({"32", "64", "96", "128", "160", "192"})
     public int side;
 
     float[] a, b;

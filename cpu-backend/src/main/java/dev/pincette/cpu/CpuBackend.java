@@ -16,12 +16,15 @@ import java.util.concurrent.ForkJoinWorkerThread;
  */
 public final class CpuBackend implements Backend {
   /**
-   * Reduction length below which one thread wins. {@code ThresholdBenchmark} on 2 cores: a parallel sum only
-   * overtakes the serial one between 2^15 and 2^16 floats.
+   * Reduction length below which one thread wins. {@code ThresholdBenchmark} on 2 cores: a fork and join costs about
+   * 15 us, a serial sum of 2^18 floats 18 us, so forking pays from about 2^19 floats.
    */
-  public static final int DEFAULT_REDUCE_SERIAL_BELOW = 1 << 16;
-  /** Multiply-adds below which matmul runs serially: around 48^3 on 2 cores ({@code ThresholdBenchmark}). */
-  public static final long DEFAULT_MATMUL_SERIAL_BELOW = 48L * 48 * 48;
+  public static final int DEFAULT_REDUCE_SERIAL_BELOW = 1 << 19;
+  /**
+   * Multiply-adds below which matmul runs serially. {@code ThresholdBenchmark} on 2 cores: serial 96³ took 57 us,
+   * forked 95 us, and 128³ still ran faster serially (26 us against 50 us); forking pays from about 160³.
+   */
+  public static final long DEFAULT_MATMUL_SERIAL_BELOW = 160L * 160 * 160;
 
   private final ForkJoinPool pool;
   private final CpuMatmul matmul;

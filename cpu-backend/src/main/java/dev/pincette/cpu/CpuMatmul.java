@@ -15,6 +15,11 @@ final class CpuMatmul {
   /** Columns of a packed B block: {@code KC×NC} floats (4 MiB) in L3. */
   private static final int NC = 4096;
 
+  /** B up to this size is read straight from the caller's array (L2 is 1 MiB per core here). */
+  private static final long DIRECT_B_BYTES = 256 * 1024;
+  /** Products with at most this many rows skip packing whatever B's size. */
+  private static final int DIRECT_MAX_ROWS = 128;
+
   private final ForkJoinPool pool;
   /** Multiply-adds below which the call runs on the caller's thread. */
   private final long serialBelow;
@@ -36,12 +41,90 @@ final class CpuMatmul {
     float[] c = new float[m * n];
     if (m == 0 || n == 0 || k == 0) return c;
     long work = (long) m * k * n;
-    if (m < mr || n < nr || k < 16 || work < serialBelow) {
+    if (!vector) {
+      scalarBlocked(a, b, c, m, k, n, work >= serialBelow);
+      return c;
+    }
+    if (m >= mr && n >= nr && (4L * k * n <= DIRECT_B_BYTES || m <= DIRECT_MAX_ROWS)) {
+      directTiles(a, b, c, m, k, n, work >= serialBelow);
+    } else if (m < mr || n < nr || k < 16 || work < serialBelow) {
       directRows(a, 0, b, 0, c, 0, m, k, n, work >= serialBelow);
     } else {
       packed(a, b, c, m, k, n);
     }
     return c;
+  }
+
+  /**
+   * The path without the Vector API: row blocks in parallel, depth blocks of {@code KC} so the touched rows of B stay
+   * in cache, and an {@code i-p-j} inner loop that C2's auto-vectoriser turns into SIMD.
+   */
+  private void scalarBlocked(float[] a, float[] b, float[] c, int m, int k, int n, boolean parallel) {
+    int rowsPerTask = Math.max(1, Math.min(m, 16));
+    int tasks = (m + rowsPerTask - 1) / rowsPerTask;
+    java.util.function.IntConsumer block = t -> {
+      int i0 = t * rowsPerTask, i1 = Math.min(m, i0 + rowsPerTask);
+      for (int p0 = 0; p0 < k; p0 += KC) {
+        int p1 = Math.min(k, p0 + KC);
+        for (int i = i0; i < i1; i++) {
+          int cRow = i * n;
+          for (int p = p0; p < p1; p++) {
+            float aip = a[i * k + p];
+            int bRow = p * n;
+            for (int j = 0; j < n; j++) c[cRow + j] += aip * b[bRow + j];
+          }
+        }
+      }
+    };
+    if (parallel && tasks > 1 && pool.getParallelism() > 1) {
+      pool.submit(() -> IntStream.range(0, tasks).parallel().forEach(block)).join();
+    } else {
+      for (int t = 0; t < tasks; t++) block.accept(t);
+    }
+  }
+
+  /**
+   * Register tiles read straight from A and B: every row tile streams all of B, which is cheap while B sits in L2
+   * ({@code DIRECT_B_BYTES}) or when there are few row tiles ({@code DIRECT_MAX_ROWS}), and saves the packing that
+   * dominates small and short-wide products (64³, 64×4096·4096×64).
+   */
+  private void directTiles(float[] a, float[] b, float[] c, int m, int k, int n, boolean parallel) {
+    int fullCols = n / nr * nr;
+    int colTiles = fullCols / nr;
+    int rowTiles = (m + mr - 1) / mr;
+    // Depth blocks of KC rows of B (KC·n floats) stay in L2 while every row tile passes over them.
+    java.util.function.IntConsumer rowTile = t -> {
+      int i = t * mr;
+      int rows = Math.min(mr, m - i);
+      float[] aRows = a;
+      int aOff = i * k;
+      float[] cTile = c;
+      int cOff = i * n;
+      if (rows < mr) {
+        // The last, partial row tile: its rows of A padded with zero rows, its rows of C through a scratch tile.
+        aRows = new float[mr * k];
+        System.arraycopy(a, i * k, aRows, 0, rows * k);
+        aOff = 0;
+        cTile = new float[mr * n];
+        cOff = 0;
+      }
+      for (int p0 = 0; p0 < k; p0 += KC) {
+        int kc = Math.min(KC, k - p0);
+        for (int jt = 0; jt < colTiles; jt++) {
+          VectorKernels.tileDirect(aRows, aOff + p0, k, b, p0 * n + jt * nr, n, kc, cTile, cOff + jt * nr, n,
+              p0 == 0);
+        }
+      }
+      if (cTile != c) {
+        for (int r = 0; r < rows; r++) System.arraycopy(cTile, r * n, c, (i + r) * n, fullCols);
+      }
+      if (fullCols < n) VectorKernels.directBlock(a, b, c, i, i + rows, fullCols, n, k, n);
+    };
+    if (parallel && rowTiles > 1 && pool.getParallelism() > 1) {
+      pool.submit(() -> IntStream.range(0, rowTiles).parallel().forEach(rowTile)).join();
+    } else {
+      for (int t = 0; t < rowTiles; t++) rowTile.accept(t);
+    }
   }
 
   /** {@code count} independent small products, spread over the pool by product. */
@@ -133,8 +216,7 @@ final class CpuMatmul {
 
   private void micro(float[] ap, int aOff, float[] bp, int bOff, int kc, float[] c, int cOff, int ldc,
       boolean overwrite) {
-    if (vector) VectorKernels.microKernel(ap, aOff, bp, bOff, kc, c, cOff, ldc, overwrite);
-    else ScalarKernels.microKernel(ap, aOff, bp, bOff, kc, c, cOff, ldc, overwrite);
+    VectorKernels.microKernel(ap, aOff, bp, bOff, kc, c, cOff, ldc, overwrite);
   }
 
   /** Packs {@code A[ic..ic+mc, pc..pc+kc]} as MR-row panels, each step's MR values together, zero-padded. */

@@ -12,22 +12,6 @@ final class ScalarKernels {
 
   private ScalarKernels() {}
 
-  static void microKernel(float[] ap, int aOff, float[] bp, int bOff, int kc, float[] c, int cOff, int ldc,
-      boolean overwrite) {
-    float[] acc = new float[MR * NR];
-    for (int p = 0; p < kc; p++, aOff += MR, bOff += NR) {
-      for (int r = 0; r < MR; r++) {
-        float a = ap[aOff + r];
-        int row = r * NR;
-        for (int j = 0; j < NR; j++) acc[row + j] = Math.fma(a, bp[bOff + j], acc[row + j]);
-      }
-    }
-    for (int r = 0; r < MR; r++) {
-      int row = cOff + r * ldc;
-      for (int j = 0; j < NR; j++) c[row + j] = overwrite ? acc[r * NR + j] : c[row + j] + acc[r * NR + j];
-    }
-  }
-
   static void directRows(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int i0, int i1, int k, int n) {
     for (int i = i0; i < i1; i++) {
       int cRow = cOff + i * n;

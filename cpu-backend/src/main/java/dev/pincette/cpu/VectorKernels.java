@@ -66,6 +66,63 @@ final class VectorKernels {
     storeRow(c, cOff + 5 * ldc, c50, c51, overwrite);
   }
 
+  /**
+   * {@code c[6×NR] = a · b} straight from the row-major operands, without packing: for problems small enough (or with
+   * few enough rows) that B stays in cache, packing would cost more than the strided loads it saves.
+   */
+  static void tileDirect(float[] a, int aOff, int lda, float[] b, int bOff, int ldb, int k, float[] c, int cOff,
+      int ldc, boolean overwrite) {
+    FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+    FloatVector c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+    int a0 = aOff, a1 = aOff + lda, a2 = aOff + 2 * lda, a3 = aOff + 3 * lda, a4 = aOff + 4 * lda;
+    int a5 = aOff + 5 * lda;
+    for (int p = 0; p < k; p++) {
+      int bo = bOff + p * ldb;
+      FloatVector b0 = FloatVector.fromArray(F, b, bo);
+      FloatVector b1 = FloatVector.fromArray(F, b, bo + LANES);
+      FloatVector av = FloatVector.broadcast(F, a[a0 + p]);
+      c00 = av.fma(b0, c00);
+      c01 = av.fma(b1, c01);
+      av = FloatVector.broadcast(F, a[a1 + p]);
+      c10 = av.fma(b0, c10);
+      c11 = av.fma(b1, c11);
+      av = FloatVector.broadcast(F, a[a2 + p]);
+      c20 = av.fma(b0, c20);
+      c21 = av.fma(b1, c21);
+      av = FloatVector.broadcast(F, a[a3 + p]);
+      c30 = av.fma(b0, c30);
+      c31 = av.fma(b1, c31);
+      av = FloatVector.broadcast(F, a[a4 + p]);
+      c40 = av.fma(b0, c40);
+      c41 = av.fma(b1, c41);
+      av = FloatVector.broadcast(F, a[a5 + p]);
+      c50 = av.fma(b0, c50);
+      c51 = av.fma(b1, c51);
+    }
+    storeRow(c, cOff, c00, c01, overwrite);
+    storeRow(c, cOff + ldc, c10, c11, overwrite);
+    storeRow(c, cOff + 2 * ldc, c20, c21, overwrite);
+    storeRow(c, cOff + 3 * ldc, c30, c31, overwrite);
+    storeRow(c, cOff + 4 * ldc, c40, c41, overwrite);
+    storeRow(c, cOff + 5 * ldc, c50, c51, overwrite);
+  }
+
+  /** {@code c[i0..i1) × [j0..j1) += a · b} on unpacked operands, masked at the column edge; for tile remainders. */
+  static void directBlock(float[] a, float[] b, float[] c, int i0, int i1, int j0, int j1, int k, int n) {
+    for (int i = i0; i < i1; i++) {
+      int cRow = i * n;
+      for (int p = 0; p < k; p++) {
+        FloatVector av = FloatVector.broadcast(F, a[i * k + p]);
+        int bRow = p * n;
+        for (int j = j0; j < j1; j += LANES) {
+          VectorMask<Float> m = F.indexInRange(j, j1);
+          av.fma(FloatVector.fromArray(F, b, bRow + j, m), FloatVector.fromArray(F, c, cRow + j, m))
+              .intoArray(c, cRow + j, m);
+        }
+      }
+    }
+  }
+
   /** The first depth block overwrites C (one write, as BLAS's beta=0); later blocks add to it. */
   private static void storeRow(float[] c, int off, FloatVector v0, FloatVector v1, boolean overwrite) {
     if (!overwrite) {
@@ -112,7 +169,25 @@ final class VectorKernels {
     VectorMask<Float> m0 = F.indexInRange(0, n);
     VectorMask<Float> m1 = F.indexInRange(LANES, n);
     boolean two = n > LANES;
-    for (int i = i0; i < i1; i++) {
+    int i = i0;
+    // One vector per row: four rows share each load of B.
+    for (; !two && i + 4 <= i1; i += 4) {
+      int a0 = aOff + i * k, a1 = a0 + k, a2 = a1 + k, a3 = a2 + k;
+      FloatVector r0 = FloatVector.zero(F), r1 = r0, r2 = r0, r3 = r0;
+      for (int p = 0; p < k; p++) {
+        FloatVector bv = FloatVector.fromArray(F, b, bOff + p * n, m0);
+        r0 = FloatVector.broadcast(F, a[a0 + p]).fma(bv, r0);
+        r1 = FloatVector.broadcast(F, a[a1 + p]).fma(bv, r1);
+        r2 = FloatVector.broadcast(F, a[a2 + p]).fma(bv, r2);
+        r3 = FloatVector.broadcast(F, a[a3 + p]).fma(bv, r3);
+      }
+      int cRow = cOff + i * n;
+      FloatVector.fromArray(F, c, cRow, m0).add(r0).intoArray(c, cRow, m0);
+      FloatVector.fromArray(F, c, cRow + n, m0).add(r1).intoArray(c, cRow + n, m0);
+      FloatVector.fromArray(F, c, cRow + 2 * n, m0).add(r2).intoArray(c, cRow + 2 * n, m0);
+      FloatVector.fromArray(F, c, cRow + 3 * n, m0).add(r3).intoArray(c, cRow + 3 * n, m0);
+    }
+    for (; i < i1; i++) {
       int aRow = aOff + i * k;
       FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
       for (int p = 0; p < k; p++) {
