@@ -53,13 +53,13 @@ final class Calibrator {
 
   /**
    * Runs every op on inputs large enough that their loops get compiled by the JIT within a few calls (small inputs
-   * would need thousands of interpreted calls first), for about 300 ms.
+   * would need thousands of interpreted calls first), for about 250 ms.
    */
   private void warmUp() {
     float[] x = random(1 << 20), y = random(1 << 20);
     float[] a = random(192 * 192), b = random(192 * 192);
     float[] pos = random(3 * (1 << 14));
-    long end = System.nanoTime() + 300_000_000L;
+    long end = System.nanoTime() + 250_000_000L;
     do {
       backend.sum(x);
       backend.dot(x, y);

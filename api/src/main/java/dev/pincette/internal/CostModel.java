@@ -91,7 +91,7 @@ public final class CostModel {
   public BackendModel calibrate(Backend b) {
     long start = System.nanoTime();
     try {
-      BackendModel m = new Calibrator(b, 0.9).run();
+      BackendModel m = new Calibrator(b, 0.6).run();
       m = new BackendModel(key(b), m.overheadSeconds(), m.bytesPerSecond(), m.curves());
       models.put(b.name(), m);
       corrections.keySet().removeIf(k -> k.startsWith(b.name() + "/"));
