@@ -108,6 +108,11 @@ final class ClBufferPool implements AutoCloseable {
     idle.computeIfAbsent(size, s -> new ConcurrentLinkedDeque<>()).addFirst(buffer);
   }
 
+  /** Frees a leased buffer instead of keeping it for reuse: a failed queue may still be using it. */
+  void discard(long buffer) {
+    free(buffer);
+  }
+
   /** Releases every idle buffer, to make room when an allocation fails. */
   void trim() {
     for (ConcurrentLinkedDeque<Long> free : idle.values()) {

@@ -105,14 +105,19 @@ final class ClCall implements AutoCloseable {
 
   @Override
   public void close() {
-    boolean healthy = true;
+    boolean drained = true;
     try {
       queue.finish();
     } catch (BackendException e) {
-      healthy = false;
+      drained = false;
     }
-    for (long buffer : buffers) context.pool.release(buffer);
+    // Commands of a queue that failed to drain may still use the call's buffers: free them rather than hand them to
+    // the next call (the runtime keeps a buffer alive until the commands using it are done).
+    for (long buffer : buffers) {
+      if (drained) context.pool.release(buffer);
+      else context.pool.discard(buffer);
+    }
     buffers.clear();
-    context.end(queue, healthy);
+    context.end(queue, drained);
   }
 }

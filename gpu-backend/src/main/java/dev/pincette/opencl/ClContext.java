@@ -9,11 +9,11 @@ import static org.lwjgl.opencl.CL10.clReleaseContext;
 import dev.pincette.spi.BackendException;
 import java.nio.IntBuffer;
 import java.nio.file.Path;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinWorkerThread;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.lwjgl.system.MemoryStack;
 
@@ -34,8 +34,12 @@ final class ClContext implements AutoCloseable {
   final boolean staged;
   /** Threads that copy large arrays between the Java heap and mapped or pinned memory. */
   final ForkJoinPool copyPool;
-  private final BlockingQueue<ClQueue> idleQueues = new ArrayBlockingQueue<>(MAX_QUEUES);
-  private final AtomicInteger queueCount = new AtomicInteger();
+  /**
+   * A permit per running call: a call takes one, then an idle queue or a new one, so at most {@link #MAX_QUEUES}
+   * queues exist. Every call that ends gives its permit back, also one whose failed queue is closed, not returned.
+   */
+  private final Semaphore queuePermits = new Semaphore(MAX_QUEUES);
+  private final Queue<ClQueue> idleQueues = new ConcurrentLinkedQueue<>();
   /** Calls hold the read lock for their whole duration; {@link #close} takes the write lock. */
   private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
   /** Written under the write lock, read under the read lock. */
@@ -67,6 +71,8 @@ final class ClContext implements AutoCloseable {
       long context = clCreateContext(properties, device.id(), null, 0, error);
       ClError.checkHandle(context, error.get(0), "clCreateContext(" + device.name() + ")");
       return new ClContext(device, context, cacheDir, forceStaging || !device.hostUnified());
+    } finally {
+      ClSignals.restore();
     }
   }
 
@@ -83,37 +89,35 @@ final class ClContext implements AutoCloseable {
   }
 
   private ClQueue acquireQueue() {
-    ClQueue queue = idleQueues.poll();
-    if (queue != null) return queue;
-    if (queueCount.incrementAndGet() <= MAX_QUEUES) {
-      try {
-        return new ClQueue(this);
-      } catch (RuntimeException e) {
-        queueCount.decrementAndGet();
-        throw e;
-      }
-    }
-    queueCount.decrementAndGet();
     try {
-      return idleQueues.take();
+      queuePermits.acquire();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new BackendException("interrupted while waiting for an OpenCL queue", e);
     }
+    ClQueue queue = idleQueues.poll();
+    if (queue != null) return queue;
+    try {
+      return new ClQueue(this);
+    } catch (RuntimeException e) {
+      queuePermits.release();
+      throw e;
+    }
   }
 
-  /** Ends a call begun by {@link #begin}: a queue that failed to finish is replaced rather than reused. */
+  /**
+   * Ends a call begun by {@link #begin}: a queue that failed to finish is replaced rather than reused. Checks that the
+   * driver left the JVM's signal handlers in place (see {@link ClSignals}).
+   */
   void end(ClQueue queue, boolean healthy) {
     try {
-      if (healthy) {
-        idleQueues.add(queue);
-      } else {
-        queueCount.decrementAndGet();
-        queue.close();
-      }
+      if (healthy) idleQueues.add(queue);
+      else queue.close();
     } finally {
+      queuePermits.release();
       lifecycle.readLock().unlock();
     }
+    ClSignals.check();
   }
 
   /** Returns buffers leased outside a call (by a spatial index); a no-op once the context is closed. */

@@ -83,7 +83,13 @@ final class ClProgramCache implements AutoCloseable {
 
   /** The built program of {@code resource} (a file beside this class) compiled with {@code options}. */
   long program(String resource, String options) {
-    return programs.computeIfAbsent(resource + " " + options, k -> build(resource, options));
+    return programs.computeIfAbsent(resource + " " + options, k -> {
+      try {
+        return build(resource, options);
+      } finally {
+        ClSignals.restore();
+      }
+    });
   }
 
   /** The cache file a program would use; for tests. */

@@ -54,15 +54,19 @@ final class ClRuntime {
     return discovery;
   }
 
+  /** Loads the runtime and lists its devices, then puts back the JVM's signal handlers they replaced. */
   private static Discovery load() {
-    String failure = loadLibrary();
-    if (failure != null) return new Discovery(List.of(), failure);
     try {
+      ClSignals.capture();
+      String failure = loadLibrary();
+      if (failure != null) return new Discovery(List.of(), failure);
       List<ClDevice> devices = listDevices();
       return devices.isEmpty() ? new Discovery(devices, "the OpenCL runtime reports no devices")
           : new Discovery(List.copyOf(devices), null);
     } catch (RuntimeException | LinkageError e) {
       return new Discovery(List.of(), "OpenCL device discovery failed: " + e.getMessage());
+    } finally {
+      ClSignals.restore();
     }
   }
 

@@ -11,9 +11,11 @@ import dev.pincette.spi.SpatialIndex;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -67,6 +69,29 @@ class ClConcurrencyTest {
         }));
       }
       for (Future<?> f : futures) f.get();
+    }
+  }
+
+  @Test
+  void aCallWaitingForAQueueGetsOneWhenTheBusyQueuesFailAndAreDiscarded() throws Exception {
+    ClContext context = BACKEND.context();
+    List<ClCall> busy = new ArrayList<>();
+    for (int i = 0; i < ClContext.MAX_QUEUES; i++) busy.add(context.begin("busy"));
+    CompletableFuture<Double> waiting = new CompletableFuture<>();
+    Thread waiter = new Thread(() -> {
+      try {
+        waiting.complete(BACKEND.sum(new float[] {1, 2}));
+      } catch (RuntimeException e) {
+        waiting.completeExceptionally(e);
+      }
+    });
+    waiter.start();
+    while (waiter.getState() != Thread.State.WAITING && !waiting.isDone()) Thread.yield();
+    for (ClCall call : busy) context.end(call.queue, false); // as if none of the busy queues had drained
+    try {
+      assertEquals(3.0, waiting.get(60, TimeUnit.SECONDS)); // a generous bound: it only turns a hang into a failure
+    } finally {
+      waiter.interrupt(); // a waiter left blocked would keep the backend from closing
     }
   }
 }

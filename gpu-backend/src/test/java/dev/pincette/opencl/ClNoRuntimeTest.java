@@ -4,16 +4,26 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.pincette.kernels.MatmulOp;
 import dev.pincette.spi.Backend;
+import java.io.File;
 import java.io.IOException;
+import java.net.JarURLConnection;
+import java.net.URISyntaxException;
+import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.lwjgl.opencl.CL;
+import org.lwjgl.system.Platform;
 
 /**
  * Without a usable OpenCL runtime the backend is unavailable with a one-line reason and nothing is thrown. Each case
@@ -37,7 +47,7 @@ class ClNoRuntimeTest {
     List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow"));
     command.addAll(List.of(jvmFlags));
-    command.addAll(List.of("-cp", System.getProperty("java.class.path"), Probe.class.getName()));
+    command.addAll(List.of("-cp", probeClassPath(), Probe.class.getName()));
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
     builder.environment().putAll(env);
     Process process = builder.start();
@@ -45,6 +55,34 @@ class ClNoRuntimeTest {
     assertEquals(0, process.waitFor(), out);
     assertFalse(out.contains("Exception") || out.contains("\tat "), out);
     return out;
+  }
+
+  /**
+   * Where the probe's classes come from: this test, the backend, the API, LWJGL and the jar of LWJGL's natives for
+   * this platform. Not {@code java.class.path}, which lacks the test classes under the JUnit console launcher.
+   */
+  private static String probeClassPath() throws IOException {
+    Set<String> entries = new LinkedHashSet<>();
+    for (Class<?> c : List.of(Probe.class, ClBackendProvider.class, Backend.class, MatmulOp.class, CL.class,
+        Platform.class)) {
+      entries.add(location(c.getProtectionDomain().getCodeSource().getLocation()).toString());
+    }
+    // The resource LWJGL extracts its JNI library from, e.g. linux/x64/org/lwjgl/liblwjgl.so.
+    String natives = Platform.get().getName().toLowerCase(Locale.ROOT) + "/"
+        + Platform.getArchitecture().name().toLowerCase(Locale.ROOT) + "/org/lwjgl/" + System.mapLibraryName("lwjgl");
+    URL library = Platform.class.getClassLoader().getResource(natives);
+    if (library != null && library.openConnection() instanceof JarURLConnection jar) {
+      entries.add(location(jar.getJarFileURL()).toString());
+    }
+    return String.join(File.pathSeparator, entries);
+  }
+
+  private static Path location(URL url) {
+    try {
+      return Path.of(url.toURI());
+    } catch (URISyntaxException e) {
+      throw new IllegalStateException(url.toString(), e);
+    }
   }
 
   @Test
