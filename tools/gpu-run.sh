@@ -33,12 +33,17 @@ for step in $steps; do
         > "$OUT/sweep.txt" 2>&1
       summary+=("sweep rc=$?: $(grep regret "$OUT/sweep.txt")") ;;
     demo)
-      timeout 60 .gpu-bundle/run $cli demo > "$OUT/demo.txt" 2>&1
-      summary+=("demo rc=$?") ;;
+      for run in 1 2 3; do
+        timeout 60 .gpu-bundle/run $cli demo > "$OUT/demo$run.txt" 2>&1
+        summary+=("demo run $run rc=$?")
+      done
+      cp "$OUT/demo1.txt" "$OUT/demo.txt" ;;
   esac
 done
 echo "== devices"; grep -vE '^\s*$' "$OUT/devices.txt" | head -30
 [ -f "$OUT/clbench.txt" ] && { echo "== clbench"; tail -25 "$OUT/clbench.txt"; }
 [ -f "$OUT/sweep.txt" ] && { echo "== sweep"; tail -45 "$OUT/sweep.txt"; }
 [ -f "$OUT/tests.txt" ] && { echo "== test failures"; grep -E "✘|MethodSource|JUnit Jupiter:.*✘" "$OUT/tests.txt" | head -20; tail -15 "$OUT/tests.txt"; }
+cp hs_err_pid*.log "$OUT/" 2>/dev/null || true
+[ -f "$OUT/demo.txt" ] && { echo "== demo"; grep -v WARNING "$OUT/demo.txt" | tail -22; }
 echo "== summary"; printf '%s\n' "${summary[@]}"
