@@ -48,29 +48,21 @@ inline acc_t acc_merge(acc_t a, acc_t b) {
     barrier(CLK_LOCAL_MEM_FENCE);                                           \
   }
 
-// Four independent 16-byte loads per iteration keep enough bytes in flight to reach the memory's bandwidth; with
-// one load per iteration the accumulator's add chain throttled the loads (2.35 TB/s on an H100).
 __kernel void sum_partials(__global const float* x, const long n, __global acc_t* partials,
                            __local acc_t* scratch) {
   const uint lid = get_local_id(0);
   const long stride = get_global_size(0);
-  const long n4 = n / 4;
   __global const float4* x4 = (__global const float4*) x;
-  acc_t s0 = acc_zero(), s1 = acc_zero();
-  long i = get_global_id(0);
-  for (; i + 3 * stride < n4; i += 4 * stride) {
-    float4 a = x4[i], b = x4[i + stride], c = x4[i + 2 * stride], d = x4[i + 3 * stride];
-    s0 = acc_add(acc_add(acc_add(acc_add(s0, a.x), a.y), a.z), a.w);
-    s1 = acc_add(acc_add(acc_add(acc_add(s1, b.x), b.y), b.z), b.w);
-    s0 = acc_add(acc_add(acc_add(acc_add(s0, c.x), c.y), c.z), c.w);
-    s1 = acc_add(acc_add(acc_add(acc_add(s1, d.x), d.y), d.z), d.w);
-  }
-  for (; i < n4; i += stride) {
+  acc_t s = acc_zero();
+  for (long i = get_global_id(0); i < n / 4; i += stride) {
     float4 v = x4[i];
-    s0 = acc_add(acc_add(acc_add(acc_add(s0, v.x), v.y), v.z), v.w);
+    s = acc_add(s, v.x);
+    s = acc_add(s, v.y);
+    s = acc_add(s, v.z);
+    s = acc_add(s, v.w);
   }
-  for (long j = n4 * 4 + get_global_id(0); j < n; j += stride) s0 = acc_add(s0, x[j]);
-  scratch[lid] = acc_merge(s0, s1);
+  for (long i = n / 4 * 4 + get_global_id(0); i < n; i += stride) s = acc_add(s, x[i]);
+  scratch[lid] = s;
   TREE(scratch, acc_merge)
   if (lid == 0) partials[get_group_id(0)] = scratch[0];
 }
