@@ -133,7 +133,10 @@ final class VectorKernels {
     v1.intoArray(c, off + LANES);
   }
 
-  /** Unpacked {@code c[rows i0..i1) += a · b} for small shapes, where packing costs more than it saves. */
+  /**
+   * Unpacked {@code c[rows i0..i1) = a · b} for small shapes, where packing costs more than it saves; {@code c} is a
+   * fresh (zeroed) result.
+   */
   static void directRows(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int i0, int i1, int k, int n) {
     if (n <= 2 * LANES) {
       narrowRows(a, aOff, b, bOff, c, cOff, i0, i1, k, n);
@@ -161,8 +164,8 @@ final class VectorKernels {
   }
 
   /**
-   * Rows of at most two vectors: the row of C stays in registers across the whole inner dimension instead of being
-   * loaded and stored at every step (the batched 16x16 case).
+   * Rows of at most two vectors: the row of C stays in registers across the whole inner dimension and is stored once
+   * (the batched 16x16 case).
    */
   private static void narrowRows(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int i0, int i1,
       int k, int n) {
@@ -170,22 +173,8 @@ final class VectorKernels {
     VectorMask<Float> m1 = F.indexInRange(LANES, n);
     boolean two = n > LANES;
     int i = i0;
-    // One vector per row: four rows share each load of B.
-    for (; !two && i + 4 <= i1; i += 4) {
-      int a0 = aOff + i * k, a1 = a0 + k, a2 = a1 + k, a3 = a2 + k;
-      FloatVector r0 = FloatVector.zero(F), r1 = r0, r2 = r0, r3 = r0;
-      for (int p = 0; p < k; p++) {
-        FloatVector bv = FloatVector.fromArray(F, b, bOff + p * n, m0);
-        r0 = FloatVector.broadcast(F, a[a0 + p]).fma(bv, r0);
-        r1 = FloatVector.broadcast(F, a[a1 + p]).fma(bv, r1);
-        r2 = FloatVector.broadcast(F, a[a2 + p]).fma(bv, r2);
-        r3 = FloatVector.broadcast(F, a[a3 + p]).fma(bv, r3);
-      }
-      int cRow = cOff + i * n;
-      FloatVector.fromArray(F, c, cRow, m0).add(r0).intoArray(c, cRow, m0);
-      FloatVector.fromArray(F, c, cRow + n, m0).add(r1).intoArray(c, cRow + n, m0);
-      FloatVector.fromArray(F, c, cRow + 2 * n, m0).add(r2).intoArray(c, cRow + 2 * n, m0);
-      FloatVector.fromArray(F, c, cRow + 3 * n, m0).add(r3).intoArray(c, cRow + 3 * n, m0);
+    if (!two) {
+      i = fourRows(a, aOff, b, bOff, c, cOff, i0, i1, k, n, m0);
     }
     for (; i < i1; i++) {
       int aRow = aOff + i * k;
@@ -197,9 +186,35 @@ final class VectorKernels {
         if (two) acc1 = av.fma(FloatVector.fromArray(F, b, bRow + LANES, m1), acc1);
       }
       int cRow = cOff + i * n;
-      FloatVector.fromArray(F, c, cRow, m0).add(acc0).intoArray(c, cRow, m0);
-      if (two) FloatVector.fromArray(F, c, cRow + LANES, m1).add(acc1).intoArray(c, cRow + LANES, m1);
+      acc0.intoArray(c, cRow, m0);
+      if (two) acc1.intoArray(c, cRow + LANES, m1);
     }
+  }
+
+  /**
+   * Rows of one vector, four at a time so they share each load of B; returns the first row not done. Its own method:
+   * inlined into {@link #narrowRows}, the vector ops exceeded C2's inlining budget and ran boxed (20x slower).
+   */
+  private static int fourRows(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int i0, int i1, int k,
+      int n, VectorMask<Float> m0) {
+    int i = i0;
+    for (; i + 4 <= i1; i += 4) {
+      int a0 = aOff + i * k, a1 = a0 + k, a2 = a1 + k, a3 = a2 + k;
+      FloatVector r0 = FloatVector.zero(F), r1 = r0, r2 = r0, r3 = r0;
+      for (int p = 0; p < k; p++) {
+        FloatVector bv = FloatVector.fromArray(F, b, bOff + p * n, m0);
+        r0 = FloatVector.broadcast(F, a[a0 + p]).fma(bv, r0);
+        r1 = FloatVector.broadcast(F, a[a1 + p]).fma(bv, r1);
+        r2 = FloatVector.broadcast(F, a[a2 + p]).fma(bv, r2);
+        r3 = FloatVector.broadcast(F, a[a3 + p]).fma(bv, r3);
+      }
+      int cRow = cOff + i * n;
+      r0.intoArray(c, cRow, m0);
+      r1.intoArray(c, cRow + n, m0);
+      r2.intoArray(c, cRow + 2 * n, m0);
+      r3.intoArray(c, cRow + 3 * n, m0);
+    }
+    return i;
   }
 
   static double sum(float[] x, int from, int to) {
