@@ -18,14 +18,17 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class CostModel {
   private static final System.Logger LOG = System.getLogger("dev.pincette");
-  /** Weight of a new observation in the per-bucket correction. */
-  private static final double ALPHA = 0.3;
+  /**
+   * Observed/predicted ratios remembered per bucket; the correction is their median, so a wrong calibration is fixed
+   * after a few calls while one outlier (a GC pause, a JIT compile, another process) moves nothing.
+   */
+  private static final int WINDOW = 9;
   private static final String LIBRARY_VERSION = "0.1.0";
 
   /** Calibrated models by backend name; absent while calibrating. Written by the calibration thread. */
   private final Map<String, BackendModel> models = new ConcurrentHashMap<>();
-  /** Observed/predicted ratio per backend, family and power-of-two size bucket; 1 when unseen. */
-  private final Map<String, Double> corrections = new ConcurrentHashMap<>();
+  /** Recent observed/uncorrected-predicted ratios per backend, family and power-of-two size bucket. */
+  private final Map<String, Window> corrections = new ConcurrentHashMap<>();
   /** Calls running now, per backend name: a second call waits for (or shares the device with) the first. */
   private final Map<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
   private final Path cacheDir;
@@ -143,7 +146,8 @@ public final class CostModel {
   public Prediction predict(Backend b, CallCost cost) {
     BackendModel m = models.get(b.name());
     if (m == null) return new Prediction(b.name(), 0, 0, 0, 0, false);
-    double correction = corrections.getOrDefault(bucket(b.name(), cost), 1.0);
+    Window w = corrections.get(bucket(b.name(), cost));
+    double correction = w == null ? 1.0 : w.median();
     double overhead = m.overheadSeconds() * correction;
     double transfer = m.transferSeconds(cost.bytesMoved()) * correction;
     double compute = m.computeSeconds(cost.family(), cost.work()) * correction;
@@ -164,12 +168,31 @@ public final class CostModel {
   public void finished(AtomicInteger running, Backend b, CallCost cost, double seconds, Prediction predicted) {
     running.decrementAndGet();
     if (predicted == null || !predicted.calibrated()) return;
-    double expected = predicted.totalSeconds() - predicted.waitSeconds();
-    if (!(expected > 0) || !(seconds > 0)) return;
-    String key = bucket(b.name(), cost);
-    double oldCorrection = corrections.getOrDefault(key, 1.0);
-    double ratio = seconds / (expected / oldCorrection);
-    corrections.compute(key, (k, old) -> (old == null ? 1.0 : old) * (1 - ALPHA) + ratio * ALPHA);
+    BackendModel m = models.get(b.name());
+    if (m == null || !(seconds > 0)) return;
+    double uncorrected = m.overheadSeconds() + m.transferSeconds(cost.bytesMoved())
+        + m.computeSeconds(cost.family(), cost.work());
+    if (!(uncorrected > 0) || Double.isInfinite(uncorrected)) return;
+    corrections.computeIfAbsent(bucket(b.name(), cost), k -> new Window()).add(seconds / uncorrected);
+  }
+
+  /** The last {@link #WINDOW} ratios of one bucket. */
+  private static final class Window {
+    private final double[] ratios = new double[WINDOW];
+    private int count;
+    private int next;
+
+    synchronized void add(double ratio) {
+      ratios[next] = ratio;
+      next = (next + 1) % WINDOW;
+      count = Math.min(WINDOW, count + 1);
+    }
+
+    synchronized double median() {
+      double[] sorted = java.util.Arrays.copyOf(ratios, count);
+      java.util.Arrays.sort(sorted);
+      return count % 2 == 1 ? sorted[count / 2] : Math.sqrt(sorted[count / 2 - 1] * sorted[count / 2]);
+    }
   }
 
   private static String bucket(String backend, CallCost cost) {

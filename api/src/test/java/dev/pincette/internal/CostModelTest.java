@@ -82,6 +82,18 @@ class CostModelTest {
   }
 
   @Test
+  void oneOutlierDoesNotMoveTheCorrection() {
+    CostModel m = new CostModel(Path.of("unused"));
+    Backend cpu = new NamedBackend("cpu", Double.POSITIVE_INFINITY);
+    m.install("cpu", model("cpu", 0, Double.POSITIVE_INFINITY, 1e-12));
+    CallCost cost = new CallCost(CallCost.MATMUL, 1e9, 0, 0);
+    double truth = 2 * m.predict(cpu, cost).totalSeconds();
+    for (int call = 0; call < 6; call++) m.finished(m.started("cpu"), cpu, cost, truth, m.predict(cpu, cost));
+    m.finished(m.started("cpu"), cpu, cost, 100 * truth, m.predict(cpu, cost));
+    assertEquals(truth, m.predict(cpu, cost).totalSeconds(), 1e-9 * truth);
+  }
+
+  @Test
   void runningCallsAddWait() {
     CostModel m = new CostModel(Path.of("unused"));
     Backend gpu = new NamedBackend("gpu", Double.POSITIVE_INFINITY);
