@@ -14,6 +14,8 @@ import java.util.stream.IntStream;
 final class CellSweep {
   /** Cells per parallel task. */
   private static final int CELLS_PER_TASK = 2048;
+  /** Points below which the sweep runs on the caller's thread: on 16 cores, forking cost 1 ms at 1,024 points. */
+  private static final int SERIAL_BELOW = 32_768;
   /** Beyond this many cells of half-width the window has too many rows; the caller searches per point instead. */
   static final int MAX_SPAN = 6;
 
@@ -36,27 +38,49 @@ final class CellSweep {
   /** Sorts the occupied cells of a hash table by key and lays their points out in that order. */
   static CellSweep of(ForkJoinPool pool, int dims, double cellSize, float[] positions, long[] tableKeys,
       int[] cellStart, int[] cellCount, int[] members, java.util.function.LongToIntFunction slotOf) {
-    long[] keys = pool.submit(() -> IntStream.range(0, tableKeys.length).parallel()
+    boolean parallel = positions.length / dims >= SERIAL_BELOW;
+    long[] keys = run(pool, parallel, () -> stream(tableKeys.length, parallel)
         .filter(s -> tableKeys[s] != CellKeys.EMPTY && cellCount[s] > 0)
-        .mapToLong(s -> tableKeys[s]).toArray()).join();
-    Arrays.parallelSort(keys);
+        .mapToLong(s -> tableKeys[s]).toArray());
+    if (parallel) Arrays.parallelSort(keys);
+    else Arrays.sort(keys);
     int cells = keys.length;
     int[] slot = new int[cells];
     int[] cellFrom = new int[cells + 1];
-    pool.submit(() -> IntStream.range(0, cells).parallel().forEach(c -> slot[c] = slotOf.applyAsInt(keys[c]))).join();
+    run(pool, parallel, () -> {
+      stream(cells, parallel).forEach(c -> slot[c] = slotOf.applyAsInt(keys[c]));
+      return null;
+    });
     for (int c = 0; c < cells; c++) cellFrom[c + 1] = cellFrom[c] + cellCount[slot[c]];
     int n = cellFrom[cells];
     int[] ids = new int[n];
     float[] xyz = new float[n * dims];
-    pool.submit(() -> IntStream.range(0, cells).parallel().forEach(c -> {
-      int from = cellStart[slot[c]];
-      for (int m = 0, at = cellFrom[c]; at < cellFrom[c + 1]; m++, at++) {
-        int id = members[from + m];
-        ids[at] = id;
-        System.arraycopy(positions, id * dims, xyz, at * dims, dims);
-      }
-    })).join();
+    run(pool, parallel, () -> {
+      stream(cells, parallel).forEach(c -> {
+        int from = cellStart[slot[c]];
+        for (int m = 0, at = cellFrom[c]; at < cellFrom[c + 1]; m++, at++) {
+          int id = members[from + m];
+          ids[at] = id;
+          System.arraycopy(positions, id * dims, xyz, at * dims, dims);
+        }
+      });
+      return null;
+    });
     return new CellSweep(dims, cellSize, keys, cellFrom, ids, xyz);
+  }
+
+  private static IntStream stream(int n, boolean parallel) {
+    return parallel ? IntStream.range(0, n).parallel() : IntStream.range(0, n);
+  }
+
+  /** Runs {@code body} in the pool when parallel (so parallel streams use its workers), else on this thread. */
+  private static <T> T run(ForkJoinPool pool, boolean parallel, java.util.concurrent.Callable<T> body) {
+    if (parallel) return pool.submit(body).join();
+    try {
+      return body.call();
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   /** Every point's neighbours within {@code radius}, ascending, or null when the radius spans too many cells. */
@@ -67,8 +91,12 @@ final class CellSweep {
     int cells = keys.length;
     int tasks = Math.max(1, (cells + CELLS_PER_TASK - 1) / CELLS_PER_TASK);
     Chunk[] chunks = new Chunk[tasks];
-    pool.submit(() -> IntStream.range(0, tasks).parallel().forEach(t ->
-        chunks[t] = search(t * CELLS_PER_TASK, Math.min(cells, (t + 1) * CELLS_PER_TASK), radius, reach))).join();
+    boolean parallel = size >= SERIAL_BELOW;
+    run(pool, parallel, () -> {
+      stream(tasks, parallel).forEach(t ->
+          chunks[t] = search(t * CELLS_PER_TASK, Math.min(cells, (t + 1) * CELLS_PER_TASK), radius, reach));
+      return null;
+    });
     int[] counts = new int[size];
     for (Chunk c : chunks) {
       for (int p = 0; p < c.points; p++) counts[c.id[p]] = c.count[p];
@@ -76,11 +104,15 @@ final class CellSweep {
     int[] offsets = new int[size + 1];
     for (int i = 0; i < size; i++) offsets[i + 1] = Math.addExact(offsets[i], counts[i]);
     int[] indices = new int[offsets[size]];
-    pool.submit(() -> Arrays.stream(chunks).parallel().forEach(c -> {
-      for (int p = 0; p < c.points; p++) {
-        System.arraycopy(c.data, c.start[p], indices, offsets[c.id[p]], c.count[p]);
-      }
-    })).join();
+    run(pool, parallel, () -> {
+      stream(tasks, parallel).forEach(t -> {
+        Chunk c = chunks[t];
+        for (int p = 0; p < c.points; p++) {
+          System.arraycopy(c.data, c.start[p], indices, offsets[c.id[p]], c.count[p]);
+        }
+      });
+      return null;
+    });
     return new Csr(offsets, indices);
   }
 

@@ -257,8 +257,10 @@ final class CpuSpatialHash implements SpatialIndex {
       parallel(size, (from, to) -> {
         for (int i = from; i < to; i++) newKeys[i] = CellKeys.keyOf(newPositions, dims, i, cellSize);
       });
-      int[] moved = pool.submit(() -> IntStream.range(0, size).parallel()
-          .filter(i -> newKeys[i] != pointKey[i]).toArray()).join();
+      int[] moved = size <= CHUNK
+          ? IntStream.range(0, size).filter(i -> newKeys[i] != pointKey[i]).toArray()
+          : pool.submit(() -> IntStream.range(0, size).parallel()
+              .filter(i -> newKeys[i] != pointKey[i]).toArray()).join();
       if (moved.length > REBUILD_FRACTION * size) {
         rebuild(newPositions, newKeys);
         return;
