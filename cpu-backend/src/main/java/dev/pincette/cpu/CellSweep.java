@@ -187,6 +187,7 @@ final class CellSweep {
   private static final class Scratch {
     double[] x = new double[256], y = new double[256], z = new double[256];
     int[] sorted = new int[256];
+    int[] found = new int[257];
 
     void ensure(int n) {
       if (n <= x.length) return;
@@ -195,6 +196,7 @@ final class CellSweep {
       y = Arrays.copyOf(y, cap);
       z = Arrays.copyOf(z, cap);
       sorted = Arrays.copyOf(sorted, cap);
+      found = new int[cap + 1];
     }
   }
 
@@ -226,9 +228,16 @@ final class CellSweep {
   private void scan(int s, int o, double r2, Scratch scratch, int n, CpuSpatialHash.IntBuffer out) {
     double px = xyz[o], py = xyz[o + 1], pz = dims == 3 ? xyz[o + 2] : 0;
     double[] x = scratch.x, y = scratch.y, z = scratch.z;
+    int[] sorted = scratch.sorted, found = scratch.found;
+    int count = 0;
+    // Branch-free: about one candidate in seven is inside, so a branch here mispredicts often.
     for (int i = 0; i < n; i++) {
       double dx = px - x[i], dy = py - y[i], dz = pz - z[i];
-      if (dx * dx + dy * dy + dz * dz <= r2 && scratch.sorted[i] != s) out.add(ids[scratch.sorted[i]]);
+      found[count] = sorted[i];
+      count += dx * dx + dy * dy + dz * dz <= r2 ? 1 : 0;
+    }
+    for (int f = 0; f < count; f++) {
+      if (found[f] != s) out.add(ids[found[f]]);
     }
   }
 
