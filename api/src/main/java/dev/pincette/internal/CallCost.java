@@ -5,7 +5,7 @@ package dev.pincette.internal;
  * per family) and the bytes that would cross the bus to and from a device.
  *
  * @param family the calibration curve the op uses: {@code matmul}, {@code batchedMatmul}, {@code reduce},
- *     {@code spatial}
+ *     {@code spatial} (a map's build together with one all-points search: where the map lives, its searches run)
  */
 public record CallCost(String family, double work, long inputBytes, long outputBytes) {
   public static final String MATMUL = "matmul";

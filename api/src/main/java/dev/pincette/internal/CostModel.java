@@ -169,7 +169,9 @@ public final class CostModel {
     running.decrementAndGet();
     if (predicted == null || !predicted.calibrated()) return;
     BackendModel m = models.get(b.name());
-    if (m == null || !(seconds > 0)) return;
+    // A spatial map is placed for its build and a search after it (one simulation step): the family's calibrated
+    // curve covers both, but the dispatched call is the build alone, so its time would teach the model half the cost.
+    if (m == null || !(seconds > 0) || cost.family().equals(CallCost.SPATIAL)) return;
     double uncorrected = m.overheadSeconds() + m.transferSeconds(cost.bytesMoved())
         + m.computeSeconds(cost.family(), cost.work());
     if (!(uncorrected > 0) || Double.isInfinite(uncorrected)) return;
