@@ -65,6 +65,12 @@ final class BenchCommand implements Callable<Integer> {
     if (chart != null && !chart.toString().matches("(?i).*\\.(png|svg)")) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--chart wants a .png or .svg file");
     }
+    for (Path out : new Path[] {json, csv, chart}) {
+      Path dir = out == null ? null : out.toAbsolutePath().getParent();
+      if (dir != null && !java.nio.file.Files.isDirectory(dir)) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "cannot write " + out + ": no folder " + dir);
+      }
+    }
     List<BackendKind> kinds = new ArrayList<>(List.of(BackendKind.CPU));
     if (Compute.devices().stream().anyMatch(d -> d.backend().equals("opencl") && d.available())) {
       kinds.add(BackendKind.OPENCL);

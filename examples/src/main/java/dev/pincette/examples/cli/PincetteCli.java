@@ -22,7 +22,8 @@ public final class PincetteCli implements Callable<Integer> {
   public static void main(String[] args) {
     CommandLine cli = new CommandLine(new PincetteCli());
     cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
-      cmd.getErr().println("pincette: " + e.getMessage());
+      cmd.getErr().println("pincette: " + (e instanceof java.io.IOException
+          ? "cannot write " + e.getMessage() + " (" + e.getClass().getSimpleName() + ")" : e.getMessage()));
       return 1;
     });
     System.exit(cli.execute(args));
