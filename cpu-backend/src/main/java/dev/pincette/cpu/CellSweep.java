@@ -1,5 +1,6 @@
 package dev.pincette.cpu;
 
+import dev.pincette.kernels.CellKeys;
 import dev.pincette.spi.SpatialIndex.Csr;
 import java.util.Arrays;
 import java.util.concurrent.ForkJoinPool;

@@ -1,5 +1,6 @@
 package dev.pincette.cpu;
 
+import dev.pincette.kernels.CellKeys;
 import dev.pincette.spi.SpatialIndex;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;

@@ -1,5 +1,6 @@
 package dev.pincette.opencl;
 
+import dev.pincette.kernels.CellKeys;
 import dev.pincette.spi.BackendException;
 import dev.pincette.spi.SpatialIndex;
 import java.util.Arrays;
@@ -132,8 +133,8 @@ final class ClSpatialHash implements SpatialIndex {
       long[] span = {1, 1, 1};
       long cells = 1;
       for (int d = 0; d < dims; d++) {
-        lo[d] = ClCellKeys.cell(Math.nextDown((double) center[d] - radius), cellSize, dims);
-        long hi = ClCellKeys.cell(Math.nextUp((double) center[d] + radius), cellSize, dims);
+        lo[d] = CellKeys.cell(Math.nextDown((double) center[d] - radius), cellSize, dims);
+        long hi = CellKeys.cell(Math.nextUp((double) center[d] + radius), cellSize, dims);
         span[d] = hi - lo[d] + 1;
         cells = span[d] > Integer.MAX_VALUE || cells > Integer.MAX_VALUE ? Long.MAX_VALUE : cells * span[d];
       }
