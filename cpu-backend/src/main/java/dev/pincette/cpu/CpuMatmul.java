@@ -134,8 +134,13 @@ final class CpuMatmul {
     long workPerItem = (long) m * k * n;
     int itemsPerTask = (int) Math.max(1, Math.min(count, serialBelow / Math.max(1, workPerItem)));
     int tasks = (count + itemsPerTask - 1) / itemsPerTask;
+    boolean narrow = vector && n <= VectorKernels.LANES;
     Runnable body = () -> IntStream.range(0, tasks).parallel().forEach(t -> {
       int end = Math.min(count, (t + 1) * itemsPerTask);
+      if (narrow) {
+        VectorKernels.batchedNarrow(a, b, c, t * itemsPerTask, end, m, k, n);
+        return;
+      }
       for (int item = t * itemsPerTask; item < end; item++) {
         direct(a, item * m * k, b, item * k * n, c, item * m * n, 0, m, k, n);
       }

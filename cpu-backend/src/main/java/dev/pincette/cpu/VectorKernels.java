@@ -164,6 +164,25 @@ final class VectorKernels {
   }
 
   /**
+   * Items {@code [from, to)} of a batch of {@code m×k · k×n} products with {@code n} at most one vector: the row mask
+   * is made once for the whole range rather than per product.
+   */
+  static void batchedNarrow(float[] a, float[] b, float[] c, int from, int to, int m, int k, int n) {
+    VectorMask<Float> m0 = F.indexInRange(0, n);
+    for (int item = from; item < to; item++) {
+      int aOff = item * m * k, bOff = item * k * n, cOff = item * m * n;
+      int i = fourRows(a, aOff, b, bOff, c, cOff, 0, m, k, n, m0);
+      for (; i < m; i++) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int p = 0; p < k; p++) {
+          acc = FloatVector.broadcast(F, a[aOff + i * k + p]).fma(FloatVector.fromArray(F, b, bOff + p * n, m0), acc);
+        }
+        acc.intoArray(c, cOff + i * n, m0);
+      }
+    }
+  }
+
+  /**
    * Rows of at most two vectors: the row of C stays in registers across the whole inner dimension and is stored once
    * (the batched 16x16 case).
    */
