@@ -140,6 +140,19 @@ EXTREME_KERNELS(max, java_max, -INFINITY)
 #define IS_LESS(a, b) ((a) < (b))
 #define IS_GREATER(a, b) ((a) > (b))
 
+// Tree reduction of the (value, index) pairs (bv, bi) of a work-group into sv[0], si[0].
+#define ARG_TREE(LESS)                                                                              \
+  sv[lid] = bv;                                                                                     \
+  si[lid] = bi;                                                                                     \
+  barrier(CLK_LOCAL_MEM_FENCE);                                                                     \
+  for (uint width = get_local_size(0) / 2; width > 0; width >>= 1) {                                  \
+    if (lid < width && BEATS(sv[lid + width], si[lid + width], sv[lid], si[lid], LESS)) {             \
+      sv[lid] = sv[lid + width];                                                                     \
+      si[lid] = si[lid + width];                                                                     \
+    }                                                                                               \
+    barrier(CLK_LOCAL_MEM_FENCE);                                                                   \
+  }
+
 // The index sentinel INT_MAX loses to every real element, so empty work-items need no special case.
 #define ARG_KERNELS(NAME, LESS, START)                                                              \
 __kernel void NAME##_partials(__global const float* x, const long n, __global float* values,       \
@@ -151,16 +164,7 @@ __kernel void NAME##_partials(__global const float* x, const long n, __global fl
     float v = x[i];                                                                                 \
     if (BEATS(v, (int) i, bv, bi, LESS)) { bv = v; bi = (int) i; }                                 \
   }                                                                                                 \
-  sv[lid] = bv;                                                                                     \
-  si[lid] = bi;                                                                                     \
-  barrier(CLK_LOCAL_MEM_FENCE);                                                                     \
-  for (uint width = get_local_size(0) / 2; width > 0; width >>= 1) {                                  \
-    if (lid < width && BEATS(sv[lid + width], si[lid + width], sv[lid], si[lid], LESS)) {             \
-      sv[lid] = sv[lid + width];                                                                     \
-      si[lid] = si[lid + width];                                                                     \
-    }                                                                                               \
-    barrier(CLK_LOCAL_MEM_FENCE);                                                                   \
-  }                                                                                                 \
+  ARG_TREE(LESS)                                                                                    \
   if (lid == 0) {                                                                                   \
     values[get_group_id(0)] = sv[0];                                                                \
     indices[get_group_id(0)] = si[0];                                                               \
@@ -174,16 +178,7 @@ __kernel void NAME##_final(__global const float* values, __global const int* ind
   for (int i = lid; i < count; i += get_local_size(0)) {                                           \
     if (BEATS(values[i], indices[i], bv, bi, LESS)) { bv = values[i]; bi = indices[i]; }           \
   }                                                                                                 \
-  sv[lid] = bv;                                                                                     \
-  si[lid] = bi;                                                                                     \
-  barrier(CLK_LOCAL_MEM_FENCE);                                                                     \
-  for (uint width = get_local_size(0) / 2; width > 0; width >>= 1) {                                  \
-    if (lid < width && BEATS(sv[lid + width], si[lid + width], sv[lid], si[lid], LESS)) {             \
-      sv[lid] = sv[lid + width];                                                                     \
-      si[lid] = si[lid + width];                                                                     \
-    }                                                                                               \
-    barrier(CLK_LOCAL_MEM_FENCE);                                                                   \
-  }                                                                                                 \
+  ARG_TREE(LESS)                                                                                    \
   if (lid == 0) out[0] = si[0];                                                                     \
 }
 
