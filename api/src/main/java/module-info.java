@@ -2,7 +2,8 @@
 module dev.pincette.api {
   requires transitive dev.pincette.kernels;
 
-  exports dev.pincette.internal to dev.pincette.examples, dev.pincette.benchmarks;
+  // The OpenCL module's tests reach its backend instance through the dispatcher.
+  exports dev.pincette.internal to dev.pincette.examples, dev.pincette.benchmarks, dev.pincette.opencl;
 
   exports dev.pincette;
   exports dev.pincette.spatial;

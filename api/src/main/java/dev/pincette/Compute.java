@@ -59,6 +59,71 @@ public final class Compute {
     return Dispatcher.get().run("batchedMatmul", shape, cost, be -> be.batchedMatmul(a, b, count, m, k, n));
   }
 
+  /**
+   * Makes {@code m} resident where chained work runs best: the GPU when there is one (or the backend of the current
+   * {@code Compute.on} scope), else the CPU. The host copy is kept too, so the data survives a device failure.
+   */
+  public static DeviceMatrix upload(Matrix m) {
+    Objects.requireNonNull(m, "upload: m is null");
+    return new DeviceMatrix(m.rows(), m.cols(), Dispatcher.get().upload(m.data()));
+  }
+
+  /**
+   * The product {@code a · b} of resident matrices, resident where it ran: no transfer for inputs already there, and
+   * none for the result until {@link DeviceMatrix#download()}. Inputs on another backend than the chosen one are
+   * copied over for this call (the cost model counts that).
+   */
+  public static DeviceMatrix matmul(DeviceMatrix a, DeviceMatrix b) {
+    Objects.requireNonNull(a, "matmul: a is null");
+    Objects.requireNonNull(b, "matmul: b is null");
+    if (a.cols() != b.rows()) {
+      throw new IllegalArgumentException("matmul: inner dimensions differ: " + a.shape() + " · " + b.shape());
+    }
+    int m = a.rows();
+    int k = a.cols();
+    int n = b.cols();
+    var ra = a.resident("matmul");
+    var rb = b.resident("matmul");
+    CallCost cost = new CallCost(CallCost.MATMUL, MatmulOp.flops(m, k, n), 0, 0,
+        residentBytes(ra.backend(), 4L * m * k, rb.backend(), 4L * k * n));
+    try {
+      var product = Dispatcher.get().runOn("matmul", a.shape() + " · " + b.shape() + " resident", cost,
+          List.of(ra, rb), (be, in) -> be.matmul(in.get(0), in.get(1), m, k, n));
+      return new DeviceMatrix(m, n, product);
+    } finally {
+      java.lang.ref.Reference.reachabilityFence(a);
+      java.lang.ref.Reference.reachabilityFence(b);
+    }
+  }
+
+  /** Sum of every element of a resident matrix, computed where it lives unless moving it is cheaper. */
+  public static double sum(DeviceMatrix x) {
+    Objects.requireNonNull(x, "sum: x is null");
+    var r = x.resident("sum");
+    long elements = (long) x.rows() * x.cols();
+    CallCost cost = new CallCost(CallCost.REDUCE, elements, 0, 8, java.util.Map.of(r.backend(), 4 * elements));
+    try {
+      return Dispatcher.get().runOn("sum", "n=" + elements + " resident", cost, List.of(r),
+          (be, in) -> be.sum(in.get(0)));
+    } finally {
+      java.lang.ref.Reference.reachabilityFence(x);
+    }
+  }
+
+  /**
+   * The same ops as {@code Compute}, returning futures: calls run on Pincette's own threads, and independent calls in
+   * flight overlap (each device call takes its own queue). See {@link AsyncCompute}.
+   */
+  public static AsyncCompute async() {
+    return AsyncCompute.INSTANCE;
+  }
+
+  private static java.util.Map<String, Long> residentBytes(String first, long firstBytes, String second,
+      long secondBytes) {
+    return first.equals(second) ? java.util.Map.of(first, firstBytes + secondBytes)
+        : java.util.Map.of(first, firstBytes, second, secondBytes);
+  }
+
   /** Σ x_i, accumulated to within 1e-6·Σ|x_i|; 0 for an empty array. */
   public static double sum(float[] x) {
     ReduceOp.SUM.check(x);

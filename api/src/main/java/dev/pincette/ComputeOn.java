@@ -44,6 +44,22 @@ public final class ComputeOn {
     if (kind != BackendKind.AUTO) Dispatcher.get().backend(kind.id());
   }
 
+  /** Asynchronous calls placed on this backend; see {@link AsyncCompute}. */
+  public AsyncCompute async() {
+    check();
+    return new AsyncCompute(kind);
+  }
+
+  /** {@link Compute#upload} onto this backend. */
+  public DeviceMatrix upload(Matrix m) {
+    return call(() -> Compute.upload(m));
+  }
+
+  /** {@link Compute#matmul(DeviceMatrix, DeviceMatrix)} on this backend. */
+  public DeviceMatrix matmul(DeviceMatrix a, DeviceMatrix b) {
+    return call(() -> Compute.matmul(a, b));
+  }
+
   public Matrix matmul(Matrix a, Matrix b) {
     return call(() -> Compute.matmul(a, b));
   }

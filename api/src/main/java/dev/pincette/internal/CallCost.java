@@ -1,19 +1,44 @@
 package dev.pincette.internal;
 
+import java.util.Map;
+
 /**
  * What one call costs in the units of its op's definition in {@code kernels}: the work (flops, elements or points,
  * per family) and the bytes that would cross the bus to and from a device.
  *
  * @param family the calibration curve the op uses: {@code matmul}, {@code batchedMatmul}, {@code reduce},
  *     {@code spatial} (a map's build together with one all-points search: where the map lives, its searches run)
+ * @param inputBytes bytes of host inputs, which any device must receive
+ * @param outputBytes bytes of the result that come back to the host (0 when the result stays resident)
+ * @param residentBytes bytes of inputs already held by a backend, by backend name: free there, and elsewhere they
+ *     must leave that backend (and reach the other)
  */
-public record CallCost(String family, double work, long inputBytes, long outputBytes) {
+public record CallCost(String family, double work, long inputBytes, long outputBytes, Map<String, Long> residentBytes) {
   public static final String MATMUL = "matmul";
   public static final String BATCHED = "batchedMatmul";
   public static final String REDUCE = "reduce";
   public static final String SPATIAL = "spatial";
 
-  public long bytesMoved() {
-    return inputBytes + outputBytes;
+  public CallCost {
+    residentBytes = Map.copyOf(residentBytes);
+  }
+
+  /** A call on host data only. */
+  public CallCost(String family, double work, long inputBytes, long outputBytes) {
+    this(family, work, inputBytes, outputBytes, Map.of());
+  }
+
+  /** Bytes that must reach {@code backend} from the host (host inputs, residents of other backends) and come back. */
+  public long bytesTo(String backend) {
+    long bytes = inputBytes + outputBytes;
+    for (Map.Entry<String, Long> e : residentBytes.entrySet()) {
+      if (!e.getKey().equals(backend)) bytes += e.getValue();
+    }
+    return bytes;
+  }
+
+  /** Whether some input already lives on {@code backend}. */
+  public boolean residentOn(String backend) {
+    return residentBytes.containsKey(backend);
   }
 }

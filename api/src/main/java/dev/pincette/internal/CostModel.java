@@ -149,12 +149,25 @@ public final class CostModel {
     Window w = corrections.get(bucket(b.name(), cost));
     double correction = w == null ? 1.0 : w.median();
     double overhead = m.overheadSeconds() * correction;
-    double transfer = m.transferSeconds(cost.bytesMoved()) * correction;
+    double transfer = transferSeconds(b.name(), m, cost) * correction;
     double compute = m.computeSeconds(cost.family(), cost.work()) * correction;
     int running = inFlight.computeIfAbsent(b.name(), k -> new AtomicInteger()).get();
     // Each call already running on the backend takes its share of the device; assume calls of similar size.
     double wait = running * (overhead + transfer + compute);
     return new Prediction(b.name(), overhead, transfer, compute, wait, true);
+  }
+
+  /**
+   * Moving the call's data to and from {@code backend}: host inputs and results over its bus, and inputs resident on
+   * another backend first back from there (its download), then over this backend's bus.
+   */
+  private double transferSeconds(String backend, BackendModel m, CallCost cost) {
+    double seconds = m.transferSeconds(cost.bytesTo(backend));
+    for (Map.Entry<String, Long> e : cost.residentBytes().entrySet()) {
+      BackendModel holder = models.get(e.getKey());
+      if (!e.getKey().equals(backend) && holder != null) seconds += holder.transferSeconds(e.getValue());
+    }
+    return seconds;
   }
 
   /** Marks a call as running on {@code backend}; the returned counter is decremented by {@link #finished}. */
@@ -172,7 +185,7 @@ public final class CostModel {
     // A spatial map is placed for its build and a search after it (one simulation step): the family's calibrated
     // curve covers both, but the dispatched call is the build alone, so its time would teach the model half the cost.
     if (m == null || !(seconds > 0) || cost.family().equals(CallCost.SPATIAL)) return;
-    double uncorrected = m.overheadSeconds() + m.transferSeconds(cost.bytesMoved())
+    double uncorrected = m.overheadSeconds() + transferSeconds(b.name(), m, cost)
         + m.computeSeconds(cost.family(), cost.work());
     if (!(uncorrected > 0) || Double.isInfinite(uncorrected)) return;
     corrections.computeIfAbsent(bucket(b.name(), cost), k -> new Window()).add(seconds / uncorrected);
@@ -198,6 +211,8 @@ public final class CostModel {
   }
 
   private static String bucket(String backend, CallCost cost) {
-    return backend + "/" + cost.family() + "/" + Math.getExponent(Math.max(1.0, cost.work()));
+    // Calls on resident data move nothing: their own bucket, so a misjudged bus speed does not skew the other.
+    return backend + "/" + cost.family() + (cost.residentOn(backend) ? "/resident/" : "/")
+        + Math.getExponent(Math.max(1.0, cost.work()));
   }
 }

@@ -7,6 +7,7 @@ import dev.pincette.Explanation;
 import dev.pincette.Prediction;
 import dev.pincette.spi.Backend;
 import dev.pincette.spi.BackendProvider;
+import dev.pincette.spi.Resident;
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -16,6 +17,7 @@ import java.util.ServiceLoader;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 
 /**
@@ -129,6 +131,15 @@ public final class Dispatcher {
    * happened for {@link #lastCall()}. Under {@code Compute.explain} it only places the call.
    */
   public <T> T run(String op, String shape, CallCost cost, Function<Backend, T> call) {
+    return runOn(op, shape, cost, List.of(), (be, inputs) -> call.apply(be));
+  }
+
+  /**
+   * Like {@link #run} for a call whose {@code inputs} are residents, which may live on any backend: those not on the
+   * chosen backend are brought there for the call (and released after it).
+   */
+  public <T> T runOn(String op, String shape, CallCost cost, List<Resident> inputs,
+      BiFunction<Backend, List<Resident>, T> call) {
     BackendKind requested = currentKind();
     Placement placement = place(requested, cost);
     if (EXPLAIN.isBound()) {
@@ -143,7 +154,7 @@ public final class Dispatcher {
     String fallback = placement.fallback;
     T result;
     try {
-      result = call.apply(chosen);
+      result = applyOn(chosen, inputs, call);
       failures.remove(chosen.name());
       costModel.finished(running, chosen, cost, (System.nanoTime() - start) * 1e-9, predicted);
     } catch (RuntimeException e) {
@@ -152,7 +163,7 @@ public final class Dispatcher {
       if (chosen == cpu) throw e;
       fallback = chosen.name() + " failed: " + e.getMessage();
       noteFailure(chosen, op, e);
-      result = call.apply(cpu);
+      result = applyOn(cpu, inputs, call);
       chosen = cpu;
     }
     long nanos = System.nanoTime() - start;
@@ -163,6 +174,67 @@ public final class Dispatcher {
               : "; predicted " + placement.predictions, fallback.isEmpty() ? "" : "; " + fallback));
     }
     return result;
+  }
+
+  /** Runs {@code call} on {@code backend} with every input resident there, moving (and later freeing) copies. */
+  private <T> T applyOn(Backend backend, List<Resident> inputs, BiFunction<Backend, List<Resident>, T> call) {
+    if (inputs.isEmpty()) return call.apply(backend, inputs);
+    List<Resident> local = new ArrayList<>(inputs.size());
+    List<Resident> copies = new ArrayList<>();
+    try {
+      for (Resident r : inputs) {
+        if (r.backend().equals(backend.name())) {
+          local.add(r);
+        } else {
+          Resident copy = backend.upload(holder(r).download(r));
+          copies.add(copy);
+          local.add(copy);
+        }
+      }
+      return call.apply(backend, local);
+    } finally {
+      for (Resident copy : copies) copy.close();
+    }
+  }
+
+  /** The backend holding {@code r}, also when it is no longer used for new calls. */
+  public Backend holder(Resident r) {
+    Backend b = backends.get(r.backend());
+    if (b == null) throw new IllegalStateException("no backend named " + r.backend() + " holds this data");
+    return b;
+  }
+
+  /**
+   * The backend new resident data goes to: the current scope's, or under {@code auto} the first healthy device that
+   * is not the CPU (where chained work pays), else the CPU.
+   */
+  public Backend residentHome() {
+    BackendKind kind = currentKind();
+    if (kind == BackendKind.CPU) return cpu();
+    if (kind == BackendKind.OPENCL) {
+      Backend b = backend(BackendKind.OPENCL.id());
+      return healthy(b) ? b : cpu();
+    }
+    for (Backend b : backends.values()) {
+      if (b.isAvailable() && healthy(b) && b != backends.get(BackendKind.CPU.id())) return b;
+    }
+    return cpu();
+  }
+
+  /**
+   * Makes {@code values} resident on {@link #residentHome()}, or on the CPU when that backend fails. Never lost:
+   * the CPU keeps the array itself.
+   */
+  public Resident upload(float[] values) {
+    Backend home = residentHome();
+    try {
+      return home.upload(values);
+    } catch (RuntimeException e) {
+      Backend cpu = cpu();
+      if (home == cpu) throw e;
+      noteFailure(home, "upload", e);
+      return cpu.upload(values);
+    }
   }
 
   /** Thrown through the caller's code by an explained call; caught by {@code Compute.explain}. */
@@ -197,6 +269,8 @@ public final class Dispatcher {
     }
     if (predictions.size() <= 1) return new Placement(cpu(), "only backend", predictions, "");
     if (!costModel.isCalibrated(cpu().name())) {
+      Backend home = largestHolder(cost);
+      if (home != null) return new Placement(home, "calibrating; where the data is meanwhile", predictions, "");
       return new Placement(cpu(), "calibrating; cpu meanwhile", predictions, "");
     }
     Prediction best = null;
@@ -204,6 +278,20 @@ public final class Dispatcher {
       if (p.calibrated() && (best == null || p.totalSeconds() < best.totalSeconds())) best = p;
     }
     return new Placement(backends.get(best.backend()), "fastest predicted", predictions, "");
+  }
+
+  /** The usable, healthy backend holding most of the call's resident inputs, or null when none does. */
+  private Backend largestHolder(CallCost cost) {
+    Backend best = null;
+    long bestBytes = -1;
+    for (Map.Entry<String, Long> e : cost.residentBytes().entrySet()) {
+      Backend b = backends.get(e.getKey());
+      if (b != null && b.isAvailable() && healthy(b) && e.getValue() > bestBytes) {
+        best = b;
+        bestBytes = e.getValue();
+      }
+    }
+    return best;
   }
 
   /** The cost model, for {@code pincette calibrate} and benchmarks. */

@@ -57,6 +57,32 @@ public interface Backend extends AutoCloseable {
 
   int argmax(float[] x);
 
+  /**
+   * Makes {@code values} resident here. The array is immutable from now on: the caller never changes it, and the
+   * backend may keep it as its host copy. Backends on host memory keep the array itself.
+   */
+  default Resident upload(float[] values) {
+    return new HostResident(name(), values);
+  }
+
+  /**
+   * The values of {@code x}, a resident of this backend, as an array nobody may change (it may be the resident's own
+   * host copy).
+   */
+  default float[] download(Resident x) {
+    return ((HostResident) x).values();
+  }
+
+  /** {@code a · b} of residents of this backend; the product stays resident here. */
+  default Resident matmul(Resident a, Resident b, int m, int k, int n) {
+    return upload(matmul(download(a), download(b), m, k, n));
+  }
+
+  /** Σ x_i of a resident of this backend. */
+  default double sum(Resident x) {
+    return sum(download(x));
+  }
+
   /** Builds a spatial index that takes ownership of {@code positions} (already a private copy). */
   SpatialIndex buildSpatial(float[] positions, int dims, float cellSize);
 

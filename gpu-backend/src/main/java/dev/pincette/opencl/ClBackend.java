@@ -3,6 +3,7 @@ package dev.pincette.opencl;
 import dev.pincette.DeviceInfo;
 import dev.pincette.spi.Backend;
 import dev.pincette.spi.BackendException;
+import dev.pincette.spi.Resident;
 import dev.pincette.spi.SpatialIndex;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -183,6 +184,67 @@ public final class ClBackend implements Backend {
   @Override
   public int argmax(float[] x) {
     return reduce.argmax(context(), x);
+  }
+
+  @Override
+  public Resident upload(float[] values) {
+    return context().residents.upload(values);
+  }
+
+  @Override
+  public float[] download(Resident x) {
+    ClResident r = own(x);
+    return r.store.download(r);
+  }
+
+  @Override
+  public Resident matmul(Resident a, Resident b, int m, int k, int n) {
+    ClResident ra = own(a);
+    ClResident rb = own(b);
+    ClResidentStore store = ra.store;
+    if (rb.store != store) throw new BackendException("matmul: the operands live in different OpenCL contexts");
+    long da = store.pin(ra);
+    try {
+      long db = store.pin(rb);
+      try {
+        ClResident product = store.allocate(m * n);
+        try {
+          matmul.multiply(context(), da, db, product.buffer, m, k, n);
+        } catch (RuntimeException e) {
+          store.unpin(product);
+          product.close();
+          throw e;
+        }
+        store.unpin(product);
+        return product;
+      } finally {
+        store.unpin(rb);
+      }
+    } finally {
+      store.unpin(ra);
+    }
+  }
+
+  @Override
+  public double sum(Resident x) {
+    ClResident r = own(x);
+    if (r.length == 0) return 0;
+    long buffer = r.store.pin(r);
+    try (ClCall call = context().begin("sum")) {
+      return reduce.sumOnDevice(call, buffer, r.length);
+    } finally {
+      r.store.unpin(r);
+    }
+  }
+
+  private ClResident own(Resident x) {
+    if (x instanceof ClResident r && r.store == context().residents) return r;
+    throw new BackendException("the data is held by " + x.backend() + ", not by this OpenCL context");
+  }
+
+  /** The resident data store of the context, for tests. */
+  ClResidentStore residents() {
+    return context().residents;
   }
 
   @Override

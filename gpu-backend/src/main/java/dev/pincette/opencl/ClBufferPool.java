@@ -43,6 +43,13 @@ final class ClBufferPool implements AutoCloseable {
     return owned.size();
   }
 
+  /** Buffers leased now (owned and not idle). */
+  int leasedCount() {
+    int idleCount = 0;
+    for (ConcurrentLinkedDeque<Long> free : idle.values()) idleCount += free.size();
+    return owned.size() - idleCount;
+  }
+
   /** Bytes of the buffers the pool owns now. */
   long allocatedBytes() {
     return ownedBytes.get();

@@ -30,6 +30,8 @@ final class ClContext implements AutoCloseable {
   final long handle;
   final ClProgramCache programs;
   final ClBufferPool pool;
+  /** Data kept on the device between calls ({@code DeviceMatrix}). */
+  final ClResidentStore residents;
   /** Whether transfers go through pinned staging (discrete devices) rather than mapping the device buffer. */
   final boolean staged;
   /** Threads that copy large arrays between the Java heap and mapped or pinned memory. */
@@ -52,6 +54,8 @@ final class ClContext implements AutoCloseable {
     this.programs = new ClProgramCache(handle, device, cacheDir);
     long flags = CL_MEM_READ_WRITE | (staged ? 0 : CL_MEM_ALLOC_HOST_PTR);
     this.pool = new ClBufferPool(handle, flags, device.maxAllocation(), device.globalMemory() / 4);
+    this.residents = new ClResidentStore(this, Long.getLong("pincette.opencl.residentBytes",
+        device.globalMemory() / 4 * 3));
     this.copyPool = new ForkJoinPool(Math.min(8, Runtime.getRuntime().availableProcessors()), p -> {
       ForkJoinWorkerThread t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(p);
       t.setName("pincette-cl-copy-" + t.getPoolIndex());

@@ -91,6 +91,16 @@ final class ClMatmul {
     }
   }
 
+  /** {@code c = a · b} of device buffers, waiting until it is done. */
+  void multiply(ClContext context, long a, long b, long c, int m, int k, int n) {
+    if (usable.isEmpty()) throw new BackendException("no matmul block shape fits " + context.device.name());
+    Tile tile = choose(context, 1, m, k, n);
+    try (ClCall call = context.begin("matmul")) {
+      if (k == 0) call.fill(c, 0, Math.max(4, 4L * m * n));
+      else if ((long) m * n > 0) launch(call, tile, a, b, c, 1, m, k, n, false);
+    }
+  }
+
   /** Enqueues one product of device buffers; returns the kernel's event when {@code timed}, else 0. */
   static long launch(ClCall call, Tile tile, long a, long b, long c, int count, int m, int k, int n, boolean timed) {
     ClKernel kernel = call.kernel(SOURCE, tile.options(), "matmul")

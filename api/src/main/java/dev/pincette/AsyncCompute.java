@@ -1,0 +1,133 @@
+package dev.pincette;
+
+import dev.pincette.internal.Dispatcher;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+
+/**
+ * {@link Compute}'s ops as {@link CompletableFuture}s: issue many calls, then wait for all of them or the first.
+ * Calls run on Pincette's own threads ({@code pincette.async.threads}, default twice the cores, at least 4), each
+ * placed like a synchronous call, so independent calls in flight overlap: on a GPU each takes a queue of its own,
+ * and when the GPU is busy the cost model counts the wait and may place the next call on the CPU.
+ *
+ * <pre>{@code
+ * List<CompletableFuture<Matrix>> products = pairs.stream()
+ *     .map(p -> Compute.async().matmul(p.a(), p.b())).toList();
+ * CompletableFuture.allOf(products.toArray(CompletableFuture[]::new)).join();
+ *
+ * CompletableFuture<Double> total = Compute.async().upload(a)
+ *     .thenCompose(da -> Compute.async().matmul(da, da))
+ *     .thenCompose(Compute.async()::sum);
+ * }</pre>
+ *
+ * <p>Results equal the synchronous ones. Bad input completes the future exceptionally with the same
+ * {@link IllegalArgumentException} (or {@link NullPointerException}) the synchronous call throws; a device failure
+ * falls back to the CPU as usual. A future cancelled before its call starts never runs it and holds no resources; one
+ * cancelled while running lets the call finish and releases a {@link DeviceMatrix} result nobody can receive. The
+ * backend is the one in force where the call is issued ({@code Compute.on(kind).async()} forces one).
+ */
+public final class AsyncCompute {
+  static final AsyncCompute INSTANCE = new AsyncCompute(null);
+
+  /** null: the kind current on the issuing thread. */
+  private final BackendKind kind;
+
+  AsyncCompute(BackendKind kind) {
+    this.kind = kind;
+  }
+
+  /** The threads every {@code AsyncCompute} shares, started on first use. */
+  private static final class Pool {
+    static final ExecutorService EXECUTOR = create();
+
+    private static ExecutorService create() {
+      int cores = Runtime.getRuntime().availableProcessors();
+      int threads = Integer.getInteger("pincette.async.threads", Math.clamp(2L * cores, 4, 64));
+      AtomicInteger count = new AtomicInteger();
+      return new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+        Thread t = new Thread(r, "pincette-async-" + count.incrementAndGet());
+        t.setDaemon(true);
+        return t;
+      });
+    }
+  }
+
+  public CompletableFuture<Matrix> matmul(Matrix a, Matrix b) {
+    return submit(() -> Compute.matmul(a, b));
+  }
+
+  public CompletableFuture<float[]> matmul(float[] a, int aRows, int aCols, float[] b, int bRows, int bCols) {
+    return submit(() -> Compute.matmul(a, aRows, aCols, b, bRows, bCols));
+  }
+
+  public CompletableFuture<float[]> batchedMatmul(float[] a, float[] b, int count, int m, int k, int n) {
+    return submit(() -> Compute.batchedMatmul(a, b, count, m, k, n));
+  }
+
+  /** {@link Compute#upload}: the future's matrix is the caller's to close. */
+  public CompletableFuture<DeviceMatrix> upload(Matrix m) {
+    return submit(() -> Compute.upload(m));
+  }
+
+  /** {@link Compute#matmul(DeviceMatrix, DeviceMatrix)}: the product is the caller's to close. */
+  public CompletableFuture<DeviceMatrix> matmul(DeviceMatrix a, DeviceMatrix b) {
+    return submit(() -> Compute.matmul(a, b));
+  }
+
+  public CompletableFuture<Double> sum(DeviceMatrix x) {
+    return submit(() -> Compute.sum(x));
+  }
+
+  public CompletableFuture<Double> sum(float[] x) {
+    return submit(() -> Compute.sum(x));
+  }
+
+  public CompletableFuture<Double> mean(float[] x) {
+    return submit(() -> Compute.mean(x));
+  }
+
+  public CompletableFuture<Float> min(float[] x) {
+    return submit(() -> Compute.min(x));
+  }
+
+  public CompletableFuture<Float> max(float[] x) {
+    return submit(() -> Compute.max(x));
+  }
+
+  public CompletableFuture<Integer> argmin(float[] x) {
+    return submit(() -> Compute.argmin(x));
+  }
+
+  public CompletableFuture<Integer> argmax(float[] x) {
+    return submit(() -> Compute.argmax(x));
+  }
+
+  public CompletableFuture<Double> dot(float[] x, float[] y) {
+    return submit(() -> Compute.dot(x, y));
+  }
+
+  private <T> CompletableFuture<T> submit(Supplier<T> call) {
+    CompletableFuture<T> future = new CompletableFuture<>();
+    BackendKind placed = kind != null ? kind : Dispatcher.get().currentKind();
+    try {
+      Pool.EXECUTOR.execute(() -> {
+        if (future.isDone()) return;
+        try {
+          T result = ScopedValue.where(Dispatcher.SCOPE, placed).call(call::get);
+          if (!future.complete(result) && result instanceof AutoCloseable unwanted) unwanted.close();
+        } catch (Throwable t) {
+          future.completeExceptionally(t);
+        }
+      });
+    } catch (RejectedExecutionException e) {
+      future.completeExceptionally(e);
+    }
+    return future;
+  }
+}

@@ -1,0 +1,120 @@
+package dev.pincette;
+
+import dev.pincette.internal.Dispatcher;
+import dev.pincette.spi.Resident;
+import java.lang.ref.Cleaner;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * A matrix that stays where it was computed (on a GPU, or on the CPU when that is where it ran), so chained ops move
+ * no data: upload once, run ops whose results stay resident, {@link #download()} only what you need. Immutable and
+ * safe to share between threads. Close it when done; one that is garbage collected unclosed is freed then, and the
+ * library logs that it had to.
+ *
+ * <pre>{@code
+ * try (DeviceMatrix a = Compute.upload(weights);
+ *      DeviceMatrix x = Compute.upload(input);
+ *      DeviceMatrix y = Compute.matmul(a, x);
+ *      DeviceMatrix z = Compute.matmul(a, y)) {
+ *   Matrix result = z.download();
+ * }
+ * }</pre>
+ *
+ * <p>Device memory is finite: when resident data would not fit, the least recently used device copies move to host
+ * memory and come back when next used. Data uploaded from the host keeps its host copy, so a device failure never
+ * loses it; a result computed on a device that then fails before it is downloaded is lost, and ops on it throw
+ * {@link IllegalStateException} naming the failure.
+ */
+public final class DeviceMatrix implements AutoCloseable {
+  private static final Cleaner CLEANER = Cleaner.create();
+  private static final System.Logger LOG = System.getLogger("dev.pincette");
+
+  private final int rows;
+  private final int cols;
+  private final Resident resident;
+  private final State state;
+  private final Cleaner.Cleanable cleanable;
+
+  /** What the cleaner needs, without a reference back to the matrix. */
+  private static final class State implements Runnable {
+    private final Resident resident;
+    private final String shape;
+    final AtomicBoolean closed = new AtomicBoolean();
+
+    State(Resident resident, String shape) {
+      this.resident = resident;
+      this.shape = shape;
+    }
+
+    @Override
+    public void run() {
+      if (closed.compareAndSet(false, true)) {
+        LOG.log(System.Logger.Level.WARNING, "pincette: a DeviceMatrix " + shape + " on " + resident.backend()
+            + " was never closed; freed by the garbage collector");
+        resident.close();
+      }
+    }
+  }
+
+  DeviceMatrix(int rows, int cols, Resident resident) {
+    this.rows = rows;
+    this.cols = cols;
+    this.resident = resident;
+    this.state = new State(resident, rows + "x" + cols);
+    this.cleanable = CLEANER.register(this, state);
+  }
+
+  public int rows() {
+    return rows;
+  }
+
+  public int cols() {
+    return cols;
+  }
+
+  /** The shape as users read it, e.g. {@code 3x4}. */
+  public String shape() {
+    return rows + "x" + cols;
+  }
+
+  /** The backend holding the data, e.g. {@code opencl} or {@code cpu}. */
+  public String backend() {
+    return resident.backend();
+  }
+
+  /** Whether {@link #close()} was called. */
+  public boolean isClosed() {
+    return state.closed.get();
+  }
+
+  /** Copies the values back to the host, as an ordinary matrix. The handle stays open. */
+  public Matrix download() {
+    Resident r = resident("download");
+    try {
+      return Matrix.wrap(rows, cols, Dispatcher.get().holder(r).download(r));
+    } catch (RuntimeException e) {
+      throw new IllegalStateException("download: the " + shape() + " matrix on " + r.backend()
+          + " could not be read: " + e.getMessage(), e);
+    }
+  }
+
+  /** The data for an op; fails with the op's name once closed. */
+  Resident resident(String op) {
+    if (state.closed.get()) throw new IllegalStateException(op + ": the DeviceMatrix " + shape() + " is closed");
+    return resident;
+  }
+
+  /** Frees the device memory (or host copy); later ops on this handle throw. Idempotent. */
+  @Override
+  public void close() {
+    if (state.closed.compareAndSet(false, true)) {
+      resident.close();
+      cleanable.clean();
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "DeviceMatrix[" + shape() + " on " + backend() + (isClosed() ? ", closed]" : "]");
+  }
+}

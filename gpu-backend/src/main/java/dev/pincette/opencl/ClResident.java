@@ -1,0 +1,42 @@
+package dev.pincette.opencl;
+
+import dev.pincette.spi.Resident;
+
+/**
+ * Floats held for later calls on one device: a device buffer, a host copy, or both (values never change, so either
+ * copy may be dropped and rebuilt from the other). Its state belongs to its {@link ClResidentStore} and is read and
+ * written only under the store's lock.
+ */
+final class ClResident implements Resident {
+  final ClResidentStore store;
+  final int length;
+  /** The device copy, or 0 while evicted (or after close). */
+  long buffer;
+  /** Size class of {@link #buffer} in bytes, counted against the store's budget. */
+  long bufferBytes;
+  /** The host copy, or null; data uploaded from the host keeps it from the start. */
+  float[] host;
+  /** Calls using the device copy now: it is neither evicted nor freed while positive. */
+  int pins;
+  boolean closed;
+
+  ClResident(ClResidentStore store, int length) {
+    this.store = store;
+    this.length = length;
+  }
+
+  @Override
+  public String backend() {
+    return "opencl";
+  }
+
+  @Override
+  public int length() {
+    return length;
+  }
+
+  @Override
+  public void close() {
+    store.close(this);
+  }
+}

@@ -1,0 +1,274 @@
+package dev.pincette.opencl;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pincette.AsyncCompute;
+import dev.pincette.BackendKind;
+import dev.pincette.Compute;
+import dev.pincette.DeviceMatrix;
+import dev.pincette.Matrix;
+import dev.pincette.internal.Dispatcher;
+import dev.pincette.kernels.ReduceOp;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * {@code Compute.async()} and {@code DeviceMatrix} through the facade, on OpenCL and the CPU: results equal the
+ * synchronous ones, composition and ordering, exceptions, cancellation, eviction, many threads, no leaks.
+ */
+class ComputeAsyncTest {
+  private static ClBackend opencl;
+
+  @BeforeAll
+  static void requireDevice() {
+    ClTestDevice.require(new ClBackend(null, null, false, true));
+    opencl = (ClBackend) Dispatcher.get().backend("opencl");
+  }
+
+  @AfterEach
+  void restore() {
+    opencl.residents().setBudget(Long.MAX_VALUE);
+    ClFaults.clear();
+  }
+
+  private static Matrix random(int rows, int cols, long seed) {
+    SplittableRandom rnd = new SplittableRandom(seed);
+    float[] x = new float[rows * cols];
+    for (int i = 0; i < x.length; i++) x[i] = (float) (rnd.nextDouble() * 2 - 1);
+    return Matrix.of(rows, cols, x);
+  }
+
+  @ParameterizedTest
+  @EnumSource(value = BackendKind.class, names = {"CPU", "OPENCL"})
+  void asyncResultsEqualSynchronousOnes(BackendKind kind) throws Exception {
+    AsyncCompute async = Compute.on(kind).async();
+    Matrix a = random(33, 47, 1);
+    Matrix b = random(47, 21, 2);
+    float[] x = random(1, 50_000, 3).toArray();
+    float[] y = random(1, 50_000, 4).toArray();
+    CompletableFuture<Matrix> product = async.matmul(a, b);
+    CompletableFuture<Double> sum = async.sum(x);
+    CompletableFuture<Double> dot = async.dot(x, y);
+    CompletableFuture<Integer> argmax = async.argmax(x);
+    CompletableFuture<Float> min = async.min(x);
+    CompletableFuture<float[]> batched = async.batchedMatmul(a.toArray(), a.toArray(), 3, 11, 47, 11);
+    assertEquals(Compute.on(kind).matmul(a, b), product.get());
+    assertEquals(Compute.on(kind).sum(x), sum.get(), 1e-6 * ReduceOp.absSum(x));
+    assertEquals(Compute.on(kind).dot(x, y), dot.get(), 1e-6 * ReduceOp.absSum(x));
+    assertEquals(ReduceOp.referenceArgmax(x), argmax.get());
+    assertEquals(Compute.on(kind).min(x), min.get());
+    assertArrayEquals(Compute.on(kind).batchedMatmul(a.toArray(), a.toArray(), 3, 11, 47, 11), batched.get());
+  }
+
+  @ParameterizedTest
+  @EnumSource(value = BackendKind.class, names = {"CPU", "OPENCL", "AUTO"})
+  void composedResidentChainsEqualTheSynchronousChain(BackendKind kind) {
+    Matrix w = random(40, 40, 5);
+    Matrix v = random(40, 8, 6);
+    AsyncCompute async = Compute.on(kind).async();
+    Matrix expected = v;
+    for (int i = 0; i < 5; i++) expected = Compute.on(kind).matmul(w, expected);
+    try (DeviceMatrix dw = async.upload(w).join()) {
+      CompletableFuture<DeviceMatrix> chain = async.upload(v);
+      List<CompletableFuture<DeviceMatrix>> steps = new ArrayList<>(List.of(chain));
+      for (int i = 0; i < 5; i++) {
+        chain = chain.thenCompose(x -> async.matmul(dw, x));
+        steps.add(chain);
+      }
+      try (DeviceMatrix result = chain.join()) {
+        assertEquals(kind == BackendKind.CPU ? "cpu" : "opencl", result.backend());
+        assertEquals(expected, result.download());
+        double total = async.sum(result).join();
+        assertEquals(Compute.sum(expected), total, 1e-6 * ReduceOp.absSum(expected.toArray()));
+      } finally {
+        steps.forEach(s -> s.join().close());
+      }
+    }
+  }
+
+  @Test
+  void allOfAndAnyOfWorkAsJavaUsersExpect() {
+    AsyncCompute async = Compute.on(BackendKind.OPENCL).async();
+    List<CompletableFuture<Double>> sums = new ArrayList<>();
+    List<float[]> inputs = new ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      float[] x = random(1, 1000 + 97 * i, 10 + i).toArray();
+      inputs.add(x);
+      sums.add(async.sum(x));
+    }
+    CompletableFuture.allOf(sums.toArray(CompletableFuture[]::new)).join();
+    for (int i = 0; i < sums.size(); i++) {
+      assertEquals(ReduceOp.referenceSum(inputs.get(i)), sums.get(i).join(), 1e-6 * ReduceOp.absSum(inputs.get(i)));
+    }
+    Object first = CompletableFuture.anyOf(async.max(inputs.get(0)), async.max(inputs.get(1))).join();
+    assertTrue(first.equals(Compute.max(inputs.get(0))) || first.equals(Compute.max(inputs.get(1))));
+  }
+
+  @Test
+  void badInputCompletesExceptionallyWithTheSynchronousMessage() {
+    Matrix a = Matrix.zeros(3, 4);
+    Matrix b = Matrix.zeros(5, 6);
+    IllegalArgumentException sync = assertThrows(IllegalArgumentException.class, () -> Compute.matmul(a, b));
+    ExecutionException async = assertThrows(ExecutionException.class, () -> Compute.async().matmul(a, b).get());
+    assertInstanceOf(IllegalArgumentException.class, async.getCause());
+    assertEquals(sync.getMessage(), async.getCause().getMessage());
+    assertInstanceOf(NullPointerException.class,
+        assertThrows(ExecutionException.class, () -> Compute.async().sum((float[]) null).get()).getCause());
+    assertInstanceOf(IllegalArgumentException.class,
+        assertThrows(ExecutionException.class, () -> Compute.async().min(new float[0]).get()).getCause());
+    try (DeviceMatrix da = Compute.upload(a); DeviceMatrix db = Compute.upload(b)) {
+      assertEquals("matmul: inner dimensions differ: 3x4 · 5x6", assertThrows(ExecutionException.class,
+          () -> Compute.async().matmul(da, db).get()).getCause().getMessage());
+    }
+    DeviceMatrix closed = Compute.upload(a);
+    closed.close();
+    assertInstanceOf(IllegalStateException.class,
+        assertThrows(ExecutionException.class, () -> Compute.async().sum(closed).get()).getCause());
+  }
+
+  @Test
+  void aDeviceFailureFallsBackToTheCpuInsideTheFuture() throws Exception {
+    Matrix a = random(30, 30, 7);
+    try (DeviceMatrix da = Compute.on(BackendKind.OPENCL).upload(a)) {
+      ClFaults.failNext("clEnqueueNDRangeKernel(matmul)");
+      try (DeviceMatrix product = Compute.on(BackendKind.OPENCL).async().matmul(da, da).get()) {
+        assertEquals("cpu", product.backend());
+        assertEquals(Compute.on(BackendKind.CPU).matmul(a, a), product.download());
+      }
+    }
+  }
+
+  @Test
+  void aFutureCancelledBeforeItStartsNeverRuns() throws Exception {
+    AsyncCompute cpu = Compute.on(BackendKind.CPU).async();
+    Matrix big = random(160, 160, 8);
+    List<CompletableFuture<Matrix>> queued = new ArrayList<>();
+    for (int i = 0; i < 400; i++) queued.add(cpu.matmul(big, big));
+    long residentBefore = opencl.residents().deviceBytes();
+    CompletableFuture<DeviceMatrix> cancelled = Compute.on(BackendKind.OPENCL).async().upload(random(256, 256, 9));
+    assertTrue(cancelled.cancel(false));
+    CompletableFuture.allOf(queued.toArray(CompletableFuture[]::new)).join();
+    // FIFO: once a call issued after the cancelled one has run, the cancelled one has been taken off the queue.
+    cpu.sum(new float[] {1}).get(10, TimeUnit.SECONDS);
+    Thread.sleep(50);
+    assertTrue(cancelled.isCancelled());
+    assertEquals(residentBefore, opencl.residents().deviceBytes(), "the cancelled upload allocated nothing");
+  }
+
+  @Test
+  void evictionKeepsEveryResidentValueThroughTheFacade() {
+    int n = 64;
+    opencl.residents().setBudget(3 * ClBufferPool.sizeClass(4L * n * n));
+    List<DeviceMatrix> all = new ArrayList<>();
+    try {
+      Matrix w = random(n, n, 11);
+      DeviceMatrix dw = Compute.on(BackendKind.OPENCL).upload(w);
+      all.add(dw);
+      DeviceMatrix x = Compute.on(BackendKind.OPENCL).upload(random(n, n, 12));
+      all.add(x);
+      List<Matrix> expected = new ArrayList<>();
+      Matrix host = x.download();
+      for (int i = 0; i < 8; i++) {
+        x = Compute.on(BackendKind.OPENCL).matmul(dw, x);
+        all.add(x);
+        host = Compute.on(BackendKind.OPENCL).matmul(w, host);
+        expected.add(host);
+      }
+      for (int i = 0; i < 8; i++) assertEquals(expected.get(i), all.get(i + 2).download(), "step " + i);
+      assertTrue(opencl.residents().evictions() > 0);
+    } finally {
+      all.forEach(DeviceMatrix::close);
+    }
+  }
+
+  @Test
+  void sixteenThreadsMixingSyncAsyncAndResidentCallsAllGetTheirResults() throws Exception {
+    try (ExecutorService pool = Executors.newFixedThreadPool(16)) {
+      List<Future<?>> done = new ArrayList<>();
+      for (int t = 0; t < 16; t++) {
+        long seed = 100 + t;
+        BackendKind kind = BackendKind.values()[t % 3];
+        done.add(pool.submit(() -> {
+          SplittableRandom rnd = new SplittableRandom(seed);
+          for (int round = 0; round < 6; round++) {
+            int m = 1 + rnd.nextInt(50), k = 1 + rnd.nextInt(50), n = 1 + rnd.nextInt(50);
+            Matrix a = random(m, k, rnd.nextLong());
+            Matrix b = random(k, n, rnd.nextLong());
+            Matrix expected = Compute.on(BackendKind.CPU).matmul(a, b);
+            CompletableFuture<Matrix> async = Compute.on(kind).async().matmul(a, b);
+            try (DeviceMatrix da = Compute.on(kind).upload(a); DeviceMatrix db = Compute.on(kind).upload(b);
+                DeviceMatrix dc = Compute.on(kind).matmul(da, db)) {
+              assertClose(expected, dc.download());
+            }
+            assertClose(expected, async.join());
+          }
+          return null;
+        }));
+      }
+      for (Future<?> f : done) f.get(120, TimeUnit.SECONDS);
+    }
+  }
+
+  private static void assertClose(Matrix expected, Matrix actual) {
+    assertEquals(expected.shape(), actual.shape());
+    float[] e = expected.toArray();
+    float[] a = actual.toArray();
+    for (int i = 0; i < e.length; i++) assertEquals(e[i], a[i], 1e-4f * (1 + Math.abs(e[i])), "element " + i);
+  }
+
+  @Test
+  void tenThousandAsyncCallsLeaveDeviceMemoryFlat() {
+    AsyncCompute async = Compute.on(BackendKind.OPENCL).async();
+    Matrix a = random(8, 8, 13);
+    float[] x = random(1, 4096, 14).toArray();
+    // Waves of 500 calls in flight: the first 2,000 calls fill the pool, the next 10,000 must only reuse it.
+    waves(async, a, x, 2_000);
+    ClBufferPool pool = opencl.context().pool;
+    int buffers = pool.allocatedCount();
+    long bytes = pool.allocatedBytes();
+    long resident = opencl.residents().deviceBytes();
+    assertEquals(0, resident, "the other tests closed their matrices");
+    int leased = pool.leasedCount();
+    waves(async, a, x, 10_000);
+    assertEquals(resident, opencl.residents().deviceBytes(), "every resident was freed");
+    assertEquals(leased, pool.leasedCount(), "every buffer was given back");
+    assertTrue(pool.allocatedCount() <= buffers + ClContext.MAX_QUEUES, "buffers " + buffers + " -> "
+        + pool.allocatedCount());
+    assertTrue(pool.allocatedBytes() <= bytes + ClContext.MAX_QUEUES * 4096L, "bytes " + bytes + " -> "
+        + pool.allocatedBytes());
+  }
+
+  private static void waves(AsyncCompute async, Matrix a, float[] x, int calls) {
+    for (int start = 0; start < calls; start += 500) {
+      List<CompletableFuture<?>> wave = new ArrayList<>();
+      for (int i = start; i < start + 500; i++) {
+        wave.add(switch (i % 3) {
+          case 0 -> async.sum(x);
+          case 1 -> async.matmul(a, a);
+          default -> async.upload(a).thenCompose(d -> async.matmul(d, d).whenComplete((p, e) -> {
+            d.close();
+            if (p != null) p.close();
+          }));
+        });
+      }
+      CompletableFuture.allOf(wave.toArray(CompletableFuture[]::new)).join();
+    }
+  }
+}
