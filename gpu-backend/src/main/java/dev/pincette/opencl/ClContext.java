@@ -92,21 +92,62 @@ final class ClContext implements AutoCloseable {
     }
   }
 
-  private ClQueue acquireQueue() {
+  /**
+   * Starts {@code count} calls of {@code op} at once, each with its own queue, for one op that overlaps transfers
+   * and kernels on several queues. The queues are taken together, so two such ops cannot each hold part of what the
+   * other waits for. Close every returned call.
+   */
+  ClCall[] beginAll(String op, int count) {
+    if (count < 1 || count > MAX_QUEUES) throw new IllegalArgumentException("queues: " + count);
+    lifecycle.readLock().lock();
     try {
-      queuePermits.acquire();
+      if (closed) throw new BackendException("opencl backend is closed");
+      acquirePermits(count);
+    } catch (RuntimeException e) {
+      lifecycle.readLock().unlock();
+      throw e;
+    }
+    ClCall[] calls = new ClCall[count];
+    int made = 0;
+    try {
+      for (; made < count; made++) {
+        ClQueue queue = takeQueue();
+        // Each call gives back one read hold when it ends; the first uses the one taken above.
+        if (made > 0) lifecycle.readLock().lock();
+        calls[made] = new ClCall(this, queue, op);
+      }
+      return calls;
+    } catch (RuntimeException e) {
+      for (int i = 0; i < made; i++) calls[i].close();
+      queuePermits.release(count - made);
+      if (made == 0) lifecycle.readLock().unlock();
+      throw e;
+    }
+  }
+
+  private void acquirePermits(int count) {
+    try {
+      queuePermits.acquire(count);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new BackendException("interrupted while waiting for an OpenCL queue", e);
     }
-    ClQueue queue = idleQueues.poll();
-    if (queue != null) return queue;
+  }
+
+  private ClQueue acquireQueue() {
+    acquirePermits(1);
     try {
-      return new ClQueue(this);
+      return takeQueue();
     } catch (RuntimeException e) {
       queuePermits.release();
       throw e;
     }
+  }
+
+  /** An idle queue, or a new one; the caller holds a permit for it. */
+  private ClQueue takeQueue() {
+    ClQueue queue = idleQueues.poll();
+    return queue != null ? queue : new ClQueue(this);
   }
 
   /**

@@ -57,7 +57,15 @@ final class ClMatmul {
       new Tile(128, 128, 8, 8, 8), new Tile(128, 128, 16, 8, 8), new Tile(64, 64, 16, 4, 4),
       new Tile(32, 32, 16, 4, 4));
 
+  /** Panel side of pipelined products; see {@link ClMatmulPipeline}. */
+  static final int PIPELINE_PANEL = 2048;
+  /** Host-array products moving at least this many bytes are pipelined on discrete devices. */
+  static final long PIPELINE_ABOVE = 64L << 20;
+
   private final List<Tile> usable;
+  /** Pipelining settings (tests use small ones so that PoCL runs the pipeline on small shapes). */
+  private volatile int pipelinePanel = PIPELINE_PANEL;
+  private volatile long pipelineAbove = PIPELINE_ABOVE;
   /** The tuned (or default) shape for large products; written once, under {@code this}. */
   private volatile Tile preferred;
   private volatile boolean tuned;
@@ -81,6 +89,11 @@ final class ClMatmul {
     if (usable.isEmpty()) {
       throw new BackendException("no matmul block shape fits " + context.device.name());
     }
+    if (count == 1 && pipelined(context, m, k, n)) {
+      int panel = pipelinePanel;
+      return ClMatmulPipeline.multiply(context, choose(context, 1, Math.min(m, panel), k, Math.min(n, panel)), a, b,
+          m, k, n, panel);
+    }
     Tile tile = choose(context, count, m, k, n);
     try (ClCall call = context.begin(op)) {
       long da = call.upload(a);
@@ -89,6 +102,24 @@ final class ClMatmul {
       launch(call, tile, da, db, dc, count, m, k, n, false);
       return call.downloadFloats(dc, size);
     }
+  }
+
+  /**
+   * Whether a host-array product is split into tiles whose transfers overlap compute: on devices reached through
+   * staging, when it moves enough bytes and spans more than one panel. A B panel's rows must fit a staging chunk.
+   */
+  boolean pipelined(ClContext context, int m, int k, int n) {
+    int panel = pipelinePanel;
+    long bytes = 4L * ((long) m * k + (long) k * n + (long) m * n);
+    return context.staged && (m > panel || n > panel) && bytes >= pipelineAbove
+        && 4L * panel <= ClQueue.STAGING_CHUNK && 4L * panel * k <= context.device.maxAllocation();
+  }
+
+  /** Sets the panel side and the byte threshold of pipelined products. */
+  void pipeline(int panel, long aboveBytes) {
+    if (panel < 1) throw new IllegalArgumentException("panel: " + panel);
+    pipelinePanel = panel;
+    pipelineAbove = aboveBytes;
   }
 
   /** {@code c = a · b} of device buffers, waiting until it is done. */

@@ -22,7 +22,10 @@ import static org.lwjgl.opencl.CL10.nclEnqueueMapBuffer;
 import static org.lwjgl.opencl.CL10.nclEnqueueReadBuffer;
 import static org.lwjgl.opencl.CL10.nclEnqueueUnmapMemObject;
 import static org.lwjgl.opencl.CL10.nclEnqueueWriteBuffer;
+import static org.lwjgl.opencl.CL10.clFlush;
 import static org.lwjgl.opencl.CL12.CL_MAP_WRITE_INVALIDATE_REGION;
+import static org.lwjgl.opencl.CL12.clEnqueueBarrierWithWaitList;
+import static org.lwjgl.opencl.CL12.clEnqueueMarkerWithWaitList;
 import static org.lwjgl.opencl.CL12.nclEnqueueFillBuffer;
 
 import java.nio.IntBuffer;
@@ -132,8 +135,111 @@ final class ClQueue implements AutoCloseable {
     }
   }
 
+  /**
+   * Copies {@code rows} rows of {@code rowLength} floats, {@code rowStride} apart in {@code array} from {@code from},
+   * into {@code buffer} as one contiguous block: a column panel of a row-major matrix.
+   */
+  void writeRows(long buffer, float[] array, int from, int rowLength, int rowStride, int rows, String op) {
+    if (rows == 0 || rowLength == 0) return;
+    if (rowLength == rowStride || rows == 1) {
+      write(buffer, array, from, rows * rowLength, op);
+      return;
+    }
+    String call = "clEnqueueWriteBuffer(" + op + ")";
+    ClFaults.check(call);
+    if (!context.staged) {
+      long address = map(buffer, CL_MAP_WRITE_INVALIDATE_REGION, 4L * rows * rowLength, op);
+      try {
+        HostCopy.rowsToNative(context.copyPool, array, from, rowLength, rowStride, rows, address);
+      } finally {
+        unmap(buffer, address, op);
+      }
+      return;
+    }
+    int chunkRows = rowsPerChunk(rowLength);
+    for (int done = 0, c = 0; done < rows; done += chunkRows, c++) {
+      int slot = c & 1;
+      int n = Math.min(chunkRows, rows - done);
+      awaitStaging(slot);
+      HostCopy.rowsToNative(context.copyPool, array, from + done * rowStride, rowLength, rowStride, n,
+          stagingAddress(slot));
+      try (MemoryStack stack = MemoryStack.stackPush()) {
+        PointerBuffer event = stack.mallocPointer(1);
+        ClError.check(nclEnqueueWriteBuffer(handle, buffer, CL_FALSE, 4L * done * rowLength, 4L * n * rowLength,
+            stagingAddress[slot], 0, 0, event.address()), call);
+        stagingEvent[slot] = event.get(0);
+      }
+    }
+  }
+
+  /** The inverse of {@link #writeRows}: a contiguous block of {@code buffer} scattered into rows of {@code array}. */
+  void readRows(long buffer, float[] array, int from, int rowLength, int rowStride, int rows, String op) {
+    if (rows == 0 || rowLength == 0) return;
+    if (rowLength == rowStride || rows == 1) {
+      readAt(buffer, array, from, rows * rowLength, op);
+      return;
+    }
+    String call = "clEnqueueReadBuffer(" + op + ")";
+    ClFaults.check(call);
+    if (!context.staged) {
+      long address = map(buffer, CL_MAP_READ, 4L * rows * rowLength, op);
+      try {
+        HostCopy.rowsToHeap(context.copyPool, address, array, from, rowLength, rowStride, rows);
+      } finally {
+        unmap(buffer, address, op);
+      }
+      return;
+    }
+    int chunkRows = rowsPerChunk(rowLength);
+    int chunks = (rows + chunkRows - 1) / chunkRows;
+    enqueueRead(buffer, 0, Math.min(chunkRows, rows) * rowLength, 0, call);
+    for (int c = 0; c < chunks; c++) {
+      int done = c * chunkRows;
+      if (c + 1 < chunks) {
+        int next = done + chunkRows;
+        enqueueRead(buffer, next * rowLength, Math.min(chunkRows, rows - next) * rowLength, (c + 1) & 1, call);
+      }
+      awaitStaging(c & 1);
+      HostCopy.rowsToHeap(context.copyPool, stagingAddress[c & 1], array, from + done * rowStride, rowLength,
+          rowStride, Math.min(chunkRows, rows - done));
+    }
+  }
+
+  private static int rowsPerChunk(int rowLength) {
+    if (4L * rowLength > STAGING_CHUNK) {
+      throw new IllegalArgumentException("rows of " + rowLength + " floats exceed a staging chunk");
+    }
+    return STAGING_CHUNK / (4 * rowLength);
+  }
+
+  /** Enqueues a marker; returns its event (the caller releases it), complete when everything before it is. */
+  long marker() {
+    try (MemoryStack stack = MemoryStack.stackPush()) {
+      PointerBuffer event = stack.mallocPointer(1);
+      ClError.check(clEnqueueMarkerWithWaitList(handle, null, event), "clEnqueueMarkerWithWaitList");
+      return event.get(0);
+    }
+  }
+
+  /** Makes later commands of this queue wait for {@code events} (of any queue of the context). */
+  void waitFor(long... events) {
+    try (MemoryStack stack = MemoryStack.stackPush()) {
+      ClError.check(clEnqueueBarrierWithWaitList(handle, stack.pointers(events), null),
+          "clEnqueueBarrierWithWaitList");
+    }
+  }
+
+  /** Submits what is enqueued so the device starts on it without waiting for a later blocking call. */
+  void flush() {
+    ClError.check(clFlush(handle), "clFlush");
+  }
+
   /** Copies {@code count} elements from the start of {@code buffer} into a {@code float[]} or {@code int[]}. */
   void read(long buffer, Object array, int from, int count, String op) {
+    readAt(buffer, array, from, count, op);
+  }
+
+  private void readAt(long buffer, Object array, int from, int count, String op) {
     if (count == 0) return;
     String call = "clEnqueueReadBuffer(" + op + ")";
     ClFaults.check(call);
@@ -297,12 +403,39 @@ final class ClQueue implements AutoCloseable {
       split(pool, count, (offset, n) -> toHeap(address + 4L * offset, array, from + offset, n));
     }
 
+    /** Rows of {@code array} ({@code rowStride} apart) to contiguous native memory. */
+    static void rowsToNative(ForkJoinPool pool, float[] array, int from, int rowLength, int rowStride, int rows,
+        long address) {
+      splitUnits(pool, rows, 4L * rowLength, (first, n) -> {
+        for (int r = first; r < first + n; r++) {
+          MemoryUtil.memFloatBuffer(address + 4L * r * rowLength, rowLength).put(array, from + r * rowStride,
+              rowLength);
+        }
+      });
+    }
+
+    /** Contiguous native memory to rows of {@code array} ({@code rowStride} apart). */
+    static void rowsToHeap(ForkJoinPool pool, long address, float[] array, int from, int rowLength, int rowStride,
+        int rows) {
+      splitUnits(pool, rows, 4L * rowLength, (first, n) -> {
+        for (int r = first; r < first + n; r++) {
+          MemoryUtil.memFloatBuffer(address + 4L * r * rowLength, rowLength).get(array, from + r * rowStride,
+              rowLength);
+        }
+      });
+    }
+
     private interface Slice {
       void copy(int offset, int count);
     }
 
     private static void split(ForkJoinPool pool, int count, Slice slice) {
-      int parts = (int) Math.min(pool.getParallelism(), 4L * count / PARALLEL_ABOVE + 1);
+      splitUnits(pool, count, 4, slice);
+    }
+
+    /** Splits {@code count} units of {@code unitBytes} bytes each over the pool's threads when that pays. */
+    private static void splitUnits(ForkJoinPool pool, int count, long unitBytes, Slice slice) {
+      int parts = (int) Math.min(Math.min(pool.getParallelism(), count), unitBytes * count / PARALLEL_ABOVE + 1);
       if (parts <= 1) {
         slice.copy(0, count);
         return;

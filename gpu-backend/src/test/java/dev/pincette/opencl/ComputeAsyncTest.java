@@ -251,7 +251,9 @@ class ComputeAsyncTest {
     assertEquals(leased, pool.leasedCount(), "every buffer was given back");
     assertTrue(pool.allocatedCount() <= buffers + ClContext.MAX_QUEUES, "buffers " + buffers + " -> "
         + pool.allocatedCount());
-    assertTrue(pool.allocatedBytes() <= bytes + ClContext.MAX_QUEUES * 4096L, "bytes " + bytes + " -> "
+    // A new peak of calls in flight may add a buffer per queue (the largest here, the 16 KB input of a sum, rounds to
+    // a 32 KB class at most); growth with the number of calls would be a leak.
+    assertTrue(pool.allocatedBytes() <= bytes + ClContext.MAX_QUEUES * 32768L, "bytes " + bytes + " -> "
         + pool.allocatedBytes());
   }
 

@@ -1,0 +1,78 @@
+package dev.pincette.opencl;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pincette.kernels.MatmulOp;
+import dev.pincette.spi.BackendException;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** Host-array products split into tiles whose transfers overlap compute, run on PoCL with small panels. */
+class ClMatmulPipelineTest {
+  private static final ClBackend STAGED = new ClBackend(null, ClProgramCache.defaultDir(), true, true);
+  private static final int PANEL = 32;
+
+  @BeforeAll
+  static void requireDevice() {
+    ClTestDevice.require(STAGED);
+    STAGED.matmulOp().pipeline(PANEL, 0);
+  }
+
+  @AfterEach
+  void disarm() {
+    ClFaults.clear();
+  }
+
+  @AfterAll
+  static void close() {
+    STAGED.close();
+  }
+
+  private static void assertProduct(float[] a, float[] b, int m, int k, int n, float[] c) {
+    double[] ref = MatmulOp.reference(a, b, m, k, n);
+    double[] bound = MatmulOp.errorBound(a, b, m, k, n);
+    assertEquals(ref.length, c.length);
+    for (int i = 0; i < c.length; i++) {
+      assertTrue(Math.abs(c[i] - ref[i]) <= bound[i], "element " + i + ": " + c[i] + " vs " + ref[i]);
+    }
+  }
+
+  @ParameterizedTest(name = "{0}x{1} · {1}x{2}")
+  @CsvSource({"100,37,70", "64,64,64", "65,1,129", "33,10,200", "200,9,33", "1,300,97", "97,300,1", "130,130,130"})
+  void pipelinedProductsMatchTheReference(int m, int k, int n) {
+    assertTrue(STAGED.matmulOp().pipelined(STAGED.context(), m, k, n), "the shape spans several panels");
+    float[] a = ClResidentTest.random(m * k, m);
+    float[] b = ClResidentTest.random(k * n, n);
+    assertProduct(a, b, m, k, n, STAGED.matmul(a, b, m, k, n));
+  }
+
+  @Test
+  void oneTileIsNotPipelined() {
+    assertFalse(STAGED.matmulOp().pipelined(STAGED.context(), PANEL, 100, PANEL));
+  }
+
+  @Test
+  void aFailureInsideThePipelineLeavesNoBufferLeased() {
+    int m = 90, k = 20, n = 70;
+    float[] a = ClResidentTest.random(m * k, 1);
+    float[] b = ClResidentTest.random(k * n, 2);
+    STAGED.matmul(a, b, m, k, n);
+    ClBufferPool pool = STAGED.context().pool;
+    int leased = pool.leasedCount();
+    for (String call : new String[] {"clEnqueueWriteBuffer(matmul)", "clEnqueueNDRangeKernel(matmul)",
+        "clEnqueueReadBuffer(matmul)", "clCreateBuffer(matmul)"}) {
+      ClFaults.failNext(call);
+      BackendException e = assertThrows(BackendException.class, () -> STAGED.matmul(a, b, m, k, n), call);
+      assertTrue(e.getMessage().contains(call), e.getMessage());
+      assertEquals(leased, pool.leasedCount(), call);
+    }
+    assertProduct(a, b, m, k, n, STAGED.matmul(a, b, m, k, n));
+  }
+}
