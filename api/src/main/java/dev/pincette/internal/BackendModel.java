@@ -17,7 +17,7 @@ import java.util.TreeMap;
  */
 record BackendModel(String key, double overheadSeconds, double bytesPerSecond, Map<String, Curve> curves) {
   /** Bumped when the calibration method changes, so old files are ignored. */
-  static final String FORMAT = "pincette-calibration-3";
+  static final String FORMAT = "pincette-calibration-4";
 
   double transferSeconds(long bytes) {
     return bytesPerSecond == Double.POSITIVE_INFINITY ? 0 : bytes / bytesPerSecond;

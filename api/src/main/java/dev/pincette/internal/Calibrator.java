@@ -14,8 +14,16 @@ import java.util.TreeMap;
  * extrapolation and to online correction.
  */
 final class Calibrator {
+  /** Longest warm-up of one calibration point: enough for C2 to compile a loop it has just started to run. */
+  private static final long POINT_WARM_UP_NANOS = 25_000_000L;
+  /** Families measured after the warm-up; each gets an equal share of what is left of the budget. */
+  private static final int FAMILIES = 4;
+
   private final Backend backend;
   private final long deadline;
+  /** When the family being measured must stop adding points (it keeps at least two). */
+  private long familyDeadline;
+  private int familiesLeft = FAMILIES;
   private final SplittableRandom rnd = new SplittableRandom(11);
 
   Calibrator(Backend backend, double budgetSeconds) {
@@ -31,7 +39,10 @@ final class Calibrator {
       float[] x = random(n);
       return new Sample(n, 4L * n + 8, () -> backend.sum(x));
     }));
-    curves.put(CallCost.MATMUL, measure(new int[] {16, 48, 128, 256, 512}, overhead, n -> {
+    // From 128 up, where CPUs and GPUs cross over: smaller products reach compiled speed on the CPU only after some
+    // 400 calls (48³ ran at 100 µs until call 300, then 11 µs), far beyond a calibration's budget. Below the first
+    // point the curve scales with the work, and online correction refines what a cold JIT got wrong.
+    curves.put(CallCost.MATMUL, measure(new int[] {128, 256, 512, 1024}, overhead, n -> {
       float[] a = random(n * n), b = random(n * n);
       return new Sample(2.0 * n * n * n, 12L * n * n, () -> backend.matmul(a, b, n, n, n));
     }));
@@ -53,19 +64,18 @@ final class Calibrator {
 
   /**
    * Runs every op on inputs large enough that their loops get compiled by the JIT within a few calls (small inputs
-   * would need thousands of interpreted calls first), for about 250 ms.
+   * would need hundreds of interpreted calls first), for about 200 ms.
    */
   private void warmUp() {
     float[] x = random(1 << 20), y = random(1 << 20);
     float[] a = random(192 * 192), b = random(192 * 192);
     float[] pos = random(3 * (1 << 14));
-    long end = System.nanoTime() + 250_000_000L;
+    long end = System.nanoTime() + 200_000_000L;
     do {
       backend.sum(x);
       backend.dot(x, y);
       backend.max(x);
       backend.matmul(a, b, 192, 192, 192);
-      backend.matmul(a, b, 48, 48, 48);
       backend.batchedMatmul(a, b, 144, 16, 16, 16);
       try (SpatialIndex index = backend.buildSpatial(pos.clone(), 3, 0.05f)) {
         index.neighborsWithin(0.05f);
@@ -81,10 +91,18 @@ final class Calibrator {
 
   private Curve measure(int[] sizes, double overhead, SampleFactory factory) {
     List<double[]> points = new ArrayList<>();
+    long now = System.nanoTime();
+    familyDeadline = now + Math.max(0, deadline - now) / Math.max(1, familiesLeft--);
+    double lastWork = 0;
+    double lastSeconds = 0;
     for (int size : sizes) {
-      if (!points.isEmpty() && System.nanoTime() > deadline) break;
       Sample s = factory.at(size);
+      // A point costs about seven calls (warm-up and five timed); skip one that would overrun the family's share.
+      double expected = points.isEmpty() ? 0 : 7 * lastSeconds * s.work() / lastWork;
+      if (points.size() >= 2 && System.nanoTime() + expected * 1e9 > familyDeadline) break;
       double seconds = median(5, s.call());
+      lastWork = s.work();
+      lastSeconds = seconds;
       double transfer = backend.transferBytesPerSecond() == Double.POSITIVE_INFINITY ? 0
           : s.bytes() / backend.transferBytesPerSecond();
       points.add(new double[] {s.work(), Math.max(seconds - overhead - transfer, seconds * 0.05)});
@@ -99,11 +117,11 @@ final class Calibrator {
 
   /**
    * Median wall time of {@code runs} calls after a warm-up that lasts until the call's time stops falling (at most
-   * 150 ms): on a cold JVM the first calls run interpreted, 100x slower than compiled, and would teach the model the
-   * JIT's speed instead of the backend's.
+   * 25 ms; {@link #warmUp} has compiled the loops already): on a cold JVM the first calls run interpreted, 100x slower
+   * than compiled, and would teach the model the JIT's speed instead of the backend's.
    */
   private static double median(int runs, java.util.function.Supplier<Object> call) {
-    long warmEnd = System.nanoTime() + 150_000_000L;
+    long warmEnd = System.nanoTime() + POINT_WARM_UP_NANOS;
     double best = Double.POSITIVE_INFINITY;
     int steady = 0;
     while (steady < 5 && System.nanoTime() < warmEnd) {

@@ -22,7 +22,9 @@ public final class CostModel {
    * Observed/predicted ratios remembered per bucket; the correction is their median, so a wrong calibration is fixed
    * after a few calls while one outlier (a GC pause, a JIT compile, another process) moves nothing.
    */
-  private static final int WINDOW = 9;
+  private static final int WINDOW = 15;
+  /** Calibration time per backend: a CPU and one GPU stay under 2 s together. */
+  static final double CALIBRATION_SECONDS = 0.85;
   private static final String LIBRARY_VERSION = "0.1.0";
 
   /** Calibrated models by backend name; absent while calibrating. Written by the calibration thread. */
@@ -94,7 +96,7 @@ public final class CostModel {
   public BackendModel calibrate(Backend b) {
     long start = System.nanoTime();
     try {
-      BackendModel m = new Calibrator(b, 0.6).run();
+      BackendModel m = new Calibrator(b, CALIBRATION_SECONDS).run();
       m = new BackendModel(key(b), m.overheadSeconds(), m.bytesPerSecond(), m.curves());
       models.put(b.name(), m);
       corrections.keySet().removeIf(k -> k.startsWith(b.name() + "/"));
@@ -146,8 +148,7 @@ public final class CostModel {
   public Prediction predict(Backend b, CallCost cost) {
     BackendModel m = models.get(b.name());
     if (m == null) return new Prediction(b.name(), 0, 0, 0, 0, false);
-    Window w = corrections.get(bucket(b.name(), cost));
-    double correction = w == null ? 1.0 : w.median();
+    double correction = correction(b.name(), cost);
     double overhead = m.overheadSeconds() * correction;
     double transfer = transferSeconds(b.name(), m, cost) * correction;
     double compute = m.computeSeconds(cost.family(), cost.work()) * correction;
@@ -168,6 +169,22 @@ public final class CostModel {
       if (!e.getKey().equals(backend) && holder != null) seconds += holder.transferSeconds(e.getValue());
     }
     return seconds;
+  }
+
+  /**
+   * The correction of the call's bucket; for a size not seen yet, that of the nearest size seen (up to 2^4 apart in
+   * work), so that a calibration that was off everywhere (a cold JIT, another load) is fixed after a few calls of
+   * any size rather than of every size.
+   */
+  private double correction(String backend, CallCost cost) {
+    String prefix = bucketPrefix(backend, cost);
+    int exponent = Math.getExponent(Math.max(1.0, cost.work()));
+    for (int distance = 0; distance <= 4; distance++) {
+      Window w = corrections.get(prefix + (exponent - distance));
+      if (w == null && distance > 0) w = corrections.get(prefix + (exponent + distance));
+      if (w != null) return w.median();
+    }
+    return 1.0;
   }
 
   /** Marks a call as running on {@code backend}; the returned counter is decremented by {@link #finished}. */
@@ -211,8 +228,11 @@ public final class CostModel {
   }
 
   private static String bucket(String backend, CallCost cost) {
-    // Calls on resident data move nothing: their own bucket, so a misjudged bus speed does not skew the other.
-    return backend + "/" + cost.family() + (cost.residentOn(backend) ? "/resident/" : "/")
-        + Math.getExponent(Math.max(1.0, cost.work()));
+    return bucketPrefix(backend, cost) + Math.getExponent(Math.max(1.0, cost.work()));
+  }
+
+  /** Calls on resident data move nothing: their own buckets, so a misjudged bus speed does not skew the others. */
+  private static String bucketPrefix(String backend, CallCost cost) {
+    return backend + "/" + cost.family() + (cost.residentOn(backend) ? "/resident/" : "/");
   }
 }
