@@ -19,6 +19,7 @@ import java.util.SplittableRandom;
  * java --enable-native-access=ALL-UNNAMED -cp "$CP" dev.pincette.opencl.ClBench --quick    # small sizes (PoCL)
  * options: --sgemm 1024,4096,8192  --host 4096,8192  --sum-log2 28  --transfer-mb 256  --spatial-log2 20
  *          --repeats 5
+ *          --only sgemm,sum,transfers,host,spatial (parts to run; default all)
  *          --tiles (every block shape, not only the chosen one)  --staged (force pinned staging)  --device NAME
  * </pre>
  */
@@ -32,6 +33,7 @@ public final class ClBench {
   private boolean allTiles;
   private boolean staged;
   private String deviceName;
+  private java.util.Set<String> only = java.util.Set.of("sgemm", "sum", "transfers", "host", "spatial");
 
   private ClBench() {}
 
@@ -68,6 +70,7 @@ public final class ClBench {
         case "--tiles" -> allTiles = true;
         case "--staged" -> staged = true;
         case "--device" -> deviceName = args[++i];
+        case "--only" -> only = java.util.Set.of(args[++i].split(","));
         default -> throw new IllegalArgumentException("unknown option " + args[i] + " (see ClBench's Javadoc)");
       }
     }
@@ -86,11 +89,11 @@ public final class ClBench {
     ClMatmul matmul = backend.matmulOp();
     matmul.tune(context);
     System.out.println("matmul block shape (tuned): " + matmul.preferred() + " of " + matmul.usableTiles());
-    for (int n : sgemmSizes) sgemm(context, matmul, n);
-    sum(context, backend.reduceOp());
-    transfers(context);
-    for (int n : hostSizes) hostMatmul(context, matmul, n);
-    spatial(backend);
+    if (only.contains("sgemm")) for (int n : sgemmSizes) sgemm(context, matmul, n);
+    if (only.contains("sum")) sum(context, d);
+    if (only.contains("transfers")) transfers(context);
+    if (only.contains("host")) for (int n : hostSizes) hostMatmul(context, matmul, n);
+    if (only.contains("spatial")) spatial(backend);
   }
 
   private void sgemm(ClContext context, ClMatmul matmul, int n) {
@@ -113,23 +116,31 @@ public final class ClBench {
     }
   }
 
-  private void sum(ClContext context, ClReduce reduce) {
+  private void sum(ClContext context, ClDevice device) {
     long n = 1L << sumLog2;
     try (ClCall call = context.begin("bench.sum")) {
       long x = call.buffer(4 * n);
       call.fill(x, Float.floatToIntBits(1f), 4 * n);
-      double total = reduce.sumOnDevice(call, x, n);
-      long[] nanos = new long[repeats];
-      for (int r = 0; r < repeats; r++) {
-        long start = System.nanoTime();
-        total = reduce.sumOnDevice(call, x, n);
-        nanos[r] = System.nanoTime() - start;
+      for (int loads : new int[] {1, 2}) {
+        ClReduce reduce = new ClReduce(device.fp64(), loads);
+        double total = reduce.sumOnDevice(call, x, n);
+        long[] wall = new long[repeats];
+        long[] kernels = new long[repeats];
+        for (int r = 0; r < repeats; r++) {
+          long start = System.nanoTime();
+          total = reduce.sumOnDevice(call, x, n);
+          wall[r] = System.nanoTime() - start;
+          kernels[r] = reduce.sumKernelNanos(call, x, n);
+        }
+        Arrays.sort(wall);
+        Arrays.sort(kernels);
+        double median = wall[repeats / 2] * 1e-9;
+        double kernel = kernels[repeats / 2] * 1e-9;
+        System.out.printf(Locale.ROOT, "sum n=2^%d device-resident, %d load(s) in flight: kernels %.3f ms (%.1f GB/s,"
+            + " profiling events, both passes); call %.3f ms (%.1f GB/s, with the 8-byte read); median of %d,"
+            + " result %s%n", sumLog2, loads, kernel * 1e3, 4 * n / kernel * 1e-9, median * 1e3,
+            4 * n / median * 1e-9, repeats, total == n ? "exact" : "WRONG " + total);
       }
-      Arrays.sort(nanos);
-      double median = nanos[repeats / 2] * 1e-9;
-      System.out.printf(Locale.ROOT, "sum n=2^%d device-resident: %.3f ms (median of %d, both passes and the"
-          + " 8-byte read), %.1f GB/s, result %s%n", sumLog2, median * 1e3, repeats, 4 * n / median * 1e-9,
-          total == n ? "exact" : "WRONG " + total);
     }
   }
 
@@ -147,15 +158,24 @@ public final class ClBench {
       }
       Arrays.sort(up);
       Arrays.sort(down);
-      String path = context.staged ? "Java array via pinned staging" : "Java array via mapping";
+      String path = context.staged ? "Java array via pinned staging, " + ClContext.COPY_THREADS + " copy threads"
+          : "Java array via mapping";
       if (context.staged) {
         long chunkBuffer = call.buffer(ClQueue.STAGING_CHUNK);
         int chunks = Math.max(1, (transferMb << 20) / ClQueue.STAGING_CHUNK);
         long bytes = (long) chunks * ClQueue.STAGING_CHUNK;
-        System.out.printf(Locale.ROOT, "host->device %d MB pinned DMA only: %.1f GB/s%n", bytes >> 20,
-            bytes / (double) call.queue.pinnedDmaNanos(chunkBuffer, chunks, true));
-        System.out.printf(Locale.ROOT, "device->host %d MB pinned DMA only: %.1f GB/s%n", bytes >> 20,
-            bytes / (double) call.queue.pinnedDmaNanos(chunkBuffer, chunks, false));
+        long[] dmaUp = new long[repeats];
+        long[] dmaDown = new long[repeats];
+        for (int r = 0; r < repeats; r++) {
+          dmaUp[r] = call.queue.pinnedDmaNanos(chunkBuffer, chunks, true);
+          dmaDown[r] = call.queue.pinnedDmaNanos(chunkBuffer, chunks, false);
+        }
+        Arrays.sort(dmaUp);
+        Arrays.sort(dmaDown);
+        System.out.printf(Locale.ROOT, "host->device %d MB pinned DMA only (%d MB chunks, median of %d): %.1f GB/s%n",
+            bytes >> 20, ClQueue.STAGING_CHUNK >> 20, repeats, bytes / (double) dmaUp[repeats / 2]);
+        System.out.printf(Locale.ROOT, "device->host %d MB pinned DMA only (%d MB chunks, median of %d): %.1f GB/s%n",
+            bytes >> 20, ClQueue.STAGING_CHUNK >> 20, repeats, bytes / (double) dmaDown[repeats / 2]);
       }
       System.out.printf(Locale.ROOT, "host->device %d MB (%s): %.1f GB/s%n", transferMb, path,
           4.0 * data.length / up[repeats / 2]);

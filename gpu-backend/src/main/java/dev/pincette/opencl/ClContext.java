@@ -23,8 +23,18 @@ import org.lwjgl.system.MemoryStack;
  * {@link #close} waits for running calls, then releases everything.
  */
 final class ClContext implements AutoCloseable {
-  /** Queues per context: enough to overlap one call's transfers with another's kernels. */
-  static final int MAX_QUEUES = 4;
+  /**
+   * Threads copying between the Java heap and pinned memory: {@code pincette.opencl.copyThreads}, default the cores
+   * up to 8 (one thread's memcpy reaches about 10 GB/s).
+   */
+  static final int COPY_THREADS = Math.max(1, Integer.getInteger("pincette.opencl.copyThreads",
+      Math.min(8, Runtime.getRuntime().availableProcessors())));
+
+  /**
+   * Queues per context: enough to overlap one call's transfers with another's kernels, and the three queues of a
+   * pipelined product. {@code pincette.opencl.queues} (3 to 32) overrides the default of 4.
+   */
+  static final int MAX_QUEUES = Math.clamp(Integer.getInteger("pincette.opencl.queues", 4), 3, 32);
 
   final ClDevice device;
   final long handle;
@@ -56,7 +66,7 @@ final class ClContext implements AutoCloseable {
     this.pool = new ClBufferPool(handle, flags, device.maxAllocation(), device.globalMemory() / 4);
     this.residents = new ClResidentStore(this, Long.getLong("pincette.opencl.residentBytes",
         device.globalMemory() / 4 * 3));
-    this.copyPool = new ForkJoinPool(Math.min(8, Runtime.getRuntime().availableProcessors()), p -> {
+    this.copyPool = new ForkJoinPool(COPY_THREADS, p -> {
       ForkJoinWorkerThread t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(p);
       t.setName("pincette-cl-copy-" + t.getPoolIndex());
       t.setDaemon(true);

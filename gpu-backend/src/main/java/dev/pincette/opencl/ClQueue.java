@@ -48,8 +48,11 @@ import org.lwjgl.system.MemoryUtil;
  * speed instead of the driver's pageable path.
  */
 final class ClQueue implements AutoCloseable {
-  /** Bytes per staging chunk: large enough to amortise a DMA launch, small enough to pipeline a 256 MB transfer. */
-  static final int STAGING_CHUNK = 32 << 20;
+  /**
+   * Bytes per staging chunk: large enough to amortise a DMA launch, small enough to pipeline a 256 MB transfer.
+   * {@code pincette.opencl.stagingMb} (1 to 512) overrides the 32 MB default.
+   */
+  static final int STAGING_CHUNK = Math.clamp(Integer.getInteger("pincette.opencl.stagingMb", 32), 1, 512) << 20;
 
   final long handle;
   private final ClContext context;
@@ -366,6 +369,21 @@ final class ClQueue implements AutoCloseable {
       return end.get(0) - start.get(0);
     } finally {
       clReleaseEvent(event);
+    }
+  }
+
+  /** Device time from the start of {@code first}'s command to the end of {@code last}'s; releases both events. */
+  static long spanNanos(long first, long last) {
+    try (MemoryStack stack = MemoryStack.stackPush()) {
+      ClError.check(clWaitForEvents(last), "clWaitForEvents");
+      var start = stack.mallocLong(1);
+      var end = stack.mallocLong(1);
+      ClError.check(clGetEventProfilingInfo(first, CL_PROFILING_COMMAND_START, start, null), "clGetEventProfilingInfo");
+      ClError.check(clGetEventProfilingInfo(last, CL_PROFILING_COMMAND_END, end, null), "clGetEventProfilingInfo");
+      return end.get(0) - start.get(0);
+    } finally {
+      clReleaseEvent(first);
+      clReleaseEvent(last);
     }
   }
 

@@ -19,8 +19,13 @@ final class ClReduce {
 
   /** {@code useFp64} selects the double accumulator; it needs {@code cl_khr_fp64}. */
   ClReduce(boolean useFp64) {
+    this(useFp64, 2);
+  }
+
+  /** {@code sumLoads}: loads in flight per work-item in a sum (1 or 2; see {@code reduce.cl}), for benchmarks. */
+  ClReduce(boolean useFp64, int sumLoads) {
     this.fp64 = useFp64;
-    this.options = useFp64 ? "-DUSE_FP64" : "";
+    this.options = (useFp64 ? "-DUSE_FP64 " : "") + "-DSUM_LOADS=" + sumLoads;
   }
 
   double sum(ClContext context, float[] x) {
@@ -40,6 +45,21 @@ final class ClReduce {
         .mem(0, input).i64(1, n).mem(2, partials).local(3, 8L * group);
     call.launch(kernel, new long[] {(long) groups * group}, new long[] {group});
     return finish(call, partials, groups, group);
+  }
+
+  /** Device nanoseconds of both passes of a sum of {@code input}, from profiling events; for benchmarks. */
+  long sumKernelNanos(ClCall call, long input, long n) {
+    int groups = groups(call, n);
+    int group = groupSize(call);
+    long partials = call.buffer(8L * groups);
+    long out = call.buffer(8);
+    ClKernel first = call.kernel(SOURCE, options, "sum_partials")
+        .mem(0, input).i64(1, n).mem(2, partials).local(3, 8L * group);
+    long firstEvent = call.queue.launch(first, new long[] {(long) groups * group}, new long[] {group}, true);
+    ClKernel last = call.kernel(SOURCE, options, "sum_final")
+        .mem(0, partials).i32(1, groups).mem(2, out).local(3, 8L * group);
+    long lastEvent = call.queue.launch(last, new long[] {group}, new long[] {group}, true);
+    return ClQueue.spanNanos(firstEvent, lastEvent);
   }
 
   double dot(ClContext context, float[] x, float[] y) {

@@ -16,6 +16,10 @@ inline acc_t acc_add(acc_t s, float v) { return s + (double) v; }
 // A product of two floats is exact in double.
 inline acc_t acc_add_product(acc_t s, float x, float y) { return s + (double) x * (double) y; }
 inline acc_t acc_merge(acc_t a, acc_t b) { return a + b; }
+// Pairs of floats add exactly in double (short of exponents 29 apart), so one dependent add per four elements.
+inline acc_t acc_add4(acc_t s, float4 v) {
+  return s + (((double) v.x + (double) v.y) + ((double) v.z + (double) v.w));
+}
 #else
 typedef float2 acc_t;
 inline acc_t acc_zero(void) { return (float2)(0.0f, 0.0f); }
@@ -38,6 +42,9 @@ inline acc_t acc_merge(acc_t a, acc_t b) {
   float2 t = two_sum(a.x, b.x);
   return (float2)(t.x, a.y + b.y + t.y);
 }
+inline acc_t acc_add4(acc_t s, float4 v) {
+  return acc_add(acc_add(acc_add(acc_add(s, v.x), v.y), v.z), v.w);
+}
 #endif
 
 // Tree reduction of scratch[0 .. local size) into scratch[0]; every work-item must call it.
@@ -48,20 +55,30 @@ inline acc_t acc_merge(acc_t a, acc_t b) {
     barrier(CLK_LOCAL_MEM_FENCE);                                           \
   }
 
+// Loads in flight per work-item and loop step: a GPU warp issues its next load only after the adds that wait for the
+// current one, so two loads per step double the bytes in flight.
+#ifndef SUM_LOADS
+#define SUM_LOADS 2
+#endif
+
 __kernel void sum_partials(__global const float* x, const long n, __global acc_t* partials,
                            __local acc_t* scratch) {
   const uint lid = get_local_id(0);
   const long stride = get_global_size(0);
+  const long n4 = n / 4;
   __global const float4* x4 = (__global const float4*) x;
   acc_t s = acc_zero();
-  for (long i = get_global_id(0); i < n / 4; i += stride) {
-    float4 v = x4[i];
-    s = acc_add(s, v.x);
-    s = acc_add(s, v.y);
-    s = acc_add(s, v.z);
-    s = acc_add(s, v.w);
+  long i = get_global_id(0);
+#if SUM_LOADS == 2
+  for (; i + stride < n4; i += 2 * stride) {
+    float4 a = x4[i];
+    float4 b = x4[i + stride];
+    s = acc_add4(s, a);
+    s = acc_add4(s, b);
   }
-  for (long i = n / 4 * 4 + get_global_id(0); i < n; i += stride) s = acc_add(s, x[i]);
+#endif
+  for (; i < n4; i += stride) s = acc_add4(s, x4[i]);
+  for (long j = n4 * 4 + get_global_id(0); j < n; j += stride) s = acc_add(s, x[j]);
   scratch[lid] = s;
   TREE(scratch, acc_merge)
   if (lid == 0) partials[get_group_id(0)] = scratch[0];
