@@ -2,12 +2,12 @@
 # One batch for a GPU machine (no Java there): run from the repository root after
 #   ../shared/tools/gpu-bundle --tests
 # with .gpu-bundle carried. Writes full logs under $OUT and prints a short summary last.
-#   tools/gpu-run.sh [tests] [clbench] [sweep] [demo]      (default: all four)
+#   tools/gpu-run.sh [tests] [clbench] [xfer] [devicedata] [sweep] [demo]      (default: all)
 set -u
 OUT=${OUT:-/tmp/pincette-gpu-out}
 mkdir -p "$OUT"
 export JAVA_OPTS="${JAVA_OPTS:-} -Xmx32g -Dpincette.cache.dir=$OUT/cache"
-steps=${*:-tests clbench sweep demo}
+steps=${*:-tests clbench xfer devicedata sweep demo}
 cli=dev.pincette.examples.cli.PincetteCli
 summary=()
 
@@ -28,6 +28,22 @@ for step in $steps; do
     clbench)
       timeout 150 .gpu-bundle/run dev.pincette.opencl.ClBench > "$OUT/clbench.txt" 2>&1
       summary+=("clbench rc=$?") ;;
+    xfer)
+      for setting in "32 8" "16 16" "64 16"; do
+        set -- $setting
+        JAVA_OPTS="$JAVA_OPTS -Dpincette.opencl.stagingMb=$1 -Dpincette.opencl.copyThreads=$2" timeout 60 \
+          .gpu-bundle/run dev.pincette.opencl.ClBench --only transfers >> "$OUT/xfer.txt" 2>&1
+      done
+      summary+=("xfer rc=$?") ;;
+    devicedata)
+      timeout 200 .gpu-bundle/run $cli device-data > "$OUT/devicedata.txt" 2>&1
+      summary+=("devicedata rc=$?")
+      for queues in 4 8; do
+        JAVA_OPTS="$JAVA_OPTS -Dpincette.opencl.queues=$queues" timeout 60 .gpu-bundle/run $cli device-data \
+          --chain-size 1024 --pipeline-size 1024 >> "$OUT/devicedata-queues.txt" 2>&1
+        JAVA_OPTS="$JAVA_OPTS -Dpincette.opencl.queues=$queues" timeout 60 .gpu-bundle/run $cli device-data \
+          --backend auto --chain-size 1024 --pipeline-size 1024 >> "$OUT/devicedata-queues.txt" 2>&1
+      done ;;
     sweep)
       timeout 180 .gpu-bundle/run $cli bench --sweep --no-progress --json "$OUT/sweep.jsonl" --csv "$OUT/sweep.csv" \
         > "$OUT/sweep.txt" 2>&1
@@ -42,6 +58,8 @@ for step in $steps; do
 done
 echo "== devices"; grep -vE '^\s*$' "$OUT/devices.txt" | head -30
 [ -f "$OUT/clbench.txt" ] && { echo "== clbench"; tail -25 "$OUT/clbench.txt"; }
+[ -f "$OUT/xfer.txt" ] && { echo "== xfer"; grep -E "GB/s" "$OUT/xfer.txt"; }
+[ -f "$OUT/devicedata.txt" ] && { echo "== device-data"; grep -v WARNING "$OUT/devicedata.txt"; grep -v WARNING "$OUT/devicedata-queues.txt"; }
 [ -f "$OUT/sweep.txt" ] && { echo "== sweep"; tail -45 "$OUT/sweep.txt"; }
 [ -f "$OUT/tests.txt" ] && { echo "== test failures"; grep -E "✘|MethodSource|JUnit Jupiter:.*✘" "$OUT/tests.txt" | head -20; tail -15 "$OUT/tests.txt"; }
 cp hs_err_pid*.log "$OUT/" 2>/dev/null || true
