@@ -6,7 +6,7 @@
 set -u
 OUT=${OUT:-/tmp/pincette-gpu-out}
 mkdir -p "$OUT"
-export JAVA_OPTS="${JAVA_OPTS:-} -Xmx32g -Dpincette.cache.dir=$OUT/cache"
+export JAVA_OPTS="${JAVA_OPTS:-} -Xmx32g -Dpincette.cache.dir=${TMPDIR:-/tmp}/pincette-cache"
 steps=${*:-tests clbench xfer devicedata sweep demo}
 cli=dev.pincette.examples.cli.PincetteCli
 summary=()
@@ -29,21 +29,17 @@ for step in $steps; do
       timeout 150 .gpu-bundle/run dev.pincette.opencl.ClBench > "$OUT/clbench.txt" 2>&1
       summary+=("clbench rc=$?") ;;
     xfer)
-      for setting in "32 8" "16 16" "64 16"; do
+      for setting in "64 8" "64 16" "128 16"; do
         set -- $setting
         JAVA_OPTS="$JAVA_OPTS -Dpincette.opencl.stagingMb=$1 -Dpincette.opencl.copyThreads=$2" timeout 60 \
-          .gpu-bundle/run dev.pincette.opencl.ClBench --only transfers >> "$OUT/xfer.txt" 2>&1
+          .gpu-bundle/run dev.pincette.opencl.ClBench --only transfers,pipeline >> "$OUT/xfer.txt" 2>&1
       done
       summary+=("xfer rc=$?") ;;
     devicedata)
       timeout 200 .gpu-bundle/run $cli device-data > "$OUT/devicedata.txt" 2>&1
       summary+=("devicedata rc=$?")
-      for queues in 4 8; do
-        JAVA_OPTS="$JAVA_OPTS -Dpincette.opencl.queues=$queues" timeout 60 .gpu-bundle/run $cli device-data \
-          --chain-size 1024 --pipeline-size 1024 >> "$OUT/devicedata-queues.txt" 2>&1
-        JAVA_OPTS="$JAVA_OPTS -Dpincette.opencl.queues=$queues" timeout 60 .gpu-bundle/run $cli device-data \
-          --backend auto --chain-size 1024 --pipeline-size 1024 >> "$OUT/devicedata-queues.txt" 2>&1
-      done ;;
+      timeout 200 .gpu-bundle/run $cli device-data --backend auto >> "$OUT/devicedata.txt" 2>&1
+      ;;
     sweep)
       timeout 180 .gpu-bundle/run $cli bench --sweep --no-progress --json "$OUT/sweep.jsonl" --csv "$OUT/sweep.csv" \
         > "$OUT/sweep.txt" 2>&1
@@ -58,8 +54,8 @@ for step in $steps; do
 done
 echo "== devices"; grep -vE '^\s*$' "$OUT/devices.txt" | head -30
 [ -f "$OUT/clbench.txt" ] && { echo "== clbench"; tail -25 "$OUT/clbench.txt"; }
-[ -f "$OUT/xfer.txt" ] && { echo "== xfer"; grep -E "GB/s" "$OUT/xfer.txt"; }
-[ -f "$OUT/devicedata.txt" ] && { echo "== device-data"; grep -v WARNING "$OUT/devicedata.txt"; grep -v WARNING "$OUT/devicedata-queues.txt"; }
+[ -f "$OUT/xfer.txt" ] && { echo "== xfer"; grep -E "GB/s|end to end" "$OUT/xfer.txt"; }
+[ -f "$OUT/devicedata.txt" ] && { echo "== device-data"; grep -v WARNING "$OUT/devicedata.txt"; }
 [ -f "$OUT/sweep.txt" ] && { echo "== sweep"; tail -45 "$OUT/sweep.txt"; }
 [ -f "$OUT/tests.txt" ] && { echo "== test failures"; grep -E "✘|MethodSource|JUnit Jupiter:.*✘" "$OUT/tests.txt" | head -20; tail -15 "$OUT/tests.txt"; }
 cp hs_err_pid*.log "$OUT/" 2>/dev/null || true

@@ -34,6 +34,7 @@ import java.util.function.Supplier;
  */
 public final class AsyncCompute {
   static final AsyncCompute INSTANCE = new AsyncCompute(null);
+  private static final MatmulGatherer GATHERER = new MatmulGatherer();
 
   /** null: the kind current on the issuing thread. */
   private final BackendKind kind;
@@ -58,12 +59,40 @@ public final class AsyncCompute {
     }
   }
 
+  /**
+   * {@link Compute#matmul(Matrix, Matrix)}. Products of one shape that queue up while the threads are busy run as
+   * one gathered call (on a GPU: one upload, launch and download for all), each result equal to the synchronous one.
+   */
   public CompletableFuture<Matrix> matmul(Matrix a, Matrix b) {
-    return submit(() -> Compute.matmul(a, b));
+    try {
+      java.util.Objects.requireNonNull(a, "matmul: a is null");
+      java.util.Objects.requireNonNull(b, "matmul: b is null");
+    } catch (NullPointerException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    CompletableFuture<float[]> product = matmul(a.data(), a.rows(), a.cols(), b.data(), b.rows(), b.cols());
+    CompletableFuture<Matrix> out = new CompletableFuture<>();
+    product.whenComplete((c, e) -> {
+      if (e != null) out.completeExceptionally(e);
+      else out.complete(Matrix.wrap(a.rows(), b.cols(), c));
+    });
+    // Cancelling the matrix future withdraws the product from the queue if it has not started.
+    out.whenComplete((m, e) -> {
+      if (out.isCancelled()) product.cancel(false);
+    });
+    return out;
   }
 
+  /** {@link Compute#matmul(float[], int, int, float[], int, int)}, gathered like {@link #matmul(Matrix, Matrix)}. */
   public CompletableFuture<float[]> matmul(float[] a, int aRows, int aCols, float[] b, int bRows, int bCols) {
-    return submit(() -> Compute.matmul(a, aRows, aCols, b, bRows, bCols));
+    BackendKind placed = kind != null ? kind : Dispatcher.get().currentKind();
+    try {
+      MatmulGatherer.check(a, aRows, aCols, b, bRows, bCols);
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    if ((long) aRows * aCols * bCols == 0) return submit(() -> Compute.matmul(a, aRows, aCols, b, bRows, bCols));
+    return GATHERER.submit(placed, a, b, aRows, aCols, bCols, Pool.EXECUTOR);
   }
 
   public CompletableFuture<float[]> batchedMatmul(float[] a, float[] b, int count, int m, int k, int n) {

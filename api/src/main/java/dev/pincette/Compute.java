@@ -47,6 +47,18 @@ public final class Compute {
   }
 
   /**
+   * Independent products of one shape gathered by {@link AsyncCompute}: placed as one call, each result equal to
+   * what {@link #matmul(float[], int, int, float[], int, int)} returns for it. Operands are validated already.
+   */
+  static float[][] matmulEach(float[][] as, float[][] bs, int m, int k, int n) {
+    int count = as.length;
+    String shape = count + " × " + m + "x" + k + " · " + k + "x" + n + " (async, gathered)";
+    CallCost cost = new CallCost(CallCost.MATMUL, count * MatmulOp.flops(m, k, n),
+        4L * count * ((long) m * k + (long) k * n), 4L * count * m * n);
+    return Dispatcher.get().run("matmul", shape, cost, be -> be.matmulEach(as, bs, m, k, n));
+  }
+
+  /**
    * {@code count} independent products {@code m×k · k×n}, the operands stored back to back in {@code a}
    * ({@code count·m·k} values) and {@code b} ({@code count·k·n}); returns {@code count·m·n} values. One call instead of
    * {@code count}: the per-call overhead is paid once.

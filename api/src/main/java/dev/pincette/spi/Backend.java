@@ -42,6 +42,16 @@ public interface Backend extends AutoCloseable {
 
   float[] matmul(float[] a, float[] b, int m, int k, int n);
 
+  /**
+   * Independent products {@code as[i] · bs[i]}, each {@code m×k · k×n}, in one call, each result bit for bit what
+   * {@link #matmul} gives for it alone (a device uses one upload, one launch and one download for all of them).
+   */
+  default float[][] matmulEach(float[][] as, float[][] bs, int m, int k, int n) {
+    float[][] out = new float[as.length][];
+    for (int i = 0; i < as.length; i++) out[i] = matmul(as[i], bs[i], m, k, n);
+    return out;
+  }
+
   /** {@code count} independent {@code m×k · k×n} products stored back to back. */
   float[] batchedMatmul(float[] a, float[] b, int count, int m, int k, int n);
 

@@ -152,6 +152,11 @@ public final class ClBackend implements Backend {
   }
 
   @Override
+  public float[][] matmulEach(float[][] as, float[][] bs, int m, int k, int n) {
+    return matmul.multiplyEach(context(), as, bs, m, k, n);
+  }
+
+  @Override
   public float[] batchedMatmul(float[] a, float[] b, int count, int m, int k, int n) {
     return matmul.multiply(context(), "batchedMatmul", a, b, count, m, k, n);
   }

@@ -19,7 +19,7 @@ import java.util.SplittableRandom;
  * java --enable-native-access=ALL-UNNAMED -cp "$CP" dev.pincette.opencl.ClBench --quick    # small sizes (PoCL)
  * options: --sgemm 1024,4096,8192  --host 4096,8192  --sum-log2 28  --transfer-mb 256  --spatial-log2 20
  *          --repeats 5
- *          --only sgemm,sum,transfers,host,spatial (parts to run; default all)
+ *          --only sgemm,sum,transfers,host,pipeline,spatial (parts to run; default all)
  *          --tiles (every block shape, not only the chosen one)  --staged (force pinned staging)  --device NAME
  * </pre>
  */
@@ -33,7 +33,8 @@ public final class ClBench {
   private boolean allTiles;
   private boolean staged;
   private String deviceName;
-  private java.util.Set<String> only = java.util.Set.of("sgemm", "sum", "transfers", "host", "spatial");
+  private java.util.Set<String> only = java.util.Set.of("sgemm", "sum", "transfers", "host", "pipeline",
+      "spatial");
 
   private ClBench() {}
 
@@ -93,6 +94,7 @@ public final class ClBench {
     if (only.contains("sum")) sum(context, d);
     if (only.contains("transfers")) transfers(context);
     if (only.contains("host")) for (int n : hostSizes) hostMatmul(context, matmul, n);
+    if (only.contains("pipeline")) for (int n : hostSizes) pipeline(context, matmul, n);
     if (only.contains("spatial")) spatial(backend);
   }
 
@@ -182,6 +184,32 @@ public final class ClBench {
       System.out.printf(Locale.ROOT, "device->host %d MB (%s): %.1f GB/s%n", transferMb, path,
           4.0 * data.length / down[repeats / 2]);
     }
+  }
+
+  /** A host-array product as {@code Compute} runs it (result allocated), pipelined and in one piece. */
+  private void pipeline(ClContext context, ClMatmul matmul, int n) {
+    float[] a = random(n * n, 4);
+    float[] b = random(n * n, 5);
+    StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "matmul N=%d host arrays end to end:", n));
+    for (int panel : new int[] {ClMatmul.PIPELINE_PANEL, ClMatmul.PIPELINE_PANEL / 2, Integer.MAX_VALUE}) {
+      matmul.pipeline(panel, panel == Integer.MAX_VALUE ? Long.MAX_VALUE : ClMatmul.PIPELINE_ABOVE);
+      long[] nanos = new long[repeats];
+      matmul.multiply(context, "matmul", a, b, 1, n, n, n);
+      for (int r = 0; r < repeats; r++) {
+        long start = System.nanoTime();
+        matmul.multiply(context, "matmul", a, b, 1, n, n, n);
+        nanos[r] = System.nanoTime() - start;
+      }
+      Arrays.sort(nanos);
+      line.append(String.format(Locale.ROOT, " %s %.1f ms;", panel == Integer.MAX_VALUE ? "one piece"
+          : "panels of " + panel, nanos[repeats / 2] * 1e-6));
+    }
+    matmul.pipeline(ClMatmul.PIPELINE_PANEL, ClMatmul.PIPELINE_ABOVE);
+    long start = System.nanoTime();
+    float[] result = new float[n * n];
+    line.append(String.format(Locale.ROOT, " allocating the result alone %.1f ms", (System.nanoTime() - start) * 1e-6));
+    if (result.length == 0) line.append('!');
+    System.out.println(line);
   }
 
   private void hostMatmul(ClContext context, ClMatmul matmul, int n) {

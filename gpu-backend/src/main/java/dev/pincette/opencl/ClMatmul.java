@@ -122,6 +122,32 @@ final class ClMatmul {
     pipelineAbove = aboveBytes;
   }
 
+  /**
+   * Independent products of one shape as one launch (the batch index is the third NDRange dimension), with the block
+   * shape a single product of that shape would use, so each result equals {@link #multiply} of it alone.
+   */
+  float[][] multiplyEach(ClContext context, float[][] as, float[][] bs, int m, int k, int n) {
+    int count = as.length;
+    float[][] out = new float[count][];
+    if ((long) m * n * k == 0 || count == 0) {
+      for (int i = 0; i < count; i++) out[i] = new float[m * n];
+      return out;
+    }
+    if (usable.isEmpty()) throw new BackendException("no matmul block shape fits " + context.device.name());
+    Tile tile = choose(context, 1, m, k, n);
+    try (ClCall call = context.begin("matmul")) {
+      long da = call.buffer(4L * count * m * k);
+      long db = call.buffer(4L * count * k * n);
+      long dc = call.buffer(4L * count * m * n);
+      call.queue.writePieces(da, as, m * k, call.op);
+      call.queue.writePieces(db, bs, k * n, call.op);
+      launch(call, tile, da, db, dc, count, m, k, n, false);
+      for (int i = 0; i < count; i++) out[i] = new float[m * n];
+      call.queue.readPieces(dc, out, m * n, call.op);
+      return out;
+    }
+  }
+
   /** {@code c = a · b} of device buffers, waiting until it is done. */
   void multiply(ClContext context, long a, long b, long c, int m, int k, int n) {
     if (usable.isEmpty()) throw new BackendException("no matmul block shape fits " + context.device.name());

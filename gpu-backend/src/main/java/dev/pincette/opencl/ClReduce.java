@@ -28,6 +28,11 @@ final class ClReduce {
     this.options = (useFp64 ? "-DUSE_FP64 " : "") + "-DSUM_LOADS=" + sumLoads;
   }
 
+  /** The build options of {@code reduce.cl} for this accumulator. */
+  String options() {
+    return options;
+  }
+
   double sum(ClContext context, float[] x) {
     if (x.length == 0) return 0;
     try (ClCall call = context.begin("sum")) {

@@ -17,6 +17,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 /** Host-array products split into tiles whose transfers overlap compute, run on PoCL with small panels. */
 class ClMatmulPipelineTest {
   private static final ClBackend STAGED = new ClBackend(null, ClProgramCache.defaultDir(), true, true);
+  private static final ClBackend PLAIN = new ClBackend(null, ClProgramCache.defaultDir(), false, true);
   private static final int PANEL = 32;
 
   @BeforeAll
@@ -33,6 +34,7 @@ class ClMatmulPipelineTest {
   @AfterAll
   static void close() {
     STAGED.close();
+    PLAIN.close();
   }
 
   private static void assertProduct(float[] a, float[] b, int m, int k, int n, float[] c) {
@@ -51,6 +53,25 @@ class ClMatmulPipelineTest {
     float[] a = ClResidentTest.random(m * k, m);
     float[] b = ClResidentTest.random(k * n, n);
     assertProduct(a, b, m, k, n, STAGED.matmul(a, b, m, k, n));
+  }
+
+  @ParameterizedTest(name = "{0} × {1}x{2} · {2}x{3}")
+  @CsvSource({"1,5,6,7", "64,100,30,70", "3,1,1,1", "200,33,17,41", "5,0,4,3"})
+  void gatheredProductsEqualSingleProductsBitForBit(int count, int m, int k, int n) {
+    for (ClBackend backend : new ClBackend[] {STAGED, PLAIN}) {
+      float[][] as = new float[count][];
+      float[][] bs = new float[count][];
+      for (int i = 0; i < count; i++) {
+        as[i] = ClResidentTest.random(m * k, 10L * i + 1);
+        bs[i] = ClResidentTest.random(k * n, 10L * i + 2);
+      }
+      float[][] each = backend.matmulEach(as, bs, m, k, n);
+      assertEquals(count, each.length);
+      for (int i = 0; i < count; i++) {
+        org.junit.jupiter.api.Assertions.assertArrayEquals(backend.matmul(as[i], bs[i], m, k, n), each[i],
+            "product " + i);
+      }
+    }
   }
 
   @Test

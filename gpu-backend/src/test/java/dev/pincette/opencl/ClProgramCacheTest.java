@@ -20,7 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ClProgramCacheTest {
   private static final ClBackend BACKEND = new ClBackend(null, null, false, true);
   private static final String SOURCE = "reduce.cl";
-  private static final String OPTIONS = "-DUSE_FP64";
+  private static final String OPTIONS = new ClReduce(true).options();
   private static final float[] VALUES = {1.5f, -2f, 4f, 0.25f};
 
   @TempDir

@@ -93,13 +93,36 @@ class ComputeAsyncTest {
         steps.add(chain);
       }
       try (DeviceMatrix result = chain.join()) {
-        assertEquals(kind == BackendKind.CPU ? "cpu" : "opencl", result.backend());
-        assertEquals(expected, result.download());
+        // Under auto a calibrated cost model may run any step on either backend (bits may then differ).
+        if (kind != BackendKind.AUTO) {
+          assertEquals(kind == BackendKind.CPU ? "cpu" : "opencl", result.backend());
+          assertEquals(expected, result.download());
+        }
+        assertClose(expected, result.download());
         double total = async.sum(result).join();
         assertEquals(Compute.sum(expected), total, 1e-6 * ReduceOp.absSum(expected.toArray()));
       } finally {
         steps.forEach(s -> s.join().close());
       }
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(value = BackendKind.class, names = {"CPU", "OPENCL", "AUTO"})
+  void manyProductsInFlightEqualTheirSynchronousResultsBitForBit(BackendKind kind) {
+    AsyncCompute async = Compute.on(kind).async();
+    List<Matrix> as = new ArrayList<>();
+    List<CompletableFuture<Matrix>> products = new ArrayList<>();
+    Matrix b = random(30, 20, 99);
+    for (int i = 0; i < 300; i++) {
+      as.add(random(40, 30, 1000 + i));
+      products.add(async.matmul(as.get(i), b));
+    }
+    for (int i = 0; i < products.size(); i++) {
+      Matrix sync = Compute.on(kind == BackendKind.AUTO ? BackendKind.OPENCL : kind).matmul(as.get(i), b);
+      Matrix alone = Compute.on(BackendKind.CPU).matmul(as.get(i), b);
+      Matrix got = products.get(i).join();
+      assertTrue(got.equals(sync) || got.equals(alone), "product " + i + " equals a synchronous call's result");
     }
   }
 
@@ -249,12 +272,10 @@ class ComputeAsyncTest {
     waves(async, a, x, 10_000);
     assertEquals(resident, opencl.residents().deviceBytes(), "every resident was freed");
     assertEquals(leased, pool.leasedCount(), "every buffer was given back");
-    assertTrue(pool.allocatedCount() <= buffers + ClContext.MAX_QUEUES, "buffers " + buffers + " -> "
-        + pool.allocatedCount());
-    // A new peak of calls in flight may add a buffer per queue (the largest here, the 16 KB input of a sum, rounds to
-    // a 32 KB class at most); growth with the number of calls would be a leak.
-    assertTrue(pool.allocatedBytes() <= bytes + ClContext.MAX_QUEUES * 32768L, "bytes " + bytes + " -> "
-        + pool.allocatedBytes());
+    // Gathered products come in batches of varying size, each size class a buffer per queue at a new peak: a bounded
+    // set, where a leak would grow with the number of calls.
+    assertTrue(pool.allocatedCount() <= buffers + 64, "buffers " + buffers + " -> " + pool.allocatedCount());
+    assertTrue(pool.allocatedBytes() <= bytes + (1L << 20), "bytes " + bytes + " -> " + pool.allocatedBytes());
   }
 
   private static void waves(AsyncCompute async, Matrix a, float[] x, int calls) {
