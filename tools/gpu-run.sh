@@ -35,10 +35,15 @@ for step in $steps; do
           .gpu-bundle/run dev.pincette.opencl.ClBench --only transfers,pipeline >> "$OUT/xfer.txt" 2>&1
       done
       summary+=("xfer rc=$?") ;;
+    pipe)
+      timeout 120 .gpu-bundle/run dev.pincette.opencl.ClBench --only pipeline,host > "$OUT/pipe.txt" 2>&1
+      summary+=("pipe rc=$?") ;;
     devicedata)
       timeout 200 .gpu-bundle/run $cli device-data > "$OUT/devicedata.txt" 2>&1
       summary+=("devicedata rc=$?")
       timeout 200 .gpu-bundle/run $cli device-data --backend auto >> "$OUT/devicedata.txt" 2>&1
+      JAVA_OPTS="$JAVA_OPTS -Dpincette.opencl.pipeline=true" timeout 200 .gpu-bundle/run $cli device-data \
+        --async-count 10 >> "$OUT/devicedata.txt" 2>&1
       ;;
     sweep)
       timeout 180 .gpu-bundle/run $cli bench --sweep --no-progress --json "$OUT/sweep.jsonl" --csv "$OUT/sweep.csv" \
@@ -55,6 +60,7 @@ done
 echo "== devices"; grep -vE '^\s*$' "$OUT/devices.txt" | head -30
 [ -f "$OUT/clbench.txt" ] && { echo "== clbench"; tail -25 "$OUT/clbench.txt"; }
 [ -f "$OUT/xfer.txt" ] && { echo "== xfer"; grep -E "GB/s|end to end" "$OUT/xfer.txt"; }
+[ -f "$OUT/pipe.txt" ] && { echo "== pipe"; grep -E "end to end" "$OUT/pipe.txt"; }
 [ -f "$OUT/devicedata.txt" ] && { echo "== device-data"; grep -v WARNING "$OUT/devicedata.txt"; }
 [ -f "$OUT/sweep.txt" ] && { echo "== sweep"; tail -45 "$OUT/sweep.txt"; }
 [ -f "$OUT/tests.txt" ] && { echo "== test failures"; grep -E "✘|MethodSource|JUnit Jupiter:.*✘" "$OUT/tests.txt" | head -20; tail -15 "$OUT/tests.txt"; }

@@ -59,13 +59,19 @@ final class ClMatmul {
 
   /** Panel side of pipelined products; see {@link ClMatmulPipeline}. */
   static final int PIPELINE_PANEL = 2048;
-  /** Host-array products moving at least this many bytes are pipelined on discrete devices. */
+  /**
+   * Host-array products moving at least this many bytes are pipelined on discrete devices, when
+   * {@code pincette.opencl.pipeline=true}. Off by default: on the H100 with NVIDIA's OpenCL 3.0 driver the pipelined
+   * product took 52-56 ms at N=4096 and 67-77 ms at N=8192 against 16-19 ms and 61-72 ms in one piece ({@code ClBench
+   * --only pipeline}); its uploads, kernels and downloads on three queues did not overlap there.
+   */
   static final long PIPELINE_ABOVE = 64L << 20;
+  private static final boolean PIPELINE_ON = Boolean.getBoolean("pincette.opencl.pipeline");
 
   private final List<Tile> usable;
   /** Pipelining settings (tests use small ones so that PoCL runs the pipeline on small shapes). */
   private volatile int pipelinePanel = PIPELINE_PANEL;
-  private volatile long pipelineAbove = PIPELINE_ABOVE;
+  private volatile long pipelineAbove = PIPELINE_ON ? PIPELINE_ABOVE : Long.MAX_VALUE;
   /** The tuned (or default) shape for large products; written once, under {@code this}. */
   private volatile Tile preferred;
   private volatile boolean tuned;

@@ -1,32 +1,35 @@
 package dev.pincette.opencl;
 
 import static org.lwjgl.opencl.CL10.clReleaseEvent;
+import static org.lwjgl.opencl.CL10.clWaitForEvents;
 
+import dev.pincette.spi.BackendException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.lwjgl.system.MemoryStack;
 
 /**
  * A product of host arrays too large to be worth one upload, on a discrete device: A is cut into row panels and B
  * into column panels, and each tile of C is computed as soon as its two panels are on the device. Three queues work
- * at once: uploads (panels in the order A0, B0, A1, B1, …, so the first tile can start after two panels and the
- * number of ready tiles grows with every panel), kernels (each tile waits for the events of its panels), and
- * downloads (each tile of C is read back while later tiles compute). The caller waits about for the longer of the
- * transfers and the kernels, instead of their sum.
+ * at once: uploads, driven by a thread of their own (panels in the order A0, B0, A1, B1, …, so the first tile can
+ * start after two panels and the number of ready tiles grows with every panel); kernels, each enqueued once the
+ * host has seen its panels arrive; and downloads, each tile of C read back while later tiles compute. Dependencies
+ * between queues are waited for on the host, not with cross-queue event wait lists, which some drivers serialise.
  */
 final class ClMatmulPipeline {
   private final ClContext context;
   private final ClMatmul.Tile tile;
   private final float[] a;
   private final float[] b;
-  /** The product, allocated on another thread while the uploads run: zeroing 256 MB takes the JVM some 25 ms. */
-  private final CompletableFuture<float[]> c;
   private final int m;
   private final int k;
   private final int n;
   private final int panel;
-  /** Events to release at the end: panel uploads and finished tiles. */
-  private final List<Long> events = new ArrayList<>();
+  private final int rowPanels;
+  private final int colPanels;
 
   private ClMatmulPipeline(ClContext context, ClMatmul.Tile tile, float[] a, float[] b, int m, int k, int n,
       int panel) {
@@ -34,11 +37,12 @@ final class ClMatmulPipeline {
     this.tile = tile;
     this.a = a;
     this.b = b;
-    this.c = CompletableFuture.supplyAsync(() -> new float[m * n]);
     this.m = m;
     this.k = k;
     this.n = n;
     this.panel = panel;
+    this.rowPanels = (m + panel - 1) / panel;
+    this.colPanels = (n + panel - 1) / panel;
   }
 
   /** {@code a · b} in tiles of {@code panel × panel}; {@code tile} is the kernel's block shape for one tile. */
@@ -47,71 +51,150 @@ final class ClMatmulPipeline {
     return new ClMatmulPipeline(context, tile, a, b, m, k, n, panel).run();
   }
 
+  /** A panel on its way to the device: its buffer, and the event of its upload once enqueued. */
+  private record Panel(long buffer, long uploaded) {}
+
   private record PendingTile(int row, int col, long done, long buffer) {}
 
   private float[] run() {
-    int rowPanels = (m + panel - 1) / panel;
-    int colPanels = (n + panel - 1) / panel;
+    // Zeroing the product takes the JVM some 25 ms per 256 MB: done on another thread while the uploads run.
+    CompletableFuture<float[]> product = CompletableFuture.supplyAsync(() -> new float[m * n]);
+    List<CompletableFuture<Panel>> aPanels = futures(rowPanels);
+    List<CompletableFuture<Panel>> bPanels = futures(colPanels);
+    List<Long> events = new ArrayList<>();
     ClCall[] calls = context.beginAll("matmul", 3);
     try (ClCall upload = calls[0]; ClCall compute = calls[1]; ClCall download = calls[2]) {
-      long[] aPanel = new long[rowPanels];
-      long[] bPanel = new long[colPanels];
-      long[] aReady = new long[rowPanels];
-      long[] bReady = new long[colPanels];
-      List<PendingTile> pending = new ArrayList<>();
-      int rowsUp = 0;
-      int colsUp = 0;
-      while (rowsUp < rowPanels || colsUp < colPanels) {
-        if (rowsUp < rowPanels && (colsUp >= colPanels || rowsUp <= colsUp)) {
-          int i = rowsUp++;
-          int rows = extent(m, i);
-          aPanel[i] = upload.buffer(4L * rows * k);
-          upload.queue.write(aPanel[i], a, i * panel * k, rows * k, upload.op);
-          aReady[i] = event(upload.queue.marker());
-          upload.queue.flush();
-          for (int j = 0; j < colsUp; j++) pending.add(enqueueTile(compute, i, j, aPanel, bPanel, aReady, bReady));
-        } else {
-          int j = colsUp++;
-          int cols = extent(n, j);
-          bPanel[j] = upload.buffer(4L * k * cols);
-          upload.queue.writeRows(bPanel[j], b, j * panel, cols, n, k, upload.op);
-          bReady[j] = event(upload.queue.marker());
-          upload.queue.flush();
-          for (int i = 0; i < rowsUp; i++) pending.add(enqueueTile(compute, i, j, aPanel, bPanel, aReady, bReady));
+      AtomicBoolean stop = new AtomicBoolean();
+      Thread uploader = Thread.ofPlatform().daemon().name("pincette-cl-upload").start(() ->
+          uploadAll(upload, aPanels, bPanels, stop));
+      try {
+        List<PendingTile> pending = new ArrayList<>();
+        for (int[] t : tileOrder()) {
+          Panel pa = uploaded(aPanels.get(t[0]));
+          Panel pb = uploaded(bPanels.get(t[1]));
+          awaitEvents(pa.uploaded, pb.uploaded);
+          int rows = extent(m, t[0]);
+          int cols = extent(n, t[1]);
+          long out = compute.buffer(4L * rows * cols);
+          ClMatmul.launch(compute, tile, pa.buffer, pb.buffer, out, 1, rows, k, cols, false);
+          long done = compute.queue.marker();
+          events.add(done);
+          compute.queue.flush();
+          pending.add(new PendingTile(t[0], t[1], done, out));
         }
+        float[] c = product.join();
+        for (PendingTile t : pending) {
+          awaitEvents(t.done);
+          download.queue.readRows(t.buffer, c, t.row * panel * n + t.col * panel, extent(n, t.col), n,
+              extent(m, t.row), download.op);
+        }
+        return c;
+      } finally {
+        stop.set(true);
+        joinUninterruptibly(uploader);
+        for (CompletableFuture<Panel> p : aPanels) events.add(p.isCompletedExceptionally() ? 0 : p.join().uploaded);
+        for (CompletableFuture<Panel> p : bPanels) events.add(p.isCompletedExceptionally() ? 0 : p.join().uploaded);
       }
-      float[] product = c.join();
-      for (PendingTile t : pending) {
-        download.queue.waitFor(t.done);
-        download.queue.readRows(t.buffer, product, t.row * panel * n + t.col * panel, extent(n, t.col), n,
-            extent(m, t.row), download.op);
-      }
-      download.queue.finish();
-      return product;
     } finally {
-      for (long e : events) clReleaseEvent(e);
+      for (long e : events) {
+        if (e != 0) clReleaseEvent(e);
+      }
     }
   }
 
-  private PendingTile enqueueTile(ClCall compute, int i, int j, long[] aPanel, long[] bPanel, long[] aReady,
-      long[] bReady) {
-    int rows = extent(m, i);
-    int cols = extent(n, j);
-    long out = compute.buffer(4L * rows * cols);
-    compute.queue.waitFor(aReady[i], bReady[j]);
-    ClMatmul.launch(compute, tile, aPanel[i], bPanel[j], out, 1, rows, k, cols, false);
-    long done = event(compute.queue.marker());
-    compute.queue.flush();
-    return new PendingTile(i, j, done, out);
+  /**
+   * Uploads the panels in the order A0, B0, A1, B1, …, until done or {@code stop}; every panel not uploaded then
+   * completes exceptionally, so nothing waits for it forever.
+   */
+  private void uploadAll(ClCall upload, List<CompletableFuture<Panel>> aPanels, List<CompletableFuture<Panel>> bPanels,
+      AtomicBoolean stop) {
+    try {
+      int rowsUp = 0;
+      int colsUp = 0;
+      while ((rowsUp < rowPanels || colsUp < colPanels) && !stop.get()) {
+        if (rowsUp < rowPanels && (colsUp >= colPanels || rowsUp <= colsUp)) {
+          int i = rowsUp++;
+          int rows = extent(m, i);
+          long buffer = upload.buffer(4L * rows * k);
+          upload.queue.write(buffer, a, i * panel * k, rows * k, upload.op);
+          aPanels.get(i).complete(new Panel(buffer, marked(upload)));
+        } else {
+          int j = colsUp++;
+          int cols = extent(n, j);
+          long buffer = upload.buffer(4L * k * cols);
+          upload.queue.writeRows(buffer, b, j * panel, cols, n, k, upload.op);
+          bPanels.get(j).complete(new Panel(buffer, marked(upload)));
+        }
+      }
+    } catch (Throwable e) {
+      aPanels.forEach(p -> p.completeExceptionally(e));
+      bPanels.forEach(p -> p.completeExceptionally(e));
+    }
+    BackendException stopped = new BackendException("matmul: uploads stopped");
+    aPanels.forEach(p -> p.completeExceptionally(stopped));
+    bPanels.forEach(p -> p.completeExceptionally(stopped));
+  }
+
+  private static long marked(ClCall call) {
+    long event = call.queue.marker();
+    call.queue.flush();
+    return event;
+  }
+
+  /** Tiles in the order their panels arrive: (i, j) is ready once A_i and B_j are both up. */
+  private List<int[]> tileOrder() {
+    List<int[]> order = new ArrayList<>();
+    int rowsUp = 0;
+    int colsUp = 0;
+    while (rowsUp < rowPanels || colsUp < colPanels) {
+      if (rowsUp < rowPanels && (colsUp >= colPanels || rowsUp <= colsUp)) {
+        for (int j = 0; j < colsUp; j++) order.add(new int[] {rowsUp, j});
+        rowsUp++;
+      } else {
+        for (int i = 0; i < rowsUp; i++) order.add(new int[] {i, colsUp});
+        colsUp++;
+      }
+    }
+    return order;
+  }
+
+  private static List<CompletableFuture<Panel>> futures(int count) {
+    List<CompletableFuture<Panel>> out = new ArrayList<>(count);
+    for (int i = 0; i < count; i++) out.add(new CompletableFuture<>());
+    return out;
+  }
+
+  private static void awaitEvents(long... events) {
+    try (MemoryStack stack = MemoryStack.stackPush()) {
+      ClError.check(clWaitForEvents(stack.pointers(events)), "clWaitForEvents(matmul)");
+    }
+  }
+
+  /** The panel once uploaded; an upload failure surfaces as itself (a {@link BackendException}), not wrapped. */
+  private static Panel uploaded(CompletableFuture<Panel> panel) {
+    try {
+      return panel.join();
+    } catch (CompletionException e) {
+      if (e.getCause() instanceof RuntimeException cause) throw cause;
+      throw e;
+    }
+  }
+
+  private static void joinUninterruptibly(Thread t) {
+    boolean interrupted = false;
+    while (true) {
+      try {
+        t.join();
+        break;
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) Thread.currentThread().interrupt();
   }
 
   /** Rows (or columns) of panel {@code index} of a dimension of {@code size}. */
   private int extent(int size, int index) {
     return Math.min(panel, size - index * panel);
-  }
-
-  private long event(long e) {
-    events.add(e);
-    return e;
   }
 }
