@@ -37,6 +37,7 @@ for step in $steps; do
       summary+=("xfer rc=$?") ;;
     pipe)
       timeout 120 .gpu-bundle/run dev.pincette.opencl.ClBench --only pipeline,host > "$OUT/pipe.txt" 2>&1
+      timeout 120 .gpu-bundle/run dev.pincette.opencl.ClBench --only spatial --spatial-log2 23 >> "$OUT/pipe.txt" 2>&1
       summary+=("pipe rc=$?") ;;
     devicedata)
       timeout 200 .gpu-bundle/run $cli device-data > "$OUT/devicedata.txt" 2>&1
@@ -60,7 +61,7 @@ done
 echo "== devices"; grep -vE '^\s*$' "$OUT/devices.txt" | head -30
 [ -f "$OUT/clbench.txt" ] && { echo "== clbench"; tail -25 "$OUT/clbench.txt"; }
 [ -f "$OUT/xfer.txt" ] && { echo "== xfer"; grep -E "GB/s|end to end" "$OUT/xfer.txt"; }
-[ -f "$OUT/pipe.txt" ] && { echo "== pipe"; grep -E "end to end" "$OUT/pipe.txt"; }
+[ -f "$OUT/pipe.txt" ] && { echo "== pipe"; grep -E "end to end|spatial" "$OUT/pipe.txt"; }
 [ -f "$OUT/devicedata.txt" ] && { echo "== device-data"; grep -v WARNING "$OUT/devicedata.txt"; }
 [ -f "$OUT/sweep.txt" ] && { echo "== sweep"; tail -45 "$OUT/sweep.txt"; }
 [ -f "$OUT/tests.txt" ] && { echo "== test failures"; grep -E "✘|MethodSource|JUnit Jupiter:.*✘" "$OUT/tests.txt" | head -20; tail -15 "$OUT/tests.txt"; }
