@@ -5,6 +5,7 @@ import dev.pincette.internal.Dispatcher;
 import dev.pincette.kernels.SpatialOp;
 import dev.pincette.spi.BackendException;
 import dev.pincette.spi.SpatialIndex;
+import java.util.Arrays;
 
 /**
  * A spatial hash map of points in 2 or 3 dimensions for radius queries among moving points. Cells are hashed, so the
@@ -15,26 +16,44 @@ import dev.pincette.spi.SpatialIndex;
  * try (SpatialHashMap map = SpatialHashMap.build(xyz, 3, 0.1f)) {
  *   int[] near = map.query(new float[] {0, 0, 0}, 0.25f);
  *   Neighbors all = map.neighborsWithin(0.1f);
+ *   int[] counts = map.neighborCounts(0.1f);
+ *   map.forEachPair(0.1f, (i, j) -> springs.add(i, j));
  *   map.update(movedXyz);
+ * }
+ * // Radii spanning orders of magnitude: one level per doubling of the cell size.
+ * try (SpatialHashMap map = SpatialHashMap.forRadii(xyz, 3, 0.001f, 0.1f)) {
+ *   Neighbors each = map.neighborsWithin(smoothingLengths);
  * }
  * }</pre>
  *
- * A cell size near the typical query radius is fastest.
+ * A cell size near the typical query radius is fastest. A map with several levels (cell sizes) answers each radius
+ * from the level with the smallest cells at least that radius, so small and large radii both stay fast.
  */
 public final class SpatialHashMap implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger("dev.pincette");
-  /** Replaced by a CPU index if the device holding the map fails; guarded by {@code this} when replaced. */
-  private volatile SpatialIndex index;
-  private volatile String backend;
-  /** The latest positions (a private copy), to rebuild on the CPU if the device fails. */
-  private volatile float[] positions;
-  private final float cellSize;
 
-  private SpatialHashMap(SpatialIndex index, String backend, float[] positions, float cellSize) {
-    this.index = index;
-    this.backend = backend;
+  /** One cell size's index; replaced by a CPU index if its device fails (under the map's lock). */
+  private static final class Level {
+    final float cellSize;
+    volatile SpatialIndex index;
+    volatile String backend;
+
+    Level(float cellSize, SpatialIndex index, String backend) {
+      this.cellSize = cellSize;
+      this.index = index;
+      this.backend = backend;
+    }
+  }
+
+  private final Level[] levels;
+  private final int dims;
+  /** The latest positions (a private copy): to rebuild on the CPU if a device fails, and for exact filtering. */
+  private volatile float[] positions;
+
+  private SpatialHashMap(Level[] levels, int dims, float[] positions) {
+    this.levels = levels;
+    this.dims = dims;
     this.positions = positions;
-    this.cellSize = cellSize;
   }
 
   /**
@@ -43,87 +62,242 @@ public final class SpatialHashMap implements AutoCloseable {
    */
   public static SpatialHashMap build(float[] positions, int dims, float cellSize) {
     SpatialOp.checkBuild(positions, dims, cellSize);
+    return build(positions, dims, new float[] {cellSize});
+  }
+
+  /**
+   * Builds a map with one level per cell size (strictly ascending), each placed like a map of its own. Queries pick
+   * the level whose cells fit their radius.
+   */
+  public static SpatialHashMap build(float[] positions, int dims, float[] cellSizes) {
+    SpatialOp.checkCellSizes(cellSizes);
+    SpatialOp.checkBuild(positions, dims, cellSizes[0]);
     float[] own = positions.clone();
-    String shape = (positions.length / dims) + " points, " + dims + "D";
+    Level[] levels = new Level[cellSizes.length];
+    try {
+      for (int l = 0; l < levels.length; l++) levels[l] = buildLevel(own, dims, cellSizes[l]);
+    } catch (RuntimeException e) {
+      for (Level level : levels) {
+        if (level != null) level.index.close();
+      }
+      throw e;
+    }
+    return new SpatialHashMap(levels, dims, own);
+  }
+
+  /**
+   * A map for radii from {@code minRadius} to {@code maxRadius}: levels with cells of {@code minRadius},
+   * {@code 2·minRadius}, … up to the first at least {@code maxRadius}.
+   */
+  public static SpatialHashMap forRadii(float[] positions, int dims, float minRadius, float maxRadius) {
+    if (!(minRadius > 0) || !(maxRadius >= minRadius) || !Float.isFinite(maxRadius)) {
+      throw new IllegalArgumentException("spatial: need 0 < minRadius ≤ maxRadius, finite; got " + minRadius + " and "
+          + maxRadius);
+    }
+    int count = 1;
+    while ((double) minRadius * (1L << (count - 1)) < maxRadius && count < 40) count++;
+    float[] cells = new float[count];
+    for (int l = 0; l < count; l++) cells[l] = (float) ((double) minRadius * (1L << l));
+    return build(positions, dims, cells);
+  }
+
+  private static Level buildLevel(float[] positions, int dims, float cellSize) {
+    String shape = (positions.length / dims) + " points, " + dims + "D, cell " + cellSize;
     String[] placed = new String[1];
-    int points = positions.length / dims;
-    CallCost cost = new CallCost(CallCost.SPATIAL, points, 4L * positions.length, 0);
+    CallCost cost = new CallCost(CallCost.SPATIAL, positions.length / dims, 4L * positions.length, 0);
     SpatialIndex index = Dispatcher.get().run("spatial.build", shape, cost, be -> {
       placed[0] = be.name();
-      return be.buildSpatial(own, dims, cellSize);
+      return be.buildSpatial(positions.clone(), dims, cellSize);
     });
-    return new SpatialHashMap(index, placed[0], own, cellSize);
+    return new Level(cellSize, index, placed[0]);
   }
 
   /** Number of points. */
   public int size() {
-    return index.size();
+    return levels[0].index.size();
   }
 
   public int dims() {
-    return index.dims();
+    return dims;
   }
 
-  /** The backend holding the map, e.g. {@code cpu}. */
+  /** The backend holding the map (its first level), e.g. {@code cpu}. */
   public String backend() {
-    return backend;
+    return levels[0].backend;
+  }
+
+  /** The cell size of each level, ascending. */
+  public float[] cellSizes() {
+    float[] out = new float[levels.length];
+    for (int l = 0; l < out.length; l++) out[l] = levels[l].cellSize;
+    return out;
   }
 
   /** Indices of the points within {@code radius} of {@code center} (inclusive), ascending. */
   public int[] query(float[] center, float radius) {
-    SpatialOp.checkQuery(center, index.dims(), radius);
+    SpatialOp.checkQuery(center, dims, radius);
+    Level level = levelFor(radius);
     try {
-      return index.query(center.clone(), radius);
+      return level.index.query(center.clone(), radius);
     } catch (BackendException e) {
-      return moveToCpu(e).query(center.clone(), radius);
+      return moveToCpu(level, e).query(center.clone(), radius);
     }
   }
 
   /** For every point, the other points within {@code radius} (inclusive), each list ascending. */
   public Neighbors neighborsWithin(float radius) {
     SpatialOp.checkRadius(radius);
+    Level level = levelFor(radius);
     SpatialIndex.Csr csr;
     try {
-      csr = index.neighborsWithin(radius);
+      csr = level.index.neighborsWithin(radius);
     } catch (BackendException e) {
-      csr = moveToCpu(e).neighborsWithin(radius);
+      csr = moveToCpu(level, e).neighborsWithin(radius);
     }
     return new Neighbors(csr.offsets(), csr.indices());
   }
 
-  /** Moves the points to {@code newPositions} (same length as at build, copied). */
+  /**
+   * For every point {@code i}, the other points within {@code radii[i]} (inclusive; one radius per point, e.g. a
+   * particle's size or smoothing length), each list ascending. Each point searches the level that fits its radius.
+   */
+  public Neighbors neighborsWithin(float[] radii) {
+    SpatialOp.checkRadii(radii, size());
+    int n = radii.length;
+    int[] levelOf = new int[n];
+    for (int i = 0; i < n; i++) levelOf[i] = levelIndexFor(radii[i]);
+    SpatialIndex.Csr[] perLevel = new SpatialIndex.Csr[levels.length];
+    for (int l = 0; l < levels.length; l++) {
+      float[] mine = new float[n];
+      boolean any = false;
+      for (int i = 0; i < n; i++) {
+        mine[i] = levelOf[i] == l ? radii[i] : -1;
+        any |= levelOf[i] == l;
+      }
+      if (any) perLevel[l] = searchEach(levels[l], mine);
+    }
+    int[] offsets = new int[n + 1];
+    for (int i = 0; i < n; i++) {
+      int[] o = perLevel[levelOf[i]].offsets();
+      offsets[i + 1] = offsets[i] + o[i + 1] - o[i];
+    }
+    int[] indices = new int[offsets[n]];
+    for (int i = 0; i < n; i++) {
+      SpatialIndex.Csr c = perLevel[levelOf[i]];
+      System.arraycopy(c.indices(), c.offsets()[i], indices, offsets[i], offsets[i + 1] - offsets[i]);
+    }
+    return new Neighbors(offsets, indices);
+  }
+
+  /** Per-point search on one level; where the index has none, a search at the largest radius filtered exactly. */
+  private SpatialIndex.Csr searchEach(Level level, float[] radii) {
+    SpatialIndex.Csr csr;
+    try {
+      csr = level.index.neighborsWithin(radii);
+    } catch (BackendException e) {
+      csr = moveToCpu(level, e).neighborsWithin(radii);
+    }
+    if (csr != null) return csr;
+    float largest = 0;
+    for (float r : radii) largest = Math.max(largest, r);
+    SpatialIndex.Csr all;
+    try {
+      all = level.index.neighborsWithin(largest);
+    } catch (BackendException e) {
+      all = moveToCpu(level, e).neighborsWithin(largest);
+    }
+    float[] xyz = positions;
+    int n = radii.length;
+    int[] offsets = new int[n + 1];
+    int[] indices = new int[all.indices().length];
+    for (int i = 0; i < n; i++) {
+      int count = offsets[i];
+      if (radii[i] >= 0) {
+        double r2 = (double) radii[i] * radii[i];
+        for (int p = all.offsets()[i]; p < all.offsets()[i + 1]; p++) {
+          int j = all.indices()[p];
+          if (SpatialOp.distanceSquared(xyz, dims, i, j) <= r2) indices[count++] = j;
+        }
+      }
+      offsets[i + 1] = count;
+    }
+    return new SpatialIndex.Csr(offsets, Arrays.copyOf(indices, offsets[n]));
+  }
+
+  /** How many other points lie within {@code radius} of each point, without listing them (on the CPU). */
+  public int[] neighborCounts(float radius) {
+    SpatialOp.checkRadius(radius);
+    Level level = levelFor(radius);
+    try {
+      return level.index.neighborCounts(radius);
+    } catch (BackendException e) {
+      return moveToCpu(level, e).neighborCounts(radius);
+    }
+  }
+
+  /**
+   * Calls {@code consumer} once for every pair {@code i < j} within {@code radius}, on the calling thread, {@code i}
+   * ascending, then {@code j}. On the CPU no lists are built: one point's neighbours are held at a time. The consumer
+   * must not {@link #update} this map.
+   */
+  public void forEachPair(float radius, PairConsumer consumer) {
+    SpatialOp.checkRadius(radius);
+    java.util.Objects.requireNonNull(consumer, "forEachPair: consumer is null");
+    Level level = levelFor(radius);
+    try {
+      level.index.forEachPair(radius, consumer);
+    } catch (BackendException e) {
+      moveToCpu(level, e).forEachPair(radius, consumer);
+    }
+  }
+
+  /** Moves the points to {@code newPositions} (same length as at build, copied); every level follows. */
   public void update(float[] newPositions) {
-    SpatialOp.checkUpdate(newPositions, index.dims(), index.size());
+    SpatialOp.checkUpdate(newPositions, dims, size());
     float[] own = newPositions.clone();
     synchronized (this) {
       positions = own;
-      try {
-        index.update(own.clone());
-      } catch (BackendException e) {
-        moveToCpu(e);
+      for (Level level : levels) {
+        try {
+          level.index.update(own.clone());
+        } catch (BackendException e) {
+          moveToCpu(level, e);
+        }
       }
     }
   }
 
-  /** The device failed: the map moves to the CPU, rebuilt from the latest positions, and stays there. */
-  private synchronized SpatialIndex moveToCpu(BackendException cause) {
-    SpatialIndex failed = index;
-    if (backend.equals("cpu")) throw cause;
-    LOG.log(System.Logger.Level.WARNING, "pincette: spatial map on " + backend + " failed, moved to cpu: "
+  private Level levelFor(float radius) {
+    return levels[levelIndexFor(radius)];
+  }
+
+  /** The level with the smallest cells at least {@code radius}, else the coarsest. */
+  private int levelIndexFor(float radius) {
+    for (int l = 0; l < levels.length; l++) {
+      if (levels[l].cellSize >= radius) return l;
+    }
+    return levels.length - 1;
+  }
+
+  /** The device failed: the level moves to the CPU, rebuilt from the latest positions, and stays there. */
+  private synchronized SpatialIndex moveToCpu(Level level, BackendException cause) {
+    SpatialIndex failed = level.index;
+    if (level.backend.equals("cpu")) throw cause;
+    LOG.log(System.Logger.Level.WARNING, "pincette: spatial map on " + level.backend + " failed, moved to cpu: "
         + cause.getMessage());
-    index = Dispatcher.get().cpu().buildSpatial(positions.clone(), failed.dims(), cellSize);
-    backend = "cpu";
+    level.index = Dispatcher.get().cpu().buildSpatial(positions.clone(), dims, level.cellSize);
+    level.backend = "cpu";
     try {
       failed.close();
     } catch (RuntimeException e) {
       LOG.log(System.Logger.Level.DEBUG, "pincette: closing the failed map: " + e);
     }
-    return index;
+    return level.index;
   }
 
   /** Releases the map's memory (device memory for a GPU map). */
   @Override
   public void close() {
-    index.close();
+    for (Level level : levels) level.index.close();
   }
 }

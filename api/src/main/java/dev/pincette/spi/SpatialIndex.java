@@ -15,6 +15,37 @@ public interface SpatialIndex extends AutoCloseable {
   /** For every point the other points within {@code radius}, ascending per point. */
   Csr neighborsWithin(float radius);
 
+  /**
+   * For every point {@code i} with {@code radii[i] >= 0} the other points within {@code radii[i]}, ascending; an empty
+   * list for the others. Returns null when this index has no per-point search: the caller then filters a search at
+   * the largest radius.
+   */
+  default Csr neighborsWithin(float[] radii) {
+    return null;
+  }
+
+  /** How many other points lie within {@code radius} of each point, without listing them where the index can. */
+  default int[] neighborCounts(float radius) {
+    int[] offsets = neighborsWithin(radius).offsets();
+    int[] counts = new int[size()];
+    for (int i = 0; i < counts.length; i++) counts[i] = offsets[i + 1] - offsets[i];
+    return counts;
+  }
+
+  /**
+   * Calls {@code consumer} once for every pair {@code i < j} within {@code radius}, on the calling thread, {@code i}
+   * ascending and {@code j} ascending per {@code i}. Indexes that can stream pairs hold one point's list at a time.
+   */
+  default void forEachPair(float radius, dev.pincette.spatial.PairConsumer consumer) {
+    Csr csr = neighborsWithin(radius);
+    for (int i = 0; i < size(); i++) {
+      for (int p = csr.offsets()[i]; p < csr.offsets()[i + 1]; p++) {
+        int j = csr.indices()[p];
+        if (j > i) consumer.accept(i, j);
+      }
+    }
+  }
+
   /** Moves every point; {@code newPositions} is a private copy the index may keep. */
   void update(float[] newPositions);
 

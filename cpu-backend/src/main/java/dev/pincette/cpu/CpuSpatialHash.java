@@ -155,8 +155,12 @@ final class CpuSpatialHash implements SpatialIndex {
     }
   }
 
-  /** Appends every point within {@code radius} of {@code center}, except {@code self}, in no particular order. */
-  private void collect(float[] center, float radius, int self, IntBuffer out) {
+  /**
+   * Counts every point within {@code radius} of {@code center}, except {@code self}, and appends them to {@code out}
+   * (unless null) in no particular order.
+   */
+  private int collect(float[] center, float radius, int self, IntBuffer out) {
+    int found = 0;
     double r2 = (double) radius * radius;
     long[] lo = new long[3];
     long[] hi = new long[3];
@@ -169,9 +173,12 @@ final class CpuSpatialHash implements SpatialIndex {
     }
     if (cells > occupiedCells) {
       for (int i = 0; i < size; i++) {
-        if (i != self && within(i, center, r2)) out.add(i);
+        if (i != self && within(i, center, r2)) {
+          found++;
+          if (out != null) out.add(i);
+        }
       }
-      return;
+      return found;
     }
     long zLo = dims == 3 ? lo[2] : 0, zHi = dims == 3 ? hi[2] : 0;
     for (long cz = zLo; cz <= zHi; cz++) {
@@ -182,11 +189,15 @@ final class CpuSpatialHash implements SpatialIndex {
           int from = cellStart[slot], to = from + cellCount[slot];
           for (int m = from; m < to; m++) {
             int j = members[m];
-            if (j != self && within(j, center, r2)) out.add(j);
+            if (j != self && within(j, center, r2)) {
+              found++;
+              if (out != null) out.add(j);
+            }
           }
         }
       }
     }
+    return found;
   }
 
   /** The distance test of {@code SpatialOp.distanceSquared}, inlined. */
@@ -208,30 +219,88 @@ final class CpuSpatialHash implements SpatialIndex {
     try {
       Csr fast = sweep().neighborsWithin(pool, radius, size);
       if (fast != null) return fast;
-      int chunks = Math.max(1, (size + CHUNK - 1) / CHUNK);
-      int[][] chunkIndices = new int[chunks][];
-      int[] counts = new int[size];
-      pool.submit(() -> IntStream.range(0, chunks).parallel().forEach(c -> {
-        IntBuffer out = new IntBuffer(CHUNK * 8);
-        float[] center = new float[dims];
-        for (int i = c * CHUNK, end = Math.min(size, (c + 1) * CHUNK); i < end; i++) {
-          System.arraycopy(positions, i * dims, center, 0, dims);
-          int before = out.size();
-          collect(center, radius, i, out);
-          out.sortTail(before);
-          counts[i] = out.size() - before;
-        }
-        chunkIndices[c] = out.toArray();
-      })).join();
-      int[] offsets = new int[size + 1];
-      for (int i = 0; i < size; i++) offsets[i + 1] = Math.addExact(offsets[i], counts[i]);
-      int[] indices = new int[offsets[size]];
-      pool.submit(() -> IntStream.range(0, chunks).parallel().forEach(c ->
-          System.arraycopy(chunkIndices[c], 0, indices, offsets[c * CHUNK], chunkIndices[c].length))).join();
-      return new Csr(offsets, indices);
+      return perPoint(i -> radius);
     } finally {
       lock.readLock().unlock();
     }
+  }
+
+  @Override
+  public Csr neighborsWithin(float[] radii) {
+    lock.readLock().lock();
+    try {
+      return perPoint(i -> radii[i]);
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  @Override
+  public int[] neighborCounts(float radius) {
+    lock.readLock().lock();
+    try {
+      int[] counts = new int[size];
+      int chunks = Math.max(1, (size + CHUNK - 1) / CHUNK);
+      pool.submit(() -> IntStream.range(0, chunks).parallel().forEach(c -> {
+        float[] center = new float[dims];
+        for (int i = c * CHUNK, end = Math.min(size, (c + 1) * CHUNK); i < end; i++) {
+          System.arraycopy(positions, i * dims, center, 0, dims);
+          counts[i] = collect(center, radius, i, null);
+        }
+      })).join();
+      return counts;
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  /** Streams the pairs point by point under the read lock: {@code consumer} must not update this map. */
+  @Override
+  public void forEachPair(float radius, dev.pincette.spatial.PairConsumer consumer) {
+    lock.readLock().lock();
+    try {
+      IntBuffer out = new IntBuffer(64);
+      float[] center = new float[dims];
+      for (int i = 0; i < size; i++) {
+        System.arraycopy(positions, i * dims, center, 0, dims);
+        out.clear();
+        collect(center, radius, i, out);
+        out.sortTail(0);
+        for (int p = 0; p < out.size(); p++) {
+          int j = out.get(p);
+          if (j > i) consumer.accept(i, j);
+        }
+      }
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  /** Each point's neighbours within its own radius (none where negative), searched point by point; read-locked. */
+  private Csr perPoint(java.util.function.IntToDoubleFunction radiusOf) {
+    int chunks = Math.max(1, (size + CHUNK - 1) / CHUNK);
+    int[][] chunkIndices = new int[chunks][];
+    int[] counts = new int[size];
+    pool.submit(() -> IntStream.range(0, chunks).parallel().forEach(c -> {
+      IntBuffer out = new IntBuffer(CHUNK * 8);
+      float[] center = new float[dims];
+      for (int i = c * CHUNK, end = Math.min(size, (c + 1) * CHUNK); i < end; i++) {
+        float radius = (float) radiusOf.applyAsDouble(i);
+        if (!(radius >= 0)) continue;
+        System.arraycopy(positions, i * dims, center, 0, dims);
+        int before = out.size();
+        collect(center, radius, i, out);
+        out.sortTail(before);
+        counts[i] = out.size() - before;
+      }
+      chunkIndices[c] = out.toArray();
+    })).join();
+    int[] offsets = new int[size + 1];
+    for (int i = 0; i < size; i++) offsets[i + 1] = Math.addExact(offsets[i], counts[i]);
+    int[] indices = new int[offsets[size]];
+    pool.submit(() -> IntStream.range(0, chunks).parallel().forEach(c ->
+        System.arraycopy(chunkIndices[c], 0, indices, offsets[c * CHUNK], chunkIndices[c].length))).join();
+    return new Csr(offsets, indices);
   }
 
   /** The sorted view of the current state; callers hold the read lock, so the state cannot change meanwhile. */
@@ -365,6 +434,14 @@ final class CpuSpatialHash implements SpatialIndex {
 
     int[] toArray() {
       return Arrays.copyOf(data, size);
+    }
+
+    int get(int index) {
+      return data[index];
+    }
+
+    void clear() {
+      size = 0;
     }
   }
 }

@@ -86,6 +86,31 @@ class ComputeApiTest {
   }
 
   @Test
+  void levelsRadiiAndPairIterationRejectBadInput() {
+    float[] xyz = new float[30];
+    assertMessage(IllegalArgumentException.class, () -> SpatialHashMap.build(xyz, 3, new float[0]), "no cell sizes");
+    assertMessage(IllegalArgumentException.class, () -> SpatialHashMap.build(xyz, 3, new float[] {2f, 1f}),
+        "ascend");
+    assertMessage(IllegalArgumentException.class, () -> SpatialHashMap.build(xyz, 3, new float[] {1f, Float.NaN}),
+        "cellSize");
+    assertMessage(IllegalArgumentException.class, () -> SpatialHashMap.forRadii(xyz, 3, 0f, 1f), "minRadius");
+    assertMessage(IllegalArgumentException.class, () -> SpatialHashMap.forRadii(xyz, 3, 2f, 1f), "minRadius");
+    try (SpatialHashMap map = SpatialHashMap.forRadii(xyz, 3, 0.01f, 1f)) {
+      assertEquals(8, map.cellSizes().length);
+      assertMessage(IllegalArgumentException.class, () -> map.neighborsWithin(new float[9]), "9 radii for 10 points");
+      float[] radii = new float[10];
+      radii[3] = -1f;
+      assertMessage(IllegalArgumentException.class, () -> map.neighborsWithin(radii), "radius 3");
+      radii[3] = Float.POSITIVE_INFINITY;
+      assertMessage(IllegalArgumentException.class, () -> map.neighborsWithin(radii), "radius 3");
+      assertMessage(NullPointerException.class, () -> map.neighborsWithin((float[]) null), "radii");
+      assertMessage(NullPointerException.class, () -> map.forEachPair(0.1f, null), "consumer");
+      assertMessage(IllegalArgumentException.class, () -> map.neighborCounts(-1f), "radius");
+      assertMessage(IllegalArgumentException.class, () -> map.forEachPair(Float.NaN, (i, j) -> {}), "radius");
+    }
+  }
+
+  @Test
   void spatialBadInputIsRejected() {
     assertMessage(IllegalArgumentException.class, () -> SpatialHashMap.build(new float[4], 4, 1f), "dims");
     assertMessage(IllegalArgumentException.class, () -> SpatialHashMap.build(new float[5], 3, 1f), "multiple");

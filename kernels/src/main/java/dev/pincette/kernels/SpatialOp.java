@@ -65,6 +65,50 @@ public final class SpatialOp {
     }
   }
 
+  /** Checks per-point radii: one finite, non-negative radius per point. */
+  public static void checkRadii(float[] radii, int size) {
+    Objects.requireNonNull(radii, "spatial: radii is null");
+    if (radii.length != size) {
+      throw new IllegalArgumentException("spatial: got " + radii.length + " radii for " + size + " points");
+    }
+    for (int i = 0; i < radii.length; i++) {
+      if (!(radii[i] >= 0) || !Float.isFinite(radii[i])) {
+        throw new IllegalArgumentException("spatial: radius " + i + " must be finite and ≥ 0, got " + radii[i]);
+      }
+    }
+  }
+
+  /** Checks the cell sizes of a map's levels: at least one, each positive and finite, strictly ascending. */
+  public static void checkCellSizes(float[] cellSizes) {
+    Objects.requireNonNull(cellSizes, "spatial: cellSizes is null");
+    if (cellSizes.length == 0) throw new IllegalArgumentException("spatial: no cell sizes given");
+    for (int i = 0; i < cellSizes.length; i++) {
+      if (!(cellSizes[i] > 0) || !Float.isFinite(cellSizes[i])) {
+        throw new IllegalArgumentException("spatial: cellSize must be positive and finite, got " + cellSizes[i]);
+      }
+      if (i > 0 && !(cellSizes[i] > cellSizes[i - 1])) {
+        throw new IllegalArgumentException("spatial: cell sizes must ascend, got " + cellSizes[i - 1] + " then "
+            + cellSizes[i]);
+      }
+    }
+  }
+
+  /** Brute force: for every point the other points within its own radius, ascending, as lists. */
+  public static int[][] neighborsReference(float[] positions, int dims, float[] radii) {
+    int n = positions.length / dims;
+    int[][] out = new int[n][];
+    int[] scratch = new int[n];
+    for (int i = 0; i < n; i++) {
+      double r2 = (double) radii[i] * radii[i];
+      int count = 0;
+      for (int j = 0; j < n; j++) {
+        if (j != i && distanceSquared(positions, dims, i, j) <= r2) scratch[count++] = j;
+      }
+      out[i] = Arrays.copyOf(scratch, count);
+    }
+    return out;
+  }
+
   /** The one distance test: squared float64 distance between point {@code i} and {@code center}. */
   public static double distanceSquared(float[] positions, int dims, int i, float[] center) {
     double s = 0;

@@ -1,0 +1,31 @@
+package dev.pincette.opencl;
+
+import dev.pincette.BackendKind;
+import dev.pincette.Compute;
+import dev.pincette.testing.SpatialProperties;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** {@link SpatialProperties} on OpenCL: maps built on the device answer every query like brute force. */
+class SpatialPropertiesClTest {
+  @BeforeAll
+  static void requireDevice() {
+    ClTestDevice.require(new ClBackend(null, null, false, true));
+  }
+
+  static List<SpatialProperties.Cloud> clouds() {
+    return SpatialProperties.clouds();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("clouds")
+  void everyQueryEqualsBruteForce(SpatialProperties.Cloud cloud) {
+    SpatialProperties.check(cloud, build -> {
+      var map = Compute.on(BackendKind.OPENCL).call(build::get);
+      org.junit.jupiter.api.Assertions.assertEquals("opencl", map.backend());
+      return map;
+    });
+  }
+}
