@@ -165,37 +165,43 @@ public final class SpatialHashMap implements AutoCloseable {
     SpatialOp.checkRadii(radii, size());
     int n = radii.length;
     int[] levelOf = new int[n];
-    for (int i = 0; i < n; i++) levelOf[i] = levelIndexFor(radii[i]);
-    SpatialIndex.Csr[] perLevel = new SpatialIndex.Csr[levels.length];
+    int[] perLevel = new int[levels.length];
+    for (int i = 0; i < n; i++) perLevel[levelOf[i] = levelIndexFor(radii[i])]++;
+    int[][] points = new int[levels.length][];
+    for (int l = 0; l < levels.length; l++) points[l] = new int[perLevel[l]];
+    int[] rowOf = new int[n];
+    int[] filled = new int[levels.length];
+    for (int i = 0; i < n; i++) points[levelOf[i]][rowOf[i] = filled[levelOf[i]]++] = i;
+    SpatialIndex.Csr[] found = new SpatialIndex.Csr[levels.length];
     for (int l = 0; l < levels.length; l++) {
-      float[] mine = new float[n];
-      boolean any = false;
-      for (int i = 0; i < n; i++) {
-        mine[i] = levelOf[i] == l ? radii[i] : -1;
-        any |= levelOf[i] == l;
-      }
-      if (any) perLevel[l] = searchEach(levels[l], mine);
+      if (points[l].length == 0) continue;
+      float[] mine = new float[points[l].length];
+      for (int q = 0; q < mine.length; q++) mine[q] = radii[points[l][q]];
+      found[l] = searchEach(levels[l], points[l], mine);
     }
     int[] offsets = new int[n + 1];
     for (int i = 0; i < n; i++) {
-      int[] o = perLevel[levelOf[i]].offsets();
-      offsets[i + 1] = offsets[i] + o[i + 1] - o[i];
+      int[] o = found[levelOf[i]].offsets();
+      offsets[i + 1] = offsets[i] + o[rowOf[i] + 1] - o[rowOf[i]];
     }
     int[] indices = new int[offsets[n]];
     for (int i = 0; i < n; i++) {
-      SpatialIndex.Csr c = perLevel[levelOf[i]];
-      System.arraycopy(c.indices(), c.offsets()[i], indices, offsets[i], offsets[i + 1] - offsets[i]);
+      SpatialIndex.Csr c = found[levelOf[i]];
+      System.arraycopy(c.indices(), c.offsets()[rowOf[i]], indices, offsets[i], offsets[i + 1] - offsets[i]);
     }
     return new Neighbors(offsets, indices);
   }
 
-  /** Per-point search on one level; where the index has none, a search at the largest radius filtered exactly. */
-  private SpatialIndex.Csr searchEach(Level level, float[] radii) {
+  /**
+   * Row {@code q}: the neighbours of {@code points[q]} within {@code radii[q]}, on one level; where the index has no
+   * per-point search, a search at the largest radius filtered exactly.
+   */
+  private SpatialIndex.Csr searchEach(Level level, int[] points, float[] radii) {
     SpatialIndex.Csr csr;
     try {
-      csr = level.index.neighborsWithin(radii);
+      csr = level.index.neighborsWithin(points, radii);
     } catch (BackendException e) {
-      csr = moveToCpu(level, e).neighborsWithin(radii);
+      csr = moveToCpu(level, e).neighborsWithin(points, radii);
     }
     if (csr != null) return csr;
     float largest = 0;
@@ -207,21 +213,21 @@ public final class SpatialHashMap implements AutoCloseable {
       all = moveToCpu(level, e).neighborsWithin(largest);
     }
     float[] xyz = positions;
-    int n = radii.length;
-    int[] offsets = new int[n + 1];
-    int[] indices = new int[all.indices().length];
-    for (int i = 0; i < n; i++) {
-      int count = offsets[i];
-      if (radii[i] >= 0) {
-        double r2 = (double) radii[i] * radii[i];
-        for (int p = all.offsets()[i]; p < all.offsets()[i + 1]; p++) {
-          int j = all.indices()[p];
-          if (SpatialOp.distanceSquared(xyz, dims, i, j) <= r2) indices[count++] = j;
-        }
+    int[] offsets = new int[points.length + 1];
+    int capacity = 0;
+    for (int i : points) capacity += all.offsets()[i + 1] - all.offsets()[i];
+    int[] indices = new int[capacity];
+    for (int q = 0; q < points.length; q++) {
+      int i = points[q];
+      int count = offsets[q];
+      double r2 = (double) radii[q] * radii[q];
+      for (int p = all.offsets()[i]; p < all.offsets()[i + 1]; p++) {
+        int j = all.indices()[p];
+        if (SpatialOp.distanceSquared(xyz, dims, i, j) <= r2) indices[count++] = j;
       }
-      offsets[i + 1] = count;
+      offsets[q + 1] = count;
     }
-    return new SpatialIndex.Csr(offsets, Arrays.copyOf(indices, offsets[n]));
+    return new SpatialIndex.Csr(offsets, Arrays.copyOf(indices, offsets[points.length]));
   }
 
   /** How many other points lie within {@code radius} of each point, without listing them (on the CPU). */

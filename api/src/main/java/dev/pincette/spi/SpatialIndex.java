@@ -16,11 +16,11 @@ public interface SpatialIndex extends AutoCloseable {
   Csr neighborsWithin(float radius);
 
   /**
-   * For every point {@code i} with {@code radii[i] >= 0} the other points within {@code radii[i]}, ascending; an empty
-   * list for the others. Returns null when this index has no per-point search: the caller then filters a search at
-   * the largest radius.
+   * For each point {@code points[q]}, the other points within {@code radii[q]}, ascending: row {@code q} of the
+   * result. Returns null when this index has no per-point search: the caller then filters a search at the largest
+   * radius.
    */
-  default Csr neighborsWithin(float[] radii) {
+  default Csr neighborsWithin(int[] points, float[] radii) {
     return null;
   }
 

@@ -219,17 +219,17 @@ final class CpuSpatialHash implements SpatialIndex {
     try {
       Csr fast = sweep().neighborsWithin(pool, radius, size);
       if (fast != null) return fast;
-      return perPoint(i -> radius);
+      return search(size, i -> i, i -> radius);
     } finally {
       lock.readLock().unlock();
     }
   }
 
   @Override
-  public Csr neighborsWithin(float[] radii) {
+  public Csr neighborsWithin(int[] points, float[] radii) {
     lock.readLock().lock();
     try {
-      return perPoint(i -> radii[i]);
+      return search(points.length, q -> points[q], q -> radii[q]);
     } finally {
       lock.readLock().unlock();
     }
@@ -276,28 +276,31 @@ final class CpuSpatialHash implements SpatialIndex {
     }
   }
 
-  /** Each point's neighbours within its own radius (none where negative), searched point by point; read-locked. */
-  private Csr perPoint(java.util.function.IntToDoubleFunction radiusOf) {
-    int chunks = Math.max(1, (size + CHUNK - 1) / CHUNK);
+  /**
+   * The neighbours of {@code rows} points, row {@code q} being point {@code pointOf(q)} within {@code radiusOf(q)},
+   * searched point by point in parallel; callers hold the read lock.
+   */
+  private Csr search(int rows, java.util.function.IntUnaryOperator pointOf,
+      java.util.function.IntToDoubleFunction radiusOf) {
+    int chunks = Math.max(1, (rows + CHUNK - 1) / CHUNK);
     int[][] chunkIndices = new int[chunks][];
-    int[] counts = new int[size];
+    int[] counts = new int[rows];
     pool.submit(() -> IntStream.range(0, chunks).parallel().forEach(c -> {
       IntBuffer out = new IntBuffer(CHUNK * 8);
       float[] center = new float[dims];
-      for (int i = c * CHUNK, end = Math.min(size, (c + 1) * CHUNK); i < end; i++) {
-        float radius = (float) radiusOf.applyAsDouble(i);
-        if (!(radius >= 0)) continue;
+      for (int q = c * CHUNK, end = Math.min(rows, (c + 1) * CHUNK); q < end; q++) {
+        int i = pointOf.applyAsInt(q);
         System.arraycopy(positions, i * dims, center, 0, dims);
         int before = out.size();
-        collect(center, radius, i, out);
+        collect(center, (float) radiusOf.applyAsDouble(q), i, out);
         out.sortTail(before);
-        counts[i] = out.size() - before;
+        counts[q] = out.size() - before;
       }
       chunkIndices[c] = out.toArray();
     })).join();
-    int[] offsets = new int[size + 1];
-    for (int i = 0; i < size; i++) offsets[i + 1] = Math.addExact(offsets[i], counts[i]);
-    int[] indices = new int[offsets[size]];
+    int[] offsets = new int[rows + 1];
+    for (int q = 0; q < rows; q++) offsets[q + 1] = Math.addExact(offsets[q], counts[q]);
+    int[] indices = new int[offsets[rows]];
     pool.submit(() -> IntStream.range(0, chunks).parallel().forEach(c ->
         System.arraycopy(chunkIndices[c], 0, indices, offsets[c * CHUNK], chunkIndices[c].length))).join();
     return new Csr(offsets, indices);
