@@ -1,0 +1,29 @@
+package dev.pincette.examples;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ParticlesExampleTest {
+  @Test
+  void theFluidStaysInTheBoxPrintsTimingsAndWritesAPng(@TempDir Path dir) throws Exception {
+    ParticlesExample fluid = new ParticlesExample(3000);
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    double neighbours = fluid.simulate(5, new PrintStream(bytes, true, StandardCharsets.UTF_8));
+    String out = bytes.toString(StandardCharsets.UTF_8);
+    assertTrue(out.contains("step   4:") && out.contains("search"), out);
+    assertTrue(neighbours > 5 && neighbours < 60, "neighbours per particle: " + neighbours);
+    for (float p : fluid.positions()) assertTrue(p >= 0 && p <= 1, "position " + p);
+    Path png = dir.resolve("fluid.png");
+    fluid.writePng(png, 200);
+    byte[] head = java.util.Arrays.copyOf(Files.readAllBytes(png), 4);
+    assertArrayEquals(new byte[] {(byte) 0x89, 'P', 'N', 'G'}, head);
+  }
+}
