@@ -2,12 +2,13 @@
 # One batch for a GPU machine (no Java there): run from the repository root after
 #   ../shared/tools/gpu-bundle --tests
 # with .gpu-bundle carried. Writes full logs under $OUT and prints a short summary last.
-#   tools/gpu-run.sh [tests] [clbench] [xfer] [devicedata] [sweep] [demo]      (default: all)
+#   tools/gpu-run.sh [tests] [clbench] [xfer] [pipe] [devicedata] [particles] [sweep] [demo]   (default: all but
+#   xfer and pipe, which compare transfer settings)
 set -u
 OUT=${OUT:-/tmp/pincette-gpu-out}
 mkdir -p "$OUT"
 export JAVA_OPTS="${JAVA_OPTS:-} -Xmx32g -Dpincette.cache.dir=${TMPDIR:-/tmp}/pincette-cache"
-steps=${*:-tests clbench xfer devicedata sweep demo}
+steps=${*:-tests clbench devicedata particles sweep demo}
 cli=dev.pincette.examples.cli.PincetteCli
 summary=()
 
@@ -46,6 +47,12 @@ for step in $steps; do
       JAVA_OPTS="$JAVA_OPTS -Dpincette.opencl.pipeline=true" timeout 200 .gpu-bundle/run $cli device-data \
         --async-count 10 >> "$OUT/devicedata.txt" 2>&1
       ;;
+    particles)
+      timeout 120 .gpu-bundle/run dev.pincette.examples.ParticlesExample --particles 1000000 --steps 20 \
+        --backend opencl --png "$OUT/fluid-opencl.png" > "$OUT/particles.txt" 2>&1
+      timeout 120 .gpu-bundle/run dev.pincette.examples.ParticlesExample --particles 1000000 --steps 20 \
+        --backend cpu > "$OUT/particles-cpu.txt" 2>&1
+      summary+=("particles rc=$?") ;;
     sweep)
       timeout 180 .gpu-bundle/run $cli bench --sweep --no-progress --json "$OUT/sweep.jsonl" --csv "$OUT/sweep.csv" \
         > "$OUT/sweep.txt" 2>&1
@@ -63,6 +70,7 @@ echo "== devices"; grep -vE '^\s*$' "$OUT/devices.txt" | head -30
 [ -f "$OUT/xfer.txt" ] && { echo "== xfer"; grep -E "GB/s|end to end" "$OUT/xfer.txt"; }
 [ -f "$OUT/pipe.txt" ] && { echo "== pipe"; grep -E "end to end|spatial" "$OUT/pipe.txt"; }
 [ -f "$OUT/devicedata.txt" ] && { echo "== device-data"; grep -v WARNING "$OUT/devicedata.txt"; }
+[ -f "$OUT/particles.txt" ] && { echo "== particles"; grep -v WARNING "$OUT/particles.txt" | tail -4; grep -v WARNING "$OUT/particles-cpu.txt" | tail -3; }
 [ -f "$OUT/sweep.txt" ] && { echo "== sweep"; tail -45 "$OUT/sweep.txt"; }
 [ -f "$OUT/tests.txt" ] && { echo "== test failures"; grep -E "✘|MethodSource|JUnit Jupiter:.*✘" "$OUT/tests.txt" | head -20; tail -15 "$OUT/tests.txt"; }
 cp hs_err_pid*.log "$OUT/" 2>/dev/null || true
