@@ -77,6 +77,10 @@ public final class ParticlesExample {
       }
       i++;
     }
+    if (png != null && ModuleLayer.boot().findModule("java.desktop").isEmpty()) {
+      System.err.println("particles: --png needs the java.desktop module, which this Java runtime lacks");
+      System.exit(2);
+    }
     ParticlesExample fluid = new ParticlesExample(particles);
     int steps0 = steps;
     Path png0 = png;
@@ -184,15 +188,31 @@ public final class ParticlesExample {
     return pos.clone();
   }
 
-  /** Writes a {@code size}×{@code size} PNG: each particle a dot, blue at rest density to red when compressed. */
+  /**
+   * Writes a {@code size}×{@code size} PNG: each particle a dot, blue at rest density to red when compressed. Needs
+   * the {@code java.desktop} module (a jlink'd runtime without it fails here with {@link IOException}, and only here).
+   */
   public void writePng(Path file, int size) throws IOException {
-    BufferedImage image = new BufferedImage(size, size, BufferedImage.TYPE_INT_RGB);
-    for (int i = 0; i < n; i++) {
-      int x = Math.clamp((int) (pos[2 * i] * (size - 1)), 0, size - 1);
-      int y = Math.clamp((int) ((1 - pos[2 * i + 1]) * (size - 1)), 0, size - 1);
-      float t = Float.isNaN(restDensity) ? 0 : Math.clamp((density[i] / restDensity - 0.5f), 0f, 1f);
-      image.setRGB(x, y, Color.HSBtoRGB(0.66f * (1 - t), 0.9f, 1f));
+    if (ModuleLayer.boot().findModule("java.desktop").isEmpty()) {
+      throw new IOException("--png needs the java.desktop module, which this Java runtime lacks");
     }
-    if (!ImageIO.write(image, "png", file.toFile())) throw new IOException("no PNG writer in this JVM");
+    float[] shade = new float[n];
+    for (int i = 0; i < n; i++) {
+      shade[i] = Float.isNaN(restDensity) ? 0 : Math.clamp(density[i] / restDensity - 0.5f, 0f, 1f);
+    }
+    Png.write(file, size, pos, shade);
+  }
+
+  /** The image code, apart so that the example itself runs on runtimes without AWT. */
+  private static final class Png {
+    static void write(Path file, int size, float[] xy, float[] shade) throws IOException {
+      BufferedImage image = new BufferedImage(size, size, BufferedImage.TYPE_INT_RGB);
+      for (int i = 0; i < shade.length; i++) {
+        int x = Math.clamp((int) (xy[2 * i] * (size - 1)), 0, size - 1);
+        int y = Math.clamp((int) ((1 - xy[2 * i + 1]) * (size - 1)), 0, size - 1);
+        image.setRGB(x, y, Color.HSBtoRGB(0.66f * (1 - shade[i]), 0.9f, 1f));
+      }
+      if (!ImageIO.write(image, "png", file.toFile())) throw new IOException("no PNG writer in this JVM");
+    }
   }
 }
