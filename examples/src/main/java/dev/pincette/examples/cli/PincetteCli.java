@@ -14,7 +14,7 @@ import picocli.CommandLine.Option;
 @Command(name = "pincette", mixinStandardHelpOptions = true, version = "pincette 0.1.0",
     description = "Runs compute kernels on the CPU or an OpenCL GPU, whichever finishes first.",
     subcommands = {PincetteCli.DemoCommand.class, PincetteCli.DevicesCommand.class, BenchCommand.class,
-        CalibrateCommand.class, DeviceDataCommand.class, CommandLine.HelpCommand.class})
+        CalibrateCommand.class, DeviceDataCommand.class, PincetteCli.ParticlesCommand.class, CommandLine.HelpCommand.class})
 public final class PincetteCli implements Callable<Integer> {
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
@@ -46,6 +46,49 @@ public final class PincetteCli implements Callable<Integer> {
     public Integer call() {
       if (scale < 1) throw new CommandLine.ParameterException(new CommandLine(this), "--scale must be ≥ 1");
       return new Demo(System.out, scale).run() == 0 ? 0 : 3;
+    }
+  }
+
+  @Command(name = "particles", mixinStandardHelpOptions = true,
+      description = {"A 2D fluid (a dam break) on the spatial hash map: each step's search, physics and update times.",
+          "Example: pincette particles --particles 200000 --steps 100 --png fluid.png"})
+  static final class ParticlesCommand implements Callable<Integer> {
+    @Option(names = "--particles", defaultValue = "100000", description = "Particles (default 100000).")
+    int particles;
+
+    @Option(names = "--steps", defaultValue = "30", description = "Steps (default 30).")
+    int steps;
+
+    @Option(names = "--backend", defaultValue = "auto", description = "auto (default), cpu or opencl.")
+    String backend;
+
+    @Option(names = "--png", paramLabel = "FILE", description = "Write a snapshot after the last step.")
+    java.nio.file.Path png;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws java.io.IOException {
+      if (particles < 2 || steps < 0) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "need --particles ≥ 2 and --steps ≥ 0");
+      }
+      dev.pincette.BackendKind kind;
+      try {
+        kind = dev.pincette.BackendKind.parse(backend);
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+      }
+      if (png != null && ModuleLayer.boot().findModule("java.desktop").isEmpty()) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "--png needs the java.desktop module");
+      }
+      var fluid = new dev.pincette.examples.ParticlesExample(particles);
+      Compute.on(kind).run(() -> fluid.simulate(steps, System.out));
+      if (png != null) {
+        fluid.writePng(png, 800);
+        System.out.println("snapshot: " + png);
+      }
+      return 0;
     }
   }
 
