@@ -20,6 +20,11 @@ import org.lwjgl.system.MemoryStack;
  * between queues are waited for on the host, not with cross-queue event wait lists, which some drivers serialise.
  */
 final class ClMatmulPipeline {
+  /** {@code pincette.opencl.pipelineTrace=true}: prints each pipelined product's timeline to standard error. */
+  private static final boolean TRACE = Boolean.getBoolean("pincette.opencl.pipelineTrace");
+
+  private final long start = System.nanoTime();
+  private final java.util.Queue<String> trace = new java.util.concurrent.ConcurrentLinkedQueue<>();
   private final ClContext context;
   private final ClMatmul.Tile tile;
   private final float[] a;
@@ -72,7 +77,9 @@ final class ClMatmulPipeline {
         for (int[] t : tileOrder()) {
           Panel pa = uploaded(aPanels.get(t[0]));
           Panel pb = uploaded(bPanels.get(t[1]));
+          note("tile " + t[0] + "," + t[1] + " panels enqueued");
           awaitEvents(pa.uploaded, pb.uploaded);
+          note("tile " + t[0] + "," + t[1] + " panels on the device");
           int rows = extent(m, t[0]);
           int cols = extent(n, t[1]);
           long out = compute.buffer(4L * rows * cols);
@@ -83,11 +90,15 @@ final class ClMatmulPipeline {
           pending.add(new PendingTile(t[0], t[1], done, out));
         }
         float[] c = product.join();
+        note("product allocated");
         for (PendingTile t : pending) {
           awaitEvents(t.done);
+          note("tile " + t.row + "," + t.col + " computed");
           download.queue.readRows(t.buffer, c, t.row * panel * n + t.col * panel, extent(n, t.col), n,
               extent(m, t.row), download.op);
+          note("tile " + t.row + "," + t.col + " downloaded");
         }
+        if (TRACE) System.err.println("pipeline " + m + "x" + k + "x" + n + ": " + String.join("; ", trace));
         return c;
       } finally {
         stop.set(true);
@@ -118,12 +129,14 @@ final class ClMatmulPipeline {
           long buffer = upload.buffer(4L * rows * k);
           upload.queue.write(buffer, a, i * panel * k, rows * k, upload.op);
           aPanels.get(i).complete(new Panel(buffer, marked(upload)));
+          note("A" + i + " copied");
         } else {
           int j = colsUp++;
           int cols = extent(n, j);
           long buffer = upload.buffer(4L * k * cols);
           upload.queue.writeRows(buffer, b, j * panel, cols, n, k, upload.op);
           bPanels.get(j).complete(new Panel(buffer, marked(upload)));
+          note("B" + j + " copied");
         }
       }
     } catch (Throwable e) {
@@ -133,6 +146,10 @@ final class ClMatmulPipeline {
     BackendException stopped = new BackendException("matmul: uploads stopped");
     aPanels.forEach(p -> p.completeExceptionally(stopped));
     bPanels.forEach(p -> p.completeExceptionally(stopped));
+  }
+
+  private void note(String what) {
+    if (TRACE) trace.add(String.format(java.util.Locale.ROOT, "%.1f %s", (System.nanoTime() - start) * 1e-6, what));
   }
 
   private static long marked(ClCall call) {
