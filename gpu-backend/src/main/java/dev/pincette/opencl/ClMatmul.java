@@ -62,8 +62,10 @@ final class ClMatmul {
   /**
    * Host-array products moving at least this many bytes are pipelined on discrete devices, when
    * {@code pincette.opencl.pipeline=true}. Off by default: on the H100 with NVIDIA's OpenCL 3.0 driver the pipelined
-   * product took 52-56 ms at N=4096 and 67-77 ms at N=8192 against 16-19 ms and 61-72 ms in one piece ({@code ClBench
-   * --only pipeline}); its uploads, kernels and downloads on three queues did not overlap there.
+   * product took 47 ms at N=4096 and 66 ms at N=8192 against 17 and 52 ms in one piece ({@code ClBench --only
+   * pipeline}). Its timeline ({@code pincette.opencl.pipelineTrace=true}) shows why: the panels were up after 8 ms
+   * (N=4096) and the tiles computed soon after, but the downloads waited for the JVM to allocate and zero the result
+   * (38 ms with the uploads' copies competing for host memory), where one piece zeroes it while the kernel runs.
    */
   static final long PIPELINE_ABOVE = 64L << 20;
   private static final boolean PIPELINE_ON = Boolean.getBoolean("pincette.opencl.pipeline");
