@@ -192,6 +192,23 @@ final class ClSpatialHash implements SpatialIndex {
     }
   }
 
+  /** The count pass of {@link #neighborsWithin} alone: no lists are built or moved, only a count per point. */
+  @Override
+  public int[] neighborCounts(float radius) {
+    lock.readLock().lock();
+    try {
+      checkOpen();
+      if (size == 0) return new int[0];
+      try (ClCall call = context.begin("spatial.counts")) {
+        long counts = call.buffer(4L * size);
+        launch(call, structure(call.kernel(SOURCE, options, "neighbors_count")).f32(10, radius).mem(11, counts), size);
+        return call.downloadInts(counts, size);
+      }
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
   @Override
   public void update(float[] newPositions) {
     lock.writeLock().lock();
