@@ -19,6 +19,7 @@ import java.util.SplittableRandom;
  * java --enable-native-access=ALL-UNNAMED -cp "$CP" dev.pincette.opencl.ClBench --quick    # small sizes (PoCL)
  * options: --sgemm 1024,4096,8192  --host 4096,8192  --sum-log2 28  --transfer-mb 256  --spatial-log2 20
  *          --repeats 5
+ *          --spatial-points N (instead of 2^log2)
  *          --only sgemm,sum,transfers,host,pipeline,spatial (parts to run; default all)
  *          --tiles (every block shape, not only the chosen one)  --staged (force pinned staging)  --device NAME
  * </pre>
@@ -29,6 +30,8 @@ public final class ClBench {
   private int sumLog2 = 28;
   private int transferMb = 256;
   private int spatialLog2 = 20;
+  /** Points of the spatial benchmark when given exactly ({@code --spatial-points}); else 2^spatialLog2. */
+  private int spatialPoints;
   private int repeats = 5;
   private boolean allTiles;
   private boolean staged;
@@ -67,6 +70,7 @@ public final class ClBench {
         case "--sum-log2" -> sumLog2 = Integer.parseInt(args[++i]);
         case "--transfer-mb" -> transferMb = Integer.parseInt(args[++i]);
         case "--spatial-log2" -> spatialLog2 = Integer.parseInt(args[++i]);
+        case "--spatial-points" -> spatialPoints = Integer.parseInt(args[++i]);
         case "--repeats" -> repeats = Integer.parseInt(args[++i]);
         case "--tiles" -> allTiles = true;
         case "--staged" -> staged = true;
@@ -238,7 +242,7 @@ public final class ClBench {
 
   /** A uniform 3D cloud with about 20 neighbours per point, as the cost model's calibration uses. */
   private void spatial(ClBackend backend) {
-    int n = 1 << spatialLog2;
+    int n = spatialPoints > 0 ? spatialPoints : 1 << spatialLog2;
     float[] points = random(3 * n, 6);
     float radius = (float) Math.cbrt(20.0 / n * 3 / (4 * Math.PI));
     long build = 0, search = 0, count = 0, pairs = 0;
@@ -254,8 +258,8 @@ public final class ClBench {
         build = built - start;
       }
     }
-    System.out.printf(Locale.ROOT, "spatial 2^%d points 3D (host positions in, host results out): build %.1f ms,"
-        + " neighborsWithin %.1f ms (%.1f per point), neighborCounts %.1f ms%n", spatialLog2, build * 1e-6,
+    System.out.printf(Locale.ROOT, "spatial %d points 3D (host positions in, host results out): build %.1f ms,"
+        + " neighborsWithin %.1f ms (%.1f per point), neighborCounts %.1f ms%n", n, build * 1e-6,
         search * 1e-6, pairs / (double) n, count * 1e-6);
   }
 
