@@ -31,8 +31,6 @@ import static org.lwjgl.opencl.CL12.nclEnqueueFillBuffer;
 import java.nio.IntBuffer;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.ForkJoinPool;
-import java.util.stream.IntStream;
 import org.lwjgl.PointerBuffer;
 import org.lwjgl.opencl.CL10;
 import org.lwjgl.system.MemoryStack;
@@ -114,31 +112,7 @@ final class ClQueue implements AutoCloseable {
 
   /** Copies {@code count} elements of a {@code float[]} or {@code int[]} from {@code from} into {@code buffer}. */
   void write(long buffer, Object array, int from, int count, String op) {
-    if (count == 0) return;
-    String call = "clEnqueueWriteBuffer(" + op + ")";
-    ClFaults.check(call);
-    if (!context.staged) {
-      long address = map(buffer, CL_MAP_WRITE_INVALIDATE_REGION, 4L * count, op);
-      try {
-        HostCopy.toNative(context.copyPool, array, from, count, address);
-      } finally {
-        unmap(buffer, address, op);
-      }
-      return;
-    }
-    int chunkElements = STAGING_CHUNK / 4;
-    for (int done = 0, c = 0; done < count; done += chunkElements, c++) {
-      int slot = takeSlot();
-      int n = Math.min(chunkElements, count - done);
-      awaitStaging(slot);
-      HostCopy.toNative(context.copyPool, array, from + done, n, stagingAddress(slot));
-      try (MemoryStack stack = MemoryStack.stackPush()) {
-        PointerBuffer event = stack.mallocPointer(1);
-        ClError.check(nclEnqueueWriteBuffer(handle, buffer, CL_FALSE, 4L * done, 4L * n, stagingAddress[slot], 0, 0,
-            event.address()), call);
-        stagingEvent[slot] = event.get(0);
-      }
-    }
+    write(buffer, ClHostSpan.of(array, from, count), op);
   }
 
   /**
@@ -146,78 +120,12 @@ final class ClQueue implements AutoCloseable {
    * into {@code buffer} as one contiguous block: a column panel of a row-major matrix.
    */
   void writeRows(long buffer, float[] array, int from, int rowLength, int rowStride, int rows, String op) {
-    if (rows == 0 || rowLength == 0) return;
-    if (rowLength == rowStride || rows == 1) {
-      write(buffer, array, from, rows * rowLength, op);
-      return;
-    }
-    String call = "clEnqueueWriteBuffer(" + op + ")";
-    ClFaults.check(call);
-    if (!context.staged) {
-      long address = map(buffer, CL_MAP_WRITE_INVALIDATE_REGION, 4L * rows * rowLength, op);
-      try {
-        HostCopy.rowsToNative(context.copyPool, array, from, rowLength, rowStride, rows, address);
-      } finally {
-        unmap(buffer, address, op);
-      }
-      return;
-    }
-    int chunkRows = rowsPerChunk(rowLength);
-    for (int done = 0, c = 0; done < rows; done += chunkRows, c++) {
-      int slot = takeSlot();
-      int n = Math.min(chunkRows, rows - done);
-      awaitStaging(slot);
-      HostCopy.rowsToNative(context.copyPool, array, from + done * rowStride, rowLength, rowStride, n,
-          stagingAddress(slot));
-      try (MemoryStack stack = MemoryStack.stackPush()) {
-        PointerBuffer event = stack.mallocPointer(1);
-        ClError.check(nclEnqueueWriteBuffer(handle, buffer, CL_FALSE, 4L * done * rowLength, 4L * n * rowLength,
-            stagingAddress[slot], 0, 0, event.address()), call);
-        stagingEvent[slot] = event.get(0);
-      }
-    }
+    write(buffer, ClHostSpan.rows(array, from, rowLength, rowStride, rows), op);
   }
 
   /** The inverse of {@link #writeRows}: a contiguous block of {@code buffer} scattered into rows of {@code array}. */
   void readRows(long buffer, float[] array, int from, int rowLength, int rowStride, int rows, String op) {
-    if (rows == 0 || rowLength == 0) return;
-    if (rowLength == rowStride || rows == 1) {
-      readAt(buffer, array, from, rows * rowLength, op);
-      return;
-    }
-    String call = "clEnqueueReadBuffer(" + op + ")";
-    ClFaults.check(call);
-    if (!context.staged) {
-      long address = map(buffer, CL_MAP_READ, 4L * rows * rowLength, op);
-      try {
-        HostCopy.rowsToHeap(context.copyPool, address, array, from, rowLength, rowStride, rows);
-      } finally {
-        unmap(buffer, address, op);
-      }
-      return;
-    }
-    int chunkRows = rowsPerChunk(rowLength);
-    int chunks = (rows + chunkRows - 1) / chunkRows;
-    int first = takeSlot();
-    enqueueRead(buffer, 0, Math.min(chunkRows, rows) * rowLength, first, call);
-    for (int c = 0; c < chunks; c++) {
-      int done = c * chunkRows;
-      int slot = (first + c) & 1;
-      if (c + 1 < chunks) {
-        int next = done + chunkRows;
-        enqueueRead(buffer, next * rowLength, Math.min(chunkRows, rows - next) * rowLength, takeSlot(), call);
-      }
-      awaitStaging(slot);
-      HostCopy.rowsToHeap(context.copyPool, stagingAddress[slot], array, from + done * rowStride, rowLength,
-          rowStride, Math.min(chunkRows, rows - done));
-    }
-  }
-
-  private static int rowsPerChunk(int rowLength) {
-    if (4L * rowLength > STAGING_CHUNK) {
-      throw new IllegalArgumentException("rows of " + rowLength + " floats exceed a staging chunk");
-    }
-    return STAGING_CHUNK / (4 * rowLength);
+    read(buffer, ClHostSpan.rows(array, from, rowLength, rowStride, rows), op);
   }
 
   /**
@@ -225,25 +133,35 @@ final class ClQueue implements AutoCloseable {
    * staging chunks allow: many small operands cost one transfer, not a round trip each.
    */
   void writePieces(long buffer, float[][] pieces, int pieceLength, String op) {
-    long total = (long) pieces.length * pieceLength;
+    write(buffer, ClHostSpan.pieces(pieces, pieceLength), op);
+  }
+
+  /** The inverse of {@link #writePieces}: {@code buffer}'s floats split into {@code pieces} of equal length. */
+  void readPieces(long buffer, float[][] pieces, int pieceLength, String op) {
+    read(buffer, ClHostSpan.pieces(pieces, pieceLength), op);
+  }
+
+  /** Copies {@code span} into the start of {@code buffer}: mapped in place, or through the staging chunks. */
+  void write(long buffer, ClHostSpan span, String op) {
+    long total = span.length();
     if (total == 0) return;
     String call = "clEnqueueWriteBuffer(" + op + ")";
     ClFaults.check(call);
     if (!context.staged) {
       long address = map(buffer, CL_MAP_WRITE_INVALIDATE_REGION, 4L * total, op);
       try {
-        HostCopy.piecesToNative(context.copyPool, pieces, pieceLength, 0, Math.toIntExact(total), address);
+        span.toNative(context.copyPool, 0, Math.toIntExact(total), address);
       } finally {
         unmap(buffer, address, op);
       }
       return;
     }
-    int chunkElements = STAGING_CHUNK / 4;
-    for (long done = 0; done < total; done += chunkElements) {
+    int chunk = chunkElements(span);
+    for (long done = 0; done < total; done += chunk) {
       int slot = takeSlot();
-      int n = (int) Math.min(chunkElements, total - done);
+      int n = (int) Math.min(chunk, total - done);
       awaitStaging(slot);
-      HostCopy.piecesToNative(context.copyPool, pieces, pieceLength, done, n, stagingAddress(slot));
+      span.toNative(context.copyPool, done, n, stagingAddress(slot));
       try (MemoryStack stack = MemoryStack.stackPush()) {
         PointerBuffer event = stack.mallocPointer(1);
         ClError.check(nclEnqueueWriteBuffer(handle, buffer, CL_FALSE, 4L * done, 4L * n, stagingAddress[slot], 0, 0,
@@ -253,36 +171,47 @@ final class ClQueue implements AutoCloseable {
     }
   }
 
-  /** The inverse of {@link #writePieces}: {@code buffer}'s floats split into {@code pieces} of equal length. */
-  void readPieces(long buffer, float[][] pieces, int pieceLength, String op) {
-    long total = (long) pieces.length * pieceLength;
+  /**
+   * Copies the start of {@code buffer} into {@code span}, waiting for it: mapped in place, or through the staging
+   * chunks, the DMA of the next chunk overlapping the copy out of this one.
+   */
+  void read(long buffer, ClHostSpan span, String op) {
+    long total = span.length();
     if (total == 0) return;
     String call = "clEnqueueReadBuffer(" + op + ")";
     ClFaults.check(call);
     if (!context.staged) {
       long address = map(buffer, CL_MAP_READ, 4L * total, op);
       try {
-        HostCopy.nativeToPieces(context.copyPool, address, pieces, pieceLength, 0, Math.toIntExact(total));
+        span.toHeap(context.copyPool, address, 0, Math.toIntExact(total));
       } finally {
         unmap(buffer, address, op);
       }
       return;
     }
-    int chunkElements = STAGING_CHUNK / 4;
-    int chunks = (int) ((total + chunkElements - 1) / chunkElements);
+    int chunk = chunkElements(span);
+    int chunks = (int) ((total + chunk - 1) / chunk);
     int first = takeSlot();
-    enqueueRead(buffer, 0, (int) Math.min(chunkElements, total), first, call);
+    enqueueRead(buffer, 0, (int) Math.min(chunk, total), first, call);
     for (int c = 0; c < chunks; c++) {
-      long done = (long) c * chunkElements;
+      long done = (long) c * chunk;
       int slot = (first + c) & 1;
       if (c + 1 < chunks) {
-        long next = done + chunkElements;
-        enqueueReadAt(buffer, next, (int) Math.min(chunkElements, total - next), takeSlot(), call);
+        long next = done + chunk;
+        enqueueRead(buffer, next, (int) Math.min(chunk, total - next), takeSlot(), call);
       }
       awaitStaging(slot);
-      HostCopy.nativeToPieces(context.copyPool, stagingAddress[slot], pieces, pieceLength, done,
-          (int) Math.min(chunkElements, total - done));
+      span.toHeap(context.copyPool, stagingAddress[slot], done, (int) Math.min(chunk, total - done));
     }
+  }
+
+  /** Elements per staging chunk for {@code span}: whole units (rows) only. */
+  private static int chunkElements(ClHostSpan span) {
+    int unit = span.unit();
+    if (4L * unit > STAGING_CHUNK) {
+      throw new IllegalArgumentException("rows of " + unit + " floats exceed a staging chunk");
+    }
+    return STAGING_CHUNK / 4 / unit * unit;
   }
 
   /** Enqueues a marker; returns its event (the caller releases it), complete when everything before it is. */
@@ -309,44 +238,10 @@ final class ClQueue implements AutoCloseable {
 
   /** Copies {@code count} elements from the start of {@code buffer} into a {@code float[]} or {@code int[]}. */
   void read(long buffer, Object array, int from, int count, String op) {
-    readAt(buffer, array, from, count, op);
+    read(buffer, ClHostSpan.of(array, from, count), op);
   }
 
-  private void readAt(long buffer, Object array, int from, int count, String op) {
-    if (count == 0) return;
-    String call = "clEnqueueReadBuffer(" + op + ")";
-    ClFaults.check(call);
-    if (!context.staged) {
-      long address = map(buffer, CL_MAP_READ, 4L * count, op);
-      try {
-        HostCopy.toHeap(context.copyPool, address, array, from, count);
-      } finally {
-        unmap(buffer, address, op);
-      }
-      return;
-    }
-    int chunkElements = STAGING_CHUNK / 4;
-    int chunks = (int) ((count + (long) chunkElements - 1) / chunkElements);
-    int first = takeSlot();
-    enqueueRead(buffer, 0, Math.min(chunkElements, count), first, call);
-    for (int c = 0; c < chunks; c++) {
-      int done = c * chunkElements;
-      int slot = (first + c) & 1;
-      if (c + 1 < chunks) {
-        int next = done + chunkElements;
-        enqueueRead(buffer, next, Math.min(chunkElements, count - next), takeSlot(), call);
-      }
-      awaitStaging(slot);
-      HostCopy.toHeap(context.copyPool, stagingAddress[slot], array, from + done,
-          Math.min(chunkElements, count - done));
-    }
-  }
-
-  private void enqueueRead(long buffer, int offset, int n, int slot, String call) {
-    enqueueReadAt(buffer, offset, n, slot, call);
-  }
-
-  private void enqueueReadAt(long buffer, long offset, int n, int slot, String call) {
+  private void enqueueRead(long buffer, long offset, int n, int slot, String call) {
     awaitStaging(slot);
     long address = stagingAddress(slot);
     try (MemoryStack stack = MemoryStack.stackPush()) {
@@ -446,19 +341,10 @@ final class ClQueue implements AutoCloseable {
 
   /** Device time between the start and end of {@code event}'s command, in nanoseconds; releases the event. */
   static long elapsedNanos(long event) {
-    try (MemoryStack stack = MemoryStack.stackPush()) {
-      ClError.check(clWaitForEvents(event), "clWaitForEvents");
-      var start = stack.mallocLong(1);
-      var end = stack.mallocLong(1);
-      ClError.check(clGetEventProfilingInfo(event, CL_PROFILING_COMMAND_START, start, null), "clGetEventProfilingInfo");
-      ClError.check(clGetEventProfilingInfo(event, CL_PROFILING_COMMAND_END, end, null), "clGetEventProfilingInfo");
-      return end.get(0) - start.get(0);
-    } finally {
-      clReleaseEvent(event);
-    }
+    return spanNanos(event, event);
   }
 
-  /** Device time from the start of {@code first}'s command to the end of {@code last}'s; releases both events. */
+  /** Device time from the start of {@code first}'s command to the end of {@code last}'s; releases the events. */
   static long spanNanos(long first, long last) {
     try (MemoryStack stack = MemoryStack.stackPush()) {
       ClError.check(clWaitForEvents(last), "clWaitForEvents");
@@ -469,7 +355,7 @@ final class ClQueue implements AutoCloseable {
       return end.get(0) - start.get(0);
     } finally {
       clReleaseEvent(first);
-      clReleaseEvent(last);
+      if (last != first) clReleaseEvent(last);
     }
   }
 
@@ -487,115 +373,5 @@ final class ClQueue implements AutoCloseable {
     for (ClKernel kernel : kernels.values()) kernel.close();
     kernels.clear();
     clReleaseCommandQueue(handle);
-  }
-
-  /**
-   * Copies between Java arrays ({@code float[]}, {@code int[]}) and native memory. Large copies are split over the
-   * context's copy threads: one thread's memcpy (about 10 GB/s) is slower than a PCIe 5 DMA from pinned memory.
-   */
-  static final class HostCopy {
-    /** Bytes below which one thread copies: forking costs more than it saves. */
-    private static final long PARALLEL_ABOVE = 4 << 20;
-
-    private HostCopy() {}
-
-    static void toNative(ForkJoinPool pool, Object array, int from, int count, long address) {
-      split(pool, count, (offset, n) -> toNative(array, from + offset, n, address + 4L * offset));
-    }
-
-    static void toHeap(ForkJoinPool pool, long address, Object array, int from, int count) {
-      split(pool, count, (offset, n) -> toHeap(address + 4L * offset, array, from + offset, n));
-    }
-
-    /** Elements {@code [start, start + count)} of the concatenation of {@code pieces} to native memory. */
-    static void piecesToNative(ForkJoinPool pool, float[][] pieces, int pieceLength, long start, int count,
-        long address) {
-      split(pool, count, (offset, n) -> walkPieces(pieceLength, start + offset, n, (piece, from, length, done) ->
-          MemoryUtil.memFloatBuffer(address + 4L * (offset + done), length).put(pieces[piece], from, length)));
-    }
-
-    /** Native memory to elements {@code [start, start + count)} of the concatenation of {@code pieces}. */
-    static void nativeToPieces(ForkJoinPool pool, long address, float[][] pieces, int pieceLength, long start,
-        int count) {
-      split(pool, count, (offset, n) -> walkPieces(pieceLength, start + offset, n, (piece, from, length, done) ->
-          MemoryUtil.memFloatBuffer(address + 4L * (offset + done), length).get(pieces[piece], from, length)));
-    }
-
-    private interface PieceRange {
-      void copy(int piece, int from, int length, int done);
-    }
-
-    /** Calls {@code range} for each piece's part of elements {@code [start, start + count)}, in order. */
-    private static void walkPieces(int pieceLength, long start, int count, PieceRange range) {
-      int done = 0;
-      while (done < count) {
-        long element = start + done;
-        int piece = (int) (element / pieceLength);
-        int from = (int) (element % pieceLength);
-        int length = Math.min(pieceLength - from, count - done);
-        range.copy(piece, from, length, done);
-        done += length;
-      }
-    }
-
-    /** Rows of {@code array} ({@code rowStride} apart) to contiguous native memory. */
-    static void rowsToNative(ForkJoinPool pool, float[] array, int from, int rowLength, int rowStride, int rows,
-        long address) {
-      splitUnits(pool, rows, 4L * rowLength, (first, n) -> {
-        for (int r = first; r < first + n; r++) {
-          MemoryUtil.memFloatBuffer(address + 4L * r * rowLength, rowLength).put(array, from + r * rowStride,
-              rowLength);
-        }
-      });
-    }
-
-    /** Contiguous native memory to rows of {@code array} ({@code rowStride} apart). */
-    static void rowsToHeap(ForkJoinPool pool, long address, float[] array, int from, int rowLength, int rowStride,
-        int rows) {
-      splitUnits(pool, rows, 4L * rowLength, (first, n) -> {
-        for (int r = first; r < first + n; r++) {
-          MemoryUtil.memFloatBuffer(address + 4L * r * rowLength, rowLength).get(array, from + r * rowStride,
-              rowLength);
-        }
-      });
-    }
-
-    private interface Slice {
-      void copy(int offset, int count);
-    }
-
-    private static void split(ForkJoinPool pool, int count, Slice slice) {
-      splitUnits(pool, count, 4, slice);
-    }
-
-    /** Splits {@code count} units of {@code unitBytes} bytes each over the pool's threads when that pays. */
-    private static void splitUnits(ForkJoinPool pool, int count, long unitBytes, Slice slice) {
-      int parts = (int) Math.min(Math.min(pool.getParallelism(), count), unitBytes * count / PARALLEL_ABOVE + 1);
-      if (parts <= 1) {
-        slice.copy(0, count);
-        return;
-      }
-      pool.submit(() -> IntStream.range(0, parts).parallel().forEach(p -> {
-        int lo = (int) ((long) count * p / parts);
-        int hi = (int) ((long) count * (p + 1) / parts);
-        slice.copy(lo, hi - lo);
-      })).join();
-    }
-
-    private static void toNative(Object array, int from, int count, long address) {
-      switch (array) {
-        case float[] f -> MemoryUtil.memFloatBuffer(address, count).put(f, from, count);
-        case int[] i -> MemoryUtil.memIntBuffer(address, count).put(i, from, count);
-        default -> throw new IllegalArgumentException("unsupported array " + array.getClass());
-      }
-    }
-
-    private static void toHeap(long address, Object array, int from, int count) {
-      switch (array) {
-        case float[] f -> MemoryUtil.memFloatBuffer(address, count).get(f, from, count);
-        case int[] i -> MemoryUtil.memIntBuffer(address, count).get(i, from, count);
-        default -> throw new IllegalArgumentException("unsupported array " + array.getClass());
-      }
-    }
   }
 }

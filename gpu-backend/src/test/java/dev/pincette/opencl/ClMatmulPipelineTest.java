@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.pincette.kernels.MatmulOp;
 import dev.pincette.spi.BackendException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -37,22 +36,13 @@ class ClMatmulPipelineTest {
     PLAIN.close();
   }
 
-  private static void assertProduct(float[] a, float[] b, int m, int k, int n, float[] c) {
-    double[] ref = MatmulOp.reference(a, b, m, k, n);
-    double[] bound = MatmulOp.errorBound(a, b, m, k, n);
-    assertEquals(ref.length, c.length);
-    for (int i = 0; i < c.length; i++) {
-      assertTrue(Math.abs(c[i] - ref[i]) <= bound[i], "element " + i + ": " + c[i] + " vs " + ref[i]);
-    }
-  }
-
   @ParameterizedTest(name = "{0}x{1} · {1}x{2}")
   @CsvSource({"100,37,70", "64,64,64", "65,1,129", "33,10,200", "200,9,33", "1,300,97", "97,300,1", "130,130,130"})
   void pipelinedProductsMatchTheReference(int m, int k, int n) {
     assertTrue(STAGED.matmulOp().pipelined(STAGED.context(), m, k, n), "the shape spans several panels");
     float[] a = ClResidentTest.random(m * k, m);
     float[] b = ClResidentTest.random(k * n, n);
-    assertProduct(a, b, m, k, n, STAGED.matmul(a, b, m, k, n));
+    ClResidentTest.assertProduct(a, b, m, k, n, STAGED.matmul(a, b, m, k, n));
   }
 
   @ParameterizedTest(name = "{0} × {1}x{2} · {2}x{3}")
@@ -94,6 +84,6 @@ class ClMatmulPipelineTest {
       assertTrue(e.getMessage().contains(call), e.getMessage());
       assertEquals(leased, pool.leasedCount(), call);
     }
-    assertProduct(a, b, m, k, n, STAGED.matmul(a, b, m, k, n));
+    ClResidentTest.assertProduct(a, b, m, k, n, STAGED.matmul(a, b, m, k, n));
   }
 }

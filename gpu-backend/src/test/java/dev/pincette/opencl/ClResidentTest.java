@@ -48,7 +48,7 @@ class ClResidentTest {
     return x;
   }
 
-  private static void assertProduct(float[] a, float[] b, int m, int k, int n, float[] c) {
+  static void assertProduct(float[] a, float[] b, int m, int k, int n, float[] c) {
     double[] ref = MatmulOp.reference(a, b, m, k, n);
     double[] bound = MatmulOp.errorBound(a, b, m, k, n);
     assertEquals(ref.length, c.length);
