@@ -250,6 +250,44 @@ class ComputeAsyncTest {
     }
   }
 
+  @Test
+  void sixteenThreadsChainingResidentProductsUnderATightBudgetAllGetTheirResults() throws Exception {
+    int n = 48;
+    // Room for about six device copies among sixteen threads: eviction, re-upload and CPU fallback all happen.
+    opencl.residents().setBudget(6 * ClBufferPool.sizeClass(4L * n * n));
+    long evictions = opencl.residents().evictions();
+    Matrix shared = random(n, n, 500);
+    try (DeviceMatrix dShared = Compute.on(BackendKind.OPENCL).upload(shared);
+        ExecutorService pool = Executors.newFixedThreadPool(16)) {
+      List<Future<?>> done = new ArrayList<>();
+      for (int t = 0; t < 16; t++) {
+        long seed = 600 + t;
+        done.add(pool.submit(() -> {
+          Matrix x = random(n, n, seed);
+          Matrix expected = x;
+          List<DeviceMatrix> chain = new ArrayList<>();
+          try {
+            DeviceMatrix current = Compute.on(BackendKind.OPENCL).upload(x);
+            chain.add(current);
+            for (int step = 0; step < 4; step++) {
+              current = Compute.on(BackendKind.OPENCL).matmul(dShared, current);
+              chain.add(current);
+              expected = Compute.on(BackendKind.CPU).matmul(shared, expected);
+            }
+            assertClose(expected, current.download());
+            assertEquals(Compute.sum(expected), Compute.sum(current), 1e-5 * ReduceOp.absSum(expected.toArray()));
+          } finally {
+            chain.forEach(DeviceMatrix::close);
+          }
+          return null;
+        }));
+      }
+      for (Future<?> f : done) f.get(120, TimeUnit.SECONDS);
+    }
+    assertTrue(opencl.residents().evictions() > evictions, "the budget forced evictions");
+    assertEquals(0, opencl.residents().deviceBytes(), "every resident matrix was freed");
+  }
+
   private static void assertClose(Matrix expected, Matrix actual) {
     assertEquals(expected.shape(), actual.shape());
     float[] e = expected.toArray();
