@@ -277,33 +277,61 @@ final class CpuSpatialHash implements SpatialIndex {
   }
 
   /**
-   * The neighbours of {@code rows} points, row {@code q} being point {@code pointOf(q)} within {@code radiusOf(q)},
-   * searched point by point in parallel; callers hold the read lock.
+   * The neighbours of {@code rows} points, row {@code q} being point {@code pointOf(q)} (each point at most once)
+   * within {@code radiusOf(q)}, searched point by point in parallel; callers hold the read lock. The points are
+   * visited cell by cell, so consecutive searches touch the same cells while they are in cache.
    */
   private Csr search(int rows, java.util.function.IntUnaryOperator pointOf,
       java.util.function.IntToDoubleFunction radiusOf) {
+    int[] order = cellOrder(rows, pointOf);
     int chunks = Math.max(1, (rows + CHUNK - 1) / CHUNK);
     int[][] chunkIndices = new int[chunks][];
+    int[][] chunkStarts = new int[chunks][];
     int[] counts = new int[rows];
     pool.submit(() -> IntStream.range(0, chunks).parallel().forEach(c -> {
       IntBuffer out = new IntBuffer(CHUNK * 8);
       float[] center = new float[dims];
-      for (int q = c * CHUNK, end = Math.min(rows, (c + 1) * CHUNK); q < end; q++) {
+      int first = c * CHUNK, end = Math.min(rows, first + CHUNK);
+      int[] starts = new int[end - first];
+      for (int p = first; p < end; p++) {
+        int q = order[p];
         int i = pointOf.applyAsInt(q);
         System.arraycopy(positions, i * dims, center, 0, dims);
         int before = out.size();
+        starts[p - first] = before;
         collect(center, (float) radiusOf.applyAsDouble(q), i, out);
         out.sortTail(before);
         counts[q] = out.size() - before;
       }
       chunkIndices[c] = out.toArray();
+      chunkStarts[c] = starts;
     })).join();
     int[] offsets = new int[rows + 1];
     for (int q = 0; q < rows; q++) offsets[q + 1] = Math.addExact(offsets[q], counts[q]);
     int[] indices = new int[offsets[rows]];
-    pool.submit(() -> IntStream.range(0, chunks).parallel().forEach(c ->
-        System.arraycopy(chunkIndices[c], 0, indices, offsets[c * CHUNK], chunkIndices[c].length))).join();
+    pool.submit(() -> IntStream.range(0, chunks).parallel().forEach(c -> {
+      for (int p = 0; p < chunkStarts[c].length; p++) {
+        int q = order[c * CHUNK + p];
+        System.arraycopy(chunkIndices[c], chunkStarts[c][p], indices, offsets[q], counts[q]);
+      }
+    })).join();
     return new Csr(offsets, indices);
+  }
+
+  /** The rows ordered by the cell of their point (cells in table order); callers hold the read lock. */
+  private int[] cellOrder(int rows, java.util.function.IntUnaryOperator pointOf) {
+    int[] rowOfPoint = new int[size];
+    Arrays.fill(rowOfPoint, -1);
+    for (int q = 0; q < rows; q++) rowOfPoint[pointOf.applyAsInt(q)] = q;
+    int[] order = new int[rows];
+    int k = 0;
+    for (int slot = 0; slot < cellCount.length; slot++) {
+      for (int m = cellStart[slot], end = m + cellCount[slot]; m < end; m++) {
+        int q = rowOfPoint[members[m]];
+        if (q >= 0) order[k++] = q;
+      }
+    }
+    return order;
   }
 
   /** The sorted view of the current state; callers hold the read lock, so the state cannot change meanwhile. */
