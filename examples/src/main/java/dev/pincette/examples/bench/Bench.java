@@ -20,7 +20,8 @@ import me.tongfei.progressbar.ProgressBarStyle;
 
 /**
  * Ops × sizes × backends: the median time of each case forced onto each backend, auto's choice, and the regret
- * {@code time(chosen)/time(fastest) − 1}.
+ * {@code time(chosen)/time(fastest) − 1}. The backends take turns within a case (a warm-up each, then five rounds of
+ * timed calls), so a machine whose speed drifts during a case shifts every backend's median alike.
  */
 public final class Bench {
   private final List<BackendKind> kinds;
@@ -46,20 +47,54 @@ public final class Bench {
     return results;
   }
 
+  /** Rounds per case: the backends take turns, so a machine that speeds up or slows down meanwhile affects all. */
+  private static final int ROUNDS = 5;
+
   private BenchResult measure(BenchCase c) {
     Supplier<Object> call = c.inputs().get();
-    Map<String, Double> medians = new LinkedHashMap<>();
+    // Per backend: a third of its share warms up (the JIT compiles the CPU kernels, the device builds its programs),
+    // the rest is timed in rounds.
+    double share = secondsPerCase / Math.max(1, kinds.size());
+    double slice = share * 2 / 3 / ROUNDS;
+    Map<BackendKind, List<Double>> samples = new LinkedHashMap<>();
     for (BackendKind kind : kinds) {
-      medians.put(kind.id(), median(() -> Compute.on(kind).call(call)));
+      samples.put(kind, new ArrayList<>());
+      warmUp(() -> Compute.on(kind).call(call), share / 3);
     }
+    for (int round = 0; round < ROUNDS; round++) {
+      for (BackendKind kind : kinds) sample(() -> Compute.on(kind).call(call), slice, samples.get(kind));
+    }
+    Map<String, Double> medians = new LinkedHashMap<>();
+    samples.forEach((kind, times) -> {
+      times.sort(null);
+      medians.put(kind.id(), times.get(times.size() / 2));
+    });
     Explanation e = Compute.explain(call::get);
     double predicted = e.predictions().stream().filter(p -> p.backend().equals(e.chosen()))
         .mapToDouble(Prediction::totalSeconds).findFirst().orElse(Double.NaN);
     return new BenchResult(c, medians, e.chosen(), predicted);
   }
 
-  private double median(Supplier<?> call) {
-    return median(call, secondsPerCase / Math.max(1, kinds.size()));
+  /** Calls until {@code seconds} have passed (at least twice): the JIT compiles, the device builds its programs. */
+  private static void warmUp(Supplier<?> call, double seconds) {
+    long end = System.nanoTime() + (long) (seconds * 1e9);
+    int calls = 0;
+    do {
+      call.get();
+      calls++;
+    } while (calls < 2 || System.nanoTime() < end);
+  }
+
+  /** Times calls for {@code seconds} (at least one) into {@code times}. */
+  private static void sample(Supplier<?> call, double seconds, List<Double> times) {
+    long end = System.nanoTime() + (long) (seconds * 1e9);
+    int calls = 0;
+    do {
+      long start = System.nanoTime();
+      call.get();
+      times.add((System.nanoTime() - start) * 1e-9);
+      calls++;
+    } while ((calls < 1 || System.nanoTime() < end) && times.size() < 100_000);
   }
 
   /**
