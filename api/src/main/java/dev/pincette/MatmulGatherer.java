@@ -33,13 +33,17 @@ final class MatmulGatherer {
   CompletableFuture<float[]> submit(BackendKind kind, float[] a, float[] b, int m, int k, int n, Executor executor) {
     CompletableFuture<float[]> result = new CompletableFuture<>();
     Shape shape = new Shape(kind, m, k, n);
-    waiting.computeIfAbsent(shape, s -> new ConcurrentLinkedQueue<>()).add(new Request(a, b, result));
-    executor.execute(() -> drain(shape));
+    Queue<Request> queue = waiting.computeIfAbsent(shape, s -> new ConcurrentLinkedQueue<>());
+    queue.add(new Request(a, b, result));
+    executor.execute(() -> drain(shape, queue));
     return result;
   }
 
-  private void drain(Shape shape) {
-    Queue<Request> queue = waiting.get(shape);
+  /**
+   * Runs what waits in {@code queue}. An emptied queue leaves the map, so shapes used once do not accumulate; a
+   * request added to it meanwhile is still run, by the drain its own submission scheduled on the same queue.
+   */
+  private void drain(Shape shape, Queue<Request> queue) {
     long bytesEach = 4L * ((long) shape.m * shape.k + (long) shape.k * shape.n + (long) shape.m * shape.n);
     int limit = (int) Math.clamp(MAX_GATHERED_BYTES / Math.max(1, bytesEach), 1, MAX_GATHERED);
     List<Request> batch = new ArrayList<>();
@@ -47,6 +51,7 @@ final class MatmulGatherer {
       // A future cancelled before its call started is dropped here, having held nothing.
       if (!r.result.isDone()) batch.add(r);
     }
+    if (queue.isEmpty()) waiting.remove(shape, queue);
     if (batch.isEmpty()) return;
     try {
       float[][] products = ScopedValue.where(Dispatcher.SCOPE, shape.kind).call(() -> run(shape, batch));

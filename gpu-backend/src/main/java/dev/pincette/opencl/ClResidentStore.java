@@ -110,6 +110,8 @@ final class ClResidentStore {
     }
     lock.lock();
     try {
+      // Closed meanwhile: hand the values over, but keep no copy for a resident nobody can use.
+      if (r.closed) return values;
       if (r.host == null) r.host = values;
       return r.host;
     } finally {
