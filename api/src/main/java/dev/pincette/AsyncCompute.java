@@ -22,8 +22,8 @@ import java.util.function.Supplier;
  * CompletableFuture.allOf(products.toArray(CompletableFuture[]::new)).join();
  *
  * CompletableFuture<Double> total = Compute.async().upload(a)
- *     .thenCompose(da -> Compute.async().matmul(da, da))
- *     .thenCompose(Compute.async()::sum);
+ *     .thenCompose(da -> Compute.async().matmul(da, da).whenComplete((p, e) -> da.close()))
+ *     .thenCompose(p -> Compute.async().sum(p).whenComplete((s, e) -> p.close()));
  * }</pre>
  *
  * <p>Results equal the synchronous ones. Bad input completes the future exceptionally with the same
