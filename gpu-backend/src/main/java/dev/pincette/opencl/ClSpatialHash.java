@@ -37,6 +37,9 @@ final class ClSpatialHash implements SpatialIndex {
   // Guarded by lock. Device buffers: 0 when the index is empty or closed.
   private long positions;
   private long keys;
+  /** {@code pincette.opencl.spatialTrace=true}: each build prints the time of its phases to standard error. */
+  private static final boolean TRACE = Boolean.getBoolean("pincette.opencl.spatialTrace");
+
   private long order;
   private long table;
   private long cellEnd;
@@ -81,11 +84,15 @@ final class ClSpatialHash implements SpatialIndex {
   }
 
   private void rebuild(ClCall call, float[] points) {
+    long start = System.nanoTime();
     call.queue.write(positions, points, 0, points.length, call.op);
+    long uploaded = phase(call);
     ClKernel cellKeys = call.kernel(SOURCE, options, "cell_keys").mem(0, positions).i32(1, size).i32(2, dims)
         .f64(3, cellSize).i32(4, padded).mem(5, keys).mem(6, order);
     launch(call, cellKeys, padded);
+    long keyed = phase(call);
     sort(call);
+    long sorted = phase(call);
     call.fill(table, -1, 4L * (tableMask + 1L));
     long counter = call.buffer(4);
     call.fill(counter, 0, 4);
@@ -93,6 +100,18 @@ final class ClSpatialHash implements SpatialIndex {
         .i32(3, tableMask).mem(4, cellEnd).mem(5, counter);
     launch(call, starts, size);
     occupied = call.readInt(counter, 0);
+    if (TRACE) {
+      long end = System.nanoTime();
+      System.err.printf(java.util.Locale.ROOT, "spatial build of %d points: upload %.2f ms, cell keys %.2f ms,"
+          + " sort of %d keys %.2f ms, cell table %.2f ms%n", size, (uploaded - start) * 1e-6,
+          (keyed - uploaded) * 1e-6, padded, (sorted - keyed) * 1e-6, (end - sorted) * 1e-6);
+    }
+  }
+
+  /** With {@link #TRACE}, waits for the queue and returns the time: the build's phases, one by one. */
+  private static long phase(ClCall call) {
+    if (TRACE) call.queue.finish();
+    return System.nanoTime();
   }
 
   /** The bitonic network: blocks sorted in local memory, then for each larger stage global steps and a local merge. */
@@ -175,17 +194,27 @@ final class ClSpatialHash implements SpatialIndex {
       checkOpen();
       if (size == 0) return new Csr(new int[1], new int[0]);
       try (ClCall call = context.begin("spatial.neighbors")) {
+        long start = System.nanoTime();
         long counts = call.buffer(4L * size);
         launch(call, structure(call.kernel(SOURCE, options, "neighbors_count")).f32(10, radius).mem(11, counts), size);
+        long counted = phase(call);
         int[] perPoint = call.downloadInts(counts, size);
         int[] offsets = new int[size + 1];
         for (int i = 0; i < size; i++) offsets[i + 1] = Math.addExact(offsets[i], perPoint[i]);
         int total = offsets[size];
         long offsetBuffer = call.upload(offsets);
+        long summed = phase(call);
         long indices = call.buffer(4L * total);
         launch(call, structure(call.kernel(SOURCE, options, "neighbors_fill")).f32(10, radius)
             .mem(11, offsetBuffer).mem(12, indices), size);
-        return new Csr(offsets, call.downloadInts(indices, total));
+        long filled = phase(call);
+        Csr csr = new Csr(offsets, call.downloadInts(indices, total));
+        if (TRACE) {
+          System.err.printf(java.util.Locale.ROOT, "spatial search of %d points: count kernel %.2f ms, counts down,"
+              + " offsets up %.2f ms, fill kernel %.2f ms, %d indices down %.2f ms%n", size, (counted - start) * 1e-6,
+              (summed - counted) * 1e-6, (filled - summed) * 1e-6, total, (System.nanoTime() - filled) * 1e-6);
+        }
+        return csr;
       }
     } finally {
       lock.readLock().unlock();
