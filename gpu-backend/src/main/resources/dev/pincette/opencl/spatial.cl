@@ -245,16 +245,20 @@ inline float coord(__global const float* pos, int dims, int i, int d) {
   return d < dims ? pos[i * dims + d] : 0.0f;
 }
 
+// Work-items take the points in cell order (order[] is sorted by cell key): neighbouring work-items search the same
+// cells, which then stay in cache; in index order, 10M random points searched 24x slower than 1M.
 __kernel void neighbors_count(STRUCTURE, const float radius, __global int* counts) {
-  const int i = get_global_id(0);
-  if (i >= n) return;
+  const int g = get_global_id(0);
+  if (g >= n) return;
+  const int i = order[g];
   counts[i] = visit(STRUCTURE_ARGS, i, coord(pos, dims, i, 0), coord(pos, dims, i, 1), coord(pos, dims, i, 2),
                     radius, 0);
 }
 
 __kernel void neighbors_fill(STRUCTURE, const float radius, __global const int* offsets, __global int* indices) {
-  const int i = get_global_id(0);
-  if (i >= n) return;
+  const int g = get_global_id(0);
+  if (g >= n) return;
+  const int i = order[g];
   __global int* out = indices + offsets[i];
   const int count = visit(STRUCTURE_ARGS, i, coord(pos, dims, i, 0), coord(pos, dims, i, 1),
                           coord(pos, dims, i, 2), radius, out);
