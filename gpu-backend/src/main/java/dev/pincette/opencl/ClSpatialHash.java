@@ -108,6 +108,23 @@ final class ClSpatialHash implements SpatialIndex {
     }
   }
 
+  /** The exclusive prefix sums of {@code count} ints in {@code in}, in a new buffer of the call, on the device. */
+  private long scan(ClCall call, long in, int count) {
+    int group = (int) Math.min(256, Long.highestOneBit(call.device().maxWorkGroupSize()));
+    int block = 2 * group;
+    int groups = (count + block - 1) / block;
+    long out = call.buffer(4L * count);
+    long sums = call.buffer(4L * groups);
+    call.launch(call.kernel(SOURCE, options, "scan_blocks").mem(0, in).i32(1, count).mem(2, out).mem(3, sums)
+        .local(4, 4L * block), new long[] {(long) groups * group}, new long[] {group});
+    if (groups > 1) {
+      long sumOffsets = scan(call, sums, groups);
+      launch(call, call.kernel(SOURCE, options, "scan_add").mem(0, out).i32(1, count).mem(2, sumOffsets)
+          .i32(3, block), count);
+    }
+    return out;
+  }
+
   /** With {@link #TRACE}, waits for the queue and returns the time: the build's phases, one by one. */
   private static long phase(ClCall call) {
     if (TRACE) call.queue.finish();
@@ -195,14 +212,19 @@ final class ClSpatialHash implements SpatialIndex {
       if (size == 0) return new Csr(new int[1], new int[0]);
       try (ClCall call = context.begin("spatial.neighbors")) {
         long start = System.nanoTime();
-        long counts = call.buffer(4L * size);
+        // One more count than points, left 0: its exclusive prefix sum is the total.
+        long counts = call.buffer(4L * (size + 1));
+        call.fill(counts, 0, 4L * (size + 1));
         launch(call, structure(call.kernel(SOURCE, options, "neighbors_count")).f32(10, radius).mem(11, counts), size);
         long counted = phase(call);
-        int[] perPoint = call.downloadInts(counts, size);
-        int[] offsets = new int[size + 1];
-        for (int i = 0; i < size; i++) offsets[i + 1] = Math.addExact(offsets[i], perPoint[i]);
+        long offsetBuffer = scan(call, counts, size + 1);
+        int[] offsets = call.downloadInts(offsetBuffer, size + 1);
+        for (int i = 0; i < size; i++) {
+          if (offsets[i + 1] < offsets[i]) {
+            throw new BackendException("spatial: more than 2^31 neighbour pairs do not fit one list");
+          }
+        }
         int total = offsets[size];
-        long offsetBuffer = call.upload(offsets);
         long summed = phase(call);
         long indices = call.buffer(4L * total);
         launch(call, structure(call.kernel(SOURCE, options, "neighbors_fill")).f32(10, radius)
@@ -210,8 +232,8 @@ final class ClSpatialHash implements SpatialIndex {
         long filled = phase(call);
         Csr csr = new Csr(offsets, call.downloadInts(indices, total));
         if (TRACE) {
-          System.err.printf(java.util.Locale.ROOT, "spatial search of %d points: count kernel %.2f ms, counts down,"
-              + " offsets up %.2f ms, fill kernel %.2f ms, %d indices down %.2f ms%n", size, (counted - start) * 1e-6,
+          System.err.printf(java.util.Locale.ROOT, "spatial search of %d points: count kernel %.2f ms, offsets (scan"
+              + " and download) %.2f ms, fill kernel %.2f ms, %d indices down %.2f ms%n", size, (counted - start) * 1e-6,
               (summed - counted) * 1e-6, (filled - summed) * 1e-6, total, (System.nanoTime() - filled) * 1e-6);
         }
         return csr;

@@ -219,6 +219,9 @@ inline int visit(STRUCTURE, int self, float cx, float cy, float cz, float radius
   return count;
 }
 
+// Neighbour lists up to this long are sorted in private memory by the fill pass.
+#define PRIVATE_SORT 64
+
 inline void sift_down(__global int* a, int root, int end) {
   while (2 * root + 1 < end) {
     int child = 2 * root + 1;
@@ -262,7 +265,22 @@ __kernel void neighbors_fill(STRUCTURE, const float radius, __global const int* 
   __global int* out = indices + offsets[i];
   const int count = visit(STRUCTURE_ARGS, i, coord(pos, dims, i, 0), coord(pos, dims, i, 1),
                           coord(pos, dims, i, 2), radius, out);
-  heap_sort(out, count);
+  if (count <= PRIVATE_SORT) {
+    // Short lists (the usual ~20 neighbours) sort in private memory: one read and one write of global memory each.
+    int a[PRIVATE_SORT];
+    for (int p = 0; p < count; p++) {
+      const int v = out[p];
+      int q = p;
+      while (q > 0 && a[q - 1] > v) {
+        a[q] = a[q - 1];
+        q--;
+      }
+      a[q] = v;
+    }
+    for (int p = 0; p < count; p++) out[p] = a[p];
+  } else {
+    heap_sort(out, count);
+  }
 }
 
 // One work-item per cell of the query box (lo + (x, y, z) for x < spanX, ...); hits are appended in any order.
@@ -295,4 +313,45 @@ __kernel void query_all(STRUCTURE, const float cx, const float cy, const float c
     const int at = atomic_inc(found);
     if (at < capacity) out[at] = j;
   }
+}
+
+// Exclusive prefix sums, for the offsets of neighbour lists. Each work-group scans a block of twice its size in local
+// memory (Blelloch's up-sweep and down-sweep) and writes the block's total; the host scans the totals the same way,
+// then scan_add adds each block's offset.
+__kernel void scan_blocks(__global const int* in, const int n, __global int* out, __global int* blockSums,
+                          __local int* tmp) {
+  const int lid = get_local_id(0);
+  const int groupSize = get_local_size(0);
+  const int a = get_group_id(0) * 2 * groupSize + 2 * lid;
+  tmp[2 * lid] = a < n ? in[a] : 0;
+  tmp[2 * lid + 1] = a + 1 < n ? in[a + 1] : 0;
+  int offset = 1;
+  for (int d = groupSize; d > 0; d >>= 1) {
+    barrier(CLK_LOCAL_MEM_FENCE);
+    if (lid < d) tmp[offset * (2 * lid + 2) - 1] += tmp[offset * (2 * lid + 1) - 1];
+    offset <<= 1;
+  }
+  if (lid == 0) {
+    blockSums[get_group_id(0)] = tmp[2 * groupSize - 1];
+    tmp[2 * groupSize - 1] = 0;
+  }
+  for (int d = 1; d < 2 * groupSize; d <<= 1) {
+    offset >>= 1;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    if (lid < d) {
+      const int ai = offset * (2 * lid + 1) - 1;
+      const int bi = offset * (2 * lid + 2) - 1;
+      const int t = tmp[ai];
+      tmp[ai] = tmp[bi];
+      tmp[bi] += t;
+    }
+  }
+  barrier(CLK_LOCAL_MEM_FENCE);
+  if (a < n) out[a] = tmp[2 * lid];
+  if (a + 1 < n) out[a + 1] = tmp[2 * lid + 1];
+}
+
+__kernel void scan_add(__global int* out, const int n, __global const int* blockOffsets, const int block) {
+  const int i = get_global_id(0);
+  if (i < n) out[i] += blockOffsets[i / block];
 }
