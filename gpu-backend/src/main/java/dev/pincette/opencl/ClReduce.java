@@ -43,28 +43,26 @@ final class ClReduce {
 
   /** The sum of {@code n} floats already in {@code input}. */
   double sumOnDevice(ClCall call, long input, long n) {
+    return result(call, enqueueSum(call, input, n, false).out);
+  }
+
+  /** Device nanoseconds of both passes of a sum of {@code input}, from profiling events; for benchmarks. */
+  long sumKernelNanos(ClCall call, long input, long n) {
+    Passes passes = enqueueSum(call, input, n, true);
+    return ClQueue.spanNanos(passes.first, passes.last);
+  }
+
+  /** The 8-byte result buffer of a two-pass reduction, and its kernels' events when timed (else 0). */
+  private record Passes(long out, long first, long last) {}
+
+  private Passes enqueueSum(ClCall call, long input, long n, boolean timed) {
     int groups = groups(call, n);
     int group = groupSize(call);
     long partials = call.buffer(8L * groups);
     ClKernel kernel = call.kernel(SOURCE, options, "sum_partials")
         .mem(0, input).i64(1, n).mem(2, partials).local(3, 8L * group);
-    call.launch(kernel, new long[] {(long) groups * group}, new long[] {group});
-    return finish(call, partials, groups, group);
-  }
-
-  /** Device nanoseconds of both passes of a sum of {@code input}, from profiling events; for benchmarks. */
-  long sumKernelNanos(ClCall call, long input, long n) {
-    int groups = groups(call, n);
-    int group = groupSize(call);
-    long partials = call.buffer(8L * groups);
-    long out = call.buffer(8);
-    ClKernel first = call.kernel(SOURCE, options, "sum_partials")
-        .mem(0, input).i64(1, n).mem(2, partials).local(3, 8L * group);
-    long firstEvent = call.queue.launch(first, new long[] {(long) groups * group}, new long[] {group}, true);
-    ClKernel last = call.kernel(SOURCE, options, "sum_final")
-        .mem(0, partials).i32(1, groups).mem(2, out).local(3, 8L * group);
-    long lastEvent = call.queue.launch(last, new long[] {group}, new long[] {group}, true);
-    return ClQueue.spanNanos(firstEvent, lastEvent);
+    long first = call.queue.launch(kernel, new long[] {(long) groups * group}, new long[] {group}, timed);
+    return finalPass(call, partials, groups, group, first, timed);
   }
 
   double dot(ClContext context, float[] x, float[] y) {
@@ -83,15 +81,26 @@ final class ClReduce {
   }
 
   private double finish(ClCall call, long partials, int groups, int group) {
+    return result(call, finalPass(call, partials, groups, group, 0, false).out);
+  }
+
+  /** Enqueues the one-group pass over the partials. */
+  private Passes finalPass(ClCall call, long partials, int groups, int group, long first, boolean timed) {
     long out = call.buffer(8);
     ClKernel kernel = call.kernel(SOURCE, options, "sum_final")
         .mem(0, partials).i32(1, groups).mem(2, out).local(3, 8L * group);
-    call.launch(kernel, new long[] {group}, new long[] {group});
+    long last = call.queue.launch(kernel, new long[] {group}, new long[] {group}, timed);
+    return new Passes(out, first, last);
+  }
+
+  /** Reads a sum's 8 bytes: a double, or a float pair (hi, lo) without fp64. */
+  private double result(ClCall call, long out) {
     ByteBuffer result = call.readSmall(out, 0, 8);
     if (fp64) return result.getDouble(0);
     double hi = result.getFloat(0);
     return Double.isFinite(hi) ? hi + result.getFloat(4) : hi;
   }
+
 
   float min(ClContext context, float[] x) {
     return extreme(context, "min", x);
