@@ -7,11 +7,12 @@ import java.util.Arrays;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
- * Spatial hash held on the device ({@code spatial.cl}). Build and {@link #update}: cell keys, a bitonic sort of
- * (key, point) pairs, a hash table from each occupied cell to its run of sorted points. Searches visit only the cells
- * a radius touches (or scan every point when the radius spans more cells than are occupied, like the CPU backend).
- * {@link #neighborsWithin} is two passes, count then fill, with the prefix sum on the host, which needs the offsets
- * anyway; each point's list is sorted on the device.
+ * Spatial hash held on the device ({@code spatial.cl}). Build and {@link #update}: cell keys, then the points grouped
+ * into one run per cell, either counted into the slots of a hash table (devices with 64-bit atomics) or by a bitonic
+ * sort of (key, point) pairs; a hash table maps each occupied cell to its run. Searches visit only the cells a radius
+ * touches (or scan every point when the radius spans more cells than are occupied, like the CPU backend), taking the
+ * points in cell order. {@link #neighborsWithin} is two passes, count then fill, with the prefix sum of the counts
+ * on the device; each point's list is sorted on the device.
  *
  * <p>Queries hold the read lock, {@code update} the write lock; the device buffers belong to this index until
  * {@link #close()}.
@@ -29,6 +30,11 @@ final class ClSpatialHash implements SpatialIndex {
   private final float cellSize;
   private final String options;
   private final int sortGroup;
+  /**
+   * Whether builds count points per cell instead of sorting them (devices with 64-bit atomics; the property
+   * {@code pincette.opencl.spatialSort=true} keeps the bitonic sort). On the H100, 10M points: the sort took 23 ms.
+   */
+  private final boolean counting;
   /** Power of two ≥ size and ≥ one local sort block. */
   private final int padded;
   private final int tableMask;
@@ -56,7 +62,9 @@ final class ClSpatialHash implements SpatialIndex {
     this.size = points.length / dims;
     this.cellSize = cellSize;
     this.sortGroup = (int) Math.min(256, Long.highestOneBit(context.device.maxWorkGroupSize()));
-    this.options = "-DSORT_GROUP=" + sortGroup;
+    this.counting = context.device.extensions().contains("cl_khr_int64_base_atomics")
+        && !Boolean.getBoolean("pincette.opencl.spatialSort");
+    this.options = "-DSORT_GROUP=" + sortGroup + (counting ? " -DCOUNTING_BUILD" : "");
     this.padded = Math.max(2 * sortGroup, Integer.highestOneBit(Math.max(1, size - 1)) << 1);
     this.tableMask = (Integer.highestOneBit(Math.max(16, size) * 2 - 1) << 1) - 1;
     if (size == 0) return;
@@ -87,25 +95,54 @@ final class ClSpatialHash implements SpatialIndex {
     long start = System.nanoTime();
     call.queue.write(positions, points, 0, points.length, call.op);
     long uploaded = phase(call);
+    long pointKeys = counting ? call.buffer(8L * size) : keys;
     ClKernel cellKeys = call.kernel(SOURCE, options, "cell_keys").mem(0, positions).i32(1, size).i32(2, dims)
-        .f64(3, cellSize).i32(4, padded).mem(5, keys).mem(6, order);
-    launch(call, cellKeys, padded);
+        .f64(3, cellSize).i32(4, counting ? size : padded).mem(5, pointKeys).mem(6, order);
+    launch(call, cellKeys, counting ? size : padded);
     long keyed = phase(call);
-    sort(call);
-    long sorted = phase(call);
-    call.fill(table, -1, 4L * (tableMask + 1L));
     long counter = call.buffer(4);
     call.fill(counter, 0, 4);
-    ClKernel starts = call.kernel(SOURCE, options, "cell_starts").mem(0, keys).i32(1, size).mem(2, table)
-        .i32(3, tableMask).mem(4, cellEnd).mem(5, counter);
-    launch(call, starts, size);
+    if (counting) {
+      countIntoCells(call, pointKeys, counter);
+    } else {
+      sort(call);
+      call.fill(table, -1, 4L * (tableMask + 1L));
+      ClKernel starts = call.kernel(SOURCE, options, "cell_starts").mem(0, keys).i32(1, size).mem(2, table)
+          .i32(3, tableMask).mem(4, cellEnd).mem(5, counter);
+      launch(call, starts, size);
+    }
+    long grouped = phase(call);
     occupied = call.readInt(counter, 0);
     if (TRACE) {
-      long end = System.nanoTime();
-      System.err.printf(java.util.Locale.ROOT, "spatial build of %d points: upload %.2f ms, cell keys %.2f ms,"
-          + " sort of %d keys %.2f ms, cell table %.2f ms%n", size, (uploaded - start) * 1e-6,
-          (keyed - uploaded) * 1e-6, padded, (sorted - keyed) * 1e-6, (end - sorted) * 1e-6);
+      System.err.printf(java.util.Locale.ROOT, "spatial build of %d points: upload %.2f ms, cell keys %.2f ms, %s"
+          + " %.2f ms%n", size, (uploaded - start) * 1e-6, (keyed - uploaded) * 1e-6,
+          counting ? "points counted into cells" : "sort and cell table", (grouped - keyed) * 1e-6);
     }
+  }
+
+  /** Groups the points by cell without a sort: table of keys, counts per slot, prefix sum, scatter; see spatial.cl. */
+  private void countIntoCells(ClCall call, long pointKeys, long counter) {
+    int slots = tableMask + 1;
+    long tableKeys = call.buffer(8L * slots);
+    call.fill(tableKeys, -1, 8L * slots);
+    long slotCount = call.buffer(4L * slots);
+    call.fill(slotCount, 0, 4L * slots);
+    long slotOf = call.buffer(4L * size);
+    launch(call, call.kernel(SOURCE, options, "cell_insert").mem(0, pointKeys).i32(1, size).mem(2, tableKeys)
+        .i32(3, tableMask).mem(4, slotOf).mem(5, slotCount).mem(6, counter), size);
+    long slotStart = scan(call, slotCount, slots);
+    long cursor = call.buffer(4L * slots);
+    call.fill(cursor, 0, 4L * slots);
+    launch(call, call.kernel(SOURCE, options, "cell_scatter").mem(0, pointKeys).i32(1, size).mem(2, slotOf)
+        .mem(3, slotStart).mem(4, cursor).mem(5, keys).mem(6, order), size);
+    launch(call, call.kernel(SOURCE, options, "cell_runs").mem(0, slotCount).mem(1, slotStart).i32(2, slots)
+        .mem(3, table).mem(4, cellEnd), slots);
+  }
+
+  /** With {@link #TRACE}, waits for the queue and returns the time: the build's phases, one by one. */
+  private static long phase(ClCall call) {
+    if (TRACE) call.queue.finish();
+    return System.nanoTime();
   }
 
   /** The exclusive prefix sums of {@code count} ints in {@code in}, in a new buffer of the call, on the device. */
@@ -123,12 +160,6 @@ final class ClSpatialHash implements SpatialIndex {
           .i32(3, block), count);
     }
     return out;
-  }
-
-  /** With {@link #TRACE}, waits for the queue and returns the time: the build's phases, one by one. */
-  private static long phase(ClCall call) {
-    if (TRACE) call.queue.finish();
-    return System.nanoTime();
   }
 
   /** The bitonic network: blocks sorted in local memory, then for each larger stage global steps and a local merge. */

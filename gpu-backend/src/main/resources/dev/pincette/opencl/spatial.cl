@@ -150,6 +150,57 @@ __kernel void cell_starts(__global const long* keys, const int n, __global int* 
   }
 }
 
+#ifdef COUNTING_BUILD
+// The build without a sort, on devices with 64-bit atomics: each point's cell key goes into an open-addressing table
+// of keys (the probe order find_cell uses), the points of each slot are counted, an exclusive prefix sum of the
+// counts gives each slot's run, and the points are scattered into their runs. Runs come out in slot order, points
+// within a run in no fixed order (every search sorts what it returns).
+#pragma OPENCL EXTENSION cl_khr_int64_base_atomics : enable
+
+__kernel void cell_insert(__global const long* pointKeys, const int n, __global long* tableKeys, const int mask,
+                          __global int* slotOf, __global int* slotCount, __global int* occupied) {
+  const int i = get_global_id(0);
+  if (i >= n) return;
+  const long key = pointKeys[i];
+  uint slot = hash_key(key) & mask;
+  for (;;) {
+    const long seen = atom_cmpxchg((volatile __global long*) &tableKeys[slot], -1L, key);
+    if (seen == -1L) {
+      atomic_inc(occupied);
+      break;
+    }
+    if (seen == key) break;
+    slot = (slot + 1) & mask;
+  }
+  slotOf[i] = slot;
+  atomic_inc(&slotCount[slot]);
+}
+
+__kernel void cell_scatter(__global const long* pointKeys, const int n, __global const int* slotOf,
+                           __global const int* slotStart, __global int* cursor, __global long* keys,
+                           __global int* order) {
+  const int i = get_global_id(0);
+  if (i >= n) return;
+  const int slot = slotOf[i];
+  const int p = slotStart[slot] + atomic_inc(&cursor[slot]);
+  order[p] = i;
+  keys[p] = pointKeys[i];
+}
+
+__kernel void cell_runs(__global const int* slotCount, __global const int* slotStart, const int slots,
+                        __global int* table, __global int* cellEnd) {
+  const int s = get_global_id(0);
+  if (s >= slots) return;
+  const int count = slotCount[s];
+  if (count == 0) {
+    table[s] = -1;
+    return;
+  }
+  table[s] = slotStart[s];
+  cellEnd[slotStart[s]] = slotStart[s] + count;
+}
+#endif
+
 // The built structure, as every search kernel receives it.
 #define STRUCTURE __global const float* pos, const int n, const int dims, const double cellSize, const int occupied, \
     __global const int* table, const int mask, __global const long* keys, __global const int* order,            \

@@ -27,6 +27,30 @@ class ClSpatialScanTest {
   }
 
   @Test
+  void theSortedBuildAndTheCountedBuildGiveTheCpuBackendsLists() {
+    int n = 20_000;
+    SplittableRandom rnd = new SplittableRandom(43);
+    float[] xyz = new float[2 * n];
+    for (int i = 0; i < xyz.length; i++) xyz[i] = (float) rnd.nextDouble();
+    float radius = (float) Math.sqrt(15.0 / n / Math.PI);
+    try (CpuBackend cpu = new CpuBackend(); SpatialIndex expected = cpu.buildSpatial(xyz.clone(), 2, radius)) {
+      SpatialIndex.Csr want = expected.neighborsWithin(radius);
+      for (String sorted : new String[] {"true", "false"}) {
+        String before = System.setProperty("pincette.opencl.spatialSort", sorted);
+        try (SpatialIndex got = BACKEND.buildSpatial(xyz.clone(), 2, radius)) {
+          SpatialIndex.Csr have = got.neighborsWithin(radius);
+          assertArrayEquals(want.offsets(), have.offsets(), "spatialSort=" + sorted);
+          assertArrayEquals(want.indices(), have.indices(), "spatialSort=" + sorted);
+          assertArrayEquals(expected.query(new float[] {0.5f, 0.5f}, 0.1f), got.query(new float[] {0.5f, 0.5f}, 0.1f));
+        } finally {
+          if (before == null) System.clearProperty("pincette.opencl.spatialSort");
+          else System.setProperty("pincette.opencl.spatialSort", before);
+        }
+      }
+    }
+  }
+
+  @Test
   void aThreeLevelPrefixSumGivesTheCpuBackendsLists() {
     int n = 270_000;
     SplittableRandom rnd = new SplittableRandom(42);
