@@ -35,16 +35,16 @@ class ClSpatialScanTest {
     float radius = (float) Math.sqrt(15.0 / n / Math.PI);
     try (CpuBackend cpu = new CpuBackend(); SpatialIndex expected = cpu.buildSpatial(xyz.clone(), 2, radius)) {
       SpatialIndex.Csr want = expected.neighborsWithin(radius);
-      for (String sorted : new String[] {"true", "false"}) {
-        String before = System.setProperty("pincette.opencl.spatialSort", sorted);
+      for (String counted : new String[] {"true", "false"}) {
+        String before = System.setProperty("pincette.opencl.spatialCount", counted);
         try (SpatialIndex got = BACKEND.buildSpatial(xyz.clone(), 2, radius)) {
           SpatialIndex.Csr have = got.neighborsWithin(radius);
-          assertArrayEquals(want.offsets(), have.offsets(), "spatialSort=" + sorted);
-          assertArrayEquals(want.indices(), have.indices(), "spatialSort=" + sorted);
+          assertArrayEquals(want.offsets(), have.offsets(), "spatialCount=" + counted);
+          assertArrayEquals(want.indices(), have.indices(), "spatialCount=" + counted);
           assertArrayEquals(expected.query(new float[] {0.5f, 0.5f}, 0.1f), got.query(new float[] {0.5f, 0.5f}, 0.1f));
         } finally {
-          if (before == null) System.clearProperty("pincette.opencl.spatialSort");
-          else System.setProperty("pincette.opencl.spatialSort", before);
+          if (before == null) System.clearProperty("pincette.opencl.spatialCount");
+          else System.setProperty("pincette.opencl.spatialCount", before);
         }
       }
     }
