@@ -123,7 +123,11 @@ final class ClSpatialHash implements SpatialIndex {
     }
   }
 
-  /** Groups the points by cell without a sort: table of keys, counts per slot, prefix sum, scatter; see spatial.cl. */
+  /**
+   * Groups the points by cell without sorting them: keys into a table, counts per slot; then only the occupied cells
+   * are sorted (a few per point fewer than the points), so that the runs lie in key order, i.e. in space, which the
+   * searches' locality needs; a prefix sum of the counts in that order places the runs, and the points are scattered.
+   */
   private void countIntoCells(ClCall call, long pointKeys, long counter) {
     int slots = tableMask + 1;
     long tableKeys = call.buffer(8L * slots);
@@ -133,7 +137,23 @@ final class ClSpatialHash implements SpatialIndex {
     long slotOf = call.buffer(4L * size);
     launch(call, call.kernel(SOURCE, options, "cell_insert").mem(0, pointKeys).i32(1, size).mem(2, tableKeys)
         .i32(3, tableMask).mem(4, slotOf).mem(5, slotCount).mem(6, counter), size);
-    long slotStart = scan(call, slotCount, slots);
+    int cells = call.readInt(counter, 0);
+    int paddedCells = Math.max(2 * sortGroup, Integer.highestOneBit(Math.max(1, cells - 1)) << 1);
+    long cellKeys = call.buffer(8L * paddedCells);
+    long cellSlots = call.buffer(4L * paddedCells);
+    long collected = call.buffer(4);
+    call.fill(collected, 0, 4);
+    launch(call, call.kernel(SOURCE, options, "cell_collect").mem(0, tableKeys).mem(1, slotCount).i32(2, slots)
+        .mem(3, collected).i32(4, cells).i32(5, paddedCells).mem(6, cellKeys).mem(7, cellSlots),
+        Math.max(slots, paddedCells));
+    sort(call, cellKeys, cellSlots, paddedCells);
+    long cellCounts = call.buffer(4L * cells);
+    launch(call, call.kernel(SOURCE, options, "cell_counts").mem(0, cellSlots).mem(1, slotCount).i32(2, cells)
+        .mem(3, cellCounts), cells);
+    long cellStarts = scan(call, cellCounts, cells);
+    long slotStart = call.buffer(4L * slots);
+    launch(call, call.kernel(SOURCE, options, "slot_starts").mem(0, cellSlots).mem(1, cellStarts).i32(2, cells)
+        .mem(3, slotStart), cells);
     long cursor = call.buffer(4L * slots);
     call.fill(cursor, 0, 4L * slots);
     launch(call, call.kernel(SOURCE, options, "cell_scatter").mem(0, pointKeys).i32(1, size).mem(2, slotOf)
@@ -167,17 +187,23 @@ final class ClSpatialHash implements SpatialIndex {
 
   /** The bitonic network: blocks sorted in local memory, then for each larger stage global steps and a local merge. */
   private void sort(ClCall call) {
+    sort(call, keys, order, padded);
+  }
+
+  /** Sorts {@code count} (a power of two, at least one block) (key, int) pairs by key, then by the int. */
+  private void sort(ClCall call, long sortKeys, long values, int count) {
     int block = 2 * sortGroup;
     long[] local = {sortGroup};
-    call.launch(call.kernel(SOURCE, options, "bitonic_sort_block").mem(0, keys).mem(1, order),
-        new long[] {padded / 2}, local);
-    for (int k = 2 * block; k <= padded; k <<= 1) {
+    call.launch(call.kernel(SOURCE, options, "bitonic_sort_block").mem(0, sortKeys).mem(1, values),
+        new long[] {count / 2}, local);
+    for (int k = 2 * block; k <= count; k <<= 1) {
       for (int j = k / 2; j >= block; j >>= 1) {
-        ClKernel step = call.kernel(SOURCE, options, "bitonic_step").mem(0, keys).mem(1, order).i32(2, j).i32(3, k);
-        launch(call, step, padded);
+        ClKernel step = call.kernel(SOURCE, options, "bitonic_step").mem(0, sortKeys).mem(1, values).i32(2, j)
+            .i32(3, k);
+        launch(call, step, count);
       }
-      call.launch(call.kernel(SOURCE, options, "bitonic_merge_block").mem(0, keys).mem(1, order).i32(2, k),
-          new long[] {padded / 2}, local);
+      call.launch(call.kernel(SOURCE, options, "bitonic_merge_block").mem(0, sortKeys).mem(1, values).i32(2, k),
+          new long[] {count / 2}, local);
     }
   }
 

@@ -151,10 +151,11 @@ __kernel void cell_starts(__global const long* keys, const int n, __global int* 
 }
 
 #ifdef COUNTING_BUILD
-// The build without a sort, on devices with 64-bit atomics: each point's cell key goes into an open-addressing table
-// of keys (the probe order find_cell uses), the points of each slot are counted, an exclusive prefix sum of the
-// counts gives each slot's run, and the points are scattered into their runs. Runs come out in slot order, points
-// within a run in no fixed order (every search sorts what it returns).
+// The build without a sort of the points, on devices with 64-bit atomics: each point's cell key goes into an
+// open-addressing table of keys (the probe order find_cell uses) and the points of each slot are counted; the
+// occupied cells alone are sorted by key, an exclusive prefix sum of their counts in that order gives each cell's
+// run, and the points are scattered into their runs: runs in key order, points within a run in no fixed order
+// (every search sorts what it returns).
 #pragma OPENCL EXTENSION cl_khr_int64_base_atomics : enable
 
 __kernel void cell_insert(__global const long* pointKeys, const int n, __global long* tableKeys, const int mask,
@@ -174,6 +175,33 @@ __kernel void cell_insert(__global const long* pointKeys, const int n, __global 
   }
   slotOf[i] = slot;
   atomic_inc(&slotCount[slot]);
+}
+
+// The occupied slots, compacted (in no order: they are sorted next), padded with keys after every real one.
+__kernel void cell_collect(__global const long* tableKeys, __global const int* slotCount, const int slots,
+                           __global int* collected, const int cells, const int paddedCells, __global long* cellKeys,
+                           __global int* cellSlots) {
+  const int s = get_global_id(0);
+  if (s < paddedCells - cells) {
+    cellKeys[cells + s] = LONG_MAX;
+    cellSlots[cells + s] = INT_MAX;
+  }
+  if (s >= slots || slotCount[s] == 0) return;
+  const int c = atomic_inc(collected);
+  cellKeys[c] = tableKeys[s];
+  cellSlots[c] = s;
+}
+
+__kernel void cell_counts(__global const int* cellSlots, __global const int* slotCount, const int cells,
+                          __global int* cellCounts) {
+  const int c = get_global_id(0);
+  if (c < cells) cellCounts[c] = slotCount[cellSlots[c]];
+}
+
+__kernel void slot_starts(__global const int* cellSlots, __global const int* cellStarts, const int cells,
+                          __global int* slotStart) {
+  const int c = get_global_id(0);
+  if (c < cells) slotStart[cellSlots[c]] = cellStarts[c];
 }
 
 __kernel void cell_scatter(__global const long* pointKeys, const int n, __global const int* slotOf,

@@ -51,6 +51,28 @@ class ClSpatialScanTest {
   }
 
   @Test
+  void theCountedBuildHandlesTinyAndOddSizes() {
+    String before = System.setProperty("pincette.opencl.spatialCount", "true");
+    try (CpuBackend cpu = new CpuBackend()) {
+      for (int n : new int[] {1, 2, 17, 600, 1025}) {
+        SplittableRandom rnd = new SplittableRandom(n);
+        float[] xyz = new float[3 * n];
+        for (int i = 0; i < xyz.length; i++) xyz[i] = (float) rnd.nextDouble();
+        float radius = 0.2f;
+        try (SpatialIndex expected = cpu.buildSpatial(xyz.clone(), 3, radius);
+            SpatialIndex got = BACKEND.buildSpatial(xyz.clone(), 3, radius)) {
+          assertArrayEquals(expected.neighborsWithin(radius).indices(), got.neighborsWithin(radius).indices(),
+              "n=" + n);
+          assertArrayEquals(expected.neighborCounts(radius), got.neighborCounts(radius), "n=" + n);
+        }
+      }
+    } finally {
+      if (before == null) System.clearProperty("pincette.opencl.spatialCount");
+      else System.setProperty("pincette.opencl.spatialCount", before);
+    }
+  }
+
+  @Test
   void aThreeLevelPrefixSumGivesTheCpuBackendsLists() {
     int n = 270_000;
     SplittableRandom rnd = new SplittableRandom(42);
