@@ -8,8 +8,8 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * Spatial hash held on the device ({@code spatial.cl}). Build and {@link #update}: cell keys, then the points grouped
- * into one run per cell by a bitonic sort of (key, point) pairs (or counted into the slots of a hash table, see
- * {@link #counting}); a hash table maps each occupied cell to its run. Searches visit only the cells a radius
+ * into one run per cell, in key order: counted into the slots of a hash table with only the occupied cells sorted
+ * (see {@link #counting}), or by a bitonic sort of all (key, point) pairs; a hash table maps each cell to its run. Searches visit only the cells a radius
  * touches (or scan every point when the radius spans more cells than are occupied, like the CPU backend), taking the
  * points in cell order. {@link #neighborsWithin} is two passes, count then fill, with the prefix sum of the counts
  * on the device; each point's list is sorted on the device.
@@ -31,11 +31,9 @@ final class ClSpatialHash implements SpatialIndex {
   private final String options;
   private final int sortGroup;
   /**
-   * Whether builds count points per cell instead of sorting them: {@code pincette.opencl.spatialCount=true}, on
-   * devices with 64-bit atomics. A trade-off, so off by default. On the H100 with 10M points, counting grouped the
-   * points in 6.2 ms where the sort and table took 25 ms, but its runs lie in hash order, not in space, and the
-   * searches that take points run by run lose their locality: the count kernel took 19.8 ms instead of 6.4, the fill
-   * kernel 33.4 instead of 18.2.
+   * Whether builds count points into cells and sort only the cells, instead of sorting every point: on devices with
+   * 64-bit atomics, unless {@code pincette.opencl.spatialCount=false}. On the H100 with 10M points the points were
+   * grouped in 9.5 ms against 24.6 ms for the sort of all points and its table, with the same search times.
    */
   private final boolean counting;
   /** Power of two ≥ size and ≥ one local sort block. */
@@ -66,7 +64,7 @@ final class ClSpatialHash implements SpatialIndex {
     this.cellSize = cellSize;
     this.sortGroup = (int) Math.min(256, Long.highestOneBit(context.device.maxWorkGroupSize()));
     this.counting = context.device.extensions().contains("cl_khr_int64_base_atomics")
-        && Boolean.getBoolean("pincette.opencl.spatialCount");
+        && Boolean.parseBoolean(System.getProperty("pincette.opencl.spatialCount", "true"));
     this.options = "-DSORT_GROUP=" + sortGroup + (counting ? " -DCOUNTING_BUILD" : "");
     this.padded = Math.max(2 * sortGroup, Integer.highestOneBit(Math.max(1, size - 1)) << 1);
     this.tableMask = (Integer.highestOneBit(Math.max(16, size) * 2 - 1) << 1) - 1;

@@ -51,8 +51,8 @@ class ClSpatialScanTest {
   }
 
   @Test
-  void theCountedBuildHandlesTinyAndOddSizes() {
-    String before = System.setProperty("pincette.opencl.spatialCount", "true");
+  void theSortedBuildHandlesTinyAndOddSizes() {
+    String before = System.setProperty("pincette.opencl.spatialCount", "false");
     try (CpuBackend cpu = new CpuBackend()) {
       for (int n : new int[] {1, 2, 17, 600, 1025}) {
         SplittableRandom rnd = new SplittableRandom(n);
