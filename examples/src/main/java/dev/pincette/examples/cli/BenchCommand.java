@@ -65,6 +65,10 @@ final class BenchCommand implements Callable<Integer> {
     if (chart != null && !chart.toString().matches("(?i).*\\.(png|svg)")) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--chart wants a .png or .svg file");
     }
+    if (chart != null && ModuleLayer.boot().findModule("java.desktop").isEmpty()) {
+      throw new CommandLine.ParameterException(spec.commandLine(),
+          "--chart needs the java.desktop module, which this Java runtime lacks");
+    }
     for (Path out : new Path[] {json, csv, chart}) {
       Path dir = out == null ? null : out.toAbsolutePath().getParent();
       if (dir != null && !java.nio.file.Files.isDirectory(dir)) {
