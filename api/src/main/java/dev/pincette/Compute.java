@@ -102,6 +102,8 @@ public final class Compute {
       var product = Dispatcher.get().runOn("matmul", a.shape() + " · " + b.shape() + " resident", cost,
           List.of(ra, rb), (be, in) -> be.matmul(in.get(0), in.get(1), m, k, n));
       return new DeviceMatrix(m, n, product);
+    } catch (dev.pincette.spi.BackendException e) {
+      throw lost("matmul", e);
     } finally {
       java.lang.ref.Reference.reachabilityFence(a);
       java.lang.ref.Reference.reachabilityFence(b);
@@ -117,6 +119,8 @@ public final class Compute {
     try {
       return Dispatcher.get().runOn("sum", "n=" + elements + " resident", cost, List.of(r),
           (be, in) -> be.sum(in.get(0)));
+    } catch (dev.pincette.spi.BackendException e) {
+      throw lost("sum", e);
     } finally {
       java.lang.ref.Reference.reachabilityFence(x);
     }
@@ -128,6 +132,15 @@ public final class Compute {
    */
   public static AsyncCompute async() {
     return AsyncCompute.INSTANCE;
+  }
+
+  /**
+   * A resident op that failed on its device and on the CPU: the CPU could not get the data, whose only copy was on
+   * the failed device (see {@link DeviceMatrix}).
+   */
+  private static IllegalStateException lost(String op, RuntimeException cause) {
+    return new IllegalStateException(op + ": a resident input could not be read from its device, which failed: "
+        + cause.getMessage(), cause);
   }
 
   private static java.util.Map<String, Long> residentBytes(String first, long firstBytes, String second,

@@ -60,6 +60,11 @@ public final class ComputeOn {
     return call(() -> Compute.matmul(a, b));
   }
 
+  /** {@link Compute#sum(DeviceMatrix)} on this backend. */
+  public double sum(DeviceMatrix x) {
+    return call(() -> Compute.sum(x));
+  }
+
   public Matrix matmul(Matrix a, Matrix b) {
     return call(() -> Compute.matmul(a, b));
   }

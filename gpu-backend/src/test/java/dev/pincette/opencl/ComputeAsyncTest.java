@@ -179,6 +179,23 @@ class ComputeAsyncTest {
   }
 
   @Test
+  void aProductWhoseOnlyCopyWasOnAFailedDeviceFailsClearly() {
+    Matrix a = random(12, 12, 21);
+    try (DeviceMatrix da = Compute.on(BackendKind.OPENCL).upload(a);
+        DeviceMatrix product = Compute.on(BackendKind.OPENCL).matmul(da, da)) {
+      ClFaults.failNext("clEnqueueReadBuffer(download)");
+      IllegalStateException e = assertThrows(IllegalStateException.class,
+          () -> Compute.on(BackendKind.CPU).sum(product));
+      assertTrue(e.getMessage().startsWith("sum: a resident input could not be read from its device"),
+          e.getMessage());
+      assertEquals(Compute.sum(Compute.on(BackendKind.CPU).matmul(a, a)), Compute.sum(product), 1e-4);
+      // Uploaded data keeps its host copy: the same fault does not touch it.
+      ClFaults.failNext("clEnqueueReadBuffer(download)");
+      assertEquals(Compute.sum(a), Compute.on(BackendKind.CPU).sum(da), 1e-4);
+    }
+  }
+
+  @Test
   void aFutureCancelledBeforeItStartsNeverRuns() throws Exception {
     AsyncCompute cpu = Compute.on(BackendKind.CPU).async();
     // Sums occupy a thread each (products would be gathered, emptying the queue at once).
