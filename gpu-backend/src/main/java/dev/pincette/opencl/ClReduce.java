@@ -101,7 +101,6 @@ final class ClReduce {
     return Double.isFinite(hi) ? hi + result.getFloat(4) : hi;
   }
 
-
   float min(ClContext context, float[] x) {
     return extreme(context, "min", x);
   }
