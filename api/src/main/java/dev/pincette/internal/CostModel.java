@@ -21,9 +21,14 @@ public final class CostModel {
   /**
    * Observed/predicted ratios remembered per bucket; the correction is their median. A wrong calibration is fixed by
    * the first call (the median of one ratio), while a burst of slow calls (a GC pause, a JIT compile, another
-   * process) must outlast half the window to move it. (A window of 31 did no better than 15 in three H100 sweeps.)
+   * process) must outlast half the window to move it. The window holds the last {@link #WINDOW} calls, and older ones
+   * too while they are less than {@link #SPAN_NANOS} old (up to {@link #CAPACITY}): 15 calls of a 300 µs op last only
+   * 5 ms, and in H100 sweeps a burst that long on the 16-core host made auto pick the slower backend (max regret 61%
+   * and 88%). (A window of 31 calls did no better than 15.)
    */
   private static final int WINDOW = 15;
+  private static final long SPAN_NANOS = 100_000_000L;
+  private static final int CAPACITY = 255;
   /** Calibration time per backend: a CPU and one GPU stay under 2 s together. */
   static final double CALIBRATION_SECONDS = 0.85;
   private static final String LIBRARY_VERSION = "0.1.0";
@@ -38,8 +43,16 @@ public final class CostModel {
   /** Completes when the calibration started by {@link #start} is done (at once when none was needed). */
   private final java.util.concurrent.CompletableFuture<Void> ready = new java.util.concurrent.CompletableFuture<>();
 
+  /** Time of observed calls, for the correction window; a clock of its own in tests. */
+  private final java.util.function.LongSupplier clock;
+
   public CostModel(Path cacheDir) {
+    this(cacheDir, System::nanoTime);
+  }
+
+  CostModel(Path cacheDir, java.util.function.LongSupplier clock) {
     this.cacheDir = cacheDir;
+    this.clock = clock;
   }
 
   /** The user's cache directory: {@code pincette.cache.dir}, else {@code $XDG_CACHE_HOME/pincette}, else ~/.cache. */
@@ -206,25 +219,51 @@ public final class CostModel {
     double uncorrected = m.overheadSeconds() + transferSeconds(b.name(), m, cost)
         + m.computeSeconds(cost.family(), cost.work());
     if (!(uncorrected > 0) || Double.isInfinite(uncorrected)) return;
-    corrections.computeIfAbsent(bucket(b.name(), cost), k -> new Window()).add(seconds / uncorrected);
+    corrections.computeIfAbsent(bucket(b.name(), cost), k -> new Window()).add(seconds / uncorrected,
+        clock.getAsLong());
   }
 
-  /** The last {@link #WINDOW} ratios of one bucket. */
+  /**
+   * The ratios of one bucket's recent calls: the last {@link #WINDOW}, and older ones while younger than
+   * {@link #SPAN_NANOS}, at most {@link #CAPACITY}. The median is cached and sorted again after every sixteenth of the
+   * window has changed, so that placing a call stays well under a microsecond.
+   */
   private static final class Window {
-    private final double[] ratios = new double[WINDOW];
+    private final double[] ratios = new double[CAPACITY];
+    private final long[] times = new long[CAPACITY];
+    /** Index of the oldest ratio, and how many there are. */
+    private int oldest;
     private int count;
-    private int next;
+    private int changedSinceSort;
+    private double median = 1.0;
 
-    synchronized void add(double ratio) {
-      ratios[next] = ratio;
-      next = (next + 1) % WINDOW;
-      count = Math.min(WINDOW, count + 1);
+    synchronized void add(double ratio, long now) {
+      if (count == CAPACITY) drop();
+      int slot = (oldest + count) % CAPACITY;
+      ratios[slot] = ratio;
+      times[slot] = now;
+      count++;
+      changedSinceSort++;
+      while (count > WINDOW && now - times[oldest] > SPAN_NANOS) drop();
+      if (changedSinceSort * 16 >= count) sortMedian();
+    }
+
+    private void drop() {
+      oldest = (oldest + 1) % CAPACITY;
+      count--;
+      changedSinceSort++;
+    }
+
+    private void sortMedian() {
+      double[] sorted = new double[count];
+      for (int i = 0; i < count; i++) sorted[i] = ratios[(oldest + i) % CAPACITY];
+      java.util.Arrays.sort(sorted);
+      median = count % 2 == 1 ? sorted[count / 2] : Math.sqrt(sorted[count / 2 - 1] * sorted[count / 2]);
+      changedSinceSort = 0;
     }
 
     synchronized double median() {
-      double[] sorted = java.util.Arrays.copyOf(ratios, count);
-      java.util.Arrays.sort(sorted);
-      return count % 2 == 1 ? sorted[count / 2] : Math.sqrt(sorted[count / 2 - 1] * sorted[count / 2]);
+      return median;
     }
   }
 

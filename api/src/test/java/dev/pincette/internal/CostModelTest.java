@@ -94,6 +94,31 @@ class CostModelTest {
   }
 
   @Test
+  void aShortBurstOfSlowCallsDoesNotMoveTheCorrectionButALastingSlowdownDoes() {
+    long[] now = {0};
+    CostModel m = new CostModel(Path.of("unused"), () -> now[0]);
+    Backend cpu = new NamedBackend("cpu", Double.POSITIVE_INFINITY);
+    m.install("cpu", model("cpu", 0, Double.POSITIVE_INFINITY, 1e-12));
+    CallCost cost = new CallCost(CallCost.MATMUL, 1e6, 0, 0);
+    double truth = m.predict(cpu, cost).totalSeconds();
+    // 300 µs calls for 60 ms, then 20 calls (6 ms) three times slower: more than the last 15 calls, far less than
+    // half of the window's 100 ms.
+    observe(m, cpu, cost, 200, truth, now);
+    observe(m, cpu, cost, 20, 3 * truth, now);
+    assertEquals(truth, m.predict(cpu, cost).totalSeconds(), 1e-9 * truth);
+    // The slowdown lasts: after a window's worth of slow calls the prediction follows it.
+    observe(m, cpu, cost, 400, 3 * truth, now);
+    assertEquals(3 * truth, m.predict(cpu, cost).totalSeconds(), 1e-9 * truth);
+  }
+
+  /** {@code calls} calls of {@code seconds} each, 300 µs apart on the model's clock. */
+  private static void observe(CostModel m, Backend b, CallCost cost, int calls, double seconds, long[] now) {
+    for (int call = 0; call < calls; call++, now[0] += 300_000) {
+      m.finished(m.started(b.name()), b, cost, seconds, m.predict(b, cost));
+    }
+  }
+
+  @Test
   void runningCallsAddWait() {
     CostModel m = new CostModel(Path.of("unused"));
     Backend gpu = new NamedBackend("gpu", Double.POSITIVE_INFINITY);
