@@ -240,29 +240,45 @@ public final class ClBench {
     System.out.println(runs.getLast());
   }
 
-  /** A uniform 3D cloud with about 20 neighbours per point, as the cost model's calibration uses. */
+  /**
+   * A uniform 3D cloud with about 20 neighbours per point, as the cost model's calibration uses: the first build
+   * (device buffers allocated), then medians of five rounds of an update (positions up, the map rebuilt in its
+   * buffers), every point's neighbours and the counts alone. With {@code -Dpincette.opencl.spatialTrace=true} each
+   * build and search also prints its phases on the device.
+   */
   private void spatial(ClBackend backend) {
     int n = spatialPoints > 0 ? spatialPoints : 1 << spatialLog2;
     float[] points = random(3 * n, 6);
     float radius = (float) Math.cbrt(20.0 / n * 3 / (4 * Math.PI));
-    long build = 0, search = 0, count = 0, pairs = 0;
-    for (int r = 0; r < 2; r++) {
-      long start = System.nanoTime();
-      try (var index = backend.buildSpatial(points.clone(), 3, radius)) {
-        long built = System.nanoTime();
+    int rounds = 5;
+    double[] update = new double[rounds], search = new double[rounds], count = new double[rounds];
+    long pairs = 0;
+    long start = System.nanoTime();
+    try (var index = backend.buildSpatial(points, 3, radius)) {
+      double build = (System.nanoTime() - start) * 1e-6;
+      for (int r = 0; r < rounds; r++) {
+        long t0 = System.nanoTime();
+        index.update(points);
+        long t1 = System.nanoTime();
         pairs = index.neighborsWithin(radius).indices().length;
-        long searched = System.nanoTime();
+        long t2 = System.nanoTime();
         index.neighborCounts(radius);
-        count = System.nanoTime() - searched;
-        search = searched - built;
-        build = built - start;
+        long t3 = System.nanoTime();
+        update[r] = (t1 - t0) * 1e-6;
+        search[r] = (t2 - t1) * 1e-6;
+        count[r] = (t3 - t2) * 1e-6;
       }
+      System.out.printf(Locale.ROOT, "spatial %d points 3D (host positions in, host results out): first build %.1f"
+          + " ms, then medians of %d: update %.2f ms, neighborsWithin %.1f ms (%.1f per point), neighborCounts %.2f"
+          + " ms%n", n, build, rounds, median(update), median(search), pairs / (double) n, median(count));
     }
-    System.out.printf(Locale.ROOT, "spatial %d points 3D (host positions in, host results out): build %.1f ms,"
-        + " neighborsWithin %.1f ms (%.1f per point), neighborCounts %.1f ms%n", n, build * 1e-6,
-        search * 1e-6, pairs / (double) n, count * 1e-6);
   }
 
+  private static double median(double[] values) {
+    double[] sorted = values.clone();
+    java.util.Arrays.sort(sorted);
+    return sorted[sorted.length / 2];
+  }
 
   private static float[] random(int n, long seed) {
     SplittableRandom rnd = new SplittableRandom(seed);

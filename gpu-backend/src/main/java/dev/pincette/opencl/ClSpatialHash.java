@@ -8,11 +8,14 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * Spatial hash held on the device ({@code spatial.cl}). Build and {@link #update}: cell keys, then the points grouped
- * into one run per cell, in key order: counted into the slots of a hash table with only the occupied cells sorted
- * (see {@link #counting}), or by a bitonic sort of all (key, point) pairs; a hash table maps each cell to its run. Searches visit only the cells a radius
- * touches (or scan every point when the radius spans more cells than are occupied, like the CPU backend), taking the
- * points in cell order. {@link #neighborsWithin} is two passes, count then fill, with the prefix sum of the counts
- * on the device; each point's list is sorted on the device.
+ * into one run per cell, in key order. When the box of the occupied cells holds few more cells than there are points
+ * (see {@link #dense}), the cells of the box are counted, prefix-summed and the points scattered: no sort and no
+ * table, and a search reads each row of cells as one range. Other clouds use a hash table from cell to run: the points
+ * counted into its slots with only the occupied cells sorted (see {@link #counting}), or a bitonic sort of all (key,
+ * point) pairs. Searches visit only the cells a radius touches (on the hash table, they scan every point when the
+ * radius spans more cells than are occupied, like the CPU backend), taking the points in cell order.
+ * {@link #neighborsWithin} is two passes, count then fill, with the prefix sum of the counts on the device; each
+ * point's list is sorted on the device.
  *
  * <p>Queries hold the read lock, {@code update} the write lock; the device buffers belong to this index until
  * {@link #close()}.
@@ -36,6 +39,13 @@ final class ClSpatialHash implements SpatialIndex {
    * grouped in 9.5 ms against 24.6 ms for the sort of all points and its table, with the same search times.
    */
   private final boolean counting;
+  /**
+   * Whether builds use a dense grid when the box of the occupied cells holds at most {@link #DENSE_CELLS_PER_POINT}
+   * cells per point (see {@code grid_count} in spatial.cl), unless {@code pincette.opencl.spatialDense=false}; other
+   * clouds use the hash table.
+   */
+  private final boolean dense;
+  private static final int DENSE_CELLS_PER_POINT = 2;
   /** Power of two ≥ size and ≥ one local sort block. */
   private final int padded;
   private final int tableMask;
@@ -43,6 +53,8 @@ final class ClSpatialHash implements SpatialIndex {
 
   // Guarded by lock. Device buffers: 0 when the index is empty or closed.
   private long positions;
+  /** The positions in the order of {@link #order}: the searches read each run from one place. */
+  private long sortedPositions;
   private long keys;
   /** {@code pincette.opencl.spatialTrace=true}: each build prints the time of its phases to standard error. */
   private static final boolean TRACE = Boolean.getBoolean("pincette.opencl.spatialTrace");
@@ -52,6 +64,15 @@ final class ClSpatialHash implements SpatialIndex {
   private long cellEnd;
   private int occupied;
   private boolean closed;
+  /**
+   * The dense grid of the last build, when it had one ({@link #gridCells} &gt; 0): the first cell and the cells per
+   * axis of the box holding every point's cell, and each cell's start in {@link #order} (one more entry than cells).
+   */
+  private final long[] gridOrigin = new long[3];
+  private final int[] gridSize = new int[3];
+  private long gridCells;
+  private long gridStart;
+  private long gridStartBytes;
 
   ClSpatialHash(ClContext context, float[] points, int dims, float cellSize) {
     if (points.length / dims > MAX_POINTS) {
@@ -65,16 +86,16 @@ final class ClSpatialHash implements SpatialIndex {
     this.sortGroup = (int) Math.min(256, Long.highestOneBit(context.device.maxWorkGroupSize()));
     this.counting = context.device.extensions().contains("cl_khr_int64_base_atomics")
         && Boolean.parseBoolean(System.getProperty("pincette.opencl.spatialCount", "true"));
+    this.dense = Boolean.parseBoolean(System.getProperty("pincette.opencl.spatialDense", "true"));
     this.options = "-DSORT_GROUP=" + sortGroup + (counting ? " -DCOUNTING_BUILD" : "");
     this.padded = Math.max(2 * sortGroup, Integer.highestOneBit(Math.max(1, size - 1)) << 1);
     this.tableMask = (Integer.highestOneBit(Math.max(16, size) * 2 - 1) << 1) - 1;
     if (size == 0) return;
     try (ClCall call = context.begin("spatial.build")) {
       positions = call.lease(4L * points.length);
+      sortedPositions = call.lease(4L * points.length);
       keys = call.lease(8L * padded);
       order = call.lease(4L * padded);
-      table = call.lease(4L * (tableMask + 1L));
-      cellEnd = call.lease(4L * size);
       rebuild(call, points);
     } catch (RuntimeException e) {
       releaseBuffers();
@@ -101,24 +122,86 @@ final class ClSpatialHash implements SpatialIndex {
         .f64(3, cellSize).i32(4, counting ? size : padded).mem(5, pointKeys).mem(6, order);
     launch(call, cellKeys, counting ? size : padded);
     long keyed = phase(call);
-    long counter = call.buffer(4);
-    call.fill(counter, 0, 4);
-    if (counting) {
-      countIntoCells(call, pointKeys, counter);
+    String grouping;
+    gridCells = 0;
+    if (dense && denseGrid(call, pointKeys)) {
+      grouping = "dense grid of " + gridCells + " cells";
+      groupOnGrid(call, pointKeys);
     } else {
-      sort(call);
-      call.fill(table, -1, 4L * (tableMask + 1L));
-      ClKernel starts = call.kernel(SOURCE, options, "cell_starts").mem(0, keys).i32(1, size).mem(2, table)
-          .i32(3, tableMask).mem(4, cellEnd).mem(5, counter);
-      launch(call, starts, size);
+      if (table == 0) {
+        table = call.lease(4L * (tableMask + 1L));
+        cellEnd = call.lease(4L * size);
+      }
+      long counter = call.buffer(4);
+      call.fill(counter, 0, 4);
+      if (counting) {
+        grouping = "points counted into cells";
+        countIntoCells(call, pointKeys, counter);
+      } else {
+        grouping = "sort and cell table";
+        sort(call);
+        call.fill(table, -1, 4L * (tableMask + 1L));
+        ClKernel starts = call.kernel(SOURCE, options, "cell_starts").mem(0, keys).i32(1, size).mem(2, table)
+            .i32(3, tableMask).mem(4, cellEnd).mem(5, counter);
+        launch(call, starts, size);
+      }
+      occupied = call.readInt(counter, 0);
     }
+    launch(call, call.kernel(SOURCE, options, "sort_positions").mem(0, positions).i32(1, size).i32(2, dims)
+        .mem(3, order).mem(4, sortedPositions), size);
     long grouped = phase(call);
-    occupied = call.readInt(counter, 0);
     if (TRACE) {
       System.err.printf(java.util.Locale.ROOT, "spatial build of %d points: upload %.2f ms, cell keys %.2f ms, %s"
-          + " %.2f ms%n", size, (uploaded - start) * 1e-6, (keyed - uploaded) * 1e-6,
-          counting ? "points counted into cells" : "sort and cell table", (grouped - keyed) * 1e-6);
+          + " %.2f ms%n", size, (uploaded - start) * 1e-6, (keyed - uploaded) * 1e-6, grouping,
+          (grouped - keyed) * 1e-6);
     }
+  }
+
+  /**
+   * Finds the box of the occupied cells (one small read back); when it holds at most {@link #DENSE_CELLS_PER_POINT}
+   * cells per point, records it as the grid and returns true.
+   */
+  private boolean denseGrid(ClCall call, long pointKeys) {
+    int group = (int) Math.min(256, Long.highestOneBit(call.device().maxWorkGroupSize()));
+    int groups = (int) Math.min(1024, (size + group - 1) / group);
+    long bounds = call.upload(new int[] {Integer.MAX_VALUE, Integer.MAX_VALUE, Integer.MAX_VALUE, Integer.MIN_VALUE,
+        Integer.MIN_VALUE, Integer.MIN_VALUE});
+    call.launch(call.kernel(SOURCE, options, "cell_bounds").mem(0, pointKeys).i32(1, size).i32(2, dims)
+        .mem(3, bounds).local(4, 4L * 6 * group), new long[] {(long) groups * group}, new long[] {group});
+    int[] box = call.downloadInts(bounds, 6);
+    long cells = 1;
+    for (int d = 0; d < 3; d++) {
+      long extent = (long) box[3 + d] - box[d] + 1;
+      cells *= extent;
+      if (cells > DENSE_CELLS_PER_POINT * (long) size + 1024 || cells >= Integer.MAX_VALUE) return false;
+      gridOrigin[d] = box[d];
+      gridSize[d] = (int) extent;
+    }
+    gridCells = cells;
+    return true;
+  }
+
+  /** Counts the points of each grid cell, places the cells' runs by a prefix sum, and scatters the points. */
+  private void groupOnGrid(ClCall call, long pointKeys) {
+    int cells = (int) gridCells;
+    long count = call.buffer(4L * (cells + 1));
+    call.fill(count, 0, 4L * (cells + 1));
+    long cellOf = call.buffer(4L * size);
+    long rank = call.buffer(4L * size);
+    launch(call, call.kernel(SOURCE, options, "grid_count").mem(0, pointKeys).i32(1, size).i32(2, dims)
+        .i64(3, gridOrigin[0]).i64(4, gridOrigin[1]).i64(5, gridOrigin[2]).i32(6, gridSize[0]).i32(7, gridSize[1])
+        .mem(8, count).mem(9, cellOf).mem(10, rank), size);
+    long bytes = 4L * (cells + 1);
+    if (gridStartBytes < bytes) {
+      context.releaseBuffers(gridStart);
+      gridStart = 0;
+      gridStart = call.lease(bytes);
+      gridStartBytes = bytes;
+    }
+    scan(call, count, cells + 1, gridStart);
+    launch(call, call.kernel(SOURCE, options, "grid_scatter").i32(0, size).mem(1, cellOf).mem(2, rank)
+        .mem(3, gridStart).mem(4, order), size);
+    occupied = cells;
   }
 
   /**
@@ -168,10 +251,16 @@ final class ClSpatialHash implements SpatialIndex {
 
   /** The exclusive prefix sums of {@code count} ints in {@code in}, in a new buffer of the call, on the device. */
   private long scan(ClCall call, long in, int count) {
+    long out = call.buffer(4L * count);
+    scan(call, in, count, out);
+    return out;
+  }
+
+  /** The exclusive prefix sums of {@code count} ints in {@code in}, into {@code out}, on the device. */
+  private void scan(ClCall call, long in, int count, long out) {
     int group = (int) Math.min(256, Long.highestOneBit(call.device().maxWorkGroupSize()));
     int block = 2 * group;
     int groups = (count + block - 1) / block;
-    long out = call.buffer(4L * count);
     long sums = call.buffer(4L * groups);
     call.launch(call.kernel(SOURCE, options, "scan_blocks").mem(0, in).i32(1, count).mem(2, out).mem(3, sums)
         .local(4, 4L * block), new long[] {(long) groups * group}, new long[] {group});
@@ -180,7 +269,6 @@ final class ClSpatialHash implements SpatialIndex {
       launch(call, call.kernel(SOURCE, options, "scan_add").mem(0, out).i32(1, count).mem(2, sumOffsets)
           .i32(3, block), count);
     }
-    return out;
   }
 
   /** The bitonic network: blocks sorted in local memory, then for each larger stage global steps and a local merge. */
@@ -210,11 +298,17 @@ final class ClSpatialHash implements SpatialIndex {
     call.launch(kernel, new long[] {(items + group - 1) / group * group}, new long[] {group});
   }
 
-  /** Binds the built structure to the first ten arguments of a search kernel. */
+  /** Binds the built structure to the first {@link #STRUCTURE_ARGS} arguments of a search kernel. */
   private ClKernel structure(ClKernel kernel) {
-    return kernel.mem(0, positions).i32(1, size).i32(2, dims).f64(3, cellSize).i32(4, occupied).mem(5, table)
-        .i32(6, tableMask).mem(7, keys).mem(8, order).mem(9, cellEnd);
+    boolean grid = gridCells > 0;
+    return kernel.mem(0, positions).i32(1, size).i32(2, dims).f64(3, cellSize).i32(4, occupied)
+        .mem(5, grid ? order : table).i32(6, tableMask).mem(7, keys).mem(8, order).mem(9, grid ? order : cellEnd)
+        .mem(10, grid ? gridStart : order).i64(11, gridOrigin[0]).i64(12, gridOrigin[1]).i64(13, gridOrigin[2])
+        .i32(14, grid ? gridSize[0] : 0).i32(15, gridSize[1]).i32(16, gridSize[2]).mem(17, sortedPositions);
   }
+
+  /** Arguments {@link #structure} binds; a search kernel's own come after them. */
+  private static final int STRUCTURE_ARGS = 18;
 
   @Override
   public int[] query(float[] center, float radius) {
@@ -232,19 +326,21 @@ final class ClSpatialHash implements SpatialIndex {
         span[d] = hi - lo[d] + 1;
         cells = span[d] > Integer.MAX_VALUE || cells > Integer.MAX_VALUE ? Long.MAX_VALUE : cells * span[d];
       }
+      int a = STRUCTURE_ARGS;
       try (ClCall call = context.begin("spatial.query")) {
         long found = call.buffer(4);
         for (int capacity = Math.min(size, QUERY_CAPACITY); ; ) {
           long out = call.buffer(4L * capacity);
           call.fill(found, 0, 4);
           if (cells > occupied) {
-            ClKernel all = structure(call.kernel(SOURCE, options, "query_all")).f32(10, cx).f32(11, cy)
-                .f32(12, cz).f32(13, radius).mem(14, out).i32(15, capacity).mem(16, found);
+            ClKernel all = structure(call.kernel(SOURCE, options, "query_all")).f32(a, cx).f32(a + 1, cy)
+                .f32(a + 2, cz).f32(a + 3, radius).mem(a + 4, out).i32(a + 5, capacity).mem(a + 6, found);
             launch(call, all, size);
           } else {
-            ClKernel box = structure(call.kernel(SOURCE, options, "query_cells")).f32(10, cx).f32(11, cy)
-                .f32(12, cz).f32(13, radius).i64(14, lo[0]).i64(15, lo[1]).i64(16, lo[2]).i32(17, (int) span[0])
-                .i32(18, (int) span[1]).i32(19, (int) cells).mem(20, out).i32(21, capacity).mem(22, found);
+            ClKernel box = structure(call.kernel(SOURCE, options, "query_cells")).f32(a, cx).f32(a + 1, cy)
+                .f32(a + 2, cz).f32(a + 3, radius).i64(a + 4, lo[0]).i64(a + 5, lo[1]).i64(a + 6, lo[2])
+                .i32(a + 7, (int) span[0]).i32(a + 8, (int) span[1]).i32(a + 9, (int) cells).mem(a + 10, out)
+                .i32(a + 11, capacity).mem(a + 12, found);
             launch(call, box, cells);
           }
           int count = call.readInt(found, 0);
@@ -268,12 +364,14 @@ final class ClSpatialHash implements SpatialIndex {
     try {
       checkOpen();
       if (size == 0) return new Csr(new int[1], new int[0]);
+      int a = STRUCTURE_ARGS;
       try (ClCall call = context.begin("spatial.neighbors")) {
         long start = System.nanoTime();
         // One more count than points, left 0: its exclusive prefix sum is the total.
         long counts = call.buffer(4L * (size + 1));
         call.fill(counts, 0, 4L * (size + 1));
-        launch(call, structure(call.kernel(SOURCE, options, "neighbors_count")).f32(10, radius).mem(11, counts), size);
+        launch(call, structure(call.kernel(SOURCE, options, "neighbors_count")).f32(a, radius).mem(a + 1, counts),
+            size);
         long counted = phase(call);
         long offsetBuffer = scan(call, counts, size + 1);
         int[] offsets = call.downloadInts(offsetBuffer, size + 1);
@@ -285,14 +383,15 @@ final class ClSpatialHash implements SpatialIndex {
         int total = offsets[size];
         long summed = phase(call);
         long indices = call.buffer(4L * total);
-        launch(call, structure(call.kernel(SOURCE, options, "neighbors_fill")).f32(10, radius)
-            .mem(11, offsetBuffer).mem(12, indices), size);
+        launch(call, structure(call.kernel(SOURCE, options, "neighbors_fill")).f32(a, radius)
+            .mem(a + 1, offsetBuffer).mem(a + 2, indices), size);
         long filled = phase(call);
         Csr csr = new Csr(offsets, call.downloadInts(indices, total));
         if (TRACE) {
           System.err.printf(java.util.Locale.ROOT, "spatial search of %d points: count kernel %.2f ms, offsets (scan"
-              + " and download) %.2f ms, fill kernel %.2f ms, %d indices down %.2f ms%n", size, (counted - start) * 1e-6,
-              (summed - counted) * 1e-6, (filled - summed) * 1e-6, total, (System.nanoTime() - filled) * 1e-6);
+              + " and download) %.2f ms, fill kernel %.2f ms, %d indices down %.2f ms%n", size,
+              (counted - start) * 1e-6, (summed - counted) * 1e-6, (filled - summed) * 1e-6, total,
+              (System.nanoTime() - filled) * 1e-6);
         }
         return csr;
       }
@@ -308,9 +407,11 @@ final class ClSpatialHash implements SpatialIndex {
     try {
       checkOpen();
       if (size == 0) return new int[0];
+      int a = STRUCTURE_ARGS;
       try (ClCall call = context.begin("spatial.counts")) {
         long counts = call.buffer(4L * size);
-        launch(call, structure(call.kernel(SOURCE, options, "neighbors_count")).f32(10, radius).mem(11, counts), size);
+        launch(call, structure(call.kernel(SOURCE, options, "neighbors_count")).f32(a, radius).mem(a + 1, counts),
+            size);
         return call.downloadInts(counts, size);
       }
     } finally {
@@ -350,7 +451,7 @@ final class ClSpatialHash implements SpatialIndex {
   }
 
   private void releaseBuffers() {
-    context.releaseBuffers(positions, keys, order, table, cellEnd);
-    positions = keys = order = table = cellEnd = 0;
+    context.releaseBuffers(positions, sortedPositions, keys, order, table, cellEnd, gridStart);
+    positions = sortedPositions = keys = order = table = cellEnd = gridStart = 0;
   }
 }

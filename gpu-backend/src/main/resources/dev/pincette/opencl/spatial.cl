@@ -1,5 +1,6 @@
-// Spatial hash on the device: cell keys, a bitonic sort of (key, point) pairs, a hash table from each occupied cell
-// to its run of sorted points, and radius searches that visit only the cells a radius touches.
+// Spatial hash on the device: cell keys; the points grouped by cell on a dense grid of the occupied box, or by a
+// bitonic sort of (key, point) pairs (or counting, below) with a hash table from each occupied cell to its run; and
+// radius searches that visit only the cells a radius touches.
 //
 // Keys and the distance test copy the CPU backend bit for bit: cells are floor(v / cellSize) in double, clamped and
 // packed like CellKeys; distances are squared float64 differences of float32 coordinates summed in x, y, z order and
@@ -150,6 +151,89 @@ __kernel void cell_starts(__global const long* keys, const int n, __global int* 
   }
 }
 
+
+// The dense build, for clouds whose cells' bounding box holds few more cells than there are points (uniform clouds,
+// particle boxes): cells are numbered x + nx·(y + ny·z) inside the box, which is the order of their keys, so a
+// count per cell, its exclusive prefix sum and a scatter group the points by cell in key order without a sort or a
+// table; a search reads the run of a whole row of cells (x from lo to hi) as one range.
+inline void unpack(long key, int dims, long* c) {
+  if (dims == 3) {
+    c[0] = key & ((1L << 21) - 1);
+    c[1] = (key >> 21) & ((1L << 21) - 1);
+    c[2] = key >> 42;
+  } else {
+    c[0] = key & ((1L << 31) - 1);
+    c[1] = key >> 31;
+    c[2] = 0;
+  }
+}
+
+// The least and greatest cell coordinate per axis: private over a grid-stride loop, then a tree in local memory,
+// then one atomic per work-group into bounds (min x, y, z, max x, y, z; set to INT_MAX, INT_MIN before).
+__kernel void cell_bounds(__global const long* pointKeys, const int n, const int dims, __global int* bounds,
+                          __local int* scratch) {
+  int lo[3] = {INT_MAX, INT_MAX, INT_MAX};
+  int hi[3] = {INT_MIN, INT_MIN, INT_MIN};
+  for (int i = get_global_id(0); i < n; i += get_global_size(0)) {
+    long c[3];
+    unpack(pointKeys[i], dims, c);
+    for (int d = 0; d < 3; d++) {
+      lo[d] = min(lo[d], (int) c[d]);
+      hi[d] = max(hi[d], (int) c[d]);
+    }
+  }
+  const int lid = get_local_id(0);
+  for (int d = 0; d < 3; d++) {
+    scratch[6 * lid + d] = lo[d];
+    scratch[6 * lid + 3 + d] = hi[d];
+  }
+  for (int stride = get_local_size(0) / 2; stride > 0; stride >>= 1) {
+    barrier(CLK_LOCAL_MEM_FENCE);
+    if (lid < stride) {
+      for (int d = 0; d < 3; d++) {
+        scratch[6 * lid + d] = min(scratch[6 * lid + d], scratch[6 * (lid + stride) + d]);
+        scratch[6 * lid + 3 + d] = max(scratch[6 * lid + 3 + d], scratch[6 * (lid + stride) + 3 + d]);
+      }
+    }
+  }
+  if (lid < 3) {
+    atomic_min(&bounds[lid], scratch[lid]);
+    atomic_max(&bounds[3 + lid], scratch[3 + lid]);
+  }
+}
+
+inline int grid_cell(long key, int dims, long ox, long oy, long oz, int nx, int ny) {
+  long c[3];
+  unpack(key, dims, c);
+  return (int) ((c[0] - ox) + nx * ((c[1] - oy) + (long) ny * (c[2] - oz)));
+}
+
+// Counts the points of each cell; each point keeps its cell and its rank among the cell's points.
+__kernel void grid_count(__global const long* pointKeys, const int n, const int dims, const long ox, const long oy,
+                         const long oz, const int nx, const int ny, __global int* gridCount, __global int* cellOf,
+                         __global int* rank) {
+  const int i = get_global_id(0);
+  if (i >= n) return;
+  const int cell = grid_cell(pointKeys[i], dims, ox, oy, oz, nx, ny);
+  cellOf[i] = cell;
+  rank[i] = atomic_inc(&gridCount[cell]);
+}
+
+// sortedPos[m] = pos[order[m]], after any of the builds.
+__kernel void sort_positions(__global const float* pos, const int n, const int dims, __global const int* order,
+                             __global float* sortedPos) {
+  const int m = get_global_id(0);
+  if (m >= n) return;
+  const int i = order[m];
+  for (int d = 0; d < dims; d++) sortedPos[m * dims + d] = pos[i * dims + d];
+}
+
+__kernel void grid_scatter(const int n, __global const int* cellOf, __global const int* rank,
+                           __global const int* gridStart, __global int* order) {
+  const int i = get_global_id(0);
+  if (i < n) order[gridStart[cellOf[i]] + rank[i]] = i;
+}
+
 #ifdef COUNTING_BUILD
 // The build without a sort of the points, on devices with 64-bit atomics: each point's cell key goes into an
 // open-addressing table of keys (the probe order find_cell uses) and the points of each slot are counted; the
@@ -229,11 +313,15 @@ __kernel void cell_runs(__global const int* slotCount, __global const int* slotS
 }
 #endif
 
-// The built structure, as every search kernel receives it.
+// The built structure, as every search kernel receives it: the hash table (table, keys, cellEnd) or, when nx > 0,
+// the dense grid (gridStart[c] to gridStart[c + 1] is the run of cell c of the nx·ny·nz box at ox, oy, oz);
+// sortedPos[m] is pos[order[m]], so that the searches read the points of a run from one place, not gathered.
 #define STRUCTURE __global const float* pos, const int n, const int dims, const double cellSize, const int occupied, \
     __global const int* table, const int mask, __global const long* keys, __global const int* order,            \
-    __global const int* cellEnd
-#define STRUCTURE_ARGS pos, n, dims, cellSize, occupied, table, mask, keys, order, cellEnd
+    __global const int* cellEnd, __global const int* gridStart, const long ox, const long oy, const long oz,     \
+    const int nx, const int ny, const int nz, __global const float* sortedPos
+#define STRUCTURE_ARGS pos, n, dims, cellSize, occupied, table, mask, keys, order, cellEnd, gridStart, ox, oy, oz, \
+    nx, ny, nz, sortedPos
 
 // Start of the run of cell `key` in the sorted order, or -1.
 inline int find_cell(__global const int* table, int mask, __global const long* keys, long key) {
@@ -255,9 +343,10 @@ inline bool within(__global const float* pos, int dims, int j, float cx, float c
   return s <= r2;
 }
 
-// Points within `radius` of (cx, cy, cz) except `self`: counted, and written to `out` unless it is null. Scans all
+// Points within `radius` of (cx, cy, cz) except `self` (at selfSlot in order): counted, and written to `out` unless it
+// is null. Scans all
 // points when the radius spans more cells than are occupied, as the CPU backend does.
-inline int visit(STRUCTURE, int self, float cx, float cy, float cz, float radius, __global int* out) {
+inline int visit(STRUCTURE, int self, int selfSlot, float cx, float cy, float cz, float radius, __global int* out) {
   const double r2 = (double) radius * radius;
   const float c[3] = {cx, cy, cz};
   long lo[3] = {0, 0, 0};
@@ -270,6 +359,29 @@ inline int visit(STRUCTURE, int self, float cx, float cy, float cz, float radius
     cells = span > INT_MAX || cells > INT_MAX ? LONG_MAX : cells * span;
   }
   int count = 0;
+  if (nx > 0) {
+    // Clamped to the grid, a box visits at most every row once: never more work than a scan of all points.
+    const long o[3] = {ox, oy, oz};
+    const long size[3] = {nx, ny, nz};
+    for (int d = 0; d < 3; d++) {
+      lo[d] = max(lo[d], o[d]);
+      hi[d] = min(hi[d], o[d] + size[d] - 1);
+      if (lo[d] > hi[d]) return 0;
+    }
+    for (long z = lo[2]; z <= hi[2]; z++) {
+      for (long y = lo[1]; y <= hi[1]; y++) {
+        const long row = nx * ((y - oy) + (long) ny * (z - oz)) - ox;
+        const int e = gridStart[row + hi[0] + 1];
+        for (int m = gridStart[row + lo[0]]; m < e; m++) {
+          if (m != selfSlot && within(sortedPos, dims, m, cx, cy, cz, r2)) {
+            if (out) out[count] = order[m];
+            count++;
+          }
+        }
+      }
+    }
+    return count;
+  }
   if (cells > occupied) {
     for (int j = 0; j < n; j++) {
       if (j != self && within(pos, dims, j, cx, cy, cz, r2)) {
@@ -286,9 +398,8 @@ inline int visit(STRUCTURE, int self, float cx, float cy, float cz, float radius
         if (s < 0) continue;
         const int e = cellEnd[s];
         for (int m = s; m < e; m++) {
-          const int j = order[m];
-          if (j != self && within(pos, dims, j, cx, cy, cz, r2)) {
-            if (out) out[count] = j;
+          if (m != selfSlot && within(sortedPos, dims, m, cx, cy, cz, r2)) {
+            if (out) out[count] = order[m];
             count++;
           }
         }
@@ -333,7 +444,7 @@ __kernel void neighbors_count(STRUCTURE, const float radius, __global int* count
   const int g = get_global_id(0);
   if (g >= n) return;
   const int i = order[g];
-  counts[i] = visit(STRUCTURE_ARGS, i, coord(pos, dims, i, 0), coord(pos, dims, i, 1), coord(pos, dims, i, 2),
+  counts[i] = visit(STRUCTURE_ARGS, i, g, coord(pos, dims, i, 0), coord(pos, dims, i, 1), coord(pos, dims, i, 2),
                     radius, 0);
 }
 
@@ -342,7 +453,7 @@ __kernel void neighbors_fill(STRUCTURE, const float radius, __global const int* 
   if (g >= n) return;
   const int i = order[g];
   __global int* out = indices + offsets[i];
-  const int count = visit(STRUCTURE_ARGS, i, coord(pos, dims, i, 0), coord(pos, dims, i, 1),
+  const int count = visit(STRUCTURE_ARGS, i, g, coord(pos, dims, i, 0), coord(pos, dims, i, 1),
                           coord(pos, dims, i, 2), radius, out);
   if (count <= PRIVATE_SORT) {
     // Short lists (the usual ~20 neighbours) sort in private memory: one read and one write of global memory each.
@@ -371,15 +482,22 @@ __kernel void query_cells(STRUCTURE, const float cx, const float cy, const float
   const long x = loX + id % spanX;
   const long y = loY + (id / spanX) % spanY;
   const long z = loZ + id / (spanX * spanY);
-  const int s = find_cell(table, mask, keys, pack(x, y, z, dims));
-  if (s < 0) return;
+  int s, e;
+  if (nx > 0) {
+    if (x < ox || x >= ox + nx || y < oy || y >= oy + ny || z < oz || z >= oz + nz) return;
+    const long cell = (x - ox) + nx * ((y - oy) + (long) ny * (z - oz));
+    s = gridStart[cell];
+    e = gridStart[cell + 1];
+  } else {
+    s = find_cell(table, mask, keys, pack(x, y, z, dims));
+    if (s < 0) return;
+    e = cellEnd[s];
+  }
   const double r2 = (double) radius * radius;
-  const int e = cellEnd[s];
   for (int m = s; m < e; m++) {
-    const int j = order[m];
-    if (within(pos, dims, j, cx, cy, cz, r2)) {
+    if (within(sortedPos, dims, m, cx, cy, cz, r2)) {
       const int at = atomic_inc(found);
-      if (at < capacity) out[at] = j;
+      if (at < capacity) out[at] = order[m];
     }
   }
 }

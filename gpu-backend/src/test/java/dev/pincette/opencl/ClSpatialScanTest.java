@@ -10,8 +10,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Enough points that the device's prefix sum of the neighbour counts takes three levels (more than 512² counts):
- * lists, offsets and counts equal the CPU backend's.
+ * The device's three ways to group points by cell (dense grid, counted into a hash table, sorted) and the switch
+ * between them on update, and enough points that the prefix sum of the neighbour counts takes three levels (more than
+ * 512² counts): lists, offsets, counts and queries equal the CPU backend's.
  */
 class ClSpatialScanTest {
   private static final ClBackend BACKEND = new ClBackend(null, ClProgramCache.defaultDir(), false, true);
@@ -27,7 +28,7 @@ class ClSpatialScanTest {
   }
 
   @Test
-  void theSortedBuildAndTheCountedBuildGiveTheCpuBackendsLists() {
+  void theGridTheCountedAndTheSortedBuildGiveTheCpuBackendsLists() {
     int n = 20_000;
     SplittableRandom rnd = new SplittableRandom(43);
     float[] xyz = new float[2 * n];
@@ -35,40 +36,91 @@ class ClSpatialScanTest {
     float radius = (float) Math.sqrt(15.0 / n / Math.PI);
     try (CpuBackend cpu = new CpuBackend(); SpatialIndex expected = cpu.buildSpatial(xyz.clone(), 2, radius)) {
       SpatialIndex.Csr want = expected.neighborsWithin(radius);
-      for (String counted : new String[] {"true", "false"}) {
-        String before = System.setProperty("pincette.opencl.spatialCount", counted);
-        try (SpatialIndex got = BACKEND.buildSpatial(xyz.clone(), 2, radius)) {
-          SpatialIndex.Csr have = got.neighborsWithin(radius);
-          assertArrayEquals(want.offsets(), have.offsets(), "spatialCount=" + counted);
-          assertArrayEquals(want.indices(), have.indices(), "spatialCount=" + counted);
-          assertArrayEquals(expected.query(new float[] {0.5f, 0.5f}, 0.1f), got.query(new float[] {0.5f, 0.5f}, 0.1f));
-        } finally {
-          if (before == null) System.clearProperty("pincette.opencl.spatialCount");
-          else System.setProperty("pincette.opencl.spatialCount", before);
+      for (String[] build : new String[][] {{"true", "true"}, {"false", "true"}, {"false", "false"}}) {
+        String name = "spatialDense=" + build[0] + ", spatialCount=" + build[1];
+        withProperties(build[0], build[1], () -> {
+          try (SpatialIndex got = BACKEND.buildSpatial(xyz.clone(), 2, radius)) {
+            SpatialIndex.Csr have = got.neighborsWithin(radius);
+            assertArrayEquals(want.offsets(), have.offsets(), name);
+            assertArrayEquals(want.indices(), have.indices(), name);
+            assertArrayEquals(expected.neighborCounts(radius), got.neighborCounts(radius), name);
+            for (float r : new float[] {0.1f, 0.7f, 3f}) {
+              assertArrayEquals(expected.query(new float[] {0.5f, 0.5f}, r), got.query(new float[] {0.5f, 0.5f}, r),
+                  name + ", r=" + r);
+              assertArrayEquals(expected.query(new float[] {-0.5f, 1.2f}, r),
+                  got.query(new float[] {-0.5f, 1.2f}, r), name + ", outside, r=" + r);
+            }
+          }
+        });
+      }
+    }
+  }
+
+  /**
+   * A cloud that moves between a dense box and far-apart clusters: each update picks the grid or the hash table
+   * anew, and the lists stay the CPU backend's.
+   */
+  @Test
+  void updatesSwitchBetweenTheGridAndTheHashTable() {
+    int n = 5_000;
+    float radius = 0.06f;
+    SplittableRandom rnd = new SplittableRandom(44);
+    float[] box = new float[3 * n];
+    for (int i = 0; i < box.length; i++) box[i] = (float) rnd.nextDouble();
+    float[] apart = box.clone();
+    for (int i = 0; i < n; i += 50) {
+      for (int d = 0; d < 3; d++) apart[3 * i + d] += 1000f * (i % 7) - 3000f;
+    }
+    try (CpuBackend cpu = new CpuBackend(); SpatialIndex got = BACKEND.buildSpatial(box.clone(), 3, radius)) {
+      for (float[] step : new float[][] {apart, box, apart}) {
+        got.update(step.clone());
+        try (SpatialIndex expected = cpu.buildSpatial(step.clone(), 3, radius)) {
+          assertArrayEquals(expected.neighborsWithin(radius).indices(), got.neighborsWithin(radius).indices());
+          assertArrayEquals(expected.neighborCounts(2 * radius), got.neighborCounts(2 * radius));
+          assertArrayEquals(expected.query(new float[] {0.5f, 0.5f, 0.5f}, 0.2f),
+              got.query(new float[] {0.5f, 0.5f, 0.5f}, 0.2f));
         }
       }
     }
   }
 
-  @Test
-  void theSortedBuildHandlesTinyAndOddSizes() {
-    String before = System.setProperty("pincette.opencl.spatialCount", "false");
-    try (CpuBackend cpu = new CpuBackend()) {
-      for (int n : new int[] {1, 2, 17, 600, 1025}) {
-        SplittableRandom rnd = new SplittableRandom(n);
-        float[] xyz = new float[3 * n];
-        for (int i = 0; i < xyz.length; i++) xyz[i] = (float) rnd.nextDouble();
-        float radius = 0.2f;
-        try (SpatialIndex expected = cpu.buildSpatial(xyz.clone(), 3, radius);
-            SpatialIndex got = BACKEND.buildSpatial(xyz.clone(), 3, radius)) {
-          assertArrayEquals(expected.neighborsWithin(radius).indices(), got.neighborsWithin(radius).indices(),
-              "n=" + n);
-          assertArrayEquals(expected.neighborCounts(radius), got.neighborCounts(radius), "n=" + n);
-        }
-      }
+  /** Runs {@code body} with the given {@code pincette.opencl.spatialDense} and {@code spatialCount}, then restores. */
+  static void withProperties(String dense, String count, Runnable body) {
+    String denseBefore = System.setProperty("pincette.opencl.spatialDense", dense);
+    String countBefore = System.setProperty("pincette.opencl.spatialCount", count);
+    try {
+      body.run();
     } finally {
-      if (before == null) System.clearProperty("pincette.opencl.spatialCount");
-      else System.setProperty("pincette.opencl.spatialCount", before);
+      restore("pincette.opencl.spatialDense", denseBefore);
+      restore("pincette.opencl.spatialCount", countBefore);
+    }
+  }
+
+  private static void restore(String key, String value) {
+    if (value == null) System.clearProperty(key);
+    else System.setProperty(key, value);
+  }
+
+  @Test
+  void everyBuildHandlesTinyAndOddSizes() {
+    try (CpuBackend cpu = new CpuBackend()) {
+      for (String[] build : new String[][] {{"true", "true"}, {"false", "true"}, {"false", "false"}}) {
+        withProperties(build[0], build[1], () -> {
+          for (int n : new int[] {1, 2, 17, 600, 1025}) {
+            SplittableRandom rnd = new SplittableRandom(n);
+            float[] xyz = new float[3 * n];
+            for (int i = 0; i < xyz.length; i++) xyz[i] = (float) rnd.nextDouble();
+            float radius = 0.2f;
+            String name = "n=" + n + ", spatialDense=" + build[0] + ", spatialCount=" + build[1];
+            try (SpatialIndex expected = cpu.buildSpatial(xyz.clone(), 3, radius);
+                SpatialIndex got = BACKEND.buildSpatial(xyz.clone(), 3, radius)) {
+              assertArrayEquals(expected.neighborsWithin(radius).indices(), got.neighborsWithin(radius).indices(),
+                  name);
+              assertArrayEquals(expected.neighborCounts(radius), got.neighborCounts(radius), name);
+            }
+          }
+        });
+      }
     }
   }
 

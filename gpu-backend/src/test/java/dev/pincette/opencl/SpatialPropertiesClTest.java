@@ -8,7 +8,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** {@link SpatialProperties} on OpenCL: maps built on the device answer every query like brute force. */
+/**
+ * {@link SpatialProperties} on OpenCL: maps built on the device answer every query like brute force, whether the
+ * device groups the points on a dense grid or through its hash table.
+ */
 class SpatialPropertiesClTest {
   @BeforeAll
   static void requireDevice() {
@@ -27,5 +30,12 @@ class SpatialPropertiesClTest {
       org.junit.jupiter.api.Assertions.assertEquals("opencl", map.backend());
       return map;
     });
+  }
+
+  /** The same with the dense grid off: every cloud is grouped through the hash table. */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("clouds")
+  void everyQueryEqualsBruteForceOnTheHashTable(SpatialProperties.Cloud cloud) {
+    ClSpatialScanTest.withProperties("false", "true", () -> everyQueryEqualsBruteForce(cloud));
   }
 }
