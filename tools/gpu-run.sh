@@ -2,8 +2,8 @@
 # One batch for a GPU machine (no Java there): run from the repository root after
 #   ../shared/tools/gpu-bundle --tests
 # with .gpu-bundle carried. Writes full logs under $OUT and prints a short summary last.
-#   tools/gpu-run.sh [tests] [clbench] [xfer] [pipe] [devicedata] [particles] [sweep] [demo]   (default: all but
-#   xfer and pipe, which compare transfer settings)
+#   tools/gpu-run.sh [tests] [clbench] [xfer] [pipe] [devicedata] [particles] [sweep] [spatial] [demo]   (default:
+#   all but xfer, pipe and spatial, which compare settings; SWEEPS=N repeats the sweep)
 set -u
 OUT=${OUT:-/tmp/pincette-gpu-out}
 mkdir -p "$OUT"
@@ -54,9 +54,20 @@ for step in $steps; do
         --backend cpu > "$OUT/particles-cpu.txt" 2>&1
       summary+=("particles rc=$?") ;;
     sweep)
-      timeout 180 .gpu-bundle/run $cli bench --sweep --no-progress --json "$OUT/sweep.jsonl" --csv "$OUT/sweep.csv" \
-        > "$OUT/sweep.txt" 2>&1
-      summary+=("sweep rc=$?: $(grep regret "$OUT/sweep.txt")") ;;
+      # SWEEPS=N runs the sweep N times in a row (each its own JVM and calibration); the last is sweep.{txt,jsonl,csv}.
+      for run in $(seq 1 "${SWEEPS:-1}"); do
+        timeout 180 .gpu-bundle/run $cli bench --sweep --no-progress --json "$OUT/sweep.jsonl" --csv "$OUT/sweep.csv" \
+          > "$OUT/sweep.txt" 2>&1
+        summary+=("sweep $run rc=$?: $(grep regret "$OUT/sweep.txt")")
+        cat "$OUT/sweep.txt" >> "$OUT/sweeps.txt"
+      done ;;
+    spatial)
+      # 10M uniform points, ~20 neighbours: the dense grid, then the hash table, with each phase's device time.
+      for dense in true false; do
+        JAVA_OPTS="$JAVA_OPTS -Dpincette.opencl.spatialTrace=true -Dpincette.opencl.spatialDense=$dense" timeout 120 \
+          .gpu-bundle/run dev.pincette.opencl.ClBench --only spatial --spatial-points 10000000 >> "$OUT/spatial.txt" 2>&1
+        summary+=("spatial dense=$dense rc=$?")
+      done ;;
     demo)
       for run in 1 2 3; do
         timeout 60 .gpu-bundle/run $cli demo > "$OUT/demo$run.txt" 2>&1
@@ -72,6 +83,7 @@ echo "== devices"; grep -vE '^\s*$' "$OUT/devices.txt" | head -30
 [ -f "$OUT/devicedata.txt" ] && { echo "== device-data"; grep -v WARNING "$OUT/devicedata.txt"; }
 [ -f "$OUT/particles.txt" ] && { echo "== particles"; grep -v WARNING "$OUT/particles.txt" | tail -4; grep -v WARNING "$OUT/particles-cpu.txt" | tail -3; }
 [ -f "$OUT/sweep.txt" ] && { echo "== sweep"; tail -45 "$OUT/sweep.txt"; }
+[ -f "$OUT/spatial.txt" ] && { echo "== spatial"; grep -E "^spatial" "$OUT/spatial.txt" | tail -12; }
 [ -f "$OUT/tests.txt" ] && { echo "== test failures"; grep -E "✘|MethodSource|JUnit Jupiter:.*✘" "$OUT/tests.txt" | head -20; tail -15 "$OUT/tests.txt"; }
 cp hs_err_pid*.log "$OUT/" 2>/dev/null || true
 [ -f "$OUT/demo.txt" ] && { echo "== demo"; grep -v WARNING "$OUT/demo.txt" | tail -22; }

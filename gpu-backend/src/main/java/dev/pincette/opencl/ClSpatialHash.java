@@ -117,14 +117,17 @@ final class ClSpatialHash implements SpatialIndex {
     long start = System.nanoTime();
     call.queue.write(positions, points, 0, points.length, call.op);
     long uploaded = phase(call);
-    long pointKeys = counting ? call.buffer(8L * size) : keys;
-    ClKernel cellKeys = call.kernel(SOURCE, options, "cell_keys").mem(0, positions).i32(1, size).i32(2, dims)
-        .f64(3, cellSize).i32(4, counting ? size : padded).mem(5, pointKeys).mem(6, order);
-    launch(call, cellKeys, counting ? size : padded);
+    long pointKeys = counting || dense ? call.buffer(8L * size) : keys;
+    gridCells = 0;
+    boolean grid = dense && denseGrid(call, pointKeys);
+    if (!grid) {
+      ClKernel cellKeys = call.kernel(SOURCE, options, "cell_keys").mem(0, positions).i32(1, size).i32(2, dims)
+          .f64(3, cellSize).i32(4, counting ? size : padded).mem(5, counting ? pointKeys : keys).mem(6, order);
+      launch(call, cellKeys, counting ? size : padded);
+    }
     long keyed = phase(call);
     String grouping;
-    gridCells = 0;
-    if (dense && denseGrid(call, pointKeys)) {
+    if (grid) {
       grouping = "dense grid of " + gridCells + " cells";
       groupOnGrid(call, pointKeys);
     } else {
@@ -146,9 +149,9 @@ final class ClSpatialHash implements SpatialIndex {
         launch(call, starts, size);
       }
       occupied = call.readInt(counter, 0);
+      launch(call, call.kernel(SOURCE, options, "sort_positions").mem(0, positions).i32(1, size).i32(2, dims)
+          .mem(3, order).mem(4, sortedPositions), size);
     }
-    launch(call, call.kernel(SOURCE, options, "sort_positions").mem(0, positions).i32(1, size).i32(2, dims)
-        .mem(3, order).mem(4, sortedPositions), size);
     long grouped = phase(call);
     if (TRACE) {
       System.err.printf(java.util.Locale.ROOT, "spatial build of %d points: upload %.2f ms, cell keys %.2f ms, %s"
@@ -158,16 +161,17 @@ final class ClSpatialHash implements SpatialIndex {
   }
 
   /**
-   * Finds the box of the occupied cells (one small read back); when it holds at most {@link #DENSE_CELLS_PER_POINT}
-   * cells per point, records it as the grid and returns true.
+   * Computes the cell keys into {@code pointKeys} and the box of the occupied cells (one small read back); when it
+   * holds at most {@link #DENSE_CELLS_PER_POINT} cells per point, records it as the grid and returns true.
    */
   private boolean denseGrid(ClCall call, long pointKeys) {
     int group = (int) Math.min(256, Long.highestOneBit(call.device().maxWorkGroupSize()));
     int groups = (int) Math.min(1024, (size + group - 1) / group);
     long bounds = call.upload(new int[] {Integer.MAX_VALUE, Integer.MAX_VALUE, Integer.MAX_VALUE, Integer.MIN_VALUE,
         Integer.MIN_VALUE, Integer.MIN_VALUE});
-    call.launch(call.kernel(SOURCE, options, "cell_bounds").mem(0, pointKeys).i32(1, size).i32(2, dims)
-        .mem(3, bounds).local(4, 4L * 6 * group), new long[] {(long) groups * group}, new long[] {group});
+    call.launch(call.kernel(SOURCE, options, "cell_keys_bounds").mem(0, positions).i32(1, size).i32(2, dims)
+        .f64(3, cellSize).mem(4, pointKeys).mem(5, bounds).local(6, 4L * 6 * group),
+        new long[] {(long) groups * group}, new long[] {group});
     int[] box = call.downloadInts(bounds, 6);
     long cells = 1;
     for (int d = 0; d < 3; d++) {
@@ -199,8 +203,8 @@ final class ClSpatialHash implements SpatialIndex {
       gridStartBytes = bytes;
     }
     scan(call, count, cells + 1, gridStart);
-    launch(call, call.kernel(SOURCE, options, "grid_scatter").i32(0, size).mem(1, cellOf).mem(2, rank)
-        .mem(3, gridStart).mem(4, order), size);
+    launch(call, call.kernel(SOURCE, options, "grid_scatter").i32(0, size).i32(1, dims).mem(2, cellOf).mem(3, rank)
+        .mem(4, gridStart).mem(5, order).mem(6, positions).mem(7, sortedPositions), size);
     occupied = cells;
   }
 
