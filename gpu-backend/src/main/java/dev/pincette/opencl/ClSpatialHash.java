@@ -149,9 +149,9 @@ final class ClSpatialHash implements SpatialIndex {
         launch(call, starts, size);
       }
       occupied = call.readInt(counter, 0);
-      launch(call, call.kernel(SOURCE, options, "sort_positions").mem(0, positions).i32(1, size).i32(2, dims)
-          .mem(3, order).mem(4, sortedPositions), size);
     }
+    launch(call, call.kernel(SOURCE, options, "sort_positions").mem(0, positions).i32(1, size).i32(2, dims)
+        .mem(3, order).mem(4, sortedPositions), size);
     long grouped = phase(call);
     if (TRACE) {
       System.err.printf(java.util.Locale.ROOT, "spatial build of %d points: upload %.2f ms, cell keys %.2f ms, %s"
@@ -203,8 +203,8 @@ final class ClSpatialHash implements SpatialIndex {
       gridStartBytes = bytes;
     }
     scan(call, count, cells + 1, gridStart);
-    launch(call, call.kernel(SOURCE, options, "grid_scatter").i32(0, size).i32(1, dims).mem(2, cellOf).mem(3, rank)
-        .mem(4, gridStart).mem(5, order).mem(6, positions).mem(7, sortedPositions), size);
+    launch(call, call.kernel(SOURCE, options, "grid_scatter").i32(0, size).mem(1, cellOf).mem(2, rank)
+        .mem(3, gridStart).mem(4, order), size);
     occupied = cells;
   }
 
@@ -390,12 +390,15 @@ final class ClSpatialHash implements SpatialIndex {
         launch(call, structure(call.kernel(SOURCE, options, "neighbors_fill")).f32(a, radius)
             .mem(a + 1, offsetBuffer).mem(a + 2, indices), size);
         long filled = phase(call);
+        launch(call, call.kernel(SOURCE, options, "sort_lists").i32(0, size).mem(1, offsetBuffer).mem(2, indices),
+            size);
+        long sorted = phase(call);
         Csr csr = new Csr(offsets, call.downloadInts(indices, total));
         if (TRACE) {
           System.err.printf(java.util.Locale.ROOT, "spatial search of %d points: count kernel %.2f ms, offsets (scan"
-              + " and download) %.2f ms, fill kernel %.2f ms, %d indices down %.2f ms%n", size,
-              (counted - start) * 1e-6, (summed - counted) * 1e-6, (filled - summed) * 1e-6, total,
-              (System.nanoTime() - filled) * 1e-6);
+              + " and download) %.2f ms, fill kernel %.2f ms, sort kernel %.2f ms, %d indices down %.2f ms%n", size,
+              (counted - start) * 1e-6, (summed - counted) * 1e-6, (filled - summed) * 1e-6,
+              (sorted - filled) * 1e-6, total, (System.nanoTime() - sorted) * 1e-6);
         }
         return csr;
       }

@@ -232,15 +232,12 @@ __kernel void sort_positions(__global const float* pos, const int n, const int d
   for (int d = 0; d < dims; d++) sortedPos[m * dims + d] = pos[i * dims + d];
 }
 
-// Places each point in its cell's run, and its position beside it (what sort_positions does for the other builds).
-__kernel void grid_scatter(const int n, const int dims, __global const int* cellOf, __global const int* rank,
-                           __global const int* gridStart, __global int* order, __global const float* pos,
-                           __global float* sortedPos) {
+// Places each point in its cell's run. (Writing its position there too, scattered, took the H100 longer than the
+// gather of sort_positions afterwards.)
+__kernel void grid_scatter(const int n, __global const int* cellOf, __global const int* rank,
+                           __global const int* gridStart, __global int* order) {
   const int i = get_global_id(0);
-  if (i >= n) return;
-  const int m = gridStart[cellOf[i]] + rank[i];
-  order[m] = i;
-  for (int d = 0; d < dims; d++) sortedPos[m * dims + d] = pos[i * dims + d];
+  if (i < n) order[gridStart[cellOf[i]] + rank[i]] = i;
 }
 
 #ifdef COUNTING_BUILD
@@ -393,7 +390,10 @@ inline int visit(STRUCTURE, int self, int selfSlot, float cx, float cy, float cz
   long lo[3] = {0, 0, 0};
   long hi[3] = {0, 0, 0};
   long cells = 1;
-  for (int d = 0; d < dims; d++) {
+  // Loops over the three axes unroll, so that these arrays stay in registers rather than the stack.
+#pragma unroll
+  for (int d = 0; d < 3; d++) {
+    if (d >= dims) break;
     lo[d] = cell_of(nextafter((double) c[d] - radius, (double) -INFINITY), cellSize, dims);
     hi[d] = cell_of(nextafter((double) c[d] + radius, (double) INFINITY), cellSize, dims);
     const long span = hi[d] - lo[d] + 1;
@@ -404,6 +404,7 @@ inline int visit(STRUCTURE, int self, int selfSlot, float cx, float cy, float cz
     // Clamped to the grid, a box visits at most every row once: never more work than a scan of all points.
     const long o[3] = {ox, oy, oz};
     const long size[3] = {nx, ny, nz};
+#pragma unroll
     for (int d = 0; d < 3; d++) {
       lo[d] = max(lo[d], o[d]);
       hi[d] = min(hi[d], o[d] + size[d] - 1);
@@ -453,7 +454,8 @@ inline int visit(STRUCTURE, int self, int selfSlot, float cx, float cy, float cz
 // Neighbour lists up to this long are sorted in private memory by the fill pass.
 #define PRIVATE_SORT 64
 // Lists up to this long (the usual ~20 neighbours) sort in registers: a bitonic network whose unrolled loops index
-// the array with constants. On the H100 the fill pass of 10M points took 14 ms with insertion into a private array.
+// the array with constants. On the H100, 10M points' lists took 14 ms to fill and sort with insertion into a private
+// array, 9 ms with this network in the fill pass.
 #define NETWORK_SORT 32
 
 inline void network_sort(__global int* out, int count) {
@@ -519,13 +521,22 @@ __kernel void neighbors_count(STRUCTURE, const float radius, __global int* count
                     radius, 0);
 }
 
+// Writes each point's list, unsorted: sort_lists orders them in a pass of its own, which keeps this kernel's
+// registers (and so the warps in flight for its searches) those of the count pass.
 __kernel void neighbors_fill(STRUCTURE, const float radius, __global const int* offsets, __global int* indices) {
   const int g = get_global_id(0);
   if (g >= n) return;
   const int i = order[g];
+  visit(STRUCTURE_ARGS, i, g, coord(pos, dims, i, 0), coord(pos, dims, i, 1), coord(pos, dims, i, 2), radius,
+        indices + offsets[i]);
+}
+
+// Sorts each point's list in place; point by point, so neighbouring work-items read neighbouring lists.
+__kernel void sort_lists(const int n, __global const int* offsets, __global int* indices) {
+  const int i = get_global_id(0);
+  if (i >= n) return;
   __global int* out = indices + offsets[i];
-  const int count = visit(STRUCTURE_ARGS, i, g, coord(pos, dims, i, 0), coord(pos, dims, i, 1),
-                          coord(pos, dims, i, 2), radius, out);
+  const int count = offsets[i + 1] - offsets[i];
   if (count <= NETWORK_SORT) {
     network_sort(out, count);
   } else if (count <= PRIVATE_SORT) {
