@@ -55,6 +55,8 @@ final class ClSpatialHash implements SpatialIndex {
   private long positions;
   /** The positions in the order of {@link #order}: the searches read each run from one place. */
   private long sortedPositions;
+  /** Each point's place in {@link #order}. */
+  private long slotOf;
   private long keys;
   /** {@code pincette.opencl.spatialTrace=true}: each build prints the time of its phases to standard error. */
   private static final boolean TRACE = Boolean.getBoolean("pincette.opencl.spatialTrace");
@@ -94,6 +96,7 @@ final class ClSpatialHash implements SpatialIndex {
     try (ClCall call = context.begin("spatial.build")) {
       positions = call.lease(4L * points.length);
       sortedPositions = call.lease(4L * points.length);
+      slotOf = call.lease(4L * size);
       keys = call.lease(8L * padded);
       order = call.lease(4L * padded);
       rebuild(call, points);
@@ -151,7 +154,7 @@ final class ClSpatialHash implements SpatialIndex {
       occupied = call.readInt(counter, 0);
     }
     launch(call, call.kernel(SOURCE, options, "sort_positions").mem(0, positions).i32(1, size).i32(2, dims)
-        .mem(3, order).mem(4, sortedPositions), size);
+        .mem(3, order).mem(4, sortedPositions).mem(5, slotOf), size);
     long grouped = phase(call);
     if (TRACE) {
       System.err.printf(java.util.Locale.ROOT, "spatial build of %d points: upload %.2f ms, cell keys %.2f ms, %s"
@@ -374,10 +377,13 @@ final class ClSpatialHash implements SpatialIndex {
         // One more count than points, left 0: its exclusive prefix sum is the total.
         long counts = call.buffer(4L * (size + 1));
         call.fill(counts, 0, 4L * (size + 1));
-        launch(call, structure(call.kernel(SOURCE, options, "neighbors_count")).f32(a, radius).mem(a + 1, counts),
-            size);
+        long slotCounts = call.buffer(4L * (size + 1));
+        call.fill(slotCounts, 0, 4L * (size + 1));
+        launch(call, structure(call.kernel(SOURCE, options, "neighbors_count")).f32(a, radius).mem(a + 1, counts)
+            .mem(a + 2, slotCounts), size);
         long counted = phase(call);
         long offsetBuffer = scan(call, counts, size + 1);
+        long slotOffsets = scan(call, slotCounts, size + 1);
         int[] offsets = call.downloadInts(offsetBuffer, size + 1);
         for (int i = 0; i < size; i++) {
           if (offsets[i + 1] < offsets[i]) {
@@ -386,12 +392,13 @@ final class ClSpatialHash implements SpatialIndex {
         }
         int total = offsets[size];
         long summed = phase(call);
-        long indices = call.buffer(4L * total);
+        long lists = call.buffer(4L * total);
         launch(call, structure(call.kernel(SOURCE, options, "neighbors_fill")).f32(a, radius)
-            .mem(a + 1, offsetBuffer).mem(a + 2, indices), size);
+            .mem(a + 1, slotOffsets).mem(a + 2, lists), size);
         long filled = phase(call);
-        launch(call, call.kernel(SOURCE, options, "sort_lists").i32(0, size).mem(1, offsetBuffer).mem(2, indices),
-            size);
+        long indices = call.buffer(4L * total);
+        launch(call, call.kernel(SOURCE, options, "sort_lists").i32(0, size).mem(1, slotOf).mem(2, slotOffsets)
+            .mem(3, lists).mem(4, offsetBuffer).mem(5, indices), size);
         long sorted = phase(call);
         Csr csr = new Csr(offsets, call.downloadInts(indices, total));
         if (TRACE) {
@@ -417,8 +424,8 @@ final class ClSpatialHash implements SpatialIndex {
       int a = STRUCTURE_ARGS;
       try (ClCall call = context.begin("spatial.counts")) {
         long counts = call.buffer(4L * size);
-        launch(call, structure(call.kernel(SOURCE, options, "neighbors_count")).f32(a, radius).mem(a + 1, counts),
-            size);
+        launch(call, structure(call.kernel(SOURCE, options, "neighbors_count")).f32(a, radius).mem(a + 1, counts)
+            .mem(a + 2, 0), size);
         return call.downloadInts(counts, size);
       }
     } finally {
@@ -458,7 +465,7 @@ final class ClSpatialHash implements SpatialIndex {
   }
 
   private void releaseBuffers() {
-    context.releaseBuffers(positions, sortedPositions, keys, order, table, cellEnd, gridStart);
-    positions = sortedPositions = keys = order = table = cellEnd = gridStart = 0;
+    context.releaseBuffers(positions, sortedPositions, slotOf, keys, order, table, cellEnd, gridStart);
+    positions = sortedPositions = slotOf = keys = order = table = cellEnd = gridStart = 0;
   }
 }
