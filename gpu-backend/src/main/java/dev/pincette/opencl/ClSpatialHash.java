@@ -56,7 +56,7 @@ final class ClSpatialHash implements SpatialIndex {
   /** The positions in the order of {@link #order}: the searches read each run from one place. */
   private long sortedPositions;
   /** Each point's place in {@link #order}. */
-  private long slotOf;
+  private long placeOf;
   private long keys;
   /** {@code pincette.opencl.spatialTrace=true}: each build prints the time of its phases to standard error. */
   private static final boolean TRACE = Boolean.getBoolean("pincette.opencl.spatialTrace");
@@ -96,7 +96,7 @@ final class ClSpatialHash implements SpatialIndex {
     try (ClCall call = context.begin("spatial.build")) {
       positions = call.lease(4L * points.length);
       sortedPositions = call.lease(4L * points.length);
-      slotOf = call.lease(4L * size);
+      placeOf = call.lease(4L * size);
       keys = call.lease(8L * padded);
       order = call.lease(4L * padded);
       rebuild(call, points);
@@ -150,11 +150,12 @@ final class ClSpatialHash implements SpatialIndex {
         ClKernel starts = call.kernel(SOURCE, options, "cell_starts").mem(0, keys).i32(1, size).mem(2, table)
             .i32(3, tableMask).mem(4, cellEnd).mem(5, counter);
         launch(call, starts, size);
+        launch(call, call.kernel(SOURCE, options, "place_of").i32(0, size).mem(1, order).mem(2, placeOf), size);
       }
       occupied = call.readInt(counter, 0);
     }
     launch(call, call.kernel(SOURCE, options, "sort_positions").mem(0, positions).i32(1, size).i32(2, dims)
-        .mem(3, order).mem(4, sortedPositions).mem(5, slotOf), size);
+        .mem(3, order).mem(4, sortedPositions), size);
     long grouped = phase(call);
     if (TRACE) {
       System.err.printf(java.util.Locale.ROOT, "spatial build of %d points: upload %.2f ms, cell keys %.2f ms, %s"
@@ -207,7 +208,7 @@ final class ClSpatialHash implements SpatialIndex {
     }
     scan(call, count, cells + 1, gridStart);
     launch(call, call.kernel(SOURCE, options, "grid_scatter").i32(0, size).mem(1, cellOf).mem(2, rank)
-        .mem(3, gridStart).mem(4, order), size);
+        .mem(3, gridStart).mem(4, order).mem(5, placeOf), size);
     occupied = cells;
   }
 
@@ -245,7 +246,7 @@ final class ClSpatialHash implements SpatialIndex {
     long cursor = call.buffer(4L * slots);
     call.fill(cursor, 0, 4L * slots);
     launch(call, call.kernel(SOURCE, options, "cell_scatter").mem(0, pointKeys).i32(1, size).mem(2, slotOf)
-        .mem(3, slotStart).mem(4, cursor).mem(5, keys).mem(6, order), size);
+        .mem(3, slotStart).mem(4, cursor).mem(5, keys).mem(6, order).mem(7, placeOf), size);
     launch(call, call.kernel(SOURCE, options, "cell_runs").mem(0, slotCount).mem(1, slotStart).i32(2, slots)
         .mem(3, table).mem(4, cellEnd), slots);
   }
@@ -304,6 +305,21 @@ final class ClSpatialHash implements SpatialIndex {
     long group = Math.min(64, call.device().maxWorkGroupSize());
     call.launch(kernel, new long[] {(items + group - 1) / group * group}, new long[] {group});
   }
+
+  /**
+   * Neighbours each point's slot holds in the single search pass of {@link #neighborsWithin} (the sort network's
+   * size, {@code NETWORK_SORT} in spatial.cl); 0, so that every list is written at its offset by a second search,
+   * when slots for every point would take more than an eighth of the device's memory or one allocation (or
+   * {@code pincette.opencl.spatialListSlots=false}).
+   */
+  private int listSlot() {
+    long bytes = 4L * LIST_SLOT * size;
+    boolean fits = bytes <= Math.min(context.device.globalMemory() / 8, context.device.maxAllocation());
+    return fits && Boolean.parseBoolean(System.getProperty("pincette.opencl.spatialListSlots", "true")) ? LIST_SLOT
+        : 0;
+  }
+
+  private static final int LIST_SLOT = 32;
 
   /** Binds the built structure to the first {@link #STRUCTURE_ARGS} arguments of a search kernel. */
   private ClKernel structure(ClKernel kernel) {
@@ -377,13 +393,15 @@ final class ClSpatialHash implements SpatialIndex {
         // One more count than points, left 0: its exclusive prefix sum is the total.
         long counts = call.buffer(4L * (size + 1));
         call.fill(counts, 0, 4L * (size + 1));
-        long slotCounts = call.buffer(4L * (size + 1));
-        call.fill(slotCounts, 0, 4L * (size + 1));
-        launch(call, structure(call.kernel(SOURCE, options, "neighbors_count")).f32(a, radius).mem(a + 1, counts)
-            .mem(a + 2, slotCounts), size);
+        int cap = listSlot();
+        long lists = call.buffer(4L * size * cap);
+        long overflow = call.buffer(4L * size);
+        long overflowCount = call.buffer(4);
+        call.fill(overflowCount, 0, 4);
+        launch(call, structure(call.kernel(SOURCE, options, "neighbors_fill")).f32(a, radius).i32(a + 1, cap)
+            .mem(a + 2, counts).mem(a + 3, lists).mem(a + 4, overflow).mem(a + 5, overflowCount), size);
         long counted = phase(call);
         long offsetBuffer = scan(call, counts, size + 1);
-        long slotOffsets = scan(call, slotCounts, size + 1);
         int[] offsets = call.downloadInts(offsetBuffer, size + 1);
         for (int i = 0; i < size; i++) {
           if (offsets[i + 1] < offsets[i]) {
@@ -391,21 +409,25 @@ final class ClSpatialHash implements SpatialIndex {
           }
         }
         int total = offsets[size];
+        int overflowed = call.readInt(overflowCount, 0);
         long summed = phase(call);
-        long lists = call.buffer(4L * total);
-        launch(call, structure(call.kernel(SOURCE, options, "neighbors_fill")).f32(a, radius)
-            .mem(a + 1, slotOffsets).mem(a + 2, lists), size);
-        long filled = phase(call);
         long indices = call.buffer(4L * total);
-        launch(call, call.kernel(SOURCE, options, "sort_lists").i32(0, size).mem(1, slotOf).mem(2, slotOffsets)
-            .mem(3, lists).mem(4, offsetBuffer).mem(5, indices), size);
+        if (cap > 0) {
+          launch(call, call.kernel(SOURCE, options, "sort_lists").i32(0, size).mem(1, placeOf).mem(2, lists)
+              .mem(3, offsetBuffer).mem(4, indices), size);
+        }
         long sorted = phase(call);
+        if (overflowed > 0) {
+          launch(call, structure(call.kernel(SOURCE, options, "neighbors_overflow")).f32(a, radius)
+              .mem(a + 1, overflow).i32(a + 2, overflowed).mem(a + 3, offsetBuffer).mem(a + 4, indices), overflowed);
+        }
+        long filled = phase(call);
         Csr csr = new Csr(offsets, call.downloadInts(indices, total));
         if (TRACE) {
-          System.err.printf(java.util.Locale.ROOT, "spatial search of %d points: count kernel %.2f ms, offsets (scan"
-              + " and download) %.2f ms, fill kernel %.2f ms, sort kernel %.2f ms, %d indices down %.2f ms%n", size,
-              (counted - start) * 1e-6, (summed - counted) * 1e-6, (filled - summed) * 1e-6,
-              (sorted - filled) * 1e-6, total, (System.nanoTime() - sorted) * 1e-6);
+          System.err.printf(java.util.Locale.ROOT, "spatial search of %d points: search and count kernel %.2f ms,"
+              + " offsets (scan and download) %.2f ms, sort kernel %.2f ms, %d overflowing lists %.2f ms, %d indices"
+              + " down %.2f ms%n", size, (counted - start) * 1e-6, (summed - counted) * 1e-6, (sorted - summed) * 1e-6,
+              overflowed, (filled - sorted) * 1e-6, total, (System.nanoTime() - filled) * 1e-6);
         }
         return csr;
       }
@@ -424,8 +446,8 @@ final class ClSpatialHash implements SpatialIndex {
       int a = STRUCTURE_ARGS;
       try (ClCall call = context.begin("spatial.counts")) {
         long counts = call.buffer(4L * size);
-        launch(call, structure(call.kernel(SOURCE, options, "neighbors_count")).f32(a, radius).mem(a + 1, counts)
-            .mem(a + 2, 0), size);
+        launch(call, structure(call.kernel(SOURCE, options, "neighbors_count")).f32(a, radius).mem(a + 1, counts),
+            size);
         return call.downloadInts(counts, size);
       }
     } finally {
@@ -465,7 +487,7 @@ final class ClSpatialHash implements SpatialIndex {
   }
 
   private void releaseBuffers() {
-    context.releaseBuffers(positions, sortedPositions, slotOf, keys, order, table, cellEnd, gridStart);
-    positions = sortedPositions = slotOf = keys = order = table = cellEnd = gridStart = 0;
+    context.releaseBuffers(positions, sortedPositions, placeOf, keys, order, table, cellEnd, gridStart);
+    positions = sortedPositions = placeOf = keys = order = table = cellEnd = gridStart = 0;
   }
 }

@@ -225,20 +225,29 @@ __kernel void grid_count(__global const long* pointKeys, const int n, const int 
 
 // sortedPos[m] = pos[order[m]], after any of the builds.
 __kernel void sort_positions(__global const float* pos, const int n, const int dims, __global const int* order,
-                             __global float* sortedPos, __global int* slotOf) {
+                             __global float* sortedPos) {
   const int m = get_global_id(0);
   if (m >= n) return;
   const int i = order[m];
   for (int d = 0; d < dims; d++) sortedPos[m * dims + d] = pos[i * dims + d];
-  slotOf[i] = m;
+}
+
+// placeOf[order[m]] = m, for the sorted build, whose order comes from the sort (the other builds' scatters write
+// placeOf as they place each point: a scattered write of every point cost the H100 0.8 ms per 10M).
+__kernel void place_of(const int n, __global const int* order, __global int* placeOf) {
+  const int m = get_global_id(0);
+  if (m < n) placeOf[order[m]] = m;
 }
 
 // Places each point in its cell's run. (Writing its position there too, scattered, took the H100 longer than the
 // gather of sort_positions afterwards.)
 __kernel void grid_scatter(const int n, __global const int* cellOf, __global const int* rank,
-                           __global const int* gridStart, __global int* order) {
+                           __global const int* gridStart, __global int* order, __global int* placeOf) {
   const int i = get_global_id(0);
-  if (i < n) order[gridStart[cellOf[i]] + rank[i]] = i;
+  if (i >= n) return;
+  const int m = gridStart[cellOf[i]] + rank[i];
+  order[m] = i;
+  placeOf[i] = m;
 }
 
 #ifdef COUNTING_BUILD
@@ -297,13 +306,14 @@ __kernel void slot_starts(__global const int* cellSlots, __global const int* cel
 
 __kernel void cell_scatter(__global const long* pointKeys, const int n, __global const int* slotOf,
                            __global const int* slotStart, __global int* cursor, __global long* keys,
-                           __global int* order) {
+                           __global int* order, __global int* placeOf) {
   const int i = get_global_id(0);
   if (i >= n) return;
   const int slot = slotOf[i];
   const int p = slotStart[slot] + atomic_inc(&cursor[slot]);
   order[p] = i;
   keys[p] = pointKeys[i];
+  placeOf[i] = p;
 }
 
 __kernel void cell_runs(__global const int* slotCount, __global const int* slotStart, const int slots,
@@ -382,10 +392,11 @@ inline bool within(__global const float* pos, int dims, int j, float cx, float c
   return within_exact(pos, dims, j, cx, cy, cz, r.r2);
 }
 
-// Points within `radius` of (cx, cy, cz) except `self` (at selfSlot in order): counted, and written to `out` unless it
-// is null. Scans all
+// Points within `radius` of (cx, cy, cz) except `self` (at selfSlot in order): all counted, the first `cap` written to
+// `out` unless it is null. Scans all
 // points when the radius spans more cells than are occupied, as the CPU backend does.
-inline int visit(STRUCTURE, int self, int selfSlot, float cx, float cy, float cz, float radius, __global int* out) {
+inline int visit(STRUCTURE, int self, int selfSlot, float cx, float cy, float cz, float radius, __global int* out,
+                 int cap) {
   const Radius sphere = radius_of(radius);
   const float c[3] = {cx, cy, cz};
   long lo[3] = {0, 0, 0};
@@ -417,7 +428,7 @@ inline int visit(STRUCTURE, int self, int selfSlot, float cx, float cy, float cz
         const int e = gridStart[row + hi[0] + 1];
         for (int m = gridStart[row + lo[0]]; m < e; m++) {
           if (m != selfSlot && within(sortedPos, dims, m, cx, cy, cz, sphere)) {
-            if (out) out[count] = order[m];
+            if (out && count < cap) out[count] = order[m];
             count++;
           }
         }
@@ -428,7 +439,7 @@ inline int visit(STRUCTURE, int self, int selfSlot, float cx, float cy, float cz
   if (cells > occupied) {
     for (int j = 0; j < n; j++) {
       if (j != self && within(pos, dims, j, cx, cy, cz, sphere)) {
-        if (out) out[count] = j;
+        if (out && count < cap) out[count] = j;
         count++;
       }
     }
@@ -442,7 +453,7 @@ inline int visit(STRUCTURE, int self, int selfSlot, float cx, float cy, float cz
         const int e = cellEnd[s];
         for (int m = s; m < e; m++) {
           if (m != selfSlot && within(sortedPos, dims, m, cx, cy, cz, sphere)) {
-            if (out) out[count] = order[m];
+            if (out && count < cap) out[count] = order[m];
             count++;
           }
         }
@@ -515,45 +526,56 @@ inline float coord(__global const float* pos, int dims, int i, int d) {
 
 // Work-items take the points in cell order (order[] is sorted by cell key): neighbouring work-items search the same
 // cells, which then stay in cache; in index order, 10M random points searched 24x slower than 1M.
-// Counts per point, and per slot of the cell order too unless slotCounts is null (the fill pass writes there).
-__kernel void neighbors_count(STRUCTURE, const float radius, __global int* counts, __global int* slotCounts) {
+__kernel void neighbors_count(STRUCTURE, const float radius, __global int* counts) {
+  const int g = get_global_id(0);
+  if (g >= n) return;
+  const int i = order[g];
+  counts[i] = visit(STRUCTURE_ARGS, i, g, coord(pos, dims, i, 0), coord(pos, dims, i, 1), coord(pos, dims, i, 2),
+                    radius, 0, 0);
+}
+
+// One search pass for the lists: each point's count, and its first `cap` neighbours (unsorted) in a slot of `cap`
+// per place in the cell order, so that neighbouring work-items write neighbouring slots; points with more are listed
+// in `overflow` for neighbors_overflow. (A count pass, then lists written at their final offsets, took 2.6 ms + 6.8
+// ms on the H100 for 10M points: the scattered stores of the lists cost more than the search.)
+__kernel void neighbors_fill(STRUCTURE, const float radius, const int cap, __global int* counts,
+                             __global int* lists, __global int* overflow, __global int* overflowCount) {
   const int g = get_global_id(0);
   if (g >= n) return;
   const int i = order[g];
   const int count = visit(STRUCTURE_ARGS, i, g, coord(pos, dims, i, 0), coord(pos, dims, i, 1),
-                          coord(pos, dims, i, 2), radius, 0);
+                          coord(pos, dims, i, 2), radius, cap > 0 ? lists + (size_t) g * cap : 0, cap);
   counts[i] = count;
-  if (slotCounts) slotCounts[g] = count;
+  if (count > cap) overflow[atomic_inc(overflowCount)] = g;
 }
 
-// Writes each point's list, unsorted, in cell order (slotOffsets): neighbouring work-items write neighbouring lists.
-// sort_lists then sorts each list into its place in point order. Written straight to point order, the lists were
-// scattered stores that made this pass take 2.7x the count pass on the H100; and sorting here would hold the
-// network's registers during the search, leaving fewer warps in flight.
-__kernel void neighbors_fill(STRUCTURE, const float radius, __global const int* slotOffsets, __global int* lists) {
-  const int g = get_global_id(0);
-  if (g >= n) return;
-  const int i = order[g];
-  visit(STRUCTURE_ARGS, i, g, coord(pos, dims, i, 0), coord(pos, dims, i, 1), coord(pos, dims, i, 2), radius,
-        lists + slotOffsets[g]);
-}
-
-// Point i's list, from its slot slotOf[i] in the cell-ordered lists, sorted into indices at offsets[i]: the reads
-// gather a short run each, the writes of neighbouring work-items are neighbours.
-__kernel void sort_lists(const int n, __global const int* slotOf, __global const int* slotOffsets,
-                         __global const int* lists, __global const int* offsets, __global int* indices) {
+// Point i's list, from its slot in `lists` (at most cap = NETWORK_SORT long), sorted into indices at offsets[i]:
+// the reads gather a short run each, the writes of neighbouring work-items are neighbours.
+__kernel void sort_lists(const int n, __global const int* placeOf, __global const int* lists,
+                         __global const int* offsets, __global int* indices) {
   const int i = get_global_id(0);
   if (i >= n) return;
-  __global const int* in = lists + slotOffsets[slotOf[i]];
-  __global int* out = indices + offsets[i];
   const int count = offsets[i + 1] - offsets[i];
-  if (count <= NETWORK_SORT) {
-    network_sort(in, out, count);
-  } else if (count <= PRIVATE_SORT) {
+  if (count <= NETWORK_SORT) network_sort(lists + (size_t) placeOf[i] * NETWORK_SORT, indices + offsets[i], count);
+}
+
+// The points whose lists outgrew their slots, searched again and written straight to their offsets, then sorted.
+__kernel void neighbors_overflow(STRUCTURE, const float radius, __global const int* overflow, const int count,
+                                 __global const int* offsets, __global int* indices) {
+  const int t = get_global_id(0);
+  if (t >= count) return;
+  const int g = overflow[t];
+  const int i = order[g];
+  __global int* out = indices + offsets[i];
+  const int found = visit(STRUCTURE_ARGS, i, g, coord(pos, dims, i, 0), coord(pos, dims, i, 1),
+                          coord(pos, dims, i, 2), radius, out, INT_MAX);
+  if (found <= NETWORK_SORT) {
+    network_sort(out, out, found);
+  } else if (found <= PRIVATE_SORT) {
     // Longer lists sort in private memory: one read and one write of global memory each.
     int a[PRIVATE_SORT];
-    for (int p = 0; p < count; p++) {
-      const int v = in[p];
+    for (int p = 0; p < found; p++) {
+      const int v = out[p];
       int q = p;
       while (q > 0 && a[q - 1] > v) {
         a[q] = a[q - 1];
@@ -561,10 +583,9 @@ __kernel void sort_lists(const int n, __global const int* slotOf, __global const
       }
       a[q] = v;
     }
-    for (int p = 0; p < count; p++) out[p] = a[p];
+    for (int p = 0; p < found; p++) out[p] = a[p];
   } else {
-    for (int p = 0; p < count; p++) out[p] = in[p];
-    heap_sort(out, count);
+    heap_sort(out, found);
   }
 }
 

@@ -1,6 +1,7 @@
 package dev.pincette.opencl;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pincette.cpu.CpuBackend;
 import dev.pincette.spi.SpatialIndex;
@@ -52,6 +53,36 @@ class ClSpatialScanTest {
             }
           }
         });
+      }
+    }
+  }
+
+  /**
+   * Lists written at their offsets by a second search (what devices without memory for a slot per point do), and
+   * lists longer than a slot (32), equal the CPU backend's.
+   */
+  @Test
+  void listsWithoutSlotsAndListsLongerThanASlotGiveTheCpuBackendsLists() {
+    int n = 6_000;
+    SplittableRandom rnd = new SplittableRandom(45);
+    float[] xyz = new float[3 * n];
+    for (int i = 0; i < xyz.length; i++) xyz[i] = (float) rnd.nextDouble();
+    float radius = (float) Math.cbrt(30.0 / n * 3 / (4 * Math.PI));
+    try (CpuBackend cpu = new CpuBackend(); SpatialIndex expected = cpu.buildSpatial(xyz.clone(), 3, radius);
+        SpatialIndex got = BACKEND.buildSpatial(xyz.clone(), 3, radius)) {
+      SpatialIndex.Csr want = expected.neighborsWithin(radius);
+      int longer = 0;
+      for (int i = 0; i < n; i++) longer += want.offsets()[i + 1] - want.offsets()[i] > 32 ? 1 : 0;
+      assertTrue(longer > 100, longer + " lists longer than a slot");
+      for (String slots : new String[] {"true", "false"}) {
+        String before = System.setProperty("pincette.opencl.spatialListSlots", slots);
+        try {
+          SpatialIndex.Csr have = got.neighborsWithin(radius);
+          assertArrayEquals(want.offsets(), have.offsets(), "spatialListSlots=" + slots);
+          assertArrayEquals(want.indices(), have.indices(), "spatialListSlots=" + slots);
+        } finally {
+          restore("pincette.opencl.spatialListSlots", before);
+        }
       }
     }
   }
