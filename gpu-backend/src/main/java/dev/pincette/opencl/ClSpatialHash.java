@@ -33,6 +33,8 @@ final class ClSpatialHash implements SpatialIndex {
   private final float cellSize;
   private final String options;
   private final int sortGroup;
+  /** Work-group size of the list-writing search pass, whose slots fill in local memory. */
+  private final int fillGroup;
   /**
    * Whether builds count points into cells and sort only the cells, instead of sorting every point: on devices with
    * 64-bit atomics, unless {@code pincette.opencl.spatialCount=false}. On the H100 with 10M points the points were
@@ -89,7 +91,8 @@ final class ClSpatialHash implements SpatialIndex {
     this.counting = context.device.extensions().contains("cl_khr_int64_base_atomics")
         && Boolean.parseBoolean(System.getProperty("pincette.opencl.spatialCount", "true"));
     this.dense = Boolean.parseBoolean(System.getProperty("pincette.opencl.spatialDense", "true"));
-    this.options = "-DSORT_GROUP=" + sortGroup + (counting ? " -DCOUNTING_BUILD" : "");
+    this.fillGroup = (int) Math.min(64, Long.highestOneBit(context.device.maxWorkGroupSize()));
+    this.options = "-DSORT_GROUP=" + sortGroup + " -DFILL_GROUP=" + fillGroup + (counting ? " -DCOUNTING_BUILD" : "");
     this.padded = Math.max(2 * sortGroup, Integer.highestOneBit(Math.max(1, size - 1)) << 1);
     this.tableMask = (Integer.highestOneBit(Math.max(16, size) * 2 - 1) << 1) - 1;
     if (size == 0) return;
@@ -398,8 +401,9 @@ final class ClSpatialHash implements SpatialIndex {
         long overflow = call.buffer(4L * size);
         long overflowCount = call.buffer(4);
         call.fill(overflowCount, 0, 4);
-        launch(call, structure(call.kernel(SOURCE, options, "neighbors_fill")).f32(a, radius).i32(a + 1, cap)
-            .mem(a + 2, counts).mem(a + 3, lists).mem(a + 4, overflow).mem(a + 5, overflowCount), size);
+        call.launch(structure(call.kernel(SOURCE, options, "neighbors_fill")).f32(a, radius).i32(a + 1, cap)
+            .mem(a + 2, counts).mem(a + 3, lists).mem(a + 4, overflow).mem(a + 5, overflowCount),
+            new long[] {(size + fillGroup - 1L) / fillGroup * fillGroup}, new long[] {fillGroup});
         long counted = phase(call);
         long offsetBuffer = scan(call, counts, size + 1);
         int[] offsets = call.downloadInts(offsetBuffer, size + 1);
