@@ -406,6 +406,7 @@ final class ClSpatialHash implements SpatialIndex {
             new long[] {(size + fillGroup - 1L) / fillGroup * fillGroup}, new long[] {fillGroup});
         long counted = phase(call);
         long offsetBuffer = scan(call, counts, size + 1);
+        long scanned = phase(call);
         int[] offsets = call.downloadInts(offsetBuffer, size + 1);
         for (int i = 0; i < size; i++) {
           if (offsets[i + 1] < offsets[i]) {
@@ -417,8 +418,9 @@ final class ClSpatialHash implements SpatialIndex {
         long summed = phase(call);
         long indices = call.buffer(4L * total);
         if (cap > 0) {
-          launch(call, call.kernel(SOURCE, options, "sort_lists").i32(0, size).mem(1, placeOf).mem(2, lists)
-              .mem(3, offsetBuffer).mem(4, indices), size);
+          call.launch(call.kernel(SOURCE, options, "sort_lists").i32(0, size).mem(1, placeOf).mem(2, lists)
+              .mem(3, offsetBuffer).mem(4, indices), new long[] {(size + fillGroup - 1L) / fillGroup * fillGroup},
+              new long[] {fillGroup});
         }
         long sorted = phase(call);
         if (overflowed > 0) {
@@ -429,9 +431,10 @@ final class ClSpatialHash implements SpatialIndex {
         Csr csr = new Csr(offsets, call.downloadInts(indices, total));
         if (TRACE) {
           System.err.printf(java.util.Locale.ROOT, "spatial search of %d points: search and count kernel %.2f ms,"
-              + " offsets (scan and download) %.2f ms, sort kernel %.2f ms, %d overflowing lists %.2f ms, %d indices"
-              + " down %.2f ms%n", size, (counted - start) * 1e-6, (summed - counted) * 1e-6, (sorted - summed) * 1e-6,
-              overflowed, (filled - sorted) * 1e-6, total, (System.nanoTime() - filled) * 1e-6);
+              + " offsets scan %.2f ms, offsets down %.2f ms, sort kernel %.2f ms, %d overflowing lists %.2f ms, %d"
+              + " indices down %.2f ms%n", size, (counted - start) * 1e-6, (scanned - counted) * 1e-6,
+              (summed - scanned) * 1e-6, (sorted - summed) * 1e-6, overflowed, (filled - sorted) * 1e-6, total,
+              (System.nanoTime() - filled) * 1e-6);
         }
         return csr;
       }

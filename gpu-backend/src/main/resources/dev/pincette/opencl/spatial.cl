@@ -478,33 +478,35 @@ inline int visit(STRUCTURE, int self, int selfSlot, float cx, float cy, float cz
 // array, 9 ms with this network in the fill pass.
 #define NETWORK_SORT 32
 
-// Sorts the count (at most NETWORK_SORT) values at in into out.
-inline void network_sort(__global const int* in, __global int* out, int count) {
-  int v[NETWORK_SORT];
-#pragma unroll
-  for (int p = 0; p < NETWORK_SORT; p++) v[p] = p < count ? in[p] : INT_MAX;
-#pragma unroll
-  for (int k = 2; k <= NETWORK_SORT; k <<= 1) {
-#pragma unroll
-    for (int j = k >> 1; j > 0; j >>= 1) {
-#pragma unroll
-      for (int i = 0; i < NETWORK_SORT; i++) {
-        const int l = i ^ j;
-        if (l > i) {
-          const int lo = min(v[i], v[l]);
-          const int hi = max(v[i], v[l]);
-          const bool up = (i & k) == 0;
-          v[i] = up ? lo : hi;
-          v[l] = up ? hi : lo;
-        }
-      }
-    }
+// Sorts the count (at most NETWORK_SORT) values at in into out (global or local memory).
+#define NETWORK_SORT_INTO(in, out, count)                                   \
+  {                                                                         \
+    int v[NETWORK_SORT];                                                    \
+    _Pragma("unroll") for (int p = 0; p < NETWORK_SORT; p++) {              \
+      v[p] = p < count ? in[p] : INT_MAX;                                   \
+    }                                                                       \
+    _Pragma("unroll") for (int k = 2; k <= NETWORK_SORT; k <<= 1) {         \
+      _Pragma("unroll") for (int j = k >> 1; j > 0; j >>= 1) {              \
+        _Pragma("unroll") for (int i = 0; i < NETWORK_SORT; i++) {          \
+          const int l = i ^ j;                                              \
+          if (l > i) {                                                      \
+            const int lo = min(v[i], v[l]);                                 \
+            const int hi = max(v[i], v[l]);                                 \
+            const bool up = (i & k) == 0;                                   \
+            v[i] = up ? lo : hi;                                            \
+            v[l] = up ? hi : lo;                                            \
+          }                                                                 \
+        }                                                                   \
+      }                                                                     \
+    }                                                                       \
+    _Pragma("unroll") for (int p = 0; p < NETWORK_SORT; p++) {              \
+      if (p < count) out[p] = v[p];                                         \
+    }                                                                       \
   }
-#pragma unroll
-  for (int p = 0; p < NETWORK_SORT; p++) {
-    if (p < count) out[p] = v[p];
-  }
-}
+
+inline void network_sort(__global const int* in, __global int* out, int count) NETWORK_SORT_INTO(in, out, count)
+
+inline void network_sort_local(__global const int* in, __local int* out, int count) NETWORK_SORT_INTO(in, out, count)
 
 inline void sift_down(__global int* a, int root, int end) {
   while (2 * root + 1 < end) {
@@ -561,7 +563,7 @@ void neighbors_fill(STRUCTURE, const float radius, const int cap, __global int* 
     counts[i] = count;
     if (count > cap) overflow[atomic_inc(overflowCount)] = g;
   }
-  if (cap == 0) return;
+  if (cap == 0) return;  // a kernel argument: the whole group returns
   barrier(CLK_LOCAL_MEM_FENCE);
   const int first = g - lid;
   for (int t = lid; t < FILL_GROUP * NETWORK_SORT; t += FILL_GROUP) {
@@ -571,14 +573,36 @@ void neighbors_fill(STRUCTURE, const float radius, const int cap, __global int* 
   }
 }
 
-// Point i's list, from its slot in `lists` (at most cap = NETWORK_SORT long), sorted into indices at offsets[i]:
-// the reads gather a short run each, the writes of neighbouring work-items are neighbours.
-__kernel void sort_lists(const int n, __global const int* placeOf, __global const int* lists,
-                         __global const int* offsets, __global int* indices) {
+// Point i's list, from its slot in `lists` (at most NETWORK_SORT long), sorted into indices at offsets[i]. The
+// work-group's lists are contiguous there: staged in local memory, they go out in whole lines (the ranges of longer
+// lists get garbage, which neighbors_overflow, enqueued after, overwrites). A group whose range is too long for the
+// stage (it holds long lists) writes each list directly.
+__kernel __attribute__((reqd_work_group_size(FILL_GROUP, 1, 1)))
+void sort_lists(const int n, __global const int* placeOf, __global const int* lists, __global const int* offsets,
+                __global int* indices) {
+  __local int staged[FILL_GROUP * NETWORK_SORT];
   const int i = get_global_id(0);
-  if (i >= n) return;
-  const int count = offsets[i + 1] - offsets[i];
-  if (count <= NETWORK_SORT) network_sort(lists + (size_t) placeOf[i] * NETWORK_SORT, indices + offsets[i], count);
+  const int first = i - get_local_id(0);
+  const int base = offsets[first];
+  const int span = offsets[min(first + FILL_GROUP, n)] - base;
+  const bool stage = span <= FILL_GROUP * NETWORK_SORT;
+  if (i < n) {
+    const int count = offsets[i + 1] - offsets[i];
+    __global const int* in = lists + (size_t) placeOf[i] * NETWORK_SORT;
+    if (count <= NETWORK_SORT) {
+      if (stage) {
+        network_sort_local(in, staged + (offsets[i] - base), count);
+      } else {
+        network_sort(in, indices + offsets[i], count);
+      }
+    }
+  }
+  // Every work-item reaches the barrier: `stage` is the same for the whole group, but a compiler that cannot prove it
+  // (PoCL) mishandles a barrier after a return that depends on it.
+  barrier(CLK_LOCAL_MEM_FENCE);
+  if (stage) {
+    for (int t = get_local_id(0); t < span; t += FILL_GROUP) indices[base + t] = staged[t];
+  }
 }
 
 // The points whose lists outgrew their slots, searched again and written straight to their offsets, then sorted.
