@@ -66,14 +66,18 @@ final class CpuSpatialHash implements SpatialIndex {
   private void rebuild(float[] newPositions, long[] knownKeys) {
     positions = newPositions;
     long[] keys = knownKeys != null ? knownKeys : new long[size];
-    int capacity = Integer.highestOneBit(Math.max(16, size) * 2 - 1) << 1;
+    if (knownKeys == null) {
+      parallel(size, (from, to) -> {
+        for (int i = from; i < to; i++) keys[i] = CellKeys.keyOf(newPositions, dims, i, cellSize);
+      });
+    }
+    int capacity = tableCapacity(keys);
     long[] table = new long[capacity];
     Arrays.fill(table, CellKeys.EMPTY);
     int[] slotOfPoint = new int[size];
     int[] counts = new int[capacity];
     parallel(size, (from, to) -> {
       for (int i = from; i < to; i++) {
-        if (knownKeys == null) keys[i] = CellKeys.keyOf(newPositions, dims, i, cellSize);
         int slot = insertConcurrent(table, keys[i]);
         slotOfPoint[i] = slot;
         INTS.getAndAdd(counts, slot, 1);
@@ -112,6 +116,39 @@ final class CpuSpatialHash implements SpatialIndex {
     wasted = 0;
     occupiedCells = cells;
     sweep = null;
+  }
+
+  /**
+   * Table slots: a power of two at least twice the cells that can be occupied, which are at most the points and at
+   * most the cells of the box around them. Uniform clouds have about one occupied cell per five points: a table sized
+   * by the points alone was four times larger than needed, and building 1M points spent its time in cache misses.
+   */
+  private int tableCapacity(long[] keys) {
+    if (size == 0) return 16;
+    long[][] box = new long[(size + CHUNK - 1) / CHUNK][];
+    parallel(size, (from, to) -> {
+      long[] b = {Long.MAX_VALUE, Long.MAX_VALUE, Long.MAX_VALUE, Long.MIN_VALUE, Long.MIN_VALUE, Long.MIN_VALUE};
+      for (int i = from; i < to; i++) {
+        for (int d = 0; d < dims; d++) {
+          long c = CellKeys.coord(keys[i], d, dims);
+          b[d] = Math.min(b[d], c);
+          b[3 + d] = Math.max(b[3 + d], c);
+        }
+      }
+      box[from / CHUNK] = b;
+    });
+    double boxCells = 1;  // up to 2^63 in 3D: a double, not a long, holds the product
+    for (int d = 0; d < dims; d++) {
+      long lo = Long.MAX_VALUE, hi = Long.MIN_VALUE;
+      for (long[] b : box) {
+        if (b == null) continue;
+        lo = Math.min(lo, b[d]);
+        hi = Math.max(hi, b[3 + d]);
+      }
+      boxCells *= Math.max(1, hi - lo + 1);
+    }
+    int cells = (int) Math.min(size, boxCells);
+    return Integer.highestOneBit(Math.max(16, cells) * 2 - 1) << 1;
   }
 
   private static int slack(int count) {
