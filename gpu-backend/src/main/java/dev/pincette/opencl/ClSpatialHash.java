@@ -324,6 +324,11 @@ final class ClSpatialHash implements SpatialIndex {
 
   private static final int LIST_SLOT = 32;
 
+  /** Program options of the search kernels: on a dense grid, without the hash table's paths. */
+  private String searchOptions() {
+    return gridCells > 0 ? options + " -DGRID_ONLY" : options;
+  }
+
   /** Binds the built structure to the first {@link #STRUCTURE_ARGS} arguments of a search kernel. */
   private ClKernel structure(ClKernel kernel) {
     boolean grid = gridCells > 0;
@@ -359,11 +364,11 @@ final class ClSpatialHash implements SpatialIndex {
           long out = call.buffer(4L * capacity);
           call.fill(found, 0, 4);
           if (cells > occupied) {
-            ClKernel all = structure(call.kernel(SOURCE, options, "query_all")).f32(a, cx).f32(a + 1, cy)
+            ClKernel all = structure(call.kernel(SOURCE, searchOptions(), "query_all")).f32(a, cx).f32(a + 1, cy)
                 .f32(a + 2, cz).f32(a + 3, radius).mem(a + 4, out).i32(a + 5, capacity).mem(a + 6, found);
             launch(call, all, size);
           } else {
-            ClKernel box = structure(call.kernel(SOURCE, options, "query_cells")).f32(a, cx).f32(a + 1, cy)
+            ClKernel box = structure(call.kernel(SOURCE, searchOptions(), "query_cells")).f32(a, cx).f32(a + 1, cy)
                 .f32(a + 2, cz).f32(a + 3, radius).i64(a + 4, lo[0]).i64(a + 5, lo[1]).i64(a + 6, lo[2])
                 .i32(a + 7, (int) span[0]).i32(a + 8, (int) span[1]).i32(a + 9, (int) cells).mem(a + 10, out)
                 .i32(a + 11, capacity).mem(a + 12, found);
@@ -401,7 +406,7 @@ final class ClSpatialHash implements SpatialIndex {
         long overflow = call.buffer(4L * size);
         long overflowCount = call.buffer(4);
         call.fill(overflowCount, 0, 4);
-        call.launch(structure(call.kernel(SOURCE, options, "neighbors_fill")).f32(a, radius).i32(a + 1, cap)
+        call.launch(structure(call.kernel(SOURCE, searchOptions(), "neighbors_fill")).f32(a, radius).i32(a + 1, cap)
             .mem(a + 2, counts).mem(a + 3, lists).mem(a + 4, overflow).mem(a + 5, overflowCount),
             new long[] {(size + fillGroup - 1L) / fillGroup * fillGroup}, new long[] {fillGroup});
         long counted = phase(call);
@@ -424,7 +429,7 @@ final class ClSpatialHash implements SpatialIndex {
         }
         long sorted = phase(call);
         if (overflowed > 0) {
-          launch(call, structure(call.kernel(SOURCE, options, "neighbors_overflow")).f32(a, radius)
+          launch(call, structure(call.kernel(SOURCE, searchOptions(), "neighbors_overflow")).f32(a, radius)
               .mem(a + 1, overflow).i32(a + 2, overflowed).mem(a + 3, offsetBuffer).mem(a + 4, indices), overflowed);
         }
         long filled = phase(call);
@@ -452,10 +457,17 @@ final class ClSpatialHash implements SpatialIndex {
       if (size == 0) return new int[0];
       int a = STRUCTURE_ARGS;
       try (ClCall call = context.begin("spatial.counts")) {
+        long start = System.nanoTime();
         long counts = call.buffer(4L * size);
-        launch(call, structure(call.kernel(SOURCE, options, "neighbors_count")).f32(a, radius).mem(a + 1, counts),
-            size);
-        return call.downloadInts(counts, size);
+        launch(call, structure(call.kernel(SOURCE, searchOptions(), "neighbors_count")).f32(a, radius)
+            .mem(a + 1, counts), size);
+        long counted = phase(call);
+        int[] result = call.downloadInts(counts, size);
+        if (TRACE) {
+          System.err.printf(java.util.Locale.ROOT, "spatial counts of %d points: count kernel %.2f ms, counts down %.2f"
+              + " ms%n", size, (counted - start) * 1e-6, (System.nanoTime() - counted) * 1e-6);
+        }
+        return result;
       }
     } finally {
       lock.readLock().unlock();

@@ -330,6 +330,8 @@ __kernel void cell_runs(__global const int* slotCount, __global const int* slotS
 }
 #endif
 
+// Search kernels compiled with -DGRID_ONLY (for maps on a dense grid) leave out the hash table's paths: fewer
+// registers, more work-items in flight.
 // The built structure, as every search kernel receives it: the hash table (table, keys, cellEnd) or, when nx > 0,
 // the dense grid (gridStart[c] to gridStart[c + 1] is the run of cell c of the nx·ny·nz box at ox, oy, oz);
 // sortedPos[m] is pos[order[m]], so that the searches read the points of a run from one place, not gathered.
@@ -444,6 +446,7 @@ inline int visit(STRUCTURE, int self, int selfSlot, float cx, float cy, float cz
     }
     return count;
   }
+#ifndef GRID_ONLY
   if (cells > occupied) {
     for (int j = 0; j < n; j++) {
       if (j != self && within(pos, dims, j, cx, cy, cz, sphere)) {
@@ -468,10 +471,11 @@ inline int visit(STRUCTURE, int self, int selfSlot, float cx, float cy, float cz
       }
     }
   }
+#endif
   return count;
 }
 
-// Neighbour lists up to this long are sorted in private memory by the fill pass.
+// Neighbour lists up to this long are sorted in private memory (longer ones in place, by a heap sort).
 #define PRIVATE_SORT 64
 // Lists up to this long (the usual ~20 neighbours) sort in registers: a bitonic network whose unrolled loops index
 // the array with constants. On the H100, 10M points' lists took 14 ms to fill and sort with insertion into a private
@@ -651,9 +655,13 @@ __kernel void query_cells(STRUCTURE, const float cx, const float cy, const float
     s = gridStart[cell];
     e = gridStart[cell + 1];
   } else {
+#ifdef GRID_ONLY
+    return;
+#else
     s = find_cell(table, mask, keys, pack(x, y, z, dims));
     if (s < 0) return;
     e = cellEnd[s];
+#endif
   }
   const Radius sphere = radius_of(radius);
   for (int m = s; m < e; m++) {
