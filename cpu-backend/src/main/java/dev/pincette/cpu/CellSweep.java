@@ -26,8 +26,11 @@ final class CellSweep {
   private final int[] cellFrom;
   private final int[] ids;
   private final float[] xyz;
+  /** Whether candidates are scanned with the Vector API ({@link VectorSweep}). */
+  private final boolean vector;
 
-  private CellSweep(int dims, double cellSize, long[] keys, int[] cellFrom, int[] ids, float[] xyz) {
+  private CellSweep(int dims, double cellSize, long[] keys, int[] cellFrom, int[] ids, float[] xyz, boolean vector) {
+    this.vector = vector;
     this.dims = dims;
     this.cellSize = cellSize;
     this.keys = keys;
@@ -38,7 +41,7 @@ final class CellSweep {
 
   /** Sorts the occupied cells of a hash table by key and lays their points out in that order. */
   static CellSweep of(ForkJoinPool pool, int dims, double cellSize, float[] positions, long[] tableKeys,
-      int[] cellStart, int[] cellCount, int[] members, java.util.function.LongToIntFunction slotOf) {
+      int[] cellStart, int[] cellCount, int[] members, java.util.function.LongToIntFunction slotOf, boolean vector) {
     boolean parallel = positions.length / dims >= SERIAL_BELOW;
     long[] keys = run(pool, parallel, () -> stream(tableKeys.length, parallel)
         .filter(s -> tableKeys[s] != CellKeys.EMPTY && cellCount[s] > 0)
@@ -67,7 +70,7 @@ final class CellSweep {
       });
       return null;
     });
-    return new CellSweep(dims, cellSize, keys, cellFrom, ids, xyz);
+    return new CellSweep(dims, cellSize, keys, cellFrom, ids, xyz, vector);
   }
 
   private static IntStream stream(int n, boolean parallel) {
@@ -139,7 +142,7 @@ final class CellSweep {
     chunk.count = new int[points];
     chunk.out = new CpuSpatialHash.IntBuffer(points * 24);
     long[] lo = new long[3], hi = new long[3];
-    Scratch scratch = new Scratch();
+    Scratch scratch = new Scratch(vector);
     boolean first = true;
     for (int c = firstCell; c < endCell; c++) {
       long key = keys[c];
@@ -184,22 +187,49 @@ final class CellSweep {
     return chunk;
   }
 
-  /** Candidates of one cell's window, gathered once and scanned by each of its points: positions and indices. */
+  /**
+   * Candidates of one cell's window, gathered once and scanned by each of its points: positions (float32 for the
+   * vector scan, float64 for the scalar one) and indices.
+   */
   private static final class Scratch {
-    double[] x = new double[256], y = new double[256], z = new double[256];
+    final boolean vector;
+    double[] x, y, z;
+    float[] xf, yf, zf;
     int[] sorted = new int[256];
-    int[] found = new int[257];
+    int[] found = new int[256 + FOUND_SLACK];
+
+    Scratch(boolean vector) {
+      this.vector = vector;
+      if (vector) {
+        xf = new float[256];
+        yf = new float[256];
+        zf = new float[256];
+      } else {
+        x = new double[256];
+        y = new double[256];
+        z = new double[256];
+      }
+    }
 
     void ensure(int n) {
-      if (n <= x.length) return;
-      int cap = Math.max(n, 2 * x.length);
-      x = Arrays.copyOf(x, cap);
-      y = Arrays.copyOf(y, cap);
-      z = Arrays.copyOf(z, cap);
+      if (n <= sorted.length) return;
+      int cap = Math.max(n, 2 * sorted.length);
+      if (vector) {
+        xf = Arrays.copyOf(xf, cap);
+        yf = Arrays.copyOf(yf, cap);
+        zf = Arrays.copyOf(zf, cap);
+      } else {
+        x = Arrays.copyOf(x, cap);
+        y = Arrays.copyOf(y, cap);
+        z = Arrays.copyOf(z, cap);
+      }
       sorted = Arrays.copyOf(sorted, cap);
-      found = new int[cap + 1];
+      found = new int[cap + FOUND_SLACK];
     }
   }
+
+  /** Room past the candidates in {@code found}: the vector scan stores whole vectors of indices. */
+  private static final int FOUND_SLACK = 64;
 
   /** Gathers the points of cells within {@code span} of cell {@code c} in every dimension; returns how many. */
   private int gather(int c, long cx, long cy, long cz, int span, int side, int rows, int[] rowStart,
@@ -215,11 +245,20 @@ final class CellSweep {
         if (CellKeys.coord(keys[q], 0, dims) < cx - span) continue;
         int from = cellFrom[q], to = cellFrom[q + 1];
         scratch.ensure(n + to - from);
-        for (int t = from; t < to; t++, n++) {
-          scratch.x[n] = xyz[t * dims];
-          scratch.y[n] = xyz[t * dims + 1];
-          scratch.z[n] = dims == 3 ? xyz[t * dims + 2] : 0;
-          scratch.sorted[n] = t;
+        if (scratch.vector) {
+          for (int t = from; t < to; t++, n++) {
+            scratch.xf[n] = xyz[t * dims];
+            scratch.yf[n] = xyz[t * dims + 1];
+            scratch.zf[n] = dims == 3 ? xyz[t * dims + 2] : 0;
+            scratch.sorted[n] = t;
+          }
+        } else {
+          for (int t = from; t < to; t++, n++) {
+            scratch.x[n] = xyz[t * dims];
+            scratch.y[n] = xyz[t * dims + 1];
+            scratch.z[n] = dims == 3 ? xyz[t * dims + 2] : 0;
+            scratch.sorted[n] = t;
+          }
         }
       }
     }
@@ -227,15 +266,20 @@ final class CellSweep {
   }
 
   private void scan(int s, int o, double r2, Scratch scratch, int n, CpuSpatialHash.IntBuffer out) {
-    double px = xyz[o], py = xyz[o + 1], pz = dims == 3 ? xyz[o + 2] : 0;
-    double[] x = scratch.x, y = scratch.y, z = scratch.z;
     int[] sorted = scratch.sorted, found = scratch.found;
     int count = 0;
-    // Branch-free: about one candidate in seven is inside, so a branch here mispredicts often.
-    for (int i = 0; i < n; i++) {
-      double dx = px - x[i], dy = py - y[i], dz = pz - z[i];
-      found[count] = sorted[i];
-      count += dx * dx + dy * dy + dz * dz <= r2 ? 1 : 0;
+    if (scratch.vector) {
+      count = VectorSweep.scan(scratch.xf, scratch.yf, scratch.zf, n, xyz[o], xyz[o + 1], dims == 3 ? xyz[o + 2] : 0,
+          r2, sorted, found);
+    } else {
+      double px = xyz[o], py = xyz[o + 1], pz = dims == 3 ? xyz[o + 2] : 0;
+      double[] x = scratch.x, y = scratch.y, z = scratch.z;
+      // Branch-free: about one candidate in seven is inside, so a branch here mispredicts often.
+      for (int i = 0; i < n; i++) {
+        double dx = px - x[i], dy = py - y[i], dz = pz - z[i];
+        found[count] = sorted[i];
+        count += dx * dx + dy * dy + dz * dz <= r2 ? 1 : 0;
+      }
     }
     for (int f = 0; f < count; f++) {
       if (found[f] != s) out.add(ids[found[f]]);

@@ -151,7 +151,7 @@ public final class CpuBackend implements Backend {
   @Override
   public SpatialIndex buildSpatial(float[] positions, int dims, float cellSize) {
     checkOpen();
-    return new CpuSpatialHash(pool, positions, dims, cellSize);
+    return new CpuSpatialHash(pool, positions, dims, cellSize, vector);
   }
 
   @Override

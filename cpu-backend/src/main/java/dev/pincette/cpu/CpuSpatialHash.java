@@ -25,6 +25,8 @@ final class CpuSpatialHash implements SpatialIndex {
   private static final double REBUILD_FRACTION = 0.25;
 
   private final ForkJoinPool pool;
+  /** Whether all-points searches scan candidates with the Vector API. */
+  private final boolean vector;
   private final int dims;
   private final double cellSize;
   private final int size;
@@ -45,8 +47,9 @@ final class CpuSpatialHash implements SpatialIndex {
   /** Sorted view for all-points searches, built on first use after each change; null when stale. */
   private volatile CellSweep sweep;
 
-  CpuSpatialHash(ForkJoinPool pool, float[] positions, int dims, float cellSize) {
+  CpuSpatialHash(ForkJoinPool pool, float[] positions, int dims, float cellSize, boolean vector) {
     this.pool = pool;
+    this.vector = vector;
     this.dims = dims;
     this.cellSize = cellSize;
     this.size = positions.length / dims;
@@ -379,7 +382,7 @@ final class CpuSpatialHash implements SpatialIndex {
         s = sweep;
         if (s == null) {
           sweep = s = CellSweep.of(pool, dims, cellSize, positions, tableKeys, cellStart, cellCount, members,
-              this::find);
+              this::find, vector);
         }
       }
     }
