@@ -168,21 +168,22 @@ final class ClSpatialHash implements SpatialIndex {
   }
 
   /**
-   * Computes the cell keys into {@code pointKeys} and the box of the occupied cells (one small read back); when it
-   * holds at most {@link #DENSE_CELLS_PER_POINT} cells per point, records it as the grid and returns true.
+   * Computes the cell keys into {@code pointKeys} and the box of the occupied cells (one small read back: the least
+   * cell and minus the greatest per axis); when it holds at most {@link #DENSE_CELLS_PER_POINT} cells per point,
+   * records it as the grid and returns true.
    */
   private boolean denseGrid(ClCall call, long pointKeys) {
     int group = (int) Math.min(256, Long.highestOneBit(call.device().maxWorkGroupSize()));
     int groups = (int) Math.min(1024, (size + group - 1) / group);
-    long bounds = call.upload(new int[] {Integer.MAX_VALUE, Integer.MAX_VALUE, Integer.MAX_VALUE, Integer.MIN_VALUE,
-        Integer.MIN_VALUE, Integer.MIN_VALUE});
+    long bounds = call.buffer(4 * 6);
+    call.fill(bounds, Integer.MAX_VALUE, 4 * 6);
     call.launch(call.kernel(SOURCE, options, "cell_keys_bounds").mem(0, positions).i32(1, size).i32(2, dims)
         .f64(3, cellSize).mem(4, pointKeys).mem(5, bounds).local(6, 4L * 6 * group),
         new long[] {(long) groups * group}, new long[] {group});
     int[] box = call.downloadInts(bounds, 6);
     long cells = 1;
     for (int d = 0; d < 3; d++) {
-      long extent = (long) box[3 + d] - box[d] + 1;
+      long extent = -(long) box[3 + d] - box[d] + 1;
       cells *= extent;
       if (cells > DENSE_CELLS_PER_POINT * (long) size + 1024 || cells >= Integer.MAX_VALUE) return false;
       gridOrigin[d] = box[d];

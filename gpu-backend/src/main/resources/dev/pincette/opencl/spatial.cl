@@ -169,12 +169,12 @@ inline void unpack(long key, int dims, long* c) {
 }
 
 // cell_keys for the dense build, which also finds the least and greatest cell coordinate per axis: private over a
-// grid-stride loop, then a tree in local memory, then one atomic per work-group into bounds (min x, y, z, max x, y,
-// z; set to INT_MAX, INT_MIN before).
+// grid-stride loop, then a tree in local memory, then atomics of one work-item per group into bounds (min x, y, z,
+// then minus max x, y, z, so that a single fill with INT_MAX prepares all six).
 __kernel void cell_keys_bounds(__global const float* pos, const int n, const int dims, const double cellSize,
                                __global long* pointKeys, __global int* bounds, __local int* scratch) {
   int lo[3] = {INT_MAX, INT_MAX, INT_MAX};
-  int hi[3] = {INT_MIN, INT_MIN, INT_MIN};
+  int negHi[3] = {INT_MAX, INT_MAX, INT_MAX};
   for (int i = get_global_id(0); i < n; i += get_global_size(0)) {
     long c[3];
     c[0] = cell_of(pos[i * dims], cellSize, dims);
@@ -183,26 +183,23 @@ __kernel void cell_keys_bounds(__global const float* pos, const int n, const int
     pointKeys[i] = pack(c[0], c[1], c[2], dims);
     for (int d = 0; d < 3; d++) {
       lo[d] = min(lo[d], (int) c[d]);
-      hi[d] = max(hi[d], (int) c[d]);
+      negHi[d] = min(negHi[d], (int) -c[d]);
     }
   }
   const int lid = get_local_id(0);
   for (int d = 0; d < 3; d++) {
     scratch[6 * lid + d] = lo[d];
-    scratch[6 * lid + 3 + d] = hi[d];
+    scratch[6 * lid + 3 + d] = negHi[d];
   }
   for (int stride = get_local_size(0) / 2; stride > 0; stride >>= 1) {
     barrier(CLK_LOCAL_MEM_FENCE);
     if (lid < stride) {
-      for (int d = 0; d < 3; d++) {
-        scratch[6 * lid + d] = min(scratch[6 * lid + d], scratch[6 * (lid + stride) + d]);
-        scratch[6 * lid + 3 + d] = max(scratch[6 * lid + 3 + d], scratch[6 * (lid + stride) + 3 + d]);
-      }
+      for (int e = 0; e < 6; e++) scratch[6 * lid + e] = min(scratch[6 * lid + e], scratch[6 * (lid + stride) + e]);
     }
   }
-  if (lid < 3) {
-    atomic_min(&bounds[lid], scratch[lid]);
-    atomic_max(&bounds[3 + lid], scratch[3 + lid]);
+  barrier(CLK_LOCAL_MEM_FENCE);
+  if (lid == 0) {
+    for (int e = 0; e < 6; e++) atomic_min(&bounds[e], scratch[e]);
   }
 }
 
