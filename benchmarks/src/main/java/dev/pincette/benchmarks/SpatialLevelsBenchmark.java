@@ -21,9 +21,10 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Per-point radii spanning two orders of magnitude (log-uniform from r to 100·r; the largest reaches
- * {@code largestNeighbours} neighbours) on uniformly random 3D points, on the CPU: a hierarchical map (one level per doubling from r) against a
- * single level sized for the largest radius, and the counts-only search against listing the neighbours.
+ * Per-point radii spanning two orders of magnitude (from r to 100·r, log-uniform or two particle sizes; the largest
+ * reaches {@code largestNeighbours} neighbours) on uniformly random 3D points, on the CPU: a hierarchical map (one
+ * level per doubling from r) against a single level sized for the largest radius, and the counts-only search against
+ * listing the neighbours.
  *
  * <pre>{@code java -jar benchmarks/target/benchmarks.jar SpatialLevelsBenchmark}</pre>
  */
@@ -42,7 +43,14 @@ public class SpatialLevelsBenchmark {
   @Param({"2000"})
   public int largestNeighbours;
 
-  private float[] radii;
+  /**
+   * How the radii spread from r to 100·r: {@code logUniform}, or {@code mixed} (particles of two sizes: 99% at r,
+   * 1% at 100·r).
+   */
+  @Param({"logUniform", "mixed"})
+  public String radii;
+
+  private float[] perPoint;
   private float smallRadius;
   private SpatialHashMap levels;
   private SpatialHashMap single;
@@ -55,8 +63,11 @@ public class SpatialLevelsBenchmark {
     for (int i = 0; i < xyz.length; i++) xyz[i] = (float) rnd.nextDouble();
     float largest = (float) Math.cbrt((double) largestNeighbours / points * 3 / (4 * Math.PI));
     float smallest = largest / 100;
-    radii = new float[points];
-    for (int i = 0; i < points; i++) radii[i] = (float) (smallest * Math.pow(100, rnd.nextDouble()));
+    perPoint = new float[points];
+    for (int i = 0; i < points; i++) {
+      perPoint[i] = radii.equals("mixed") ? (rnd.nextInt(100) == 0 ? largest : smallest)
+          : (float) (smallest * Math.pow(100, rnd.nextDouble()));
+    }
     smallRadius = (float) Math.cbrt(20.0 / points * 3 / (4 * Math.PI));
     levels = Compute.on(BackendKind.CPU).call(() -> SpatialHashMap.forRadii(xyz, 3, smallest, largest));
     single = Compute.on(BackendKind.CPU).call(() -> SpatialHashMap.build(xyz, 3, largest));
@@ -72,12 +83,12 @@ public class SpatialLevelsBenchmark {
 
   @Benchmark
   public Neighbors perPointRadiiHierarchical() {
-    return levels.neighborsWithin(radii);
+    return levels.neighborsWithin(perPoint);
   }
 
   @Benchmark
   public Neighbors perPointRadiiSingleLevel() {
-    return single.neighborsWithin(radii);
+    return single.neighborsWithin(perPoint);
   }
 
   /** About 20 neighbours per point: the lists. */
