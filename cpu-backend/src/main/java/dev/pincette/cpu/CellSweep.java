@@ -196,7 +196,7 @@ final class CellSweep {
     double[] x, y, z;
     float[] xf, yf, zf;
     int[] sorted = new int[256];
-    int[] found = new int[256 + FOUND_SLACK];
+    int[] found = new int[256];
 
     Scratch(boolean vector) {
       this.vector = vector;
@@ -224,12 +224,9 @@ final class CellSweep {
         z = Arrays.copyOf(z, cap);
       }
       sorted = Arrays.copyOf(sorted, cap);
-      found = new int[cap + FOUND_SLACK];
+      found = new int[cap];
     }
   }
-
-  /** Room past the candidates in {@code found}: the vector scan stores whole vectors of indices. */
-  private static final int FOUND_SLACK = 64;
 
   /** Gathers the points of cells within {@code span} of cell {@code c} in every dimension; returns how many. */
   private int gather(int c, long cx, long cy, long cz, int span, int side, int rows, int[] rowStart,

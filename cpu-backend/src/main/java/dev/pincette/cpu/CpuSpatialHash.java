@@ -53,7 +53,7 @@ final class CpuSpatialHash implements SpatialIndex {
     this.dims = dims;
     this.cellSize = cellSize;
     this.size = positions.length / dims;
-    rebuild(positions, null);
+    rebuild(positions);
   }
 
   @Override
@@ -66,14 +66,12 @@ final class CpuSpatialHash implements SpatialIndex {
     return dims;
   }
 
-  private void rebuild(float[] newPositions, long[] knownKeys) {
+  private void rebuild(float[] newPositions) {
     positions = newPositions;
-    long[] keys = knownKeys != null ? knownKeys : new long[size];
-    if (knownKeys == null) {
-      parallel(size, (from, to) -> {
-        for (int i = from; i < to; i++) keys[i] = CellKeys.keyOf(newPositions, dims, i, cellSize);
-      });
-    }
+    long[] keys = new long[size];
+    parallel(size, (from, to) -> {
+      for (int i = from; i < to; i++) keys[i] = CellKeys.keyOf(newPositions, dims, i, cellSize);
+    });
     int capacity = tableCapacity(keys);
     long[] table = new long[capacity];
     Arrays.fill(table, CellKeys.EMPTY);
@@ -151,6 +149,10 @@ final class CpuSpatialHash implements SpatialIndex {
       boxCells *= Math.max(1, hi - lo + 1);
     }
     int cells = (int) Math.min(size, boxCells);
+    if (cells > 1 << 29) {
+      throw new IllegalArgumentException("the CPU spatial hash holds at most 2^29 occupied cells; these " + size
+          + " points may occupy " + cells);
+    }
     return Integer.highestOneBit(Math.max(16, cells) * 2 - 1) << 1;
   }
 
@@ -420,14 +422,14 @@ final class CpuSpatialHash implements SpatialIndex {
       long moved = 0;
       for (int[] points : movedPoints) moved += points.length;
       if (moved > REBUILD_FRACTION * size) {
-        rebuild(newPositions, null);
+        rebuild(newPositions);
         return;
       }
       positions = newPositions;
       for (int c = 0; c < chunks; c++) {
         for (int m = 0; m < movedPoints[c].length; m++) {
           if (!move(movedPoints[c][m], movedKeys[c][m])) {
-            rebuild(newPositions, null);
+            rebuild(newPositions);
             return;
           }
         }

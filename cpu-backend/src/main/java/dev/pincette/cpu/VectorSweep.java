@@ -20,7 +20,8 @@ final class VectorSweep {
 
   /**
    * Writes to {@code found} the {@code sorted} index of every candidate within {@code r2} of (px, py, pz), in order;
-   * returns how many. {@code found} needs room for {@code n} plus one vector.
+   * returns how many. {@code found} needs room for {@code n}: a vector's compressed store ends at most at its lane
+   * {@code i + lanes ≤ n}.
    */
   static int scan(float[] x, float[] y, float[] z, int n, float px, float py, float pz, double r2, int[] sorted,
       int[] found) {

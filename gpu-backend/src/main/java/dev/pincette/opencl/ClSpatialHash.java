@@ -14,8 +14,9 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * counted into its slots with only the occupied cells sorted (see {@link #counting}), or a bitonic sort of all (key,
  * point) pairs. Searches visit only the cells a radius touches (on the hash table, they scan every point when the
  * radius spans more cells than are occupied, like the CPU backend), taking the points in cell order.
- * {@link #neighborsWithin} is two passes, count then fill, with the prefix sum of the counts on the device; each
- * point's list is sorted on the device.
+ * {@link #neighborsWithin} is one search that counts every point's neighbours and keeps the first 32 in a slot per
+ * point, a prefix sum of the counts on the device, a pass that sorts each slot into its place, and a second search
+ * for the few points with more than 32 neighbours.
  *
  * <p>Queries hold the read lock, {@code update} the write lock; the device buffers belong to this index until
  * {@link #close()}.
@@ -59,6 +60,7 @@ final class ClSpatialHash implements SpatialIndex {
   private long sortedPositions;
   /** Each point's place in {@link #order}. */
   private long placeOf;
+  /** The hash table's: each place's cell key, the table, and each run's end; 0 until a build needs them. */
   private long keys;
   /** {@code pincette.opencl.spatialTrace=true}: each build prints the time of its phases to standard error. */
   private static final boolean TRACE = Boolean.getBoolean("pincette.opencl.spatialTrace");
@@ -92,7 +94,8 @@ final class ClSpatialHash implements SpatialIndex {
         && Boolean.parseBoolean(System.getProperty("pincette.opencl.spatialCount", "true"));
     this.dense = Boolean.parseBoolean(System.getProperty("pincette.opencl.spatialDense", "true"));
     this.fillGroup = (int) Math.min(64, Long.highestOneBit(context.device.maxWorkGroupSize()));
-    this.options = "-DSORT_GROUP=" + sortGroup + " -DFILL_GROUP=" + fillGroup + (counting ? " -DCOUNTING_BUILD" : "");
+    this.options = "-DSORT_GROUP=" + sortGroup + " -DFILL_GROUP=" + fillGroup + " -DNETWORK_SORT=" + LIST_SLOT
+        + (counting ? " -DCOUNTING_BUILD" : "");
     this.padded = Math.max(2 * sortGroup, Integer.highestOneBit(Math.max(1, size - 1)) << 1);
     this.tableMask = (Integer.highestOneBit(Math.max(16, size) * 2 - 1) << 1) - 1;
     if (size == 0) return;
@@ -100,7 +103,6 @@ final class ClSpatialHash implements SpatialIndex {
       positions = call.lease(4L * points.length);
       sortedPositions = call.lease(4L * points.length);
       placeOf = call.lease(4L * size);
-      keys = call.lease(8L * padded);
       order = call.lease(4L * padded);
       rebuild(call, points);
     } catch (RuntimeException e) {
@@ -123,13 +125,24 @@ final class ClSpatialHash implements SpatialIndex {
     long start = System.nanoTime();
     call.queue.write(positions, points, 0, points.length, call.op);
     long uploaded = phase(call);
-    long pointKeys = counting || dense ? call.buffer(8L * size) : keys;
     gridCells = 0;
+    long pointKeys = counting || dense ? call.buffer(8L * size) : 0;
     boolean grid = dense && denseGrid(call, pointKeys);
     if (!grid) {
-      ClKernel cellKeys = call.kernel(SOURCE, options, "cell_keys").mem(0, positions).i32(1, size).i32(2, dims)
-          .f64(3, cellSize).i32(4, counting ? size : padded).mem(5, counting ? pointKeys : keys).mem(6, order);
-      launch(call, cellKeys, counting ? size : padded);
+      if (keys == 0) {
+        // The hash table's buffers, leased the first time a build needs them.
+        keys = call.lease(8L * padded);
+        table = call.lease(4L * (tableMask + 1L));
+        cellEnd = call.lease(4L * size);
+      }
+      if (!counting) pointKeys = keys;
+      // The grid's attempt left the keys in pointKeys, which is all the counting build needs; the sort also needs
+      // them padded, with each point's index beside its key.
+      if (!(dense && counting)) {
+        ClKernel cellKeys = call.kernel(SOURCE, options, "cell_keys").mem(0, positions).i32(1, size).i32(2, dims)
+            .f64(3, cellSize).i32(4, counting ? size : padded).mem(5, pointKeys).mem(6, order);
+        launch(call, cellKeys, counting ? size : padded);
+      }
     }
     long keyed = phase(call);
     String grouping;
@@ -137,10 +150,6 @@ final class ClSpatialHash implements SpatialIndex {
       grouping = "dense grid of " + gridCells + " cells";
       groupOnGrid(call, pointKeys);
     } else {
-      if (table == 0) {
-        table = call.lease(4L * (tableMask + 1L));
-        cellEnd = call.lease(4L * size);
-      }
       long counter = call.buffer(4);
       call.fill(counter, 0, 4);
       if (counting) {
@@ -207,6 +216,7 @@ final class ClSpatialHash implements SpatialIndex {
     if (gridStartBytes < bytes) {
       context.releaseBuffers(gridStart);
       gridStart = 0;
+      gridStartBytes = 0;
       gridStart = call.lease(bytes);
       gridStartBytes = bytes;
     }
@@ -323,6 +333,7 @@ final class ClSpatialHash implements SpatialIndex {
         : 0;
   }
 
+  /** Slot size, also the sort network's ({@code NETWORK_SORT} in spatial.cl, passed in the program options). */
   private static final int LIST_SLOT = 32;
 
   /** Program options of the search kernels: on a dense grid, without the hash table's paths. */
@@ -449,7 +460,7 @@ final class ClSpatialHash implements SpatialIndex {
     }
   }
 
-  /** The count pass of {@link #neighborsWithin} alone: no lists are built or moved, only a count per point. */
+  /** The search of {@link #neighborsWithin} counting only: no lists are built or moved, only a count per point. */
   @Override
   public int[] neighborCounts(float radius) {
     lock.readLock().lock();

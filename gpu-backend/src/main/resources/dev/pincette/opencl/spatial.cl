@@ -391,16 +391,18 @@ inline bool within(__global const float* pos, int dims, int j, float cx, float c
   return within_exact(pos, dims, j, cx, cy, cz, r.r2);
 }
 
+// Writes to out unless it is null, else to localOut. (Only a global pointer is tested against null: a pointer into a
+// local array may have the null pointer's bits, local memory starting at address 0.)
 inline void put(__global int* out, __local int* localOut, int at, int value) {
-  if (localOut) {
-    localOut[at] = value;
-  } else if (out) {
+  if (out) {
     out[at] = value;
+  } else {
+    localOut[at] = value;
   }
 }
 
 // Points within `radius` of (cx, cy, cz) except `self` (at selfSlot in order): all counted, the first `cap` written to
-// `out` or `localOut`, whichever is not null. Scans all
+// `out`, or to `localOut` when `out` is null (cap 0 writes nothing). Scans all
 // points when the radius spans more cells than are occupied, as the CPU backend does.
 inline int visit(STRUCTURE, int self, int selfSlot, float cx, float cy, float cz, float radius, __global int* out,
                  __local int* localOut, int cap) {
@@ -477,7 +479,10 @@ inline int visit(STRUCTURE, int self, int selfSlot, float cx, float cy, float cz
 // Lists up to this long (the usual ~20 neighbours) sort in registers: a bitonic network whose unrolled loops index
 // the array with constants. On the H100, 10M points' lists took 14 ms to fill and sort with insertion into a private
 // array, 9 ms with this network in the fill pass.
+// ClSpatialHash passes it (its LIST_SLOT: the size of each point's slot in neighbors_fill).
+#ifndef NETWORK_SORT
 #define NETWORK_SORT 32
+#endif
 
 // Sorts the count (at most NETWORK_SORT) values at in into out (global or local memory).
 #define NETWORK_SORT_INTO(in, out, count)                                   \
@@ -560,7 +565,7 @@ void neighbors_fill(STRUCTURE, const float radius, const int cap, __global int* 
   if (g < n) {
     const int i = order[g];
     const int count = visit(STRUCTURE_ARGS, i, g, coord(pos, dims, i, 0), coord(pos, dims, i, 1),
-                            coord(pos, dims, i, 2), radius, 0, cap > 0 ? slots + lid * (NETWORK_SORT + 1) : 0, cap);
+                            coord(pos, dims, i, 2), radius, 0, slots + lid * (NETWORK_SORT + 1), cap);
     counts[i] = count;
     if (count > cap) overflow[atomic_inc(overflowCount)] = g;
   }
