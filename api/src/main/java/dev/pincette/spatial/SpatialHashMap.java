@@ -230,7 +230,10 @@ public final class SpatialHashMap implements AutoCloseable {
     return new SpatialIndex.Csr(offsets, Arrays.copyOf(indices, offsets[points.length]));
   }
 
-  /** How many other points lie within {@code radius} of each point, without listing them (on the CPU). */
+  /**
+   * How many other points lie within {@code radius} of each point, without listing them, on the backend that holds
+   * the map (on a GPU only the counts come back).
+   */
   public int[] neighborCounts(float radius) {
     SpatialOp.checkRadius(radius);
     Level level = levelFor(radius);
