@@ -31,9 +31,7 @@ class ClSpatialScanTest {
   @Test
   void theGridTheCountedAndTheSortedBuildGiveTheCpuBackendsLists() {
     int n = 20_000;
-    SplittableRandom rnd = new SplittableRandom(43);
-    float[] xyz = new float[2 * n];
-    for (int i = 0; i < xyz.length; i++) xyz[i] = (float) rnd.nextDouble();
+    float[] xyz = cloud(2 * n, 43);
     float radius = (float) Math.sqrt(15.0 / n / Math.PI);
     try (CpuBackend cpu = new CpuBackend(); SpatialIndex expected = cpu.buildSpatial(xyz.clone(), 2, radius)) {
       SpatialIndex.Csr want = expected.neighborsWithin(radius);
@@ -64,9 +62,7 @@ class ClSpatialScanTest {
   @Test
   void listsWithoutSlotsAndListsLongerThanASlotGiveTheCpuBackendsLists() {
     int n = 6_000;
-    SplittableRandom rnd = new SplittableRandom(45);
-    float[] xyz = new float[3 * n];
-    for (int i = 0; i < xyz.length; i++) xyz[i] = (float) rnd.nextDouble();
+    float[] xyz = cloud(3 * n, 45);
     float radius = (float) Math.cbrt(30.0 / n * 3 / (4 * Math.PI));
     try (CpuBackend cpu = new CpuBackend(); SpatialIndex expected = cpu.buildSpatial(xyz.clone(), 3, radius);
         SpatialIndex got = BACKEND.buildSpatial(xyz.clone(), 3, radius)) {
@@ -95,9 +91,7 @@ class ClSpatialScanTest {
   void updatesSwitchBetweenTheGridAndTheHashTable() {
     int n = 5_000;
     float radius = 0.06f;
-    SplittableRandom rnd = new SplittableRandom(44);
-    float[] box = new float[3 * n];
-    for (int i = 0; i < box.length; i++) box[i] = (float) rnd.nextDouble();
+    float[] box = cloud(3 * n, 44);
     float[] apart = box.clone();
     for (int i = 0; i < n; i += 50) {
       for (int d = 0; d < 3; d++) apart[3 * i + d] += 1000f * (i % 7) - 3000f;
@@ -127,6 +121,14 @@ class ClSpatialScanTest {
     }
   }
 
+  /** {@code values} coordinates uniform in [0, 1), from {@code seed}. */
+  private static float[] cloud(int values, long seed) {
+    SplittableRandom rnd = new SplittableRandom(seed);
+    float[] xyz = new float[values];
+    for (int i = 0; i < values; i++) xyz[i] = (float) rnd.nextDouble();
+    return xyz;
+  }
+
   private static void restore(String key, String value) {
     if (value == null) System.clearProperty(key);
     else System.setProperty(key, value);
@@ -138,9 +140,7 @@ class ClSpatialScanTest {
       for (String[] build : new String[][] {{"true", "true"}, {"false", "true"}, {"false", "false"}}) {
         withProperties(build[0], build[1], () -> {
           for (int n : new int[] {1, 2, 17, 600, 1025}) {
-            SplittableRandom rnd = new SplittableRandom(n);
-            float[] xyz = new float[3 * n];
-            for (int i = 0; i < xyz.length; i++) xyz[i] = (float) rnd.nextDouble();
+            float[] xyz = cloud(3 * n, n);
             float radius = 0.2f;
             String name = "n=" + n + ", spatialDense=" + build[0] + ", spatialCount=" + build[1];
             try (SpatialIndex expected = cpu.buildSpatial(xyz.clone(), 3, radius);
@@ -158,9 +158,7 @@ class ClSpatialScanTest {
   @Test
   void aThreeLevelPrefixSumGivesTheCpuBackendsLists() {
     int n = 270_000;
-    SplittableRandom rnd = new SplittableRandom(42);
-    float[] xyz = new float[3 * n];
-    for (int i = 0; i < xyz.length; i++) xyz[i] = (float) rnd.nextDouble();
+    float[] xyz = cloud(3 * n, 42);
     float radius = (float) Math.cbrt(6.0 / n * 3 / (4 * Math.PI));
     try (CpuBackend cpu = new CpuBackend(); SpatialIndex expected = cpu.buildSpatial(xyz.clone(), 3, radius);
         SpatialIndex got = BACKEND.buildSpatial(xyz.clone(), 3, radius)) {
