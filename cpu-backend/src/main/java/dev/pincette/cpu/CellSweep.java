@@ -89,22 +89,11 @@ final class CellSweep {
 
   /** Every point's neighbours within {@code radius}, ascending, or null when the radius spans too many cells. */
   Csr neighborsWithin(ForkJoinPool pool, float radius, int size) {
-    long span = (long) Math.ceil(radius / cellSize);
-    if (span > MAX_SPAN) return null;
-    int reach = (int) span + 1;
-    int cells = keys.length;
-    int tasks = Math.max(1, (cells + CELLS_PER_TASK - 1) / CELLS_PER_TASK);
-    Chunk[] chunks = new Chunk[tasks];
+    Chunk[] chunks = searchAll(pool, radius, size, false);
+    if (chunks == null) return null;
     boolean parallel = size >= SERIAL_BELOW;
-    run(pool, parallel, () -> {
-      stream(tasks, parallel).forEach(t ->
-          chunks[t] = search(t * CELLS_PER_TASK, Math.min(cells, (t + 1) * CELLS_PER_TASK), radius, reach));
-      return null;
-    });
-    int[] counts = new int[size];
-    for (Chunk c : chunks) {
-      for (int p = 0; p < c.points; p++) counts[c.id[p]] = c.count[p];
-    }
+    int tasks = chunks.length;
+    int[] counts = counts(chunks, size);
     int[] offsets = new int[size + 1];
     for (int i = 0; i < size; i++) offsets[i + 1] = Math.addExact(offsets[i], counts[i]);
     int[] indices = new int[offsets[size]];
@@ -120,6 +109,37 @@ final class CellSweep {
     return new Csr(offsets, indices);
   }
 
+  /** How many other points lie within {@code radius} of each point, or null when the radius spans too many cells. */
+  int[] neighborCounts(ForkJoinPool pool, float radius, int size) {
+    Chunk[] chunks = searchAll(pool, radius, size, true);
+    return chunks == null ? null : counts(chunks, size);
+  }
+
+  /** Every cell's points searched, in parallel tasks of cells; null when the radius spans too many cells. */
+  private Chunk[] searchAll(ForkJoinPool pool, float radius, int size, boolean countOnly) {
+    long span = (long) Math.ceil(radius / cellSize);
+    if (span > MAX_SPAN) return null;
+    int reach = (int) span + 1;
+    int cells = keys.length;
+    int tasks = Math.max(1, (cells + CELLS_PER_TASK - 1) / CELLS_PER_TASK);
+    Chunk[] chunks = new Chunk[tasks];
+    boolean parallel = size >= SERIAL_BELOW;
+    run(pool, parallel, () -> {
+      stream(tasks, parallel).forEach(t -> chunks[t] = search(t * CELLS_PER_TASK,
+          Math.min(cells, (t + 1) * CELLS_PER_TASK), radius, reach, countOnly));
+      return null;
+    });
+    return chunks;
+  }
+
+  private static int[] counts(Chunk[] chunks, int size) {
+    int[] counts = new int[size];
+    for (Chunk c : chunks) {
+      for (int p = 0; p < c.points; p++) counts[c.id[p]] = c.count[p];
+    }
+    return counts;
+  }
+
   /** One task's lists, in sorted-point order, before they are placed by point index. */
   private static final class Chunk {
     int[] id, start, count;
@@ -128,7 +148,8 @@ final class CellSweep {
     int[] data;
   }
 
-  private Chunk search(int firstCell, int endCell, float radius, int reach) {
+  /** The lists of the points of cells {@code firstCell} to {@code endCell}, or with {@code countOnly} their lengths. */
+  private Chunk search(int firstCell, int endCell, float radius, int reach, boolean countOnly) {
     double r2 = (double) radius * radius;
     int side = 2 * reach + 1;
     int rows = dims == 3 ? side * side : side;
@@ -140,7 +161,7 @@ final class CellSweep {
     chunk.id = new int[points];
     chunk.start = new int[points];
     chunk.count = new int[points];
-    chunk.out = new CpuSpatialHash.IntBuffer(points * 24);
+    chunk.out = new CpuSpatialHash.IntBuffer(countOnly ? 256 : points * 24);
     long[] lo = new long[3], hi = new long[3];
     Scratch scratch = new Scratch(vector);
     boolean first = true;
@@ -175,11 +196,15 @@ final class CellSweep {
         } else {
           scanRows(s, o, r2, cy, cz, reach, side, rows, rowStart, rowValid, lo, hi, chunk.out);
         }
-        chunk.out.sortTail(before);
         int p = chunk.points++;
         chunk.id[p] = ids[s];
-        chunk.start[p] = before;
         chunk.count[p] = chunk.out.size() - before;
+        if (countOnly) {
+          chunk.out.clear();
+        } else {
+          chunk.out.sortTail(before);
+          chunk.start[p] = before;
+        }
       }
     }
     chunk.data = chunk.out.toArray();

@@ -46,6 +46,8 @@ final class CpuSpatialHash implements SpatialIndex {
   private int occupiedCells;
   /** Sorted view for all-points searches, built on first use after each change; null when stale. */
   private volatile CellSweep sweep;
+  /** {@link #memberPositions()}: null when stale. */
+  private volatile float[] memberXyz;
 
   CpuSpatialHash(ForkJoinPool pool, float[] positions, int dims, float cellSize, boolean vector) {
     this.pool = pool;
@@ -117,6 +119,7 @@ final class CpuSpatialHash implements SpatialIndex {
     wasted = 0;
     occupiedCells = cells;
     sweep = null;
+    memberXyz = null;
   }
 
   /**
@@ -202,6 +205,11 @@ final class CpuSpatialHash implements SpatialIndex {
    * (unless null) in no particular order.
    */
   private int collect(float[] center, float radius, int self, IntBuffer out) {
+    return collect(center, radius, self, out, null);
+  }
+
+  /** {@link #collect}, reading candidates from {@code byMember} (see {@link #memberPositions}) unless it is null. */
+  private int collect(float[] center, float radius, int self, IntBuffer out, float[] byMember) {
     int found = 0;
     double r2 = (double) radius * radius;
     long[] lo = new long[3];
@@ -231,7 +239,7 @@ final class CpuSpatialHash implements SpatialIndex {
           int from = cellStart[slot], to = from + cellCount[slot];
           for (int m = from; m < to; m++) {
             int j = members[m];
-            if (j != self && within(j, center, r2)) {
+            if (j != self && (byMember == null ? within(j, center, r2) : within(byMember, m, center, r2))) {
               found++;
               if (out != null) out.add(j);
             }
@@ -240,6 +248,19 @@ final class CpuSpatialHash implements SpatialIndex {
       }
     }
     return found;
+  }
+
+  /** {@link #within(int, float[], double)} for the point at {@code at} of {@code xyz}. */
+  private boolean within(float[] xyz, int at, float[] center, double r2) {
+    int o = at * dims;
+    double dx = (double) xyz[o] - center[0];
+    double dy = (double) xyz[o + 1] - center[1];
+    double s = dx * dx + dy * dy;
+    if (dims == 3) {
+      double dz = (double) xyz[o + 2] - center[2];
+      s += dz * dz;
+    }
+    return s <= r2;
   }
 
   /** The distance test of {@code SpatialOp.distanceSquared}, inlined. */
@@ -281,13 +302,18 @@ final class CpuSpatialHash implements SpatialIndex {
   public int[] neighborCounts(float radius) {
     lock.readLock().lock();
     try {
+      int[] swept = sweep().neighborCounts(pool, radius, size);
+      if (swept != null) return swept;
       int[] counts = new int[size];
+      int[] order = cellOrder(size, i -> i);
+      float[] byMember = memberPositions();
       int chunks = Math.max(1, (size + CHUNK - 1) / CHUNK);
       pool.submit(() -> IntStream.range(0, chunks).parallel().forEach(c -> {
         float[] center = new float[dims];
-        for (int i = c * CHUNK, end = Math.min(size, (c + 1) * CHUNK); i < end; i++) {
+        for (int p = c * CHUNK, end = Math.min(size, (c + 1) * CHUNK); p < end; p++) {
+          int i = order[p];
           System.arraycopy(positions, i * dims, center, 0, dims);
-          counts[i] = collect(center, radius, i, null);
+          counts[i] = collect(center, radius, i, null, byMember);
         }
       })).join();
       return counts;
@@ -303,10 +329,11 @@ final class CpuSpatialHash implements SpatialIndex {
     try {
       IntBuffer out = new IntBuffer(64);
       float[] center = new float[dims];
+      float[] byMember = memberPositions();
       for (int i = 0; i < size; i++) {
         System.arraycopy(positions, i * dims, center, 0, dims);
         out.clear();
-        collect(center, radius, i, out);
+        collect(center, radius, i, out, byMember);
         out.sortTail(0);
         for (int p = 0; p < out.size(); p++) {
           int j = out.get(p);
@@ -326,6 +353,7 @@ final class CpuSpatialHash implements SpatialIndex {
   private Csr search(int rows, java.util.function.IntUnaryOperator pointOf,
       java.util.function.IntToDoubleFunction radiusOf) {
     int[] order = cellOrder(rows, pointOf);
+    float[] byMember = memberPositions();
     int chunks = Math.max(1, (rows + CHUNK - 1) / CHUNK);
     int[][] chunkIndices = new int[chunks][];
     int[][] chunkStarts = new int[chunks][];
@@ -341,7 +369,7 @@ final class CpuSpatialHash implements SpatialIndex {
         System.arraycopy(positions, i * dims, center, 0, dims);
         int before = out.size();
         starts[p - first] = before;
-        collect(center, (float) radiusOf.applyAsDouble(q), i, out);
+        collect(center, (float) radiusOf.applyAsDouble(q), i, out, byMember);
         out.sortTail(before);
         counts[q] = out.size() - before;
       }
@@ -376,6 +404,30 @@ final class CpuSpatialHash implements SpatialIndex {
     return order;
   }
 
+  /**
+   * The positions in the order of {@link #members} (entry {@code m} is point {@code members[m]}), for searches over
+   * every point: each cell's candidates are then read from one place instead of gathered. Built on first use after
+   * each change, like {@link #sweep()}; callers hold the read lock.
+   */
+  private float[] memberPositions() {
+    float[] byMember = memberXyz;
+    if (byMember == null) {
+      synchronized (this) {
+        byMember = memberXyz;
+        if (byMember == null) {
+          float[] xyz = positions;
+          int[] m = members;
+          float[] built = new float[Math.max(1, membersUsed) * dims];
+          parallel(membersUsed, (from, to) -> {
+            for (int at = from; at < to; at++) System.arraycopy(xyz, m[at] * dims, built, at * dims, dims);
+          });
+          memberXyz = byMember = built;
+        }
+      }
+    }
+    return byMember;
+  }
+
   /** The sorted view of the current state; callers hold the read lock, so the state cannot change meanwhile. */
   private CellSweep sweep() {
     CellSweep s = sweep;
@@ -396,6 +448,7 @@ final class CpuSpatialHash implements SpatialIndex {
     lock.writeLock().lock();
     try {
       sweep = null;
+      memberXyz = null;
       if (size == 0) return;
       // One parallel pass finds the points whose cell changed and their new keys, without an array of all keys:
       // with the build at 15 ms for 1M points here, the update's own passes over every point are what it costs.
