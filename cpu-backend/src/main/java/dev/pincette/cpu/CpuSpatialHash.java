@@ -250,7 +250,7 @@ final class CpuSpatialHash implements SpatialIndex {
     return found;
   }
 
-  /** {@link #within(int, float[], double)} for the point at {@code at} of {@code xyz}. */
+  /** The distance test of {@code SpatialOp.distanceSquared}, inlined, for the point at {@code at} of {@code xyz}. */
   private boolean within(float[] xyz, int at, float[] center, double r2) {
     int o = at * dims;
     double dx = (double) xyz[o] - center[0];
@@ -263,17 +263,9 @@ final class CpuSpatialHash implements SpatialIndex {
     return s <= r2;
   }
 
-  /** The distance test of {@code SpatialOp.distanceSquared}, inlined. */
+  /** The distance test for point {@code i}. */
   private boolean within(int i, float[] center, double r2) {
-    int o = i * dims;
-    double dx = (double) positions[o] - center[0];
-    double dy = (double) positions[o + 1] - center[1];
-    double s = dx * dx + dy * dy;
-    if (dims == 3) {
-      double dz = (double) positions[o + 2] - center[2];
-      s += dz * dz;
-    }
-    return s <= r2;
+    return within(positions, i, center, r2);
   }
 
   @Override
