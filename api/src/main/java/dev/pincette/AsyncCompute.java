@@ -109,6 +109,27 @@ public final class AsyncCompute {
     return submit(() -> Compute.matmul(a, b));
   }
 
+  /**
+   * {@link Compute#matmul(HostMatrix, HostMatrix, HostMatrix)}: the future completes with {@code out} once written.
+   * Keep the matrices open until then.
+   */
+  public CompletableFuture<HostMatrix> matmul(HostMatrix a, HostMatrix b, HostMatrix out) {
+    // The call returns nothing to submit(), which closes an unwanted result: out is the caller's, never closed here.
+    CompletableFuture<Void> call = submit(() -> {
+      Compute.matmul(a, b, out);
+      return null;
+    });
+    CompletableFuture<HostMatrix> done = new CompletableFuture<>();
+    call.whenComplete((v, e) -> {
+      if (e != null) done.completeExceptionally(e);
+      else done.complete(out);
+    });
+    done.whenComplete((m, e) -> {
+      if (done.isCancelled()) call.cancel(false);
+    });
+    return done;
+  }
+
   public CompletableFuture<Double> sum(DeviceMatrix x) {
     return submit(() -> Compute.sum(x));
   }

@@ -72,6 +72,67 @@ public final class Compute {
   }
 
   /**
+   * A zeroed {@code rows×cols} matrix in native host memory, pinned for DMA when a GPU is present; see
+   * {@link HostMatrix}. The caller closes it.
+   */
+  public static HostMatrix hostMatrix(int rows, int cols) {
+    if (rows < 0 || cols < 0) throw new IllegalArgumentException("hostMatrix: negative shape " + rows + "x" + cols);
+    if ((long) rows * cols > MAX_HOST_ELEMENTS) {
+      throw new IllegalArgumentException("hostMatrix: " + rows + "x" + cols + " has more than " + MAX_HOST_ELEMENTS
+          + " elements");
+    }
+    return new HostMatrix(rows, cols, Dispatcher.get().allocateHost(4L * rows * cols));
+  }
+
+  /** Elements a host matrix may hold: as many as a Java array, so every backend can fall back to one. */
+  private static final long MAX_HOST_ELEMENTS = Integer.MAX_VALUE - 8;
+
+  /**
+   * {@code out = a · b} on host matrices; returns {@code out}. On a GPU the operands move by DMA straight from and to
+   * their pinned memory, and a large product is cut into tiles so that uploads, kernels and downloads overlap.
+   * {@code out} must be {@code a.rows()×b.cols()} and neither {@code a} nor {@code b}; {@code a} and {@code b} are
+   * only read. If a device fails midway, the CPU reruns the call and overwrites all of {@code out}.
+   */
+  public static HostMatrix matmul(HostMatrix a, HostMatrix b, HostMatrix out) {
+    Objects.requireNonNull(a, "matmul: a is null");
+    Objects.requireNonNull(b, "matmul: b is null");
+    Objects.requireNonNull(out, "matmul: out is null");
+    if (a.cols() != b.rows()) {
+      throw new IllegalArgumentException("matmul: inner dimensions differ: " + a.shape() + " · " + b.shape());
+    }
+    if (out.rows() != a.rows() || out.cols() != b.cols()) {
+      throw new IllegalArgumentException("matmul: out is " + out.shape() + ", wanted " + a.rows() + "x" + b.cols()
+          + " for " + a.shape() + " · " + b.shape());
+    }
+    if (out == a || out == b) throw new IllegalArgumentException("matmul: out must not be one of the operands");
+    int m = a.rows();
+    int k = a.cols();
+    int n = b.cols();
+    CallCost cost = new CallCost(CallCost.MATMUL, MatmulOp.flops(m, k, n), 4L * ((long) m * k + (long) k * n),
+        4L * m * n);
+    var sa = a.acquire("matmul");
+    try {
+      var sb = b.acquire("matmul");
+      try {
+        var sc = out.acquire("matmul");
+        try {
+          Dispatcher.get().run("matmul", a.shape() + " · " + b.shape() + " host", cost, be -> {
+            be.matmul(sa, sb, sc, m, k, n);
+            return null;
+          });
+          return out;
+        } finally {
+          out.release();
+        }
+      } finally {
+        b.release();
+      }
+    } finally {
+      a.release();
+    }
+  }
+
+  /**
    * Makes {@code m} resident where chained work runs best: the GPU when there is one (or the backend of the current
    * {@code Compute.on} scope), else the CPU. The host copy is kept too, so the data survives a device failure.
    */

@@ -65,6 +65,16 @@ public final class ComputeOn {
     return call(() -> Compute.sum(x));
   }
 
+  /** {@link Compute#hostMatrix} from this backend (pinned by a GPU backend, ordinary off-heap memory on the CPU). */
+  public HostMatrix hostMatrix(int rows, int cols) {
+    return call(() -> Compute.hostMatrix(rows, cols));
+  }
+
+  /** {@link Compute#matmul(HostMatrix, HostMatrix, HostMatrix)} on this backend. */
+  public HostMatrix matmul(HostMatrix a, HostMatrix b, HostMatrix out) {
+    return call(() -> Compute.matmul(a, b, out));
+  }
+
   public Matrix matmul(Matrix a, Matrix b) {
     return call(() -> Compute.matmul(a, b));
   }

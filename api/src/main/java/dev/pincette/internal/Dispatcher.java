@@ -7,6 +7,7 @@ import dev.pincette.Explanation;
 import dev.pincette.Prediction;
 import dev.pincette.spi.Backend;
 import dev.pincette.spi.BackendProvider;
+import dev.pincette.spi.HostMemory;
 import dev.pincette.spi.Resident;
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
@@ -234,6 +235,22 @@ public final class Dispatcher {
       if (home == cpu) throw e;
       noteFailure(home, "upload", e);
       return cpu.upload(values);
+    }
+  }
+
+  /**
+   * Native host memory for a {@code HostMatrix}, from {@link #residentHome()} (a GPU pins it for DMA), or ordinary
+   * off-heap memory from the CPU when that backend cannot allocate it.
+   */
+  public HostMemory allocateHost(long bytes) {
+    Backend home = residentHome();
+    try {
+      return home.allocateHost(bytes);
+    } catch (RuntimeException e) {
+      Backend cpu = cpu();
+      if (home == cpu) throw e;
+      noteFailure(home, "hostMatrix", e);
+      return cpu.allocateHost(bytes);
     }
   }
 

@@ -1,6 +1,8 @@
 package dev.pincette.spi;
 
 import dev.pincette.DeviceInfo;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.List;
 
 /**
@@ -50,6 +52,24 @@ public interface Backend extends AutoCloseable {
     float[][] out = new float[as.length][];
     for (int i = 0; i < as.length; i++) out[i] = matmul(as[i], bs[i], m, k, n);
     return out;
+  }
+
+  /**
+   * {@code c = a · b} on native host memory: row-major floats, {@code a} m×k, {@code b} k×n, every element of
+   * {@code c} (m×n) written; {@code a} and {@code b} are only read and do not overlap {@code c}. The default goes
+   * through heap arrays; a device backend moves the segments by DMA.
+   */
+  default void matmul(MemorySegment a, MemorySegment b, MemorySegment c, int m, int k, int n) {
+    float[] product = matmul(a.toArray(ValueLayout.JAVA_FLOAT), b.toArray(ValueLayout.JAVA_FLOAT), m, k, n);
+    MemorySegment.copy(product, 0, c, ValueLayout.JAVA_FLOAT, 0, product.length);
+  }
+
+  /**
+   * {@code bytes} of zeroed native host memory for a {@code HostMatrix}: pinned where this backend's transfers gain
+   * from it, else ordinary off-heap memory.
+   */
+  default HostMemory allocateHost(long bytes) {
+    return HostMemory.offHeap(bytes);
   }
 
   /** {@code count} independent {@code m×k · k×n} products stored back to back. */

@@ -3,8 +3,10 @@ package dev.pincette.opencl;
 import dev.pincette.DeviceInfo;
 import dev.pincette.spi.Backend;
 import dev.pincette.spi.BackendException;
+import dev.pincette.spi.HostMemory;
 import dev.pincette.spi.Resident;
 import dev.pincette.spi.SpatialIndex;
+import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -149,6 +151,33 @@ public final class ClBackend implements Backend {
   @Override
   public float[] matmul(float[] a, float[] b, int m, int k, int n) {
     return matmul.multiply(context(), "matmul", a, b, 1, m, k, n);
+  }
+
+  /** Pinned memory on discrete devices (for DMA without staging); ordinary off-heap memory elsewhere. */
+  @Override
+  public HostMemory allocateHost(long bytes) {
+    ClContext c = context();
+    if (c.staged && bytes >= PIN_ABOVE && bytes <= device.maxAllocation()) {
+      try {
+        return ClHostMemory.allocate(c, bytes);
+      } catch (BackendException e) {
+        // Out of page-locked memory is no fault of the device: the matrix works unpinned, its transfers copy.
+        return HostMemory.offHeap(bytes);
+      }
+    }
+    return HostMemory.offHeap(bytes);
+  }
+
+  /** Host matrices smaller than this are not pinned: a page-locked mapping costs more than it saves. */
+  static final long PIN_ABOVE = 64 << 10;
+
+  @Override
+  public void matmul(MemorySegment a, MemorySegment b, MemorySegment c, int m, int k, int n) {
+    if (!a.isNative() || !b.isNative() || !c.isNative()) {
+      Backend.super.matmul(a, b, c, m, k, n);
+      return;
+    }
+    matmul.multiplyHost(context(), a.address(), b.address(), c.address(), m, k, n);
   }
 
   @Override

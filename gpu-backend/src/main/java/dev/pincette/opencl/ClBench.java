@@ -208,6 +208,30 @@ public final class ClBench {
       line.append(String.format(Locale.ROOT, " %s %.1f ms;", panel == Integer.MAX_VALUE ? "one piece"
           : "panels of " + panel, nanos[repeats / 2] * 1e-6));
     }
+    try (ClHostMemory ha = ClHostMemory.allocate(context, 4L * n * n);
+        ClHostMemory hb = ClHostMemory.allocate(context, 4L * n * n);
+        ClHostMemory hc = ClHostMemory.allocate(context, 4L * n * n)) {
+      java.lang.foreign.MemorySegment.copy(a, 0, ha.segment(), java.lang.foreign.ValueLayout.JAVA_FLOAT, 0, n * n);
+      java.lang.foreign.MemorySegment.copy(b, 0, hb.segment(), java.lang.foreign.ValueLayout.JAVA_FLOAT, 0, n * n);
+      long addressA = ha.segment().address();
+      long addressB = hb.segment().address();
+      long addressC = hc.segment().address();
+      line.append(" pinned host matrices:");
+      for (int panel : new int[] {ClMatmul.PIPELINE_PANEL, ClMatmul.PIPELINE_PANEL / 2, ClMatmul.PIPELINE_PANEL * 2,
+          Integer.MAX_VALUE}) {
+        matmul.pipeline(panel, panel == Integer.MAX_VALUE ? Long.MAX_VALUE : ClMatmul.PIPELINE_ABOVE);
+        long[] nanos = new long[repeats];
+        matmul.multiplyHost(context, addressA, addressB, addressC, n, n, n);
+        for (int r = 0; r < repeats; r++) {
+          long start = System.nanoTime();
+          matmul.multiplyHost(context, addressA, addressB, addressC, n, n, n);
+          nanos[r] = System.nanoTime() - start;
+        }
+        Arrays.sort(nanos);
+        line.append(String.format(Locale.ROOT, " %s %.1f ms (min %.1f);", panel == Integer.MAX_VALUE ? "one piece"
+            : "panels of " + panel, nanos[repeats / 2] * 1e-6, nanos[0] * 1e-6));
+      }
+    }
     matmul.pipeline(ClMatmul.PIPELINE_PANEL, ClMatmul.PIPELINE_ABOVE);
     long start = System.nanoTime();
     float[] result = new float[n * n];

@@ -189,6 +189,24 @@ final class ClContext implements AutoCloseable {
     }
   }
 
+  /**
+   * Unmaps and releases a buffer mapped for as long as it lived ({@link ClHostMemory}). Once the context is closed
+   * its queues are gone, and releasing the buffer frees the mapping with it.
+   */
+  void unmapAndRelease(long buffer, long address) {
+    lifecycle.readLock().lock();
+    try {
+      if (!closed) {
+        try (ClCall call = begin("hostMatrix")) {
+          call.queue.unmap(buffer, address, "hostMatrix");
+        }
+      }
+    } finally {
+      lifecycle.readLock().unlock();
+      org.lwjgl.opencl.CL10.clReleaseMemObject(buffer);
+    }
+  }
+
   boolean isClosed() {
     lifecycle.readLock().lock();
     try {

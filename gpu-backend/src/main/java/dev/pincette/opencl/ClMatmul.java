@@ -4,6 +4,7 @@ import dev.pincette.spi.BackendException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import org.lwjgl.system.MemoryUtil;
 
 /**
  * Matrix products on the device ({@code matmul.cl}): register-tiled blocks, double-buffered local memory, float4
@@ -74,6 +75,8 @@ final class ClMatmul {
   /** Pipelining settings (tests use small ones so that PoCL runs the pipeline on small shapes). */
   private volatile int pipelinePanel = PIPELINE_PANEL;
   private volatile long pipelineAbove = PIPELINE_ON ? PIPELINE_ABOVE : Long.MAX_VALUE;
+  /** The same threshold for products of pinned host memory, which always pipeline: their transfers need no copy. */
+  private volatile long hostPipelineAbove = PIPELINE_ABOVE;
   /** The tuned (or default) shape for large products; written once, under {@code this}. */
   private volatile Tile preferred;
   private volatile boolean tuned;
@@ -113,14 +116,61 @@ final class ClMatmul {
   }
 
   /**
+   * {@code c = a · b} of native host memory at {@code a}, {@code b}, {@code c} (row-major floats, every element of
+   * {@code c} written): DMA straight from and to that memory, pipelined in tiles when large on a discrete device.
+   */
+  void multiplyHost(ClContext context, long a, long b, long c, int m, int k, int n) {
+    long size = (long) m * n;
+    if (size == 0) return;
+    if (k == 0) {
+      MemoryUtil.memSet(c, 0, 4L * size);
+      return;
+    }
+    if (usable.isEmpty()) throw new BackendException("no matmul block shape fits " + context.device.name());
+    int panel = pipelinePanel;
+    if (hostPipelined(context, m, k, n)) {
+      ClMatmulPipeline.multiplyHost(context, choose(context, 1, Math.min(m, panel), k, Math.min(n, panel)), a, b, c,
+          m, k, n, panel);
+      return;
+    }
+    Tile tile = choose(context, 1, m, k, n);
+    try (ClCall call = context.begin("matmul")) {
+      long da = call.buffer(4L * m * k);
+      long db = call.buffer(4L * k * n);
+      long dc = call.buffer(4L * size);
+      long[] events = new long[3];
+      try {
+        events[0] = call.queue.writeFromHost(da, a, 4L * m * k, 1, 4L * m * k, call.op);
+        events[1] = call.queue.writeFromHost(db, b, 4L * k * n, 1, 4L * k * n, call.op);
+        launch(call, tile, da, db, dc, 1, m, k, n, false);
+        events[2] = call.queue.readIntoHost(dc, c, 4L * size, 1, 4L * size, 0, call.op);
+        ClQueue.await(events[2]);
+      } finally {
+        call.queue.finish();
+        ClQueue.release(events);
+      }
+    }
+  }
+
+  /**
    * Whether a host-array product is split into tiles whose transfers overlap compute: on devices reached through
    * staging, when it moves enough bytes and spans more than one panel. A B panel's rows must fit a staging chunk.
    */
   boolean pipelined(ClContext context, int m, int k, int n) {
     int panel = pipelinePanel;
     long bytes = 4L * ((long) m * k + (long) k * n + (long) m * n);
-    return context.staged && (m > panel || n > panel) && bytes >= pipelineAbove
-        && 4L * panel <= ClQueue.STAGING_CHUNK && 4L * panel * k <= context.device.maxAllocation();
+    return spansPanels(context, m, k, n, panel) && bytes >= pipelineAbove && 4L * panel <= ClQueue.STAGING_CHUNK;
+  }
+
+  /** Whether a product of host matrices is pipelined: on discrete devices when it spans panels and is large. */
+  boolean hostPipelined(ClContext context, int m, int k, int n) {
+    long bytes = 4L * ((long) m * k + (long) k * n + (long) m * n);
+    return spansPanels(context, m, k, n, pipelinePanel) && bytes >= hostPipelineAbove;
+  }
+
+  /** Whether a product spans several panels on a device reached through the bus, each panel one allocation. */
+  private static boolean spansPanels(ClContext context, int m, int k, int n, int panel) {
+    return context.staged && (m > panel || n > panel) && 4L * panel * k <= context.device.maxAllocation();
   }
 
   /** Sets the panel side and the byte threshold of pipelined products. */
@@ -128,6 +178,7 @@ final class ClMatmul {
     if (panel < 1) throw new IllegalArgumentException("panel: " + panel);
     pipelinePanel = panel;
     pipelineAbove = aboveBytes;
+    hostPipelineAbove = aboveBytes;
   }
 
   /**
@@ -164,6 +215,15 @@ final class ClMatmul {
       if (k == 0) call.fill(c, 0, Math.max(4, 4L * m * n));
       else if ((long) m * n > 0) launch(call, tile, a, b, c, 1, m, k, n, false);
     }
+  }
+
+  /** Enqueues one product of device buffers once {@code waitFor} are done; returns the kernel's event. */
+  static long launchAfter(ClCall call, Tile tile, long a, long b, long c, int m, int k, int n, long... waitFor) {
+    ClKernel kernel = call.kernel(SOURCE, tile.options(), "matmul")
+        .i32(0, m).i32(1, n).i32(2, k).mem(3, a).mem(4, b).mem(5, c);
+    long[] global = {(n + tile.bn() - 1L) / tile.bn() * tile.threadsX(),
+        (m + tile.bm() - 1L) / tile.bm() * tile.threadsY(), 1};
+    return call.queue.launchAfter(kernel, global, new long[] {tile.threadsX(), tile.threadsY(), 1}, waitFor);
   }
 
   /** Enqueues one product of device buffers; returns the kernel's event when {@code timed}, else 0. */

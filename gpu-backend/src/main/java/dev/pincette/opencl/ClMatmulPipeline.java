@@ -1,5 +1,8 @@
 package dev.pincette.opencl;
 
+import static org.lwjgl.opencl.CL10.CL_PROFILING_COMMAND_END;
+import static org.lwjgl.opencl.CL10.CL_PROFILING_COMMAND_START;
+import static org.lwjgl.opencl.CL10.clGetEventProfilingInfo;
 import static org.lwjgl.opencl.CL10.clReleaseEvent;
 import static org.lwjgl.opencl.CL10.clWaitForEvents;
 
@@ -54,6 +57,105 @@ final class ClMatmulPipeline {
   static float[] multiply(ClContext context, ClMatmul.Tile tile, float[] a, float[] b, int m, int k, int n,
       int panel) {
     return new ClMatmulPipeline(context, tile, a, b, m, k, n, panel).run();
+  }
+
+  /**
+   * {@code c = a · b} of pinned (or other native) host memory at {@code a}, {@code b}, {@code c}, in tiles of
+   * {@code panel × panel}. Nothing is copied on the host and nothing waits on it: panels are DMAed in the order A0,
+   * B0, A1, B1, … on one queue (B's column panels as rectangles of its rows), each tile's kernel waits for its two
+   * panels' events on a second queue, and each tile of C is DMAed into place on a third once its kernel is done. The
+   * host only waits for the last download.
+   */
+  static void multiplyHost(ClContext context, ClMatmul.Tile tile, long a, long b, long c, int m, int k, int n,
+      int panel) {
+    new ClMatmulPipeline(context, tile, null, null, m, k, n, panel).runHost(a, b, c);
+  }
+
+  private void runHost(long a, long b, long c) {
+    List<Long> events = new ArrayList<>();
+    List<String> labels = new ArrayList<>();
+    ClCall[] calls = context.beginAll("matmul", 3);
+    try {
+      try (ClCall upload = calls[0]; ClCall compute = calls[1]; ClCall download = calls[2]) {
+        long[] aBuffer = new long[rowPanels];
+        long[] bBuffer = new long[colPanels];
+        long[] aUp = new long[rowPanels];
+        long[] bUp = new long[colPanels];
+        for (int[] p : panelOrder()) {
+          if (p[0] == 0) {
+            int i = p[1];
+            long bytes = 4L * extent(m, i) * k;
+            aBuffer[i] = upload.buffer(bytes);
+            aUp[i] = upload.queue.writeFromHost(aBuffer[i], a + 4L * i * panel * k, bytes, 1, bytes, upload.op);
+            record(events, labels, aUp[i], "A" + i);
+          } else {
+            int j = p[1];
+            long rowBytes = 4L * extent(n, j);
+            bBuffer[j] = upload.buffer(rowBytes * k);
+            bUp[j] = upload.queue.writeFromHost(bBuffer[j], b + 4L * j * panel, rowBytes, k, 4L * n, upload.op);
+            record(events, labels, bUp[j], "B" + j);
+          }
+          upload.queue.flush();
+        }
+        for (int[] t : tileOrder()) {
+          int rows = extent(m, t[0]);
+          int cols = extent(n, t[1]);
+          long out = compute.buffer(4L * rows * cols);
+          long done = ClMatmul.launchAfter(compute, tile, aBuffer[t[0]], bBuffer[t[1]], out, rows, k, cols,
+              aUp[t[0]], bUp[t[1]]);
+          record(events, labels, done, "C" + t[0] + "," + t[1]);
+          compute.queue.flush();
+          long back = download.queue.readIntoHost(out, c + 4L * ((long) t[0] * panel * n + (long) t[1] * panel),
+              4L * cols, rows, 4L * n, done, download.op);
+          record(events, labels, back, "D" + t[0] + "," + t[1]);
+          download.queue.flush();
+        }
+        download.queue.finish();
+        if (TRACE) System.err.println("host pipeline " + m + "x" + k + "x" + n + ": " + timeline(labels, events));
+      }
+    } finally {
+      for (long e : events) clReleaseEvent(e);
+    }
+  }
+
+  private static void record(List<Long> events, List<String> labels, long event, String label) {
+    events.add(event);
+    labels.add(label);
+  }
+
+  /** Each command's device start and end in milliseconds from the first start, from the queues' profiling. */
+  private static String timeline(List<String> labels, List<Long> events) {
+    long[] start = new long[events.size()];
+    long[] end = new long[events.size()];
+    long first = Long.MAX_VALUE;
+    try (MemoryStack stack = MemoryStack.stackPush()) {
+      var value = stack.mallocLong(1);
+      for (int e = 0; e < events.size(); e++) {
+        ClError.check(clGetEventProfilingInfo(events.get(e), CL_PROFILING_COMMAND_START, value, null), "profiling");
+        start[e] = value.get(0);
+        ClError.check(clGetEventProfilingInfo(events.get(e), CL_PROFILING_COMMAND_END, value, null), "profiling");
+        end[e] = value.get(0);
+        first = Math.min(first, start[e]);
+      }
+    }
+    StringBuilder out = new StringBuilder();
+    for (int e = 0; e < events.size(); e++) {
+      out.append(String.format(java.util.Locale.ROOT, "%s%s %.2f-%.2f", e == 0 ? "" : "; ", labels.get(e),
+          (start[e] - first) * 1e-6, (end[e] - first) * 1e-6));
+    }
+    return out.toString();
+  }
+
+  /** Panels in upload order: {0, i} for A_i, {1, j} for B_j, alternating A0, B0, A1, B1, …. */
+  private List<int[]> panelOrder() {
+    List<int[]> order = new ArrayList<>();
+    int rowsUp = 0;
+    int colsUp = 0;
+    while (rowsUp < rowPanels || colsUp < colPanels) {
+      if (rowsUp < rowPanels && (colsUp >= colPanels || rowsUp <= colsUp)) order.add(new int[] {0, rowsUp++});
+      else order.add(new int[] {1, colsUp++});
+    }
+    return order;
   }
 
   /** A panel on its way to the device: its buffer, and the event of its upload once enqueued. */

@@ -23,6 +23,8 @@ import static org.lwjgl.opencl.CL10.nclEnqueueReadBuffer;
 import static org.lwjgl.opencl.CL10.nclEnqueueUnmapMemObject;
 import static org.lwjgl.opencl.CL10.nclEnqueueWriteBuffer;
 import static org.lwjgl.opencl.CL10.clFlush;
+import static org.lwjgl.opencl.CL11.nclEnqueueReadBufferRect;
+import static org.lwjgl.opencl.CL11.nclEnqueueWriteBufferRect;
 import static org.lwjgl.opencl.CL12.CL_MAP_WRITE_INVALIDATE_REGION;
 import static org.lwjgl.opencl.CL12.clEnqueueBarrierWithWaitList;
 import static org.lwjgl.opencl.CL12.clEnqueueMarkerWithWaitList;
@@ -97,6 +99,64 @@ final class ClQueue implements AutoCloseable {
       ClError.check(clEnqueueNDRangeKernel(handle, kernel.handle, global.length, null, stack.pointers(global),
           local == null ? null : stack.pointers(local), null, event), call);
       return timed ? event.get(0) : 0;
+    }
+  }
+
+  /** Like {@link #launch} once {@code waitFor} (events of any queue) are done; returns its event (caller releases). */
+  long launchAfter(ClKernel kernel, long[] global, long[] local, long... waitFor) {
+    String call = "clEnqueueNDRangeKernel(" + kernel.name + ")";
+    ClFaults.check(call);
+    try (MemoryStack stack = MemoryStack.stackPush()) {
+      PointerBuffer event = stack.mallocPointer(1);
+      ClError.check(clEnqueueNDRangeKernel(handle, kernel.handle, global.length, null, stack.pointers(global),
+          local == null ? null : stack.pointers(local), waitFor.length == 0 ? null : stack.pointers(waitFor), event),
+          call);
+      return event.get(0);
+    }
+  }
+
+  /**
+   * Enqueues a DMA of {@code rows} rows of {@code rowBytes} bytes, {@code hostPitch} bytes apart in native host memory
+   * from {@code address}, into the start of {@code buffer} back to back (a panel of a row-major matrix), without a
+   * copy on the host and without waiting. Returns its event (the caller releases it); the host memory must stay valid
+   * until the event completes.
+   */
+  long writeFromHost(long buffer, long address, long rowBytes, long rows, long hostPitch, String op) {
+    return rect(true, buffer, address, rowBytes, rows, hostPitch, 0, op);
+  }
+
+  /**
+   * The inverse of {@link #writeFromHost}, once {@code after} (an event of any queue, or 0) is done: the start of
+   * {@code buffer} into rows {@code hostPitch} bytes apart from {@code address}. Returns its event.
+   */
+  long readIntoHost(long buffer, long address, long rowBytes, long rows, long hostPitch, long after, String op) {
+    return rect(false, buffer, address, rowBytes, rows, hostPitch, after, op);
+  }
+
+  private long rect(boolean toDevice, long buffer, long address, long rowBytes, long rows, long hostPitch, long after,
+      String op) {
+    String call = (toDevice ? "clEnqueueWriteBuffer(" : "clEnqueueReadBuffer(") + op + ")";
+    ClFaults.check(call);
+    try (MemoryStack stack = MemoryStack.stackPush()) {
+      PointerBuffer event = stack.mallocPointer(1);
+      long waits = after == 0 ? 0 : MemoryUtil.memAddress(stack.pointers(after));
+      int count = after == 0 ? 0 : 1;
+      int rc;
+      if (rows == 1 || hostPitch == rowBytes) {
+        rc = toDevice
+            ? nclEnqueueWriteBuffer(handle, buffer, CL_FALSE, 0, rowBytes * rows, address, count, waits, event.address())
+            : nclEnqueueReadBuffer(handle, buffer, CL_FALSE, 0, rowBytes * rows, address, count, waits, event.address());
+      } else {
+        long origin = MemoryUtil.memAddress(stack.pointers(0, 0, 0));
+        long region = MemoryUtil.memAddress(stack.pointers(rowBytes, rows, 1));
+        rc = toDevice
+            ? nclEnqueueWriteBufferRect(handle, buffer, CL_FALSE, origin, origin, region, rowBytes, 0, hostPitch, 0,
+                address, count, waits, event.address())
+            : nclEnqueueReadBufferRect(handle, buffer, CL_FALSE, origin, origin, region, rowBytes, 0, hostPitch, 0,
+                address, count, waits, event.address());
+      }
+      ClError.check(rc, call);
+      return event.get(0);
     }
   }
 
@@ -252,7 +312,7 @@ final class ClQueue implements AutoCloseable {
     }
   }
 
-  private long map(long buffer, long flags, long bytes, String op) {
+  long map(long buffer, long flags, long bytes, String op) {
     String call = "clEnqueueMapBuffer(" + op + ")";
     try (MemoryStack stack = MemoryStack.stackPush()) {
       IntBuffer error = stack.mallocInt(1);
@@ -262,7 +322,7 @@ final class ClQueue implements AutoCloseable {
     }
   }
 
-  private void unmap(long buffer, long address, String op) {
+  void unmap(long buffer, long address, String op) {
     ClError.check(nclEnqueueUnmapMemObject(handle, buffer, address, 0, 0, 0), "clEnqueueUnmapMemObject(" + op + ")");
   }
 
@@ -337,6 +397,18 @@ final class ClQueue implements AutoCloseable {
       }
     }
     ClError.check(rc, "clFinish");
+  }
+
+  /** Waits for {@code event}. */
+  static void await(long event) {
+    ClError.check(clWaitForEvents(event), "clWaitForEvents");
+  }
+
+  /** Releases every non-zero event of {@code events}. */
+  static void release(long... events) {
+    for (long e : events) {
+      if (e != 0) clReleaseEvent(e);
+    }
   }
 
   /** Device time between the start and end of {@code event}'s command, in nanoseconds; releases the event. */

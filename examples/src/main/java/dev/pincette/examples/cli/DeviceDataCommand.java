@@ -4,6 +4,7 @@ import dev.pincette.AsyncCompute;
 import dev.pincette.BackendKind;
 import dev.pincette.Compute;
 import dev.pincette.DeviceMatrix;
+import dev.pincette.HostMatrix;
 import dev.pincette.Matrix;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -159,10 +160,19 @@ final class DeviceDataCommand implements Callable<Integer> {
         }
       });
     }
+    double hostMatrices;
+    boolean pinned;
+    try (HostMatrix ha = on.hostMatrix(n, n).copyFrom(a); HostMatrix hb = on.hostMatrix(n, n).copyFrom(b);
+        HostMatrix hc = on.hostMatrix(n, n)) {
+      pinned = ha.isPinned();
+      hostMatrices = median(() -> on.matmul(ha, hb, hc).get(0, 0));
+    }
     double bytes = 3.0 * 4 * n * n;
     System.out.printf(Locale.ROOT, "host-array product N=%d: end to end %.2f ms; resident product (kernel and"
         + " launch) %.2f ms; %.0f MB moved, %.1f GB/s if all of the time were transfers%n", n, hostArrays * 1e3,
         kernel * 1e3, bytes / 1e6, bytes / hostArrays / 1e9);
+    System.out.printf(Locale.ROOT, "host-matrix product N=%d (%s): end to end %.2f ms, %.2fx the resident product%n",
+        n, pinned ? "pinned" : "not pinned", hostMatrices * 1e3, hostMatrices / kernel);
   }
 
   private double median(DoubleSupplier run) {

@@ -1,0 +1,183 @@
+package dev.pincette.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pincette.BackendKind;
+import dev.pincette.Compute;
+import dev.pincette.HostMatrix;
+import dev.pincette.Matrix;
+import dev.pincette.kernels.MatmulOp;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** Host matrices (native memory the caller fills in place) with only the CPU backend: unpinned, same results. */
+class ComputeHostMatrixTest {
+  static float[] random(int n, long seed) {
+    SplittableRandom rnd = new SplittableRandom(seed);
+    float[] x = new float[n];
+    for (int i = 0; i < n; i++) x[i] = (float) (rnd.nextDouble() * 2 - 1);
+    return x;
+  }
+
+  static void assertProduct(float[] a, float[] b, int m, int k, int n, float[] c) {
+    double[] ref = MatmulOp.reference(a, b, m, k, n);
+    double[] bound = MatmulOp.errorBound(a, b, m, k, n);
+    assertEquals(ref.length, c.length);
+    for (int i = 0; i < c.length; i++) {
+      assertTrue(Math.abs(c[i] - ref[i]) <= bound[i], "element " + i + ": " + c[i] + " vs " + ref[i]);
+    }
+  }
+
+  @ParameterizedTest(name = "{0}x{1} · {1}x{2}")
+  @CsvSource({"1,1,1", "37,53,29", "64,64,64", "130,7,129", "5,0,4", "0,3,3", "3,3,0", "200,150,90"})
+  void hostProductsMatchTheReferenceAndEqualHeapProducts(int m, int k, int n) {
+    float[] a = random(m * k, m);
+    float[] b = random(k * n, n + 1);
+    try (HostMatrix ha = Compute.hostMatrix(m, k).copyFrom(a); HostMatrix hb = Compute.hostMatrix(k, n).copyFrom(b);
+        HostMatrix hc = Compute.hostMatrix(m, n)) {
+      hc.segment().fill((byte) 0x7f);
+      assertSame(hc, Compute.matmul(ha, hb, hc));
+      assertProduct(a, b, m, k, n, hc.toArray());
+      assertArrayEquals(Compute.matmul(a, m, k, b, k, n), hc.toArray());
+      assertEquals("cpu", Compute.lastCall().backend());
+      assertArrayEquals(a, ha.toArray(), "the operands are only read");
+    }
+  }
+
+  @Test
+  void aHostMatrixStartsAtZeroAndIsReadAndWrittenInPlace() {
+    try (HostMatrix h = Compute.hostMatrix(2, 3)) {
+      assertFalse(h.isPinned(), "no GPU here: ordinary off-heap memory");
+      assertArrayEquals(new float[6], h.toArray());
+      h.set(1, 2, 5f);
+      h.segment().setAtIndex(ValueLayout.JAVA_FLOAT, 0, -1f);
+      assertEquals(5f, h.get(1, 2));
+      assertEquals(Matrix.of(2, 3, -1, 0, 0, 0, 0, 5), h.toMatrix());
+      assertEquals(24, h.segment().byteSize());
+      h.copyFrom(Matrix.of(2, 3, 1, 2, 3, 4, 5, 6));
+      assertEquals(4f, h.get(1, 0));
+      assertThrows(IndexOutOfBoundsException.class, () -> h.get(2, 0));
+      assertThrows(IndexOutOfBoundsException.class, () -> h.set(0, -1, 1f));
+      assertEquals("HostMatrix[2x3]", h.toString());
+    }
+  }
+
+  @Test
+  void badShapesAndAliasesAreRefusedClearly() {
+    try (HostMatrix a = Compute.hostMatrix(2, 3); HostMatrix b = Compute.hostMatrix(2, 3);
+        HostMatrix c = Compute.hostMatrix(3, 3); HostMatrix square = Compute.hostMatrix(3, 3)) {
+      assertEquals("matmul: inner dimensions differ: 2x3 · 2x3",
+          assertThrows(IllegalArgumentException.class, () -> Compute.matmul(a, b, c)).getMessage());
+      assertEquals("matmul: out is 3x3, wanted 2x3 for 2x3 · 3x3",
+          assertThrows(IllegalArgumentException.class, () -> Compute.matmul(a, square, c)).getMessage());
+      assertEquals("matmul: out must not be one of the operands",
+          assertThrows(IllegalArgumentException.class, () -> Compute.matmul(square, c, square)).getMessage());
+      assertThrows(NullPointerException.class, () -> Compute.matmul(null, b, c));
+      assertThrows(NullPointerException.class, () -> Compute.matmul(a, b, null));
+      assertEquals("copyFrom: got 5 values, wanted 2x3 = 6",
+          assertThrows(IllegalArgumentException.class, () -> a.copyFrom(new float[5])).getMessage());
+      assertEquals("copyFrom: the matrix is 3x2, this one 2x3",
+          assertThrows(IllegalArgumentException.class, () -> a.copyFrom(Matrix.zeros(3, 2))).getMessage());
+    }
+    assertEquals("hostMatrix: negative shape -1x3",
+        assertThrows(IllegalArgumentException.class, () -> Compute.hostMatrix(-1, 3)).getMessage());
+    assertThrows(IllegalArgumentException.class, () -> Compute.hostMatrix(65536, 65536));
+  }
+
+  @Test
+  void aClosedHostMatrixCannotBeUsedAndItsSegmentIsInvalid() {
+    HostMatrix a = Compute.hostMatrix(2, 2);
+    MemorySegment view = a.segment();
+    try (HostMatrix c = Compute.hostMatrix(2, 2)) {
+      a.close();
+      a.close();
+      assertTrue(a.isClosed());
+      assertEquals("matmul: the HostMatrix 2x2 is closed",
+          assertThrows(IllegalStateException.class, () -> Compute.matmul(a, a, c)).getMessage());
+      assertThrows(IllegalStateException.class, () -> view.get(ValueLayout.JAVA_FLOAT, 0));
+      assertThrows(IllegalStateException.class, a::segment);
+      assertThrows(IllegalStateException.class, () -> a.get(0, 0));
+      assertThrows(IllegalStateException.class, a::toMatrix);
+      assertEquals("HostMatrix[2x2, closed]", a.toString());
+    }
+  }
+
+  @Test
+  void onTheCpuBackendAndAsynchronously() throws Exception {
+    float[] a = random(40 * 30, 1);
+    float[] b = random(30 * 20, 2);
+    try (HostMatrix ha = Compute.on(BackendKind.CPU).hostMatrix(40, 30).copyFrom(a);
+        HostMatrix hb = Compute.hostMatrix(30, 20).copyFrom(b); HostMatrix hc = Compute.hostMatrix(40, 20);
+        HostMatrix hd = Compute.hostMatrix(40, 20)) {
+      Compute.on(BackendKind.CPU).matmul(ha, hb, hc);
+      assertSame(hd, Compute.async().matmul(ha, hb, hd).get());
+      assertArrayEquals(hc.toArray(), hd.toArray());
+      assertProduct(a, b, 40, 30, 20, hd.toArray());
+      ExecutionException bad = assertThrows(ExecutionException.class,
+          () -> Compute.async().matmul(ha, ha, hd).get());
+      assertInstanceOf(IllegalArgumentException.class, bad.getCause());
+    }
+  }
+
+  @Test
+  void sixteenThreadsMultiplyTheirOwnAndSharedHostMatrices() throws Exception {
+    int m = 33;
+    int k = 47;
+    int n = 21;
+    float[] shared = random(k * n, 99);
+    try (HostMatrix b = Compute.hostMatrix(k, n).copyFrom(shared)) {
+      ExecutorService pool = Executors.newFixedThreadPool(16);
+      try {
+        List<Future<?>> done = new ArrayList<>();
+        for (int t = 0; t < 16; t++) {
+          int seed = t;
+          done.add(pool.submit(() -> {
+            for (int round = 0; round < 20; round++) {
+              float[] a = random(m * k, seed * 100L + round);
+              try (HostMatrix ha = Compute.hostMatrix(m, k).copyFrom(a); HostMatrix hc = Compute.hostMatrix(m, n)) {
+                assertArrayEquals(Compute.matmul(a, m, k, shared, k, n), Compute.matmul(ha, b, hc).toArray());
+              }
+            }
+          }));
+        }
+        for (Future<?> f : done) f.get();
+      } finally {
+        pool.shutdown();
+      }
+    }
+  }
+
+  @Test
+  void closingWhileACallRunsKeepsTheMemoryUntilTheCallEnds() throws Exception {
+    int side = 400;
+    float[] values = random(side * side, 5);
+    HostMatrix a = Compute.hostMatrix(side, side).copyFrom(values);
+    try (HostMatrix c = Compute.hostMatrix(side, side)) {
+      var product = Compute.async().matmul(a, a, c);
+      a.close();
+      try {
+        product.get();
+        assertProduct(values, values, side, side, side, c.toArray());
+      } catch (ExecutionException e) {
+        // Closed before the call took the matrix: refused by name, nothing read from freed memory.
+        assertEquals("matmul: the HostMatrix 400x400 is closed", e.getCause().getMessage());
+      }
+    }
+  }
+}

@@ -1,0 +1,151 @@
+package dev.pincette.opencl;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pincette.BackendKind;
+import dev.pincette.Compute;
+import dev.pincette.HostMatrix;
+import dev.pincette.spi.BackendException;
+import dev.pincette.spi.HostMemory;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * Products of host matrices (native memory) on PoCL: DMA straight from and to it, pipelined in small panels on the
+ * staged (discrete-device) path, every element checked against the float64 reference.
+ */
+class ClHostMatrixTest {
+  private static final ClBackend STAGED = new ClBackend(null, ClProgramCache.defaultDir(), true, true);
+  private static final ClBackend PLAIN = new ClBackend(null, ClProgramCache.defaultDir(), false, true);
+  private static final int PANEL = 32;
+
+  @BeforeAll
+  static void requireDevice() {
+    ClTestDevice.require(STAGED);
+    STAGED.matmulOp().pipeline(PANEL, 0);
+  }
+
+  @AfterEach
+  void disarm() {
+    ClFaults.clear();
+  }
+
+  @AfterAll
+  static void close() {
+    STAGED.close();
+    PLAIN.close();
+  }
+
+  /** {@code a · b} through {@code backend}'s host-memory product, into memory filled with garbage first. */
+  private static float[] product(ClBackend backend, float[] a, float[] b, int m, int k, int n) {
+    try (HostMemory ha = backend.allocateHost(4L * a.length + 4);
+        HostMemory hb = backend.allocateHost(4L * b.length + 4); HostMemory hc = backend.allocateHost(4L * m * n + 4)) {
+      MemorySegment sa = ha.segment().asSlice(0, 4L * a.length);
+      MemorySegment sb = hb.segment().asSlice(0, 4L * b.length);
+      MemorySegment sc = hc.segment().asSlice(0, 4L * m * n);
+      MemorySegment.copy(a, 0, sa, ValueLayout.JAVA_FLOAT, 0, a.length);
+      MemorySegment.copy(b, 0, sb, ValueLayout.JAVA_FLOAT, 0, b.length);
+      sc.fill((byte) 0x7f);
+      backend.matmul(sa, sb, sc, m, k, n);
+      assertArrayEquals(a, sa.toArray(ValueLayout.JAVA_FLOAT), "a is only read");
+      return sc.toArray(ValueLayout.JAVA_FLOAT);
+    }
+  }
+
+  @ParameterizedTest(name = "{0}x{1} · {1}x{2}")
+  @CsvSource({"100,37,70", "64,64,64", "65,1,129", "33,10,200", "200,9,33", "1,300,97", "97,300,1", "130,130,130",
+      "5,0,4", "1,1,1", "31,17,32"})
+  void hostProductsMatchTheReferenceOnBothTransferPaths(int m, int k, int n) {
+    float[] a = ClResidentTest.random(m * k, m);
+    float[] b = ClResidentTest.random(k * n, n);
+    assertEquals(k > 0 && (m > PANEL || n > PANEL), STAGED.matmulOp().hostPipelined(STAGED.context(), m, k, n));
+    float[] staged = product(STAGED, a, b, m, k, n);
+    ClResidentTest.assertProduct(a, b, m, k, n, staged);
+    ClResidentTest.assertProduct(a, b, m, k, n, product(PLAIN, a, b, m, k, n));
+  }
+
+  @Test
+  void discreteDevicesPinLargeHostMatricesAndZeroThem() {
+    int before = ClHostMemory.LIVE.get();
+    try (HostMemory big = STAGED.allocateHost(1 << 20); HostMemory small = STAGED.allocateHost(1024);
+        HostMemory unified = PLAIN.allocateHost(1 << 20)) {
+      assertTrue(big.pinned());
+      assertFalse(small.pinned(), "below ClBackend.PIN_ABOVE");
+      assertFalse(unified.pinned(), "host-unified devices use the memory in place");
+      assertEquals(before + 1, ClHostMemory.LIVE.get());
+      assertArrayEquals(new float[1 << 18], big.segment().toArray(ValueLayout.JAVA_FLOAT));
+    }
+    assertEquals(before, ClHostMemory.LIVE.get());
+  }
+
+  @Test
+  void aPinnedAllocationThatFailsGivesOrdinaryMemory() {
+    ClFaults.failNext("clCreateBuffer(hostMatrix)");
+    try (HostMemory m = STAGED.allocateHost(1 << 20)) {
+      assertFalse(m.pinned());
+      assertEquals(1 << 20, m.segment().byteSize());
+    }
+  }
+
+  @Test
+  void aFailureInsideTheHostPipelineLeavesNoBufferLeasedAndTheNextCallWorks() {
+    int m = 90;
+    int k = 20;
+    int n = 70;
+    float[] a = ClResidentTest.random(m * k, 1);
+    float[] b = ClResidentTest.random(k * n, 2);
+    product(STAGED, a, b, m, k, n);
+    ClBufferPool pool = STAGED.context().pool;
+    int leased = pool.leasedCount();
+    for (String call : new String[] {"clEnqueueWriteBuffer(matmul)", "clEnqueueNDRangeKernel(matmul)",
+        "clEnqueueReadBuffer(matmul)", "clCreateBuffer(matmul)"}) {
+      ClFaults.failNext(call);
+      BackendException e = assertThrows(BackendException.class, () -> product(STAGED, a, b, m, k, n), call);
+      assertTrue(e.getMessage().contains(call), e.getMessage());
+      assertEquals(leased, pool.leasedCount(), call);
+    }
+    ClResidentTest.assertProduct(a, b, m, k, n, product(STAGED, a, b, m, k, n));
+  }
+
+  @Test
+  void aThousandPinnedMatricesComeAndGoWithoutALeak() {
+    int before = ClHostMemory.LIVE.get();
+    for (int i = 0; i < 1000; i++) {
+      try (HostMemory m = STAGED.allocateHost(ClBackend.PIN_ABOVE)) {
+        m.segment().set(ValueLayout.JAVA_FLOAT, 0, i);
+      }
+    }
+    assertEquals(before, ClHostMemory.LIVE.get());
+  }
+
+  @Test
+  void computeRunsHostProductsOnOpenClAndFallsBackToTheCpuOnAFailure() {
+    int m = 70;
+    int k = 40;
+    int n = 50;
+    float[] a = ClResidentTest.random(m * k, 3);
+    float[] b = ClResidentTest.random(k * n, 4);
+    try (HostMatrix ha = Compute.hostMatrix(m, k).copyFrom(a); HostMatrix hb = Compute.hostMatrix(k, n).copyFrom(b);
+        HostMatrix hc = Compute.hostMatrix(m, n)) {
+      Compute.on(BackendKind.OPENCL).matmul(ha, hb, hc);
+      assertEquals("opencl", Compute.lastCall().backend());
+      ClResidentTest.assertProduct(a, b, m, k, n, hc.toArray());
+      hc.segment().fill((byte) 0);
+      ClFaults.failNext("clEnqueueNDRangeKernel(matmul");
+      Compute.on(BackendKind.OPENCL).matmul(ha, hb, hc);
+      assertEquals("cpu", Compute.lastCall().backend());
+      assertTrue(Compute.lastCall().fallbackReason().contains("CL_OUT_OF_RESOURCES"));
+      ClResidentTest.assertProduct(a, b, m, k, n, hc.toArray());
+    }
+  }
+}
