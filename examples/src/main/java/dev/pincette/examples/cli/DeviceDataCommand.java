@@ -73,6 +73,8 @@ final class DeviceDataCommand implements Callable<Integer> {
         || repeats < 1) {
       throw new CommandLine.ParameterException(spec.commandLine(), "sizes, counts and repeats must be ≥ 1");
     }
+    // Calibration runs in the background on first use; its calls would share the device with the timed ones.
+    dev.pincette.internal.Dispatcher.get().costModel().awaitCalibration(60);
     var on = Compute.on(kind);
     System.out.printf(Locale.ROOT, "device-data on %s (%s)%n", kind.id(), Compute.devices().stream()
         .filter(d -> d.available() && d.backend().equals(kind == BackendKind.CPU ? "cpu" : "opencl")).findFirst()
