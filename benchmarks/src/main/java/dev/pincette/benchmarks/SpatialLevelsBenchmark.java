@@ -23,8 +23,9 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * Per-point radii spanning two orders of magnitude (from r to 100·r, log-uniform or two particle sizes; the largest
  * reaches {@code largestNeighbours} neighbours) on uniformly random 3D points, on the CPU: a hierarchical map (one
- * level per doubling from r) against a single level sized for the largest radius, and the counts-only search against
- * listing the neighbours.
+ * level per doubling from r) against a single level sized for the largest radius (Pincette's, which visits only the
+ * cells each radius reaches, and the textbook grid of {@link ClassicGrid}, which visits the 27 cells around every
+ * point), and the counts-only search against listing the neighbours.
  *
  * <pre>{@code java -jar benchmarks/target/benchmarks.jar SpatialLevelsBenchmark}</pre>
  */
@@ -34,7 +35,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Warmup(iterations = 2)
 @Measurement(iterations = 5)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-Xmx8g",
-    "-Dpincette.backend=cpu"})
+    "--enable-native-access=ALL-UNNAMED", "-Dpincette.backend=cpu"})
 public class SpatialLevelsBenchmark {
   @Param({"200000"})
   public int points;
@@ -55,6 +56,7 @@ public class SpatialLevelsBenchmark {
   private SpatialHashMap levels;
   private SpatialHashMap single;
   private SpatialHashMap fixed;
+  private ClassicGrid classic;
 
   @Setup(Level.Trial)
   public void setUp() {
@@ -72,6 +74,12 @@ public class SpatialLevelsBenchmark {
     levels = Compute.on(BackendKind.CPU).call(() -> SpatialHashMap.forRadii(xyz, 3, smallest, largest));
     single = Compute.on(BackendKind.CPU).call(() -> SpatialHashMap.build(xyz, 3, largest));
     fixed = Compute.on(BackendKind.CPU).call(() -> SpatialHashMap.build(xyz, 3, smallRadius));
+    classic = new ClassicGrid(xyz, largest);
+    Neighbors expected = levels.neighborsWithin(perPoint);
+    int[][] got = classic.neighborsWithin(perPoint);
+    if (!java.util.Arrays.equals(expected.offsets(), got[0]) || !java.util.Arrays.equals(expected.indices(), got[1])) {
+      throw new IllegalStateException("the classic grid's lists differ from the map's");
+    }
   }
 
   @TearDown(Level.Trial)
@@ -89,6 +97,12 @@ public class SpatialLevelsBenchmark {
   @Benchmark
   public Neighbors perPointRadiiSingleLevel() {
     return single.neighborsWithin(perPoint);
+  }
+
+  /** The textbook single level: cells of the largest radius, 27 of them scanned for every point. */
+  @Benchmark
+  public int[][] perPointRadiiClassicGrid() {
+    return classic.neighborsWithin(perPoint);
   }
 
   /** About 20 neighbours per point: the lists. */

@@ -546,8 +546,9 @@ __kernel void neighbors_count(STRUCTURE, const float radius, __global int* count
   const int g = get_global_id(0);
   if (g >= n) return;
   const int i = order[g];
-  counts[i] = visit(STRUCTURE_ARGS, i, g, coord(pos, dims, i, 0), coord(pos, dims, i, 1), coord(pos, dims, i, 2),
-                    radius, 0, 0, 0);
+  // The centre from sortedPos[g] (equal to pos[i]): neighbouring work-items read neighbouring floats.
+  counts[i] = visit(STRUCTURE_ARGS, i, g, coord(sortedPos, dims, g, 0), coord(sortedPos, dims, g, 1),
+                    coord(sortedPos, dims, g, 2), radius, 0, 0, 0);
 }
 
 // One search pass for the lists: each point's count, and its first `cap` (0 or NETWORK_SORT) neighbours, unsorted,
@@ -564,8 +565,8 @@ void neighbors_fill(STRUCTURE, const float radius, const int cap, __global int* 
   const int lid = get_local_id(0);
   if (g < n) {
     const int i = order[g];
-    const int count = visit(STRUCTURE_ARGS, i, g, coord(pos, dims, i, 0), coord(pos, dims, i, 1),
-                            coord(pos, dims, i, 2), radius, 0, slots + lid * (NETWORK_SORT + 1), cap);
+    const int count = visit(STRUCTURE_ARGS, i, g, coord(sortedPos, dims, g, 0), coord(sortedPos, dims, g, 1),
+                            coord(sortedPos, dims, g, 2), radius, 0, slots + lid * (NETWORK_SORT + 1), cap);
     counts[i] = count;
     if (count > cap) overflow[atomic_inc(overflowCount)] = g;
   }
