@@ -94,14 +94,21 @@ final class ClResidentStore {
 
   /** The values of {@code r}: its host copy, made now by a download if it has none (and kept: values never change). */
   float[] download(ClResident r) {
+    long buffer;
     lock.lock();
     try {
       if (r.closed) throw new BackendException("the resident data was closed");
       if (r.host != null) return r.host;
+      // No host copy, so its only copy is on the device (an eviction makes the host copy first): held there while it
+      // is read. Checked and pinned under one lock: an eviction in between would otherwise make pin() upload it back,
+      // which under a full budget fails (seen with 16 threads on the H100).
+      buffer = r.buffer;
+      onDevice.remove(r);
+      onDevice.add(r);
+      r.pins++;
     } finally {
       lock.unlock();
     }
-    long buffer = pin(r);
     float[] values;
     try (ClCall call = context.begin("download")) {
       values = call.downloadFloats(buffer, r.length);
