@@ -103,6 +103,15 @@ public interface Backend extends AutoCloseable {
     return ((HostResident) x).values();
   }
 
+  /**
+   * Copies the values of {@code x}, a resident of this backend, into native host memory {@code into} (exactly
+   * {@code x.length()} floats). The default goes through {@link #download(Resident)}; a device backend DMAs into it.
+   */
+  default void download(Resident x, MemorySegment into) {
+    float[] values = download(x);
+    MemorySegment.copy(values, 0, into, ValueLayout.JAVA_FLOAT, 0, values.length);
+  }
+
   /** {@code a · b} of residents of this backend; the product stays resident here. */
   default Resident matmul(Resident a, Resident b, int m, int k, int n) {
     return upload(matmul(download(a), download(b), m, k, n));

@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.pincette.BackendKind;
 import dev.pincette.Compute;
 import dev.pincette.ComputeOn;
+import dev.pincette.DeviceMatrix;
 import dev.pincette.HostMatrix;
 import dev.pincette.Matrix;
 import dev.pincette.kernels.MatmulOp;
@@ -135,6 +136,23 @@ class ComputeHostMatrixTest {
       ExecutionException bad = assertThrows(ExecutionException.class,
           () -> Compute.async().matmul(ha, ha, hd).get());
       assertInstanceOf(IllegalArgumentException.class, bad.getCause());
+    }
+  }
+
+  @Test
+  void aResidentMatrixDownloadsIntoAHostMatrix() {
+    Matrix a = Matrix.of(2, 3, 1, 2, 3, 4, 5, 6);
+    try (DeviceMatrix d = Compute.on(BackendKind.CPU).upload(a); HostMatrix out = Compute.hostMatrix(2, 3);
+        HostMatrix wrong = Compute.hostMatrix(3, 2)) {
+      assertSame(out, d.downloadInto(out));
+      assertEquals(a, out.toMatrix());
+      assertEquals("downloadInto: out is 3x2, this matrix 2x3",
+          assertThrows(IllegalArgumentException.class, () -> d.downloadInto(wrong)).getMessage());
+      assertThrows(NullPointerException.class, () -> d.downloadInto(null));
+      wrong.close();
+      d.close();
+      assertEquals("downloadInto: the DeviceMatrix 2x3 is closed",
+          assertThrows(IllegalStateException.class, () -> d.downloadInto(out)).getMessage());
     }
   }
 

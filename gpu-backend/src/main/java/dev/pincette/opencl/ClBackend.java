@@ -232,6 +232,16 @@ public final class ClBackend implements Backend {
   }
 
   @Override
+  public void download(Resident x, MemorySegment into) {
+    ClResident r = own(x);
+    if (!into.isNative()) {
+      Backend.super.download(x, into);
+      return;
+    }
+    r.store.download(r, into.address());
+  }
+
+  @Override
   public Resident matmul(Resident a, Resident b, int m, int k, int n) {
     ClResident ra = own(a);
     ClResident rb = own(b);

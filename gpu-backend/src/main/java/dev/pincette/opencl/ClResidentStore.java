@@ -126,6 +126,45 @@ final class ClResidentStore {
     }
   }
 
+  /**
+   * Copies the values of {@code r} into native host memory at {@code address}: from its host copy when it has one,
+   * else by one DMA from its device copy, pinned meanwhile as in {@link #download(ClResident)}.
+   */
+  void download(ClResident r, long address) {
+    long buffer;
+    float[] host;
+    lock.lock();
+    try {
+      if (r.closed) throw new BackendException("the resident data was closed");
+      host = r.host;
+      buffer = r.buffer;
+      if (host == null) {
+        onDevice.remove(r);
+        onDevice.add(r);
+        r.pins++;
+      }
+    } finally {
+      lock.unlock();
+    }
+    if (host != null) {
+      org.lwjgl.system.MemoryUtil.memFloatBuffer(address, r.length).put(host);
+      return;
+    }
+    try (ClCall call = context.begin("download")) {
+      long bytes = 4L * r.length;
+      if (bytes > 0) {
+        long event = call.queue.readIntoHost(buffer, address, bytes, 1, bytes, 0, call.op);
+        try {
+          ClQueue.await(event);
+        } finally {
+          ClQueue.release(event);
+        }
+      }
+    } finally {
+      unpin(r);
+    }
+  }
+
   void close(ClResident r) {
     lock.lock();
     try {

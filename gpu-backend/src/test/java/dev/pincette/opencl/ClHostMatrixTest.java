@@ -129,6 +129,26 @@ class ClHostMatrixTest {
   }
 
   @Test
+  void residentsDownloadIntoHostMemoryFromTheirHostCopyOrByDma() {
+    int m = 37;
+    int k = 29;
+    int n = 41;
+    float[] a = ClResidentTest.random(m * k, 7);
+    float[] b = ClResidentTest.random(k * n, 8);
+    for (ClBackend backend : new ClBackend[] {STAGED, PLAIN}) {
+      try (var ra = backend.upload(a); var rb = backend.upload(b); var product = backend.matmul(ra, rb, m, k, n);
+          HostMemory into = backend.allocateHost(4L * m * n + 4)) {
+        MemorySegment out = into.segment().asSlice(0, 4L * m * n);
+        backend.download(product, out);
+        assertArrayEquals(backend.download(product), out.toArray(ValueLayout.JAVA_FLOAT), "only copy on the device");
+        MemorySegment first = into.segment().asSlice(0, 4L * m * k);
+        backend.download(ra, first);
+        assertArrayEquals(a, first.toArray(ValueLayout.JAVA_FLOAT), "from the host copy");
+      }
+    }
+  }
+
+  @Test
   void computeRunsHostProductsOnOpenClAndFallsBackToTheCpuOnAFailure() {
     int m = 70;
     int k = 40;
@@ -146,6 +166,13 @@ class ClHostMatrixTest {
       assertEquals("cpu", Compute.lastCall().backend());
       assertTrue(Compute.lastCall().fallbackReason().contains("CL_OUT_OF_RESOURCES"));
       ClResidentTest.assertProduct(a, b, m, k, n, hc.toArray());
+      try (var da = Compute.on(BackendKind.OPENCL).upload(ha.toMatrix());
+          var db = Compute.on(BackendKind.OPENCL).upload(hb.toMatrix());
+          var dc = Compute.on(BackendKind.OPENCL).matmul(da, db)) {
+        assertEquals("opencl", dc.backend());
+        float[] byDma = dc.downloadInto(hc).toArray();
+        assertArrayEquals(dc.download().toArray(), byDma);
+      }
     }
   }
 }
