@@ -166,20 +166,15 @@ final class ClSpatialHash implements SpatialIndex {
       }
       occupied = call.readInt(counter, 0);
     }
-    long placed = phase(call);
     launch(call, call.kernel(SOURCE, options, "sort_positions").mem(0, positions).i32(1, size).i32(2, dims)
         .mem(3, order).mem(4, sortedPositions), size);
     long grouped = phase(call);
     if (TRACE) {
       System.err.printf(java.util.Locale.ROOT, "spatial build of %d points: upload %.2f ms, cell keys %.2f ms, %s"
-          + " %.2f ms (%spositions gathered into cell order %.2f ms)%n", size, (uploaded - start) * 1e-6,
-          (keyed - uploaded) * 1e-6, grouping, (grouped - keyed) * 1e-6, grid ? gridSteps + "; " : "",
-          (grouped - placed) * 1e-6);
+          + " %.2f ms%n", size, (uploaded - start) * 1e-6, (keyed - uploaded) * 1e-6, grouping,
+          (grouped - keyed) * 1e-6);
     }
   }
-
-  /** With {@link #TRACE}, the last dense grid grouping's steps, each timed around a finish. */
-  private String gridSteps = "";
 
   /**
    * Computes the cell keys into {@code pointKeys} and the box of the occupied cells (one small read back: the least
@@ -210,7 +205,6 @@ final class ClSpatialHash implements SpatialIndex {
   /** Counts the points of each grid cell, places the cells' runs by a prefix sum, and scatters the points. */
   private void groupOnGrid(ClCall call, long pointKeys) {
     int cells = (int) gridCells;
-    long t0 = phase(call);
     long count = call.buffer(4L * (cells + 1));
     call.fill(count, 0, 4L * (cells + 1));
     long cellOf = call.buffer(4L * size);
@@ -218,7 +212,6 @@ final class ClSpatialHash implements SpatialIndex {
     launch(call, call.kernel(SOURCE, options, "grid_count").mem(0, pointKeys).i32(1, size).i32(2, dims)
         .i64(3, gridOrigin[0]).i64(4, gridOrigin[1]).i64(5, gridOrigin[2]).i32(6, gridSize[0]).i32(7, gridSize[1])
         .mem(8, count).mem(9, cellOf).mem(10, rank), size);
-    long counted = phase(call);
     long bytes = 4L * (cells + 1);
     if (gridStartBytes < bytes) {
       context.releaseBuffers(gridStart);
@@ -228,15 +221,9 @@ final class ClSpatialHash implements SpatialIndex {
       gridStartBytes = bytes;
     }
     scan(call, count, cells + 1, gridStart);
-    long scanned = phase(call);
     launch(call, call.kernel(SOURCE, options, "grid_scatter").i32(0, size).mem(1, cellOf).mem(2, rank)
         .mem(3, gridStart).mem(4, order).mem(5, placeOf), size);
     occupied = cells;
-    if (TRACE) {
-      gridSteps = String.format(java.util.Locale.ROOT, "points counted into cells %.2f ms, prefix sum %.2f ms,"
-          + " points scattered %.2f ms", (counted - t0) * 1e-6, (scanned - counted) * 1e-6, (phase(call) - scanned)
-          * 1e-6);
-    }
   }
 
   /**
