@@ -108,8 +108,8 @@ public final class Compute {
     int m = a.rows();
     int k = a.cols();
     int n = b.cols();
-    CallCost cost = new CallCost(CallCost.MATMUL, MatmulOp.flops(m, k, n), 4L * ((long) m * k + (long) k * n),
-        4L * m * n);
+    CallCost cost = CallCost.onNativeHost(CallCost.MATMUL, MatmulOp.flops(m, k, n),
+        4L * ((long) m * k + (long) k * n), 4L * m * n);
     var sa = a.acquire("matmul");
     try {
       var sb = b.acquire("matmul");

@@ -9,9 +9,10 @@ import java.util.Objects;
 
 /**
  * A float32 matrix in native host memory, row-major, that the caller fills and reads in place through
- * {@link #segment()}. With a GPU present its memory is page-locked ("pinned") by the driver: a product of host
- * matrices then moves at the bus's DMA speed with no copy on the host, and a large one is cut into tiles whose
- * transfers overlap the kernels. An ordinary {@link Matrix} lives on the Java heap, which a DMA engine cannot read, so
+ * {@link #segment()}. With a discrete GPU present its memory is page-locked ("pinned") by the driver (from 64 KB up,
+ * within the device's largest allocation; {@link #isPinned()} tells): a product of host matrices then moves at the
+ * bus's DMA speed with no copy on the host, and one of 64 MB or more spanning several 2048-wide panels is cut into
+ * tiles whose transfers overlap the kernels. An ordinary {@link Matrix} lives on the Java heap, which a DMA engine cannot read, so
  * its transfers always go through a copy.
  *
  * <pre>{@code
@@ -61,17 +62,40 @@ public final class HostMatrix implements AutoCloseable {
       return memory.segment();
     }
 
-    synchronized void release() {
-      if (--users == 0 && closed) memory.close();
+    void release() {
+      boolean last;
+      synchronized (this) {
+        last = --users == 0 && closed;
+      }
+      if (last) free();
     }
 
-    /** Closes; true if it was open. */
-    synchronized boolean close() {
-      if (closed) return false;
-      closed = true;
-      view.close();
-      if (users == 0) memory.close();
+    /** Closes; true if it was open. The memory is freed now, or by the last call still using it. */
+    boolean close() {
+      boolean free;
+      synchronized (this) {
+        if (closed) return false;
+        closed = true;
+        free = users == 0;
+      }
+      try {
+        view.close();
+      } finally {
+        if (free) free();
+      }
       return true;
+    }
+
+    /**
+     * Frees the memory, outside the monitor (a device may need a queue for it). A failure is logged, not thrown: it
+     * must not turn a call that succeeded, whose release frees the memory, into an exception.
+     */
+    private void free() {
+      try {
+        memory.close();
+      } catch (RuntimeException e) {
+        LOG.log(System.Logger.Level.WARNING, "pincette: freeing a HostMatrix " + shape + " failed: " + e);
+      }
     }
 
     synchronized boolean isClosed() {
@@ -91,8 +115,14 @@ public final class HostMatrix implements AutoCloseable {
     this.rows = rows;
     this.cols = cols;
     this.state = new State(memory, rows + "x" + cols);
-    // The caller's view ends with close(); calls in flight keep using the memory itself until they release it.
-    this.segment = memory.segment().reinterpret(state.view, null);
+    try {
+      // The caller's view ends with close(); calls in flight keep using the memory itself until they release it.
+      // reinterpret is restricted: a JVM denying native access to this module refuses it here.
+      this.segment = memory.segment().reinterpret(state.view, null);
+    } catch (RuntimeException e) {
+      state.close();
+      throw e;
+    }
     this.cleanable = CLEANER.register(this, state);
   }
 

@@ -12,8 +12,11 @@ import java.util.Map;
  * @param outputBytes bytes of the result that come back to the host (0 when the result stays resident)
  * @param residentBytes bytes of inputs already held by a backend, by backend name: free there, and elsewhere they
  *     must leave that backend (and reach the other)
+ * @param nativeHost whether the host data is native memory ({@code HostMatrix}) rather than Java arrays: a device
+ *     moves it without host copies, the CPU copies it to arrays, so its timings keep correction buckets of their own
  */
-public record CallCost(String family, double work, long inputBytes, long outputBytes, Map<String, Long> residentBytes) {
+public record CallCost(String family, double work, long inputBytes, long outputBytes, Map<String, Long> residentBytes,
+    boolean nativeHost) {
   public static final String MATMUL = "matmul";
   public static final String BATCHED = "batchedMatmul";
   public static final String REDUCE = "reduce";
@@ -21,6 +24,16 @@ public record CallCost(String family, double work, long inputBytes, long outputB
 
   public CallCost {
     residentBytes = Map.copyOf(residentBytes);
+  }
+
+  /** A call on Java arrays and residents. */
+  public CallCost(String family, double work, long inputBytes, long outputBytes, Map<String, Long> residentBytes) {
+    this(family, work, inputBytes, outputBytes, residentBytes, false);
+  }
+
+  /** A call on native host memory ({@code HostMatrix}). */
+  public static CallCost onNativeHost(String family, double work, long inputBytes, long outputBytes) {
+    return new CallCost(family, work, inputBytes, outputBytes, Map.of(), true);
   }
 
   /** A call on host data only. */

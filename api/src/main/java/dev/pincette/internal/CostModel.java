@@ -271,8 +271,12 @@ public final class CostModel {
     return bucketPrefix(backend, cost) + Math.getExponent(Math.max(1.0, cost.work()));
   }
 
-  /** Calls on resident data move nothing: their own buckets, so a misjudged bus speed does not skew the others. */
+  /**
+   * Calls on resident data move nothing, and calls on native host memory move it without host copies: buckets of their
+   * own, so a misjudged bus speed does not skew the others.
+   */
   private static String bucketPrefix(String backend, CallCost cost) {
-    return backend + "/" + cost.family() + (cost.residentOn(backend) ? "/resident/" : "/");
+    return backend + "/" + cost.family() + (cost.residentOn(backend) ? "/resident/" : cost.nativeHost() ? "/host/"
+        : "/");
   }
 }

@@ -82,6 +82,22 @@ class CostModelTest {
   }
 
   @Test
+  void callsOnNativeHostMemoryKeepTheirOwnCorrection() {
+    CostModel m = new CostModel(Path.of("unused"));
+    Backend gpu = new NamedBackend("gpu", Double.POSITIVE_INFINITY);
+    m.install("gpu", model("gpu", 0, Double.POSITIVE_INFINITY, 1e-12));
+    CallCost arrays = new CallCost(CallCost.MATMUL, 1e9, 0, 0);
+    CallCost host = CallCost.onNativeHost(CallCost.MATMUL, 1e9, 0, 0);
+    double predicted = m.predict(gpu, arrays).totalSeconds();
+    for (int call = 0; call < 8; call++) {
+      Prediction p = m.predict(gpu, host);
+      m.finished(m.started("gpu"), gpu, host, predicted / 3, p);
+    }
+    assertEquals(predicted, m.predict(gpu, arrays).totalSeconds(), predicted * 1e-9, "array calls unmoved");
+    assertTrue(m.predict(gpu, host).totalSeconds() < predicted / 2, "host calls corrected");
+  }
+
+  @Test
   void oneOutlierDoesNotMoveTheCorrection() {
     CostModel m = new CostModel(Path.of("unused"));
     Backend cpu = new NamedBackend("cpu", Double.POSITIVE_INFINITY);

@@ -186,7 +186,7 @@ class ComputeHostMatrixTest {
   }
 
   @Test
-  void closingWhileACallRunsKeepsTheMemoryUntilTheCallEnds() throws Exception {
+  void closingAMatrixThatAnAsyncCallUsesEitherRefusesTheCallOrLetsItFinish() throws Exception {
     int side = 400;
     float[] values = random(side * side, 5);
     HostMatrix a = Compute.hostMatrix(side, side).copyFrom(values);

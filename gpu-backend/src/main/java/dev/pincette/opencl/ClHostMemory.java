@@ -46,8 +46,9 @@ final class ClHostMemory implements HostMemory {
     try (ClCall call = context.begin("hostMatrix")) {
       long address = call.queue.map(buffer, CL_MAP_READ | CL_MAP_WRITE, bytes, "hostMatrix");
       MemoryUtil.memSet(address, 0, bytes);
+      ClHostMemory memory = new ClHostMemory(context, buffer, address, bytes);
       LIVE.incrementAndGet();
-      return new ClHostMemory(context, buffer, address, bytes);
+      return memory;
     } catch (RuntimeException e) {
       clReleaseMemObject(buffer);
       throw e;
@@ -66,7 +67,10 @@ final class ClHostMemory implements HostMemory {
 
   @Override
   public void close() {
-    LIVE.decrementAndGet();
-    context.unmapAndRelease(buffer, address);
+    try {
+      context.unmapAndRelease(buffer, address);
+    } finally {
+      LIVE.decrementAndGet();
+    }
   }
 }

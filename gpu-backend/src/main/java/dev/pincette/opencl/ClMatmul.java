@@ -67,8 +67,8 @@ final class ClMatmul {
    * pipeline}). Its timeline ({@code pincette.opencl.pipelineTrace=true}) shows why: the panels were up after 8 ms
    * (N=4096) and the tiles computed soon after, but the downloads waited for the JVM to allocate and zero the result
    * (38 ms with the uploads' copies competing for host memory), where one piece zeroes it while the kernel runs.
-   * Products of pinned host memory ({@link #multiplyHost}) have neither the copies nor the allocation and always
-   * pipeline: 30.4 ms at N=8192 there, against a 26.9 ms kernel.
+   * Products of pinned host memory ({@link #multiplyHost}) have neither the copies nor the allocation and pipeline
+   * from the same size on: 30.4-33.0 ms at N=8192 there, against a 26.9-27.3 ms kernel.
    */
   static final long PIPELINE_ABOVE = 64L << 20;
   private static final boolean PIPELINE_ON = Boolean.getBoolean("pincette.opencl.pipeline");
@@ -140,16 +140,19 @@ final class ClMatmul {
       long da = call.buffer(4L * m * k);
       long db = call.buffer(4L * k * n);
       long dc = call.buffer(4L * size);
-      long[] events = new long[3];
+      List<Long> events = new ArrayList<>(3);
       try {
-        events[0] = call.queue.writeFromHost(da, a, 4L * m * k, 1, 4L * m * k, call.op);
-        events[1] = call.queue.writeFromHost(db, b, 4L * k * n, 1, 4L * k * n, call.op);
-        launch(call, tile, da, db, dc, 1, m, k, n, false);
-        events[2] = call.queue.readIntoHost(dc, c, 4L * size, 1, 4L * size, 0, call.op);
-        ClQueue.await(events[2]);
+        events.add(call.queue.writeFromHost(da, a, 4L * m * k, 1, 4L * m * k, call.op));
+        events.add(call.queue.writeFromHost(db, b, 4L * k * n, 1, 4L * k * n, call.op));
+        events.add(launchAfter(call, tile, da, db, dc, m, k, n));
+        events.add(call.queue.readIntoHost(dc, c, 4L * size, 1, 4L * size, 0, call.op));
+        ClQueue.awaitAll(events, call.op);
       } finally {
-        call.queue.finish();
-        ClQueue.release(events);
+        try {
+          call.queue.finish();
+        } finally {
+          for (long e : events) ClQueue.release(e);
+        }
       }
     }
   }

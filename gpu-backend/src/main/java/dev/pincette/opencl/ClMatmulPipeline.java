@@ -20,7 +20,9 @@ import org.lwjgl.system.MemoryStack;
  * at once: uploads, driven by a thread of their own (panels in the order A0, B0, A1, B1, …, so the first tile can
  * start after two panels and the number of ready tiles grows with every panel); kernels, each enqueued once the
  * host has seen its panels arrive; and downloads, each tile of C read back while later tiles compute. Dependencies
- * between queues are waited for on the host, not with cross-queue event wait lists, which some drivers serialise.
+ * between queues are waited for on the host here, because the host copies into staging memory pace the uploads.
+ * Products of native host memory ({@link #multiplyHost}) need no host copies and use event wait lists across the
+ * queues instead, which NVIDIA's driver overlapped fully.
  */
 final class ClMatmulPipeline {
   /** {@code pincette.opencl.pipelineTrace=true}: prints each pipelined product's timeline to standard error. */
@@ -49,8 +51,8 @@ final class ClMatmulPipeline {
     this.k = k;
     this.n = n;
     this.panel = panel;
-    this.rowPanels = (m + panel - 1) / panel;
-    this.colPanels = (n + panel - 1) / panel;
+    this.rowPanels = Math.ceilDiv(m, panel);
+    this.colPanels = Math.ceilDiv(n, panel);
   }
 
   /** {@code a · b} in tiles of {@code panel × panel}; {@code tile} is the kernel's block shape for one tile. */
@@ -64,7 +66,9 @@ final class ClMatmulPipeline {
    * {@code panel × panel}. Nothing is copied on the host and nothing waits on it: panels are DMAed in the order A0,
    * B0, A1, B1, … on one queue (B's column panels as rectangles of its rows), each tile's kernel waits for its two
    * panels' events on a second queue, and each tile of C is DMAed into place on a third once its kernel is done. The
-   * host only waits for the last download.
+   * host waits only for the end, then checks every command's event. Tiles of C cycle through {@link #TILE_BUFFERS}
+   * device buffers (a kernel also waits for the download that frees its buffer), so the device holds A, B and a few
+   * tiles rather than all of C.
    */
   static void multiplyHost(ClContext context, ClMatmul.Tile tile, long a, long b, long c, int m, int k, int n,
       int panel) {
@@ -97,20 +101,28 @@ final class ClMatmulPipeline {
           }
           upload.queue.flush();
         }
-        for (int[] t : tileOrder()) {
+        List<int[]> tiles = tileOrder();
+        long[] out = new long[Math.min(TILE_BUFFERS, tiles.size())];
+        long[] freed = new long[tiles.size()];
+        for (int q = 0; q < tiles.size(); q++) {
+          int[] t = tiles.get(q);
           int rows = extent(m, t[0]);
           int cols = extent(n, t[1]);
-          long out = compute.buffer(4L * rows * cols);
-          long done = ClMatmul.launchAfter(compute, tile, aBuffer[t[0]], bBuffer[t[1]], out, rows, k, cols,
-              aUp[t[0]], bUp[t[1]]);
+          int slot = q % out.length;
+          if (out[slot] == 0) out[slot] = compute.buffer(4L * panel * panel);
+          long[] after = q < out.length ? new long[] {aUp[t[0]], bUp[t[1]]}
+              : new long[] {aUp[t[0]], bUp[t[1]], freed[q - out.length]};
+          long done = ClMatmul.launchAfter(compute, tile, aBuffer[t[0]], bBuffer[t[1]], out[slot], rows, k, cols,
+              after);
           record(events, labels, done, "C" + t[0] + "," + t[1]);
           compute.queue.flush();
-          long back = download.queue.readIntoHost(out, c + 4L * ((long) t[0] * panel * n + (long) t[1] * panel),
+          freed[q] = download.queue.readIntoHost(out[slot], c + 4L * ((long) t[0] * panel * n + (long) t[1] * panel),
               4L * cols, rows, 4L * n, done, download.op);
-          record(events, labels, back, "D" + t[0] + "," + t[1]);
+          record(events, labels, freed[q], "D" + t[0] + "," + t[1]);
           download.queue.flush();
         }
         download.queue.finish();
+        ClQueue.awaitAll(events, download.op);
         if (TRACE) System.err.println("host pipeline " + m + "x" + k + "x" + n + ": " + timeline(labels, events));
       }
     } finally {
@@ -157,6 +169,13 @@ final class ClMatmulPipeline {
     }
     return order;
   }
+
+  /**
+   * Device buffers the tiles of C of a host product cycle through: enough that kernels never wait for a download on
+   * the H100, where the first download started only once every upload was done (10 ms into an N=8192 product, by
+   * which time 4 of its 16 tiles were computed).
+   */
+  static final int TILE_BUFFERS = 8;
 
   /** A panel on its way to the device: its buffer, and the event of its upload once enqueued. */
   private record Panel(long buffer, long uploaded) {}

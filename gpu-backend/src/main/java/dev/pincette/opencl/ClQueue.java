@@ -32,6 +32,7 @@ import static org.lwjgl.opencl.CL12.nclEnqueueFillBuffer;
 
 import java.nio.IntBuffer;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.lwjgl.PointerBuffer;
 import org.lwjgl.opencl.CL10;
@@ -402,6 +403,19 @@ final class ClQueue implements AutoCloseable {
   /** Waits for {@code event}. */
   static void await(long event) {
     ClError.check(clWaitForEvents(event), "clWaitForEvents");
+  }
+
+  /**
+   * Waits for every non-zero event of {@code events}: throws if any command among them failed, which a queue's finish
+   * does not report (a failed command lets commands waiting on it skip or run on garbage).
+   */
+  static void awaitAll(List<Long> events, String op) {
+    if (events.isEmpty()) return;
+    try (MemoryStack stack = MemoryStack.stackPush()) {
+      PointerBuffer list = stack.mallocPointer(events.size());
+      for (long e : events) list.put(e);
+      ClError.check(clWaitForEvents(list.flip()), "clWaitForEvents(" + op + ")");
+    }
   }
 
   /** Releases every non-zero event of {@code events}. */
