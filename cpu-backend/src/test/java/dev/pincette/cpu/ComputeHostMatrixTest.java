@@ -1,5 +1,7 @@
 package dev.pincette.cpu;
 
+import static dev.pincette.testing.Products.assertProduct;
+import static dev.pincette.testing.Products.random;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -14,12 +16,11 @@ import dev.pincette.ComputeOn;
 import dev.pincette.DeviceMatrix;
 import dev.pincette.HostMatrix;
 import dev.pincette.Matrix;
-import dev.pincette.kernels.MatmulOp;
+
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.SplittableRandom;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -30,22 +31,6 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /** Host matrices (native memory the caller fills in place) with only the CPU backend: unpinned, same results. */
 class ComputeHostMatrixTest {
-  static float[] random(int n, long seed) {
-    SplittableRandom rnd = new SplittableRandom(seed);
-    float[] x = new float[n];
-    for (int i = 0; i < n; i++) x[i] = (float) (rnd.nextDouble() * 2 - 1);
-    return x;
-  }
-
-  static void assertProduct(float[] a, float[] b, int m, int k, int n, float[] c) {
-    double[] ref = MatmulOp.reference(a, b, m, k, n);
-    double[] bound = MatmulOp.errorBound(a, b, m, k, n);
-    assertEquals(ref.length, c.length);
-    for (int i = 0; i < c.length; i++) {
-      assertTrue(Math.abs(c[i] - ref[i]) <= bound[i], "element " + i + ": " + c[i] + " vs " + ref[i]);
-    }
-  }
-
   @ParameterizedTest(name = "{0}x{1} · {1}x{2}")
   @CsvSource({"1,1,1", "37,53,29", "64,64,64", "130,7,129", "5,0,4", "0,3,3", "3,3,0", "200,150,90"})
   void hostProductsMatchTheReferenceAndEqualHeapProducts(int m, int k, int n) {

@@ -5,13 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.pincette.kernels.MatmulOp;
 import dev.pincette.kernels.ReduceOp;
 import dev.pincette.spi.BackendException;
 import dev.pincette.spi.Resident;
+import dev.pincette.testing.Products;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -42,19 +41,11 @@ class ClResidentTest {
   }
 
   static float[] random(int n, long seed) {
-    SplittableRandom rnd = new SplittableRandom(seed);
-    float[] x = new float[n];
-    for (int i = 0; i < n; i++) x[i] = (float) (rnd.nextDouble() * 2 - 1);
-    return x;
+    return Products.random(n, seed);
   }
 
   static void assertProduct(float[] a, float[] b, int m, int k, int n, float[] c) {
-    double[] ref = MatmulOp.reference(a, b, m, k, n);
-    double[] bound = MatmulOp.errorBound(a, b, m, k, n);
-    assertEquals(ref.length, c.length);
-    for (int i = 0; i < c.length; i++) {
-      assertTrue(Math.abs(c[i] - ref[i]) <= bound[i], "element " + i + ": " + c[i] + " vs " + ref[i]);
-    }
+    Products.assertProduct(a, b, m, k, n, c);
   }
 
   @ParameterizedTest(name = "{0}x{1} · {1}x{2}, staged={3}")
