@@ -81,11 +81,20 @@ final class ClProgramCache implements AutoCloseable {
     return fromDisk.get();
   }
 
+  /**
+   * Options added to every build, for diagnosis: {@code pincette.opencl.buildOptions} (e.g. {@code -cl-nv-verbose},
+   * whose register counts {@code pincette.opencl.buildLog=true} prints, or {@code -cl-nv-maxrregcount=64}).
+   */
+  private static final String EXTRA_OPTIONS = System.getProperty("pincette.opencl.buildOptions", "").strip();
+  /** {@code pincette.opencl.buildLog=true}: prints each program's build log to standard error after a source build. */
+  private static final boolean PRINT_LOG = Boolean.getBoolean("pincette.opencl.buildLog");
+
   /** The built program of {@code resource} (a file beside this class) compiled with {@code options}. */
   long program(String resource, String options) {
-    return programs.computeIfAbsent(resource + " " + options, k -> {
+    String all = EXTRA_OPTIONS.isEmpty() ? options : options + " " + EXTRA_OPTIONS;
+    return programs.computeIfAbsent(resource + " " + all, k -> {
       try {
-        return build(resource, options);
+        return build(resource, all);
       } finally {
         ClSignals.restore();
       }
@@ -144,6 +153,7 @@ final class ClProgramCache implements AutoCloseable {
       clReleaseProgram(program);
       throw new BackendException(ClError.name(rc) + " in clBuildProgram(" + resource + " " + options + "): " + log);
     }
+    if (PRINT_LOG) System.err.println("pincette: built " + resource + " " + options + ":\n" + buildLog(program));
     return program;
   }
 
