@@ -49,6 +49,12 @@ final class ClSpatialHash implements SpatialIndex {
    */
   private final boolean dense;
   private static final int DENSE_CELLS_PER_POINT = 2;
+  /**
+   * Whether a rebuild first tries the box of the last dense build (grown by a cell on each side when it was made), so
+   * that nothing is read back before the grouping and no keys are written: a point outside it costs a second,
+   * ordinary build. {@code pincette.opencl.spatialReuseBox=false} turns it off.
+   */
+  private final boolean reuseBox;
   /** Power of two ≥ size and ≥ one local sort block. */
   private final int padded;
   private final int tableMask;
@@ -93,6 +99,7 @@ final class ClSpatialHash implements SpatialIndex {
     this.counting = context.device.extensions().contains("cl_khr_int64_base_atomics")
         && Boolean.parseBoolean(System.getProperty("pincette.opencl.spatialCount", "true"));
     this.dense = Boolean.parseBoolean(System.getProperty("pincette.opencl.spatialDense", "true"));
+    this.reuseBox = Boolean.parseBoolean(System.getProperty("pincette.opencl.spatialReuseBox", "true"));
     this.fillGroup = (int) Math.min(64, Long.highestOneBit(context.device.maxWorkGroupSize()));
     this.options = "-DSORT_GROUP=" + sortGroup + " -DFILL_GROUP=" + fillGroup + " -DNETWORK_SORT=" + LIST_SLOT
         + (counting ? " -DCOUNTING_BUILD" : "");
@@ -125,7 +132,26 @@ final class ClSpatialHash implements SpatialIndex {
     long start = System.nanoTime();
     call.queue.write(positions, points, 0, points.length, call.op);
     long uploaded = phase(call);
+    // Every REFIT_AFTER rebuilds on one box, an ordinary build fits the box again (points that gathered in a corner
+    // would otherwise leave the grid mostly empty).
+    if (dense && reuseBox && gridCells > 0 && reusedSinceFit < REFIT_AFTER) {
+      long outside = call.buffer(4);
+      call.fill(outside, 0, 4);
+      groupOnGrid(call, 0, outside);
+      gatherPositions(call);
+      if (call.readInt(outside, 0) == 0) {
+        reusedBoxes++;
+        reusedSinceFit++;
+        if (TRACE) {
+          System.err.printf(java.util.Locale.ROOT, "spatial build of %d points: upload %.2f ms, dense grid of %d"
+              + " cells (the last build's box) %.2f ms%n", size, (uploaded - start) * 1e-6, gridCells,
+              (phase(call) - uploaded) * 1e-6);
+        }
+        return;
+      }
+    }
     gridCells = 0;
+    reusedSinceFit = 0;
     long pointKeys = counting || dense ? call.buffer(8L * size) : 0;
     boolean grid = dense && denseGrid(call, pointKeys);
     if (!grid) {
@@ -148,7 +174,7 @@ final class ClSpatialHash implements SpatialIndex {
     String grouping;
     if (grid) {
       grouping = "dense grid of " + gridCells + " cells";
-      groupOnGrid(call, pointKeys);
+      groupOnGrid(call, pointKeys, 0);
     } else {
       long counter = call.buffer(4);
       call.fill(counter, 0, 4);
@@ -166,14 +192,28 @@ final class ClSpatialHash implements SpatialIndex {
       }
       occupied = call.readInt(counter, 0);
     }
-    launch(call, call.kernel(SOURCE, options, "sort_positions").mem(0, positions).i32(1, size).i32(2, dims)
-        .mem(3, order).mem(4, sortedPositions), size);
+    gatherPositions(call);
     long grouped = phase(call);
     if (TRACE) {
       System.err.printf(java.util.Locale.ROOT, "spatial build of %d points: upload %.2f ms, cell keys %.2f ms, %s"
           + " %.2f ms%n", size, (uploaded - start) * 1e-6, (keyed - uploaded) * 1e-6, grouping,
           (grouped - keyed) * 1e-6);
     }
+  }
+
+  /** Rebuilds that kept the last box, in all and since the box was fitted. Guarded by lock. */
+  private int reusedBoxes;
+  private int reusedSinceFit;
+  private static final int REFIT_AFTER = 32;
+
+  int reusedBoxes() {
+    return reusedBoxes;
+  }
+
+  /** Copies the positions into the order of the cells' runs, which the searches read. */
+  private void gatherPositions(ClCall call) {
+    launch(call, call.kernel(SOURCE, options, "sort_positions").mem(0, positions).i32(1, size).i32(2, dims)
+        .mem(3, order).mem(4, sortedPositions), size);
   }
 
   /**
@@ -192,26 +232,40 @@ final class ClSpatialHash implements SpatialIndex {
     int[] box = call.downloadInts(bounds, 6);
     long cells = 1;
     for (int d = 0; d < 3; d++) {
-      long extent = -(long) box[3 + d] - box[d] + 1;
+      // A cell of margin on each side of the occupied box, so that later rebuilds can keep the box while points
+      // move (see reuseBox); none along z in 2D, where every key's z is 0.
+      int margin = reuseBox && d < dims ? 1 : 0;
+      long extent = -(long) box[3 + d] - box[d] + 1 + 2L * margin;
       cells *= extent;
       if (cells > DENSE_CELLS_PER_POINT * (long) size + 1024 || cells >= Integer.MAX_VALUE) return false;
-      gridOrigin[d] = box[d];
+      gridOrigin[d] = (long) box[d] - margin;
       gridSize[d] = (int) extent;
     }
     gridCells = cells;
     return true;
   }
 
-  /** Counts the points of each grid cell, places the cells' runs by a prefix sum, and scatters the points. */
-  private void groupOnGrid(ClCall call, long pointKeys) {
+  /**
+   * Counts the points of each grid cell, places the cells' runs by a prefix sum, and scatters the points. With
+   * {@code pointKeys} 0 the cells come straight from the positions, on the current box, and a point outside it sets
+   * {@code outside}.
+   */
+  private void groupOnGrid(ClCall call, long pointKeys, long outside) {
     int cells = (int) gridCells;
     long count = call.buffer(4L * (cells + 1));
     call.fill(count, 0, 4L * (cells + 1));
     long cellOf = call.buffer(4L * size);
     long rank = call.buffer(4L * size);
-    launch(call, call.kernel(SOURCE, options, "grid_count").mem(0, pointKeys).i32(1, size).i32(2, dims)
-        .i64(3, gridOrigin[0]).i64(4, gridOrigin[1]).i64(5, gridOrigin[2]).i32(6, gridSize[0]).i32(7, gridSize[1])
-        .mem(8, count).mem(9, cellOf).mem(10, rank), size);
+    if (pointKeys == 0) {
+      launch(call, call.kernel(SOURCE, options, "grid_count_in_box").mem(0, positions).i32(1, size).i32(2, dims)
+          .f64(3, cellSize).i64(4, gridOrigin[0]).i64(5, gridOrigin[1]).i64(6, gridOrigin[2]).i32(7, gridSize[0])
+          .i32(8, gridSize[1]).i32(9, gridSize[2]).mem(10, count).mem(11, cellOf).mem(12, rank).mem(13, outside),
+          size);
+    } else {
+      launch(call, call.kernel(SOURCE, options, "grid_count").mem(0, pointKeys).i32(1, size).i32(2, dims)
+          .i64(3, gridOrigin[0]).i64(4, gridOrigin[1]).i64(5, gridOrigin[2]).i32(6, gridSize[0])
+          .i32(7, gridSize[1]).mem(8, count).mem(9, cellOf).mem(10, rank), size);
+    }
     long bytes = 4L * (cells + 1);
     if (gridStartBytes < bytes) {
       context.releaseBuffers(gridStart);

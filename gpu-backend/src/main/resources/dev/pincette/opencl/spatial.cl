@@ -220,6 +220,28 @@ __kernel void grid_count(__global const long* pointKeys, const int n, const int 
   rank[i] = atomic_inc(&gridCount[cell]);
 }
 
+// grid_count on the box of an earlier build, straight from the positions: no keys, and nothing read back before the
+// grouping. A point outside the box sets *outside (its cell and rank then 0, harmless), and the host rebuilds.
+__kernel void grid_count_in_box(__global const float* pos, const int n, const int dims, const double cellSize,
+                                const long ox, const long oy, const long oz, const int nx, const int ny,
+                                const int nz, __global int* gridCount, __global int* cellOf, __global int* rank,
+                                __global int* outside) {
+  const int i = get_global_id(0);
+  if (i >= n) return;
+  const long x = cell_of(pos[i * dims], cellSize, dims) - ox;
+  const long y = cell_of(pos[i * dims + 1], cellSize, dims) - oy;
+  const long z = dims == 3 ? cell_of(pos[i * dims + 2], cellSize, dims) - oz : 0;
+  if (x < 0 || x >= nx || y < 0 || y >= ny || z < 0 || z >= nz) {
+    *outside = 1;
+    cellOf[i] = 0;
+    rank[i] = 0;
+    return;
+  }
+  const int cell = (int) (x + nx * (y + (long) ny * z));
+  cellOf[i] = cell;
+  rank[i] = atomic_inc(&gridCount[cell]);
+}
+
 // sortedPos[m] = pos[order[m]], after any of the builds.
 __kernel void sort_positions(__global const float* pos, const int n, const int dims, __global const int* order,
                              __global float* sortedPos) {

@@ -1,6 +1,7 @@
 package dev.pincette.opencl;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pincette.cpu.CpuBackend;
@@ -104,6 +105,40 @@ class ClSpatialScanTest {
           assertArrayEquals(expected.neighborCounts(2 * radius), got.neighborCounts(2 * radius));
           assertArrayEquals(expected.query(new float[] {0.5f, 0.5f, 0.5f}, 0.2f),
               got.query(new float[] {0.5f, 0.5f, 0.5f}, 0.2f));
+        }
+      }
+    }
+  }
+
+  /**
+   * Rebuilds keep the last box while the points drift within its margin, and build anew once one leaves it: the lists
+   * equal the CPU backend's after every step, in 2D and 3D.
+   */
+  @Test
+  void rebuildsOnTheLastBoxFollowDriftingPointsAndNoticeOnesThatLeave() {
+    for (int dims : new int[] {2, 3}) {
+      int n = 4_000;
+      float radius = dims == 3 ? 0.08f : 0.03f;
+      float[] xyz = cloud(dims * n, 45 + dims);
+      SplittableRandom rnd = new SplittableRandom(dims);
+      try (CpuBackend cpu = new CpuBackend(); SpatialIndex got = BACKEND.buildSpatial(xyz.clone(), dims, radius)) {
+        for (int step = 0; step < 6; step++) {
+          for (int v = 0; v < xyz.length; v++) xyz[v] += (float) ((rnd.nextDouble() - 0.5) * radius * 0.6);
+          if (step == 3) xyz[dims * 17] += 0.4f;  // beyond the box's margin of one cell
+          if (step == 4) xyz[dims * 17] -= 0.4f;
+          int reusedBefore = ((ClSpatialHash) got).reusedBoxes();
+          got.update(xyz.clone());
+          assertEquals(step != 3, ((ClSpatialHash) got).reusedBoxes() > reusedBefore, "box kept at step " + step);
+          try (SpatialIndex expected = cpu.buildSpatial(xyz.clone(), dims, radius)) {
+            String at = dims + "D, step " + step;
+            SpatialIndex.Csr want = expected.neighborsWithin(radius);
+            SpatialIndex.Csr have = got.neighborsWithin(radius);
+            assertArrayEquals(want.offsets(), have.offsets(), at);
+            assertArrayEquals(want.indices(), have.indices(), at);
+            assertArrayEquals(expected.neighborCounts(radius), got.neighborCounts(radius), at);
+            float[] centre = dims == 3 ? new float[] {0.5f, 0.5f, 0.5f} : new float[] {0.5f, 0.5f};
+            assertArrayEquals(expected.query(centre, 0.2f), got.query(centre, 0.2f), at);
+          }
         }
       }
     }
