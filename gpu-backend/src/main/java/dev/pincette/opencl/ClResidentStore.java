@@ -94,24 +94,11 @@ final class ClResidentStore {
 
   /** The values of {@code r}: its host copy, made now by a download if it has none (and kept: values never change). */
   float[] download(ClResident r) {
-    long buffer;
-    lock.lock();
-    try {
-      if (r.closed) throw new BackendException("the resident data was closed");
-      if (r.host != null) return r.host;
-      // No host copy, so its only copy is on the device (an eviction makes the host copy first): held there while it
-      // is read. Checked and pinned under one lock: an eviction in between would otherwise make pin() upload it back,
-      // which under a full budget fails (seen with 16 threads on the H100).
-      buffer = r.buffer;
-      onDevice.remove(r);
-      onDevice.add(r);
-      r.pins++;
-    } finally {
-      lock.unlock();
-    }
+    float[] host = hostCopyOrPin(r);
+    if (host != null) return host;
     float[] values;
     try (ClCall call = context.begin("download")) {
-      values = call.downloadFloats(buffer, r.length);
+      values = call.downloadFloats(r.buffer, r.length);
     } finally {
       unpin(r);
     }
@@ -131,21 +118,7 @@ final class ClResidentStore {
    * else by one DMA from its device copy, pinned meanwhile as in {@link #download(ClResident)}.
    */
   void download(ClResident r, long address) {
-    long buffer;
-    float[] host;
-    lock.lock();
-    try {
-      if (r.closed) throw new BackendException("the resident data was closed");
-      host = r.host;
-      buffer = r.buffer;
-      if (host == null) {
-        onDevice.remove(r);
-        onDevice.add(r);
-        r.pins++;
-      }
-    } finally {
-      lock.unlock();
-    }
+    float[] host = hostCopyOrPin(r);
     if (host != null) {
       org.lwjgl.system.MemoryUtil.memFloatBuffer(address, r.length).put(host);
       return;
@@ -153,7 +126,7 @@ final class ClResidentStore {
     try (ClCall call = context.begin("download")) {
       long bytes = 4L * r.length;
       if (bytes > 0) {
-        long event = call.queue.readIntoHost(buffer, address, bytes, 1, bytes, 0, call.op);
+        long event = call.queue.readIntoHost(r.buffer, address, bytes, 1, bytes, 0, call.op);
         try {
           ClQueue.await(event);
         } finally {
@@ -162,6 +135,25 @@ final class ClResidentStore {
       }
     } finally {
       unpin(r);
+    }
+  }
+
+  /**
+   * The host copy of {@code r}, or null after pinning its device copy, its only copy then (an eviction makes the host
+   * copy first), which stays put until {@link #unpin}. Checked and pinned under one lock: an eviction in between would
+   * otherwise make {@link #pin} upload it back, which under a full budget fails (seen with 16 threads on the H100).
+   */
+  private float[] hostCopyOrPin(ClResident r) {
+    lock.lock();
+    try {
+      if (r.closed) throw new BackendException("the resident data was closed");
+      if (r.host != null) return r.host;
+      onDevice.remove(r);
+      onDevice.add(r);
+      r.pins++;
+      return null;
+    } finally {
+      lock.unlock();
     }
   }
 
