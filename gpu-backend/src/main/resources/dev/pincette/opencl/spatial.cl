@@ -156,23 +156,13 @@ __kernel void cell_starts(__global const long* keys, const int n, __global int* 
 // particle boxes): cells are numbered x + nx·(y + ny·z) inside the box, which is the order of their keys, so a
 // count per cell, its exclusive prefix sum and a scatter group the points by cell in key order without a sort or a
 // table; a search reads the run of a whole row of cells (x from lo to hi) as one range.
-inline void unpack(long key, int dims, long* c) {
-  if (dims == 3) {
-    c[0] = key & ((1L << 21) - 1);
-    c[1] = (key >> 21) & ((1L << 21) - 1);
-    c[2] = key >> 42;
-  } else {
-    c[0] = key & ((1L << 31) - 1);
-    c[1] = key >> 31;
-    c[2] = 0;
-  }
-}
-
-// cell_keys for the dense build, which also finds the least and greatest cell coordinate per axis: private over a
+//
+// The least and greatest cell coordinate per axis of a first build (later ones keep a box): private over a
 // grid-stride loop, then a tree in local memory, then atomics of one work-item per group into bounds (min x, y, z,
-// then minus max x, y, z, so that a single fill with INT_MAX prepares all six).
-__kernel void cell_keys_bounds(__global const float* pos, const int n, const int dims, const double cellSize,
-                               __global long* pointKeys, __global int* bounds, __local int* scratch) {
+// then minus max x, y, z, so that a single fill with INT_MAX prepares all six). No keys are written: the count below
+// takes the cells straight from the positions, and only a cloud too sparse for a grid computes keys afterwards.
+__kernel void cell_bounds(__global const float* pos, const int n, const int dims, const double cellSize,
+                          __global int* bounds, __local int* scratch) {
   int lo[3] = {INT_MAX, INT_MAX, INT_MAX};
   int negHi[3] = {INT_MAX, INT_MAX, INT_MAX};
   for (int i = get_global_id(0); i < n; i += get_global_size(0)) {
@@ -180,7 +170,6 @@ __kernel void cell_keys_bounds(__global const float* pos, const int n, const int
     c[0] = cell_of(pos[i * dims], cellSize, dims);
     c[1] = cell_of(pos[i * dims + 1], cellSize, dims);
     c[2] = dims == 3 ? cell_of(pos[i * dims + 2], cellSize, dims) : 0;
-    pointKeys[i] = pack(c[0], c[1], c[2], dims);
     for (int d = 0; d < 3; d++) {
       lo[d] = min(lo[d], (int) c[d]);
       negHi[d] = min(negHi[d], (int) -c[d]);
@@ -203,25 +192,9 @@ __kernel void cell_keys_bounds(__global const float* pos, const int n, const int
   }
 }
 
-inline int grid_cell(long key, int dims, long ox, long oy, long oz, int nx, int ny) {
-  long c[3];
-  unpack(key, dims, c);
-  return (int) ((c[0] - ox) + nx * ((c[1] - oy) + (long) ny * (c[2] - oz)));
-}
-
-// Counts the points of each cell; each point keeps its cell and its rank among the cell's points.
-__kernel void grid_count(__global const long* pointKeys, const int n, const int dims, const long ox, const long oy,
-                         const long oz, const int nx, const int ny, __global int* gridCount, __global int* cellOf,
-                         __global int* rank) {
-  const int i = get_global_id(0);
-  if (i >= n) return;
-  const int cell = grid_cell(pointKeys[i], dims, ox, oy, oz, nx, ny);
-  cellOf[i] = cell;
-  rank[i] = atomic_inc(&gridCount[cell]);
-}
-
-// grid_count on the box of an earlier build, straight from the positions: no keys, and nothing read back before the
-// grouping. A point outside the box sets *outside (its cell and rank then 0, harmless), and the host rebuilds.
+// Counts the points of each cell of the box, straight from the positions; each point keeps its cell and its rank
+// among the cell's points. On a box kept from an earlier build nothing is read back before the grouping: a point
+// outside it sets *outside (its cell and rank then 0, harmless), and the host builds again.
 __kernel void grid_count_in_box(__global const float* pos, const int n, const int dims, const double cellSize,
                                 const long ox, const long oy, const long oz, const int nx, const int ny,
                                 const int nz, __global int* gridCount, __global int* cellOf, __global int* rank,
