@@ -58,6 +58,48 @@ final class ClMatmul {
       new Tile(128, 128, 8, 8, 8), new Tile(128, 128, 16, 8, 8), new Tile(64, 64, 16, 4, 4),
       new Tile(32, 32, 16, 4, 4));
 
+  /**
+   * The candidate shapes: {@link #TILES} and any given in {@code pincette.opencl.matmulTiles} (comma-separated
+   * {@code BMxBNxBK/TMxTN}, for trying shapes on a new device with {@code ClBench --tiles}), largest blocks first.
+   */
+  static List<Tile> candidates(String extra) {
+    List<Tile> all = new ArrayList<>(TILES);
+    if (extra != null && !extra.isBlank()) {
+      for (String spec : extra.split(",")) {
+        Tile t = parse(spec.strip());
+        if (!all.contains(t)) all.add(t);
+      }
+    }
+    all.sort(java.util.Comparator.comparingLong((Tile t) -> -(long) t.bm() * t.bn()));
+    return all;
+  }
+
+  /** A shape written as {@link Tile#toString()}, checked against what {@code matmul.cl} needs. */
+  static Tile parse(String spec) {
+    String[] parts = spec.split("[x/]");
+    if (parts.length != 5) {
+      throw new IllegalArgumentException("matmul block shape: expected BMxBNxBK/TMxTN, got '" + spec + "'");
+    }
+    int[] v = new int[5];
+    for (int i = 0; i < 5; i++) {
+      try {
+        v[i] = Integer.parseInt(parts[i]);
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("matmul block shape: not a number in '" + spec + "'", e);
+      }
+      if (v[i] < 1) throw new IllegalArgumentException("matmul block shape: sizes must be positive: '" + spec + "'");
+    }
+    Tile t = new Tile(v[0], v[1], v[2], v[3], v[4]);
+    long threads = (long) t.threadsX() * t.threadsY();
+    boolean exact = v[0] % v[3] == 0 && v[1] % v[4] == 0 && v[3] % 4 == 0 && v[4] % 4 == 0 && v[2] % 4 == 0
+        && (long) v[0] * v[2] % (4 * threads) == 0 && (long) v[2] * v[1] % (4 * threads) == 0;
+    if (!exact) {
+      throw new IllegalArgumentException("matmul block shape '" + spec + "': TM and TN must divide BM and BN, be"
+          + " multiples of 4, and each of BM×BK and BK×BN must be a multiple of 4 floats per work-item");
+    }
+    return t;
+  }
+
   /** Panel side of pipelined products; see {@link ClMatmulPipeline}. */
   static final int PIPELINE_PANEL = 2048;
   /**
@@ -85,7 +127,7 @@ final class ClMatmul {
 
   ClMatmul(ClDevice device) {
     List<Tile> fit = new ArrayList<>();
-    for (Tile t : TILES) {
+    for (Tile t : candidates(System.getProperty("pincette.opencl.matmulTiles"))) {
       if (t.fits(device)) fit.add(t);
     }
     this.usable = List.copyOf(fit);
