@@ -20,13 +20,14 @@ import java.util.SplittableRandom;
  * options: --sgemm 1024,4096,8192  --host 4096,8192  --sum-log2 28  --transfer-mb 256  --spatial-log2 20
  *          --repeats 5
  *          --spatial-points N (instead of 2^log2)
- *          --only sgemm,sum,transfers,host,pipeline,spatial (parts to run; default all)
+ *          --only sgemm,chain,sum,transfers,host,pipeline,spatial (parts to run; default all)
  *          --tiles (every block shape, not only the chosen one)  --staged (force pinned staging)  --device NAME
  * </pre>
  */
 public final class ClBench {
   private int[] sgemmSizes = {1024, 4096, 8192};
   private int[] hostSizes = {4096, 8192};
+  private int chainSize = 4096;
   private int sumLog2 = 28;
   private int transferMb = 256;
   private int spatialLog2 = 20;
@@ -36,7 +37,7 @@ public final class ClBench {
   private boolean allTiles;
   private boolean staged;
   private String deviceName;
-  private java.util.Set<String> only = java.util.Set.of("sgemm", "sum", "transfers", "host", "pipeline",
+  private java.util.Set<String> only = java.util.Set.of("sgemm", "chain", "sum", "transfers", "host", "pipeline",
       "spatial");
 
   private ClBench() {}
@@ -60,6 +61,7 @@ public final class ClBench {
         case "--quick" -> {
           sgemmSizes = new int[] {128, 256, 512};
           hostSizes = new int[] {256, 512};
+          chainSize = 256;
           sumLog2 = 22;
           transferMb = 16;
           spatialLog2 = 14;
@@ -95,6 +97,7 @@ public final class ClBench {
     matmul.tune(context);
     System.out.println("matmul block shape (tuned): " + matmul.preferred() + " of " + matmul.usableTiles());
     if (only.contains("sgemm")) for (int n : sgemmSizes) sgemm(context, matmul, n);
+    if (only.contains("chain")) chain(context, matmul, chainSize, 10);
     if (only.contains("sum")) sum(context, d);
     if (only.contains("transfers")) transfers(context);
     if (only.contains("host")) for (int n : hostSizes) hostMatmul(context, matmul, n);
@@ -119,6 +122,39 @@ public final class ClBench {
         System.out.printf(Locale.ROOT, "sgemm N=%d device-resident: %.3f ms/launch (median of %d), %.2f TFLOP/s"
             + " [block %s]%n", n, median * 1e3, repeats, 2.0 * n * n * n / median * 1e-12, tile);
       }
+    }
+  }
+
+  /**
+   * Where the time of a chain of dependent products on device data goes: {@code length} products of {@code n}²
+   * matrices, each waited for as a resident product is ({@link ClMatmul#multiply(ClContext, long, long, long, int,
+   * int, int)}), against all enqueued on one queue and waited for once, with the kernels' own device time.
+   */
+  private void chain(ClContext context, ClMatmul matmul, int n, int length) {
+    try (ClCall call = context.begin("bench.chain")) {
+      long w = call.upload(random(n * n, 1));
+      long[] x = {call.upload(random(n * n, 2)), call.buffer(4L * n * n)};
+      ClMatmul.Tile tile = matmul.choose(context, 1, n, n, n);
+      double[] waited = new double[repeats];
+      double[] once = new double[repeats];
+      double[] kernels = new double[repeats];
+      matmul.multiply(context, w, x[0], x[1], n, n, n);
+      for (int r = 0; r < repeats; r++) {
+        long start = System.nanoTime();
+        for (int i = 0; i < length; i++) matmul.multiply(context, w, x[i & 1], x[(i + 1) & 1], n, n, n);
+        waited[r] = (System.nanoTime() - start) * 1e-6;
+        long[] events = new long[length];
+        start = System.nanoTime();
+        for (int i = 0; i < length; i++) {
+          events[i] = ClMatmul.launch(call, tile, w, x[i & 1], x[(i + 1) & 1], 1, n, n, n, true);
+        }
+        call.queue.finish();
+        once[r] = (System.nanoTime() - start) * 1e-6;
+        for (long e : events) kernels[r] += ClQueue.elapsedNanos(e) * 1e-6;
+      }
+      System.out.printf(Locale.ROOT, "chain of %d dependent %d² products on device buffers [block %s], medians of %d:"
+          + " each waited for %.2f ms, enqueued together %.2f ms, kernels %.2f ms%n", length, n, tile, repeats,
+          median(waited), median(once), median(kernels));
     }
   }
 
@@ -266,9 +302,9 @@ public final class ClBench {
 
   /**
    * A uniform 3D cloud with about 20 neighbours per point, as the cost model's calibration uses: the first build
-   * (device buffers allocated), then medians of five rounds of an update (positions up, the map rebuilt in its
+   * (device buffers allocated, programs built), then medians of five rounds of an update (positions up, the map rebuilt in its
    * buffers), every point's neighbours and the counts alone. With {@code -Dpincette.opencl.spatialTrace=true} each
-   * build and search also prints its phases on the device.
+   * build and search also prints its phases on the device. Last, three new maps of the same points.
    */
   private void spatial(ClBackend backend) {
     int n = spatialPoints > 0 ? spatialPoints : 1 << spatialLog2;
@@ -296,6 +332,16 @@ public final class ClBench {
           + " ms, then medians of %d: update %.2f ms, neighborsWithin %.1f ms (%.1f per point), neighborCounts %.2f"
           + " ms%n", n, build, rounds, median(update), median(search), pairs / (double) n, median(count));
     }
+    // New maps in the warm JVM: each a first build, with its buffers to allocate and its box to find.
+    double[] fresh = new double[3];
+    for (int r = 0; r < fresh.length; r++) {
+      long t0 = System.nanoTime();
+      try (var again = backend.buildSpatial(points, 3, radius)) {
+        fresh[r] = (System.nanoTime() - t0) * 1e-6;
+      }
+    }
+    System.out.printf(Locale.ROOT, "spatial %d points 3D: new maps built in %.2f, %.2f and %.2f ms (host positions"
+        + " in)%n", n, fresh[0], fresh[1], fresh[2]);
   }
 
   private static double median(double[] values) {

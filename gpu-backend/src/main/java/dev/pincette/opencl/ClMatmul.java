@@ -17,7 +17,7 @@ import org.lwjgl.system.MemoryUtil;
  */
 final class ClMatmul {
   private static final String SOURCE = "matmul.cl";
-  private static final String NOTE = "matmul.tile.v1";
+  private static final String NOTE = "matmul.tile.v2";
   /** Products below this many multiply-adds use the untuned default: tuning would cost more than it saves. */
   private static final long TUNE_ABOVE = 1L << 24;
 
@@ -53,10 +53,16 @@ final class ClMatmul {
     }
   }
 
-  /** Largest first; each needs threads × 4 floats to divide both tiles exactly (see {@code matmul.cl}). */
+  /**
+   * Largest first; each needs threads × 4 floats to divide both tiles exactly (see {@code matmul.cl}). On an H200,
+   * device-resident at N=4096 / 8192 ({@code ClBench --only sgemm --tiles}): 256x128x8/16x8 44.3 / 44.5 TFLOP/s,
+   * 128x128x16/16x8 42.6 / 43.1, 128x128x8/8x8 41.0 / 41.3, 128x128x16/8x8 35.1 / 35.4; also tried there and left
+   * out: 128x256x8/8x16 38.5, 256x128x8/8x16 41.8, 128x128x8/16x8 41.4, 128x128x8/8x16 37.9, 128x128x16/8x16 40.8
+   * (N=4096).
+   */
   static final List<Tile> TILES = List.of(
-      new Tile(128, 128, 8, 8, 8), new Tile(128, 128, 16, 8, 8), new Tile(64, 64, 16, 4, 4),
-      new Tile(32, 32, 16, 4, 4));
+      new Tile(256, 128, 8, 16, 8), new Tile(128, 128, 8, 8, 8), new Tile(128, 128, 16, 8, 8),
+      new Tile(128, 128, 16, 16, 8), new Tile(64, 64, 16, 4, 4), new Tile(32, 32, 16, 4, 4));
 
   /**
    * The candidate shapes: {@link #TILES} and any given in {@code pincette.opencl.matmulTiles} (comma-separated
@@ -296,21 +302,22 @@ final class ClMatmul {
   /** Times every usable shape once on this device (or reads the earlier result) and keeps the fastest. */
   synchronized void tune(ClContext context) {
     if (tuned) return;
+    // The note names the shapes it chose among, so that a different set of candidates is timed again.
     String note = context.programs.note(NOTE);
     Tile best = null;
     for (Tile t : usable) {
-      if (t.toString().equals(note)) best = t;
+      if ((t + " of " + usable).equals(note)) best = t;
     }
     if (best == null) {
       best = measureBest(context);
-      context.programs.saveNote(NOTE, best.toString());
+      context.programs.saveNote(NOTE, best + " of " + usable);
     }
     preferred = best;
     tuned = true;
   }
 
   private Tile measureBest(ClContext context) {
-    int side = context.device.isGpu() ? 2048 : 256;
+    int side = tuningSide(context.device, usable);
     Tile best = usable.get(0);
     long bestNanos = Long.MAX_VALUE;
     try (ClCall call = context.begin("matmul.tune")) {
@@ -337,6 +344,27 @@ final class ClMatmul {
       }
     }
     return best;
+  }
+
+  /**
+   * Side of the square product the shapes are timed on: 256 on CPUs; on GPUs 2048, doubled (up to 8192, while three
+   * such matrices fit an allocation each) until every shape fills the compute units, so that large blocks are timed
+   * too (256x128 blocks leave 4 of an H200's 132 units idle at 2048).
+   */
+  static int tuningSide(ClDevice device, List<Tile> tiles) {
+    if (!device.isGpu()) return 256;
+    int side = 2048;
+    while (side < 8192 && 4L * (2L * side) * (2L * side) <= device.maxAllocation() && idles(device, tiles, side)) {
+      side *= 2;
+    }
+    return side;
+  }
+
+  private static boolean idles(ClDevice device, List<Tile> tiles, int side) {
+    for (Tile t : tiles) {
+      if (t.groups(1, side, side) < device.computeUnits()) return true;
+    }
+    return false;
   }
 
   /** The shape large products use now; for benchmarks. */

@@ -15,7 +15,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 /** The matmul kernel's block shapes: extra candidates ({@code pincette.opencl.matmulTiles}) and their products. */
 class ClMatmulTilesTest {
   private static final ClBackend BACKEND = new ClBackend(null, ClProgramCache.defaultDir(), false, true);
-  private static final String EXTRA = "128x256x8/8x16,256x128x8/16x8,128x128x16/16x8,64x128x16/4x8";
+  private static final String EXTRA = "128x256x8/8x16,256x128x8/8x16,128x128x8/16x8,64x128x16/4x8";
 
   @BeforeAll
   static void requireDevice() {
@@ -34,14 +34,22 @@ class ClMatmulTilesTest {
 
   @Test
   void extraShapesJoinTheDefaultsLargestBlockFirst() {
-    List<ClMatmul.Tile> all = ClMatmul.candidates(EXTRA + ",128x128x8/8x8");
-    assertEquals(ClMatmul.TILES.size() + 4, all.size(), "a default given again is not added twice");
+    List<ClMatmul.Tile> all = ClMatmul.candidates(EXTRA + ",128x128x8/8x8,256x128x8/16x8");
+    assertEquals(ClMatmul.TILES.size() + 4, all.size(), "defaults given again are not added twice");
     assertTrue(all.containsAll(ClMatmul.TILES));
     for (int i = 1; i < all.size(); i++) {
       assertTrue(all.get(i - 1).bm() * all.get(i - 1).bn() >= all.get(i).bm() * all.get(i).bn(), all.toString());
     }
     assertEquals(ClMatmul.TILES, ClMatmul.candidates(null));
     assertEquals(ClMatmul.TILES, ClMatmul.candidates(" "));
+  }
+
+  @ParameterizedTest(name = "{0} {1} units, {2} MB allocations: {3}")
+  @CsvSource({"GPU,132,4096,4096", "GPU,100,4096,2048", "GPU,132,32,2048", "GPU,2000,4096,8192", "CPU,132,4096,256"})
+  void shapesAreTimedOnAProductLargeEnoughForEveryBlock(String type, int units, long allocationMb, int side) {
+    ClDevice device = new ClDevice(0, 0, "test", "test", "test", type, units, 16L << 30, 48 << 10, 1024,
+        allocationMb << 20, false, "1", "OpenCL 3.0", java.util.Set.of());
+    assertEquals(side, ClMatmul.tuningSide(device, ClMatmul.TILES));
   }
 
   @ParameterizedTest
