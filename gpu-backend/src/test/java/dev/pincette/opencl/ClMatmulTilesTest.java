@@ -1,6 +1,7 @@
 package dev.pincette.opencl;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -45,11 +46,19 @@ class ClMatmulTilesTest {
   }
 
   @ParameterizedTest(name = "{0} {1} units, {2} MB allocations: {3}")
-  @CsvSource({"GPU,132,4096,4096", "GPU,100,4096,2048", "GPU,132,32,2048", "GPU,2000,4096,8192", "CPU,132,4096,256"})
+  @CsvSource({"GPU,132,4096,2048", "GPU,160,4096,4096", "GPU,160,32,2048", "GPU,2000,4096,8192", "CPU,160,4096,256"})
   void shapesAreTimedOnAProductLargeEnoughForEveryBlock(String type, int units, long allocationMb, int side) {
     ClDevice device = new ClDevice(0, 0, "test", "test", "test", type, units, 16L << 30, 48 << 10, 1024,
         allocationMb << 20, false, "1", "OpenCL 3.0", java.util.Set.of());
     assertEquals(side, ClMatmul.tuningSide(device, ClMatmul.TILES));
+  }
+
+  @Test
+  void blocksAreUsedWhileTheyKeepNineTenthsOfTheComputeUnitsBusy() {
+    assertTrue(ClMatmul.fills(128, 132));
+    assertTrue(ClMatmul.fills(90, 100));
+    assertFalse(ClMatmul.fills(89, 100));
+    assertFalse(ClMatmul.fills(0, 1));
   }
 
   @ParameterizedTest
