@@ -134,6 +134,7 @@ public final class ClBench {
     try (ClCall call = context.begin("bench.chain")) {
       long w = call.upload(random(n * n, 1));
       long[] x = {call.upload(random(n * n, 2)), call.buffer(4L * n * n)};
+      call.queue.finish();   // the products below run on other queues
       ClMatmul.Tile tile = matmul.choose(context, 1, n, n, n);
       double[] waited = new double[repeats];
       double[] once = new double[repeats];
@@ -302,8 +303,8 @@ public final class ClBench {
 
   /**
    * A uniform 3D cloud with about 20 neighbours per point, as the cost model's calibration uses: the first build
-   * (device buffers allocated, programs built), then medians of five rounds of an update (positions up, the map rebuilt in its
-   * buffers), every point's neighbours and the counts alone. With {@code -Dpincette.opencl.spatialTrace=true} each
+   * (device buffers allocated, programs built), then medians of five rounds of an update (positions up, the map
+   * rebuilt in its buffers), every point's neighbours and the counts alone. With {@code -Dpincette.opencl.spatialTrace=true} each
    * build and search also prints its phases on the device. Last, three new maps of the same points.
    */
   private void spatial(ClBackend backend) {
@@ -340,8 +341,8 @@ public final class ClBench {
         fresh[r] = (System.nanoTime() - t0) * 1e-6;
       }
     }
-    System.out.printf(Locale.ROOT, "spatial %d points 3D: new maps built in %.2f, %.2f and %.2f ms (host positions"
-        + " in)%n", n, fresh[0], fresh[1], fresh[2]);
+    System.out.printf(Locale.ROOT, "spatial %d points 3D: new maps built in %.2f, %.2f and %.2f ms (host"
+        + " positions in)%n", n, fresh[0], fresh[1], fresh[2]);
   }
 
   private static double median(double[] values) {

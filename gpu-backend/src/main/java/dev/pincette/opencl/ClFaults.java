@@ -5,7 +5,9 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Test hook: makes the next OpenCL enqueue or allocation whose call name starts with a prefix fail as if the driver
- * had answered {@code CL_OUT_OF_RESOURCES}, to prove that every failure falls back cleanly.
+ * had answered {@code CL_OUT_OF_RESOURCES}, to prove that every failure falls back cleanly. A wait for a pipeline's
+ * commands ({@code clWaitForEvents(matmul)}) fails the same way after they ran, as when a command fails on the
+ * device after it was enqueued.
  *
  * <pre>{@code
  * ClFaults.failNext("clEnqueueNDRangeKernel");   // or "clCreateBuffer", "clEnqueueWriteBuffer", "clEnqueue"
@@ -33,7 +35,7 @@ public final class ClFaults {
     return ARMED.get() != null;
   }
 
-  /** Called before each enqueue and allocation; throws if a fault armed for {@code call} fires now. */
+  /** Called before each enqueue and allocation, and after a wait; throws if a fault armed for {@code call} fires. */
   static void check(String call) {
     String prefix = ARMED.get();
     if (prefix != null && call.startsWith(prefix) && ARMED.compareAndSet(prefix, null)) {

@@ -80,19 +80,19 @@ final class ClMatmul {
     return all;
   }
 
+  private static final java.util.regex.Pattern SHAPE =
+      java.util.regex.Pattern.compile("(\\d{1,4})x(\\d{1,4})x(\\d{1,4})/(\\d{1,4})x(\\d{1,4})");
+
   /** A shape written as {@link Tile#toString()}, checked against what {@code matmul.cl} needs. */
   static Tile parse(String spec) {
-    String[] parts = spec.split("[x/]");
-    if (parts.length != 5) {
-      throw new IllegalArgumentException("matmul block shape: expected BMxBNxBK/TMxTN, got '" + spec + "'");
+    java.util.regex.Matcher match = SHAPE.matcher(spec);
+    if (!match.matches()) {
+      throw new IllegalArgumentException("matmul block shape: expected BMxBNxBK/TMxTN, e.g. 128x128x8/8x8, got '"
+          + spec + "'");
     }
     int[] v = new int[5];
     for (int i = 0; i < 5; i++) {
-      try {
-        v[i] = Integer.parseInt(parts[i]);
-      } catch (NumberFormatException e) {
-        throw new IllegalArgumentException("matmul block shape: not a number in '" + spec + "'", e);
-      }
+      v[i] = Integer.parseInt(match.group(i + 1));
       if (v[i] < 1) throw new IllegalArgumentException("matmul block shape: sizes must be positive: '" + spec + "'");
     }
     Tile t = new Tile(v[0], v[1], v[2], v[3], v[4]);
@@ -100,8 +100,8 @@ final class ClMatmul {
     boolean exact = v[0] % v[3] == 0 && v[1] % v[4] == 0 && v[3] % 4 == 0 && v[4] % 4 == 0 && v[2] % 4 == 0
         && (long) v[0] * v[2] % (4 * threads) == 0 && (long) v[2] * v[1] % (4 * threads) == 0;
     if (!exact) {
-      throw new IllegalArgumentException("matmul block shape '" + spec + "': TM and TN must divide BM and BN, be"
-          + " multiples of 4, and each of BM×BK and BK×BN must be a multiple of 4 floats per work-item");
+      throw new IllegalArgumentException("matmul block shape '" + spec + "': TM and TN must divide BM and BN, TM, TN"
+          + " and BK be multiples of 4, and each of BM×BK and BK×BN a multiple of 4 floats per work-item");
     }
     return t;
   }
@@ -121,7 +121,8 @@ final class ClMatmul {
   static final long PIPELINE_ABOVE = 64L << 20;
   private static final boolean PIPELINE_ON = Boolean.getBoolean("pincette.opencl.pipeline");
 
-  private final List<Tile> usable;
+  /** Shapes that fit the device; after tuning, those whose kernel built and ran. Replaced only under {@code this}. */
+  private volatile List<Tile> usable;
   /** Pipelining settings (tests use small ones so that PoCL runs the pipeline on small shapes). */
   private volatile int pipelinePanel = PIPELINE_PANEL;
   private volatile long pipelineAbove = PIPELINE_ON ? PIPELINE_ABOVE : Long.MAX_VALUE;
@@ -132,13 +133,27 @@ final class ClMatmul {
   private volatile boolean tuned;
 
   ClMatmul(ClDevice device) {
+    this(device, System.getProperty("pincette.opencl.matmulTiles"));
+  }
+
+  /** With {@code extraTiles} as in {@code pincette.opencl.matmulTiles}; malformed ones are logged and ignored. */
+  ClMatmul(ClDevice device, String extraTiles) {
+    List<Tile> all;
+    try {
+      all = candidates(extraTiles);
+    } catch (IllegalArgumentException e) {
+      LOG.log(System.Logger.Level.WARNING, "pincette: pincette.opencl.matmulTiles ignored: " + e.getMessage());
+      all = TILES;
+    }
     List<Tile> fit = new ArrayList<>();
-    for (Tile t : candidates(System.getProperty("pincette.opencl.matmulTiles"))) {
+    for (Tile t : all) {
       if (t.fits(device)) fit.add(t);
     }
     this.usable = List.copyOf(fit);
     this.preferred = fit.isEmpty() ? null : fit.get(0);
   }
+
+  private static final System.Logger LOG = System.getLogger("dev.pincette");
 
   List<Tile> usableTiles() {
     return usable;
@@ -291,12 +306,14 @@ final class ClMatmul {
   /** The block shape for a product: the preferred one, or a smaller one when it leaves compute units idle. */
   Tile choose(ClContext context, int count, int m, int k, int n) {
     if (!tuned && (long) count * m * k * n >= TUNE_ABOVE) tune(context);
+    List<Tile> shapes = usable;
+    if (shapes.isEmpty()) throw new BackendException("no matmul block shape works on " + context.device.name());
     int units = context.device.computeUnits();
-    for (int i = usable.indexOf(preferred); i < usable.size(); i++) {
-      Tile t = usable.get(i);
+    for (int i = Math.max(0, shapes.indexOf(preferred)); i < shapes.size(); i++) {
+      Tile t = shapes.get(i);
       if (fills(t.groups(count, m, n), units)) return t;
     }
-    return usable.getLast();
+    return shapes.getLast();
   }
 
   /**
@@ -307,26 +324,53 @@ final class ClMatmul {
     return groups * 10 >= units * 9L;
   }
 
-  /** Times every usable shape once on this device (or reads the earlier result) and keeps the fastest. */
+  /**
+   * Times every usable shape once on this device (or reads the earlier result), keeps the fastest, and drops the
+   * shapes whose kernel failed to build or run (a device may refuse a block its registers cannot hold).
+   */
   synchronized void tune(ClContext context) {
-    if (tuned) return;
-    // The note names the shapes it chose among, so that a different set of candidates is timed again.
+    if (tuned || usable.isEmpty()) return;
+    // The note names the shapes it chose among, so that a different set of candidates is timed again, and the ones
+    // that worked.
     String note = context.programs.note(NOTE);
+    String among = " of " + usable + " working ";
     Tile best = null;
+    List<Tile> working = null;
     for (Tile t : usable) {
-      if ((t + " of " + usable).equals(note)) best = t;
+      if (note != null && note.startsWith(t + among)) {
+        best = t;
+        working = shapesNamed(note.substring((t + among).length()));
+      }
     }
-    if (best == null) {
-      best = measureBest(context);
-      context.programs.saveNote(NOTE, best + " of " + usable);
+    if (best == null || working == null || !working.contains(best)) {
+      working = new ArrayList<>(usable);
+      best = measureBest(context, working);
+      context.programs.saveNote(NOTE, best + among + working);
     }
-    preferred = best;
+    usable = List.copyOf(working);
+    preferred = working.contains(best) ? best : null;
     tuned = true;
   }
 
-  private Tile measureBest(ClContext context) {
+  /** The usable shapes a note's list names, or null when it names any other. */
+  private List<Tile> shapesNamed(String list) {
+    if (!list.startsWith("[") || !list.endsWith("]")) return null;
+    List<Tile> out = new ArrayList<>();
+    for (String name : list.substring(1, list.length() - 1).split(", ")) {
+      Tile match = null;
+      for (Tile t : usable) {
+        if (t.toString().equals(name)) match = t;
+      }
+      if (match == null) return null;
+      out.add(match);
+    }
+    return out;
+  }
+
+  /** The fastest of {@code working}, from which the shapes that fail are removed. */
+  private Tile measureBest(ClContext context, List<Tile> working) {
     int side = tuningSide(context.device, usable);
-    Tile best = usable.get(0);
+    Tile best = null;
     long bestNanos = Long.MAX_VALUE;
     try (ClCall call = context.begin("matmul.tune")) {
       long bytes = 4L * side * side;
@@ -336,13 +380,16 @@ final class ClMatmul {
       call.fill(a, Float.floatToIntBits(1.0f), bytes);
       call.fill(b, Float.floatToIntBits(0.5f), bytes);
       for (Tile t : usable) {
-        if (!fills(t.groups(1, side, side), context.device.computeUnits())) continue;
         long nanos;
         try {
           ClQueue.elapsedNanos(launch(call, t, a, b, c, 1, side, side, side, true));
+          if (!fills(t.groups(1, side, side), context.device.computeUnits())) continue;
           nanos = Math.min(ClQueue.elapsedNanos(launch(call, t, a, b, c, 1, side, side, side, true)),
               ClQueue.elapsedNanos(launch(call, t, a, b, c, 1, side, side, side, true)));
         } catch (BackendException e) {
+          LOG.log(System.Logger.Level.INFO, "pincette: matmul block " + t + " left out on " + context.device.name()
+              + ": " + e.getMessage());
+          working.remove(t);
           continue;
         }
         if (nanos < bestNanos) {
@@ -351,6 +398,7 @@ final class ClMatmul {
         }
       }
     }
+    if (best == null) best = working.isEmpty() ? usable.get(0) : working.get(0);
     return best;
   }
 

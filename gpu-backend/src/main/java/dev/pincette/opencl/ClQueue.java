@@ -416,6 +416,8 @@ final class ClQueue implements AutoCloseable {
       for (long e : events) list.put(e);
       ClError.check(clWaitForEvents(list.flip()), "clWaitForEvents(" + op + ")");
     }
+    // Where a command that failed on the device shows: ClFaults makes one fail here after the fact.
+    ClFaults.check("clWaitForEvents(" + op + ")");
   }
 
   /** Releases every non-zero event of {@code events}. */

@@ -108,13 +108,20 @@ class ClHostMatrixTest {
     ClBufferPool pool = STAGED.context().pool;
     int leased = pool.leasedCount();
     for (String call : new String[] {"clEnqueueWriteBuffer(matmul)", "clEnqueueNDRangeKernel(matmul)",
-        "clEnqueueReadBuffer(matmul)", "clCreateBuffer(matmul)"}) {
+        "clEnqueueReadBuffer(matmul)", "clCreateBuffer(matmul)", "clWaitForEvents(matmul)"}) {
       ClFaults.failNext(call);
       BackendException e = assertThrows(BackendException.class, () -> product(STAGED, a, b, m, k, n), call);
       assertTrue(e.getMessage().contains(call), e.getMessage());
       assertEquals(leased, pool.leasedCount(), call);
     }
     ClResidentTest.assertProduct(a, b, m, k, n, product(STAGED, a, b, m, k, n));
+    // The product in one piece, which waits for its commands the same way.
+    int plainLeased = PLAIN.context().pool.leasedCount();
+    ClFaults.failNext("clWaitForEvents(matmul)");
+    BackendException e = assertThrows(BackendException.class, () -> product(PLAIN, a, b, m, k, n));
+    assertTrue(e.getMessage().contains("clWaitForEvents(matmul)"), e.getMessage());
+    assertEquals(plainLeased, PLAIN.context().pool.leasedCount());
+    ClResidentTest.assertProduct(a, b, m, k, n, product(PLAIN, a, b, m, k, n));
   }
 
   @Test
@@ -161,11 +168,15 @@ class ClHostMatrixTest {
       assertEquals("opencl", Compute.lastCall().backend());
       ClResidentTest.assertProduct(a, b, m, k, n, hc.toArray());
       hc.segment().fill((byte) 0);
-      ClFaults.failNext("clEnqueueNDRangeKernel(matmul");
-      Compute.on(BackendKind.OPENCL).matmul(ha, hb, hc);
-      assertEquals("cpu", Compute.lastCall().backend());
-      assertTrue(Compute.lastCall().fallbackReason().contains("CL_OUT_OF_RESOURCES"));
-      ClResidentTest.assertProduct(a, b, m, k, n, hc.toArray());
+      // A command refused when enqueued, and one that fails on the device after it was enqueued.
+      for (String call : new String[] {"clEnqueueNDRangeKernel(matmul", "clWaitForEvents(matmul"}) {
+        hc.segment().fill((byte) 0x7f);
+        ClFaults.failNext(call);
+        Compute.on(BackendKind.OPENCL).matmul(ha, hb, hc);
+        assertEquals("cpu", Compute.lastCall().backend(), call);
+        assertTrue(Compute.lastCall().fallbackReason().contains(call), Compute.lastCall().fallbackReason());
+        ClResidentTest.assertProduct(a, b, m, k, n, hc.toArray());
+      }
       try (var da = Compute.on(BackendKind.OPENCL).upload(ha.toMatrix());
           var db = Compute.on(BackendKind.OPENCL).upload(hb.toMatrix());
           var dc = Compute.on(BackendKind.OPENCL).matmul(da, db)) {

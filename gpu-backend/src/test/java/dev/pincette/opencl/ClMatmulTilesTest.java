@@ -69,26 +69,70 @@ class ClMatmulTilesTest {
     assertTrue(e.getMessage().contains(spec), e.getMessage());
   }
 
-  @ParameterizedTest(name = "{0}x{1} · {1}x{2}")
-  @CsvSource({"256,256,256", "300,70,257", "1,33,5", "129,9,513"})
-  void everyCandidateShapeMatchesTheReference(int m, int k, int n) {
+  /**
+   * Every shape on full blocks, partial blocks, K a multiple of 4 but not of BK (the last k-step loads element by
+   * element), N a multiple of 4 with a partial last block, and a batch of three.
+   */
+  @ParameterizedTest(name = "{0} × {1}x{2} · {2}x{3}")
+  @CsvSource({"1,256,256,256", "1,300,70,257", "1,1,33,5", "1,129,9,513", "1,260,36,388", "1,257,40,260",
+      "3,130,20,132"})
+  void everyCandidateShapeMatchesTheReference(int count, int m, int k, int n) {
     ClContext context = BACKEND.context();
-    float[] a = ClResidentTest.random(m * k, m);
-    float[] b = ClResidentTest.random(k * n, n);
+    float[] a = ClResidentTest.random(count * m * k, m);
+    float[] b = ClResidentTest.random(count * k * n, n);
+    int run = 0;
     for (ClMatmul.Tile tile : ClMatmul.candidates(EXTRA)) {
       if (!tile.fits(context.device)) continue;
+      run++;
       try (ClCall call = context.begin("matmul.test")) {
         long da = call.upload(a);
         long db = call.upload(b);
-        long dc = call.buffer(4L * m * n);
-        ClMatmul.launch(call, tile, da, db, dc, 1, m, k, n, false);
-        float[] c = call.downloadFloats(dc, m * n);
-        try {
-          ClResidentTest.assertProduct(a, b, m, k, n, c);
-        } catch (AssertionError e) {
-          throw new AssertionError("block shape " + tile + ": " + e.getMessage(), e);
+        long dc = call.buffer(4L * count * m * n);
+        ClMatmul.launch(call, tile, da, db, dc, count, m, k, n, false);
+        float[] c = call.downloadFloats(dc, count * m * n);
+        for (int i = 0; i < count; i++) {
+          try {
+            ClResidentTest.assertProduct(java.util.Arrays.copyOfRange(a, i * m * k, (i + 1) * m * k),
+                java.util.Arrays.copyOfRange(b, i * k * n, (i + 1) * k * n), m, k, n,
+                java.util.Arrays.copyOfRange(c, i * m * n, (i + 1) * m * n));
+          } catch (AssertionError e) {
+            throw new AssertionError("block shape " + tile + ", product " + i + ": " + e.getMessage(), e);
+          }
         }
       }
+    }
+    assertTrue(run >= ClMatmul.candidates(EXTRA).size() - 2, run + " shapes fit " + context.device.name());
+  }
+
+  @Test
+  void aMalformedPropertyLeavesTheBuiltInShapes() {
+    ClMatmul matmul = new ClMatmul(BACKEND.device(), "128x128");
+    List<ClMatmul.Tile> fit = ClMatmul.TILES.stream().filter(t -> t.fits(BACKEND.device())).toList();
+    assertEquals(fit, matmul.usableTiles());
+  }
+
+  /** A shape whose kernel fails while tuning is left out, and the note keeps it out in the next JVM. */
+  @Test
+  void aShapeThatFailsWhileTuningIsLeftOutAndStaysOut(@org.junit.jupiter.api.io.TempDir java.nio.file.Path cache) {
+    List<ClMatmul.Tile> before;
+    try (ClBackend fresh = new ClBackend(null, cache, false, true)) {
+      ClMatmul matmul = fresh.matmulOp();
+      before = matmul.usableTiles();
+      ClFaults.failNext("clEnqueueNDRangeKernel(matmul)");
+      try {
+        matmul.tune(fresh.context());
+      } finally {
+        ClFaults.clear();
+      }
+      assertFalse(matmul.usableTiles().contains(before.getFirst()), matmul.usableTiles().toString());
+      assertEquals(before.size() - 1, matmul.usableTiles().size());
+      float[] a = ClResidentTest.random(300 * 200, 1);
+      float[] b = ClResidentTest.random(200 * 100, 2);
+      ClResidentTest.assertProduct(a, b, 300, 200, 100, fresh.matmul(a, b, 300, 200, 100));
+    }
+    try (ClBackend again = new ClBackend(null, cache, false, true)) {
+      again.matmulOp().tune(again.context());
+      assertEquals(before.subList(1, before.size()), again.matmulOp().usableTiles());
     }
   }
 }

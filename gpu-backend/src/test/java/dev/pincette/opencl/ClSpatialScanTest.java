@@ -10,6 +10,8 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The device's three ways to group points by cell (dense grid, counted into a hash table, sorted) and the switch
@@ -86,10 +88,15 @@ class ClSpatialScanTest {
 
   /**
    * A cloud that moves between a dense box and far-apart clusters: each update picks the grid or the hash table
-   * anew, and the lists stay the CPU backend's.
+   * anew, and the lists stay the CPU backend's; the hash table counted into cells or sorted.
    */
-  @Test
-  void updatesSwitchBetweenTheGridAndTheHashTable() {
+  @ParameterizedTest(name = "spatialCount={0}")
+  @ValueSource(strings = {"true", "false"})
+  void updatesSwitchBetweenTheGridAndTheHashTable(String count) {
+    withProperties("true", count, () -> switchBetweenTheGridAndTheHashTable());
+  }
+
+  private static void switchBetweenTheGridAndTheHashTable() {
     int n = 5_000;
     float radius = 0.06f;
     float[] box = cloud(3 * n, 44);
