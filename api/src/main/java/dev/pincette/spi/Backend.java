@@ -57,7 +57,8 @@ public interface Backend extends AutoCloseable {
   /**
    * {@code c = a · b} on native host memory: row-major floats, {@code a} m×k, {@code b} k×n, every element of
    * {@code c} (m×n) written; {@code a} and {@code b} are only read and do not overlap {@code c}. The default goes
-   * through heap arrays; a device backend moves the segments by DMA.
+   * through heap arrays; the CPU backend packs large products straight from the segments, and a device backend
+   * moves them by DMA.
    */
   default void matmul(MemorySegment a, MemorySegment b, MemorySegment c, int m, int k, int n) {
     float[] product = matmul(a.toArray(ValueLayout.JAVA_FLOAT), b.toArray(ValueLayout.JAVA_FLOAT), m, k, n);

@@ -4,6 +4,7 @@ import dev.pincette.DeviceInfo;
 import dev.pincette.spi.Backend;
 import dev.pincette.spi.BackendException;
 import dev.pincette.spi.SpatialIndex;
+import java.lang.foreign.MemorySegment;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -104,6 +105,13 @@ public final class CpuBackend implements Backend {
   public float[] matmul(float[] a, float[] b, int m, int k, int n) {
     checkOpen();
     return matmul.multiply(a, b, m, k, n);
+  }
+
+  /** Large products read and write the segments in place, without copies to arrays; smaller ones copy. */
+  @Override
+  public void matmul(MemorySegment a, MemorySegment b, MemorySegment c, int m, int k, int n) {
+    checkOpen();
+    matmul.multiply(a, b, c, m, k, n);
   }
 
   @Override

@@ -1,5 +1,7 @@
 package dev.pincette.cpu;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.concurrent.ForkJoinPool;
 import java.util.stream.IntStream;
 
@@ -50,9 +52,26 @@ final class CpuMatmul {
     } else if (m < mr || n < nr || k < 16 || work < serialBelow) {
       directRows(a, 0, b, 0, c, 0, m, k, n, work >= serialBelow);
     } else {
-      packed(a, b, c, m, k, n);
+      packed(a, null, b, null, c, null, m, k, n);
     }
     return c;
+  }
+
+  /**
+   * {@code c = a · b} on row-major floats in memory segments (a {@code HostMatrix}'s native memory), every element of
+   * {@code c} written. Products that take the packed path pack A and B straight from the segments and store each
+   * register tile into {@code c}, with no copy of the operands or the result; smaller ones go through arrays.
+   */
+  void multiply(MemorySegment a, MemorySegment b, MemorySegment c, int m, int k, int n) {
+    long work = (long) m * k * n;
+    boolean packs = vector && !(m >= mr && n >= nr && (4L * k * n <= DIRECT_B_BYTES || m <= DIRECT_MAX_ROWS))
+        && !(m < mr || n < nr || k < 16 || work < serialBelow);
+    if (packs && c.isNative()) {
+      packed(null, a, null, b, null, c, m, k, n);
+      return;
+    }
+    float[] product = multiply(a.toArray(ValueLayout.JAVA_FLOAT), b.toArray(ValueLayout.JAVA_FLOAT), m, k, n);
+    MemorySegment.copy(product, 0, c, ValueLayout.JAVA_FLOAT, 0, product.length);
   }
 
   /**
@@ -167,7 +186,13 @@ final class CpuMatmul {
     else ScalarKernels.directRows(a, aOff, b, bOff, c, cOff, i0, i1, k, n);
   }
 
-  private void packed(float[] a, float[] b, float[] c, int m, int k, int n) {
+  /**
+   * The packed (Goto/BLIS) product. Each operand is an array or, when its array is null, a segment ({@code c} then a
+   * native one): packing reads either, and a register tile goes straight into an array C, or through a scratch tile
+   * into a segment ({@link VectorKernels#storeTile}).
+   */
+  private void packed(float[] a, MemorySegment aSegment, float[] b, MemorySegment bSegment, float[] c,
+      MemorySegment cSegment, int m, int k, int n) {
     int parallelism = pool.getParallelism();
     for (int jc = 0; jc < n; jc += NC) {
       int nc = Math.min(NC, n - jc);
@@ -182,14 +207,14 @@ final class CpuMatmul {
         int jSplits = Math.max(1, Math.min(panels, (2 * parallelism + mBlocks - 1) / mBlocks));
         int panelsPerSplit = (panels + jSplits - 1) / jSplits;
         pool.submit(() -> {
-          IntStream.range(0, panels).parallel().forEach(jr -> packB(b, n, pcF, kc, jcF + jr * nr, nc - jr * nr, bp,
-              jr * nr * kc));
+          IntStream.range(0, panels).parallel().forEach(jr -> packB(b, bSegment, n, pcF, kc, jcF + jr * nr,
+              nc - jr * nr, bp, jr * nr * kc));
           IntStream.range(0, mBlocks * jSplits).parallel().forEach(task -> {
             int ic = (task / jSplits) * MC;
             int split = task % jSplits;
             int mc = Math.min(MC, m - ic);
             float[] ap = aBuffers.get();
-            packA(a, k, ic, mc, pcF, kc, ap);
+            packA(a, aSegment, k, ic, mc, pcF, kc, ap);
             int firstPanel = split * panelsPerSplit;
             int lastPanel = Math.min(panels, firstPanel + panelsPerSplit);
             float[] edge = new float[mr * nr];
@@ -200,7 +225,11 @@ final class CpuMatmul {
                 int rows = Math.min(mr, mc - ir);
                 int aOff = ir * kc;
                 int bOff = jr * nr * kc;
-                if (rows == mr && cols == nr) {
+                if (cSegment != null) {
+                  micro(ap, aOff, bp, bOff, kc, edge, 0, nr, true);
+                  VectorKernels.storeTile(edge, rows, cols, cSegment, 4L * ((long) (ic + ir) * n + col), 4L * n,
+                      first);
+                } else if (rows == mr && cols == nr) {
                   micro(ap, aOff, bp, bOff, kc, c, (ic + ir) * n + col, n, first);
                 } else {
                   micro(ap, aOff, bp, bOff, kc, edge, 0, nr, true);
@@ -224,25 +253,40 @@ final class CpuMatmul {
     VectorKernels.microKernel(ap, aOff, bp, bOff, kc, c, cOff, ldc, overwrite);
   }
 
-  /** Packs {@code A[ic..ic+mc, pc..pc+kc]} as MR-row panels, each step's MR values together, zero-padded. */
-  private void packA(float[] a, int lda, int ic, int mc, int pc, int kc, float[] ap) {
+  /**
+   * Packs {@code A[ic..ic+mc, pc..pc+kc]} as MR-row panels, each step's MR values together, zero-padded; from
+   * {@code a}, or from {@code segment} when {@code a} is null.
+   */
+  private void packA(float[] a, MemorySegment segment, int lda, int ic, int mc, int pc, int kc, float[] ap) {
     int idx = 0;
     for (int ir = 0; ir < mc; ir += mr) {
       int rows = Math.min(mr, mc - ir);
       for (int p = 0; p < kc; p++) {
         int col = pc + p;
-        for (int r = 0; r < rows; r++) ap[idx + r] = a[(ic + ir + r) * lda + col];
+        if (a != null) {
+          for (int r = 0; r < rows; r++) ap[idx + r] = a[(ic + ir + r) * lda + col];
+        } else {
+          for (int r = 0; r < rows; r++) {
+            ap[idx + r] = segment.getAtIndex(ValueLayout.JAVA_FLOAT, (long) (ic + ir + r) * lda + col);
+          }
+        }
         for (int r = rows; r < mr; r++) ap[idx + r] = 0f;
         idx += mr;
       }
     }
   }
 
-  /** Packs {@code B[pc..pc+kc, col..col+NR]} as one panel, each step's NR values together, zero-padded. */
-  private void packB(float[] b, int ldb, int pc, int kc, int col, int colsLeft, float[] bp, int off) {
+  /**
+   * Packs {@code B[pc..pc+kc, col..col+NR]} as one panel, each step's NR values together, zero-padded; from
+   * {@code b}, or from {@code segment} when {@code b} is null.
+   */
+  private void packB(float[] b, MemorySegment segment, int ldb, int pc, int kc, int col, int colsLeft, float[] bp,
+      int off) {
     int cols = Math.min(nr, colsLeft);
     for (int p = 0; p < kc; p++) {
-      System.arraycopy(b, (pc + p) * ldb + col, bp, off + p * nr, cols);
+      if (b != null) System.arraycopy(b, (pc + p) * ldb + col, bp, off + p * nr, cols);
+      else MemorySegment.copy(segment, ValueLayout.JAVA_FLOAT, 4L * ((long) (pc + p) * ldb + col), bp, off + p * nr,
+          cols);
     }
   }
 

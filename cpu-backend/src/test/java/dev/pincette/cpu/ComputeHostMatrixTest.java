@@ -32,7 +32,10 @@ import org.junit.jupiter.params.provider.CsvSource;
 /** Host matrices (native memory the caller fills in place) with only the CPU backend: unpinned, same results. */
 class ComputeHostMatrixTest {
   @ParameterizedTest(name = "{0}x{1} · {1}x{2}")
-  @CsvSource({"1,1,1", "37,53,29", "64,64,64", "130,7,129", "5,0,4", "0,3,3", "3,3,0", "200,150,90"})
+  @CsvSource({"1,1,1", "37,53,29", "64,64,64", "130,7,129", "5,0,4", "0,3,3", "3,3,0", "200,150,90",
+      // The packed path, which reads and writes the native memory in place: several depth blocks, edge tiles in
+      // both directions, and more columns than one packed block of B.
+      "300,600,290", "517,300,263", "130,40,4200"})
   void hostProductsMatchTheReferenceAndEqualHeapProducts(int m, int k, int n) {
     float[] a = random(m * k, m);
     float[] b = random(k * n, n + 1);
