@@ -123,37 +123,11 @@ final class VectorKernels {
     }
   }
 
-  /**
-   * Rows {@code rows} × columns {@code cols} of a register tile ({@code tile}, rows of NR floats) into C in native
-   * memory at byte offset {@code cOff} with rows {@code ldcBytes} apart: overwritten by the first depth block, added
-   * to by later ones, as {@link #storeRow} does for arrays.
-   */
-  static void storeTile(float[] tile, int rows, int cols, java.lang.foreign.MemorySegment c, long cOff, long ldcBytes,
-      boolean overwrite) {
+  /** NR floats from native memory at byte offset {@code from} into {@code to[off..off+NR)}. */
+  static void copyRow(java.lang.foreign.MemorySegment segment, long from, float[] to, int off) {
     java.nio.ByteOrder order = java.nio.ByteOrder.nativeOrder();
-    if (cols == NR) {
-      for (int r = 0; r < rows; r++) {
-        long row = cOff + r * ldcBytes;
-        FloatVector v0 = FloatVector.fromArray(F, tile, r * NR);
-        FloatVector v1 = FloatVector.fromArray(F, tile, r * NR + LANES);
-        if (!overwrite) {
-          v0 = v0.add(FloatVector.fromMemorySegment(F, c, row, order));
-          v1 = v1.add(FloatVector.fromMemorySegment(F, c, row + 4L * LANES, order));
-        }
-        v0.intoMemorySegment(c, row, order);
-        v1.intoMemorySegment(c, row + 4L * LANES, order);
-      }
-      return;
-    }
-    for (int r = 0; r < rows; r++) {
-      long row = cOff + r * ldcBytes;
-      for (int j = 0; j < cols; j += LANES) {
-        VectorMask<Float> m = F.indexInRange(j, cols);
-        FloatVector v = FloatVector.fromArray(F, tile, r * NR + j, m);
-        if (!overwrite) v = v.add(FloatVector.fromMemorySegment(F, c, row + 4L * j, order, m));
-        v.intoMemorySegment(c, row + 4L * j, order, m);
-      }
-    }
+    FloatVector.fromMemorySegment(F, segment, from, order).intoArray(to, off);
+    FloatVector.fromMemorySegment(F, segment, from + 4L * LANES, order).intoArray(to, off + LANES);
   }
 
   /** The first depth block overwrites C (one write, as BLAS's beta=0); later blocks add to it. */
