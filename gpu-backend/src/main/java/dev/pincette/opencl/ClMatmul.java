@@ -303,7 +303,11 @@ final class ClMatmul {
     return call.queue.launch(kernel, global, new long[] {tile.threadsX(), tile.threadsY(), 1}, timed);
   }
 
-  /** The block shape for a product: the preferred one, or a smaller one when it leaves compute units idle. */
+  /**
+   * The block shape for a product: the preferred one, or a smaller one when it leaves compute units idle or is larger
+   * than the product (a batch of 16×16 products in 256x128 blocks would compute 128 times the work), else the
+   * smallest.
+   */
   Tile choose(ClContext context, int count, int m, int k, int n) {
     if (!tuned && (long) count * m * k * n >= TUNE_ABOVE) tune(context);
     List<Tile> shapes = usable;
@@ -311,7 +315,7 @@ final class ClMatmul {
     int units = context.device.computeUnits();
     for (int i = Math.max(0, shapes.indexOf(preferred)); i < shapes.size(); i++) {
       Tile t = shapes.get(i);
-      if (fills(t.groups(count, m, n), units)) return t;
+      if (t.bm() <= m && t.bn() <= n && fills(t.groups(count, m, n), units)) return t;
     }
     return shapes.getLast();
   }

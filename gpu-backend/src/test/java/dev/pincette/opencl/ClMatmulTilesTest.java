@@ -54,6 +54,21 @@ class ClMatmulTilesTest {
   }
 
   @Test
+  void aProductTakesTheLargestBlockThatFitsInsideIt() {
+    ClContext context = BACKEND.context();
+    ClMatmul matmul = new ClMatmul(BACKEND.device(), null);   // untuned: the largest shape is preferred
+    List<ClMatmul.Tile> shapes = matmul.usableTiles();
+    assertEquals(shapes.getLast(), matmul.choose(context, 1000, 16, 16, 16), "a batch of small products");
+    // A batch of one product per compute unit fills the device with any block; k=1 keeps it below tuning's size.
+    int count = context.device.computeUnits();
+    ClMatmul.Tile wide = matmul.choose(context, count, 300, 1, 300);
+    assertEquals(shapes.getFirst(), wide);
+    ClMatmul.Tile narrower = matmul.choose(context, count, 200, 1, 300);
+    assertTrue(narrower.bm() <= 200 && narrower.bn() <= 300, narrower.toString());
+    assertEquals(shapes.stream().filter(t -> t.bm() <= 200 && t.bn() <= 300).findFirst().orElseThrow(), narrower);
+  }
+
+  @Test
   void blocksAreUsedWhileTheyKeepNineTenthsOfTheComputeUnitsBusy() {
     assertTrue(ClMatmul.fills(128, 132));
     assertTrue(ClMatmul.fills(90, 100));
