@@ -157,7 +157,9 @@ public final class Dispatcher {
     try {
       result = applyOn(chosen, inputs, call);
       failures.remove(chosen.name());
-      costModel.finished(running, chosen, cost, (System.nanoTime() - start) * 1e-9, predicted);
+      // A product still computing on the device took no time to issue: nothing for the cost model to learn.
+      boolean timed = !(result instanceof Resident r) || r.computed();
+      costModel.finished(running, chosen, cost, (System.nanoTime() - start) * 1e-9, timed ? predicted : null);
     } catch (RuntimeException e) {
       running.decrementAndGet();
       Backend cpu = cpu();

@@ -13,6 +13,15 @@ public interface Resident extends AutoCloseable {
   /** The number of floats. */
   int length();
 
+  /**
+   * Whether the values are known to be computed. A device backend may return a product as soon as its kernel is
+   * enqueued (later ops on it wait on the device, reading it waits on the host); the time such a call took says
+   * nothing about its cost, so the cost model does not learn from it.
+   */
+  default boolean computed() {
+    return true;
+  }
+
   /** Frees the backend's memory; idempotent and safe from any thread. */
   @Override
   void close();

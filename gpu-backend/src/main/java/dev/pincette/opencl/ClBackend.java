@@ -241,6 +241,12 @@ public final class ClBackend implements Backend {
     r.store.download(r, into.address());
   }
 
+  /**
+   * The product stays on the device and is returned as soon as its kernel is enqueued: the kernel waits for its
+   * operands' kernels through their events, so a chain of products runs back to back without the host waiting in
+   * between. The operands stay pinned until the kernel is done; if it fails, the first use of the product (or of a
+   * product made from it) computes it again from them ({@link ClResidentStore#settle}).
+   */
   @Override
   public Resident matmul(Resident a, Resident b, int m, int k, int n) {
     ClResident ra = own(a);
@@ -248,24 +254,45 @@ public final class ClBackend implements Backend {
     ClResidentStore store = ra.store;
     if (rb.store != store) throw new BackendException("matmul: the operands live in different OpenCL contexts");
     long da = store.pin(ra);
+    long db;
+    ClResident product;
     try {
-      long db = store.pin(rb);
+      db = store.pin(rb);
       try {
-        ClResident product = store.allocate(m * n);
-        try {
-          matmul.multiply(context(), da, db, product.buffer, m, k, n);
-        } catch (RuntimeException e) {
-          store.unpin(product);
-          product.close();
-          throw e;
-        }
+        product = store.allocate(m * n);
+      } catch (RuntimeException e) {
+        store.unpin(rb);
+        throw e;
+      }
+    } catch (RuntimeException e) {
+      store.unpin(ra);
+      throw e;
+    }
+    long dc = product.buffer;
+    ClContext context = context();
+    Runnable compute = () -> matmul.multiply(context, da, db, dc, m, k, n);
+    long[] after = store.readyEvents(ra, rb);
+    try {
+      if ((long) m * n == 0 || k == 0) {
+        // Nothing to wait for but the operands (a fill, or nothing at all).
+        for (long e : after) ClQueue.await(e);
+        compute.run();
+        store.unpin(ra);
+        store.unpin(rb);
         store.unpin(product);
         return product;
-      } finally {
-        store.unpin(rb);
       }
-    } finally {
+      long event = matmul.enqueue(context, da, db, dc, m, k, n, after);
+      store.produced(product, event, new ClResident[] {ra, rb}, compute);
+      return product;
+    } catch (RuntimeException e) {
       store.unpin(ra);
+      store.unpin(rb);
+      store.unpin(product);
+      product.close();
+      throw e;
+    } finally {
+      ClQueue.release(after);
     }
   }
 
@@ -273,6 +300,7 @@ public final class ClBackend implements Backend {
   public double sum(Resident x) {
     ClResident r = own(x);
     if (r.length == 0) return 0;
+    r.store.settle(r);
     long buffer = r.store.pin(r);
     try (ClCall call = context().begin("sum")) {
       return reduce.sumOnDevice(call, buffer, r.length);

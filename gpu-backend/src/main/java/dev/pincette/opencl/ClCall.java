@@ -103,6 +103,17 @@ final class ClCall implements AutoCloseable {
     return readSmall(buffer, 4 * index, 4).getInt(0);
   }
 
+  /**
+   * Ends a call whose commands may still run, without waiting for them: for a call that took no buffers and whose
+   * caller tracks its commands by their events. The queue goes back to the context, where later commands queue
+   * behind them.
+   */
+  void endEnqueued() {
+    if (!buffers.isEmpty()) throw new IllegalStateException("a call with buffers must drain: close() it");
+    queue.flush();
+    context.end(queue, true);
+  }
+
   @Override
   public void close() {
     boolean drained = true;

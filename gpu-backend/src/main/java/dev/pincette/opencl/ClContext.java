@@ -218,6 +218,8 @@ final class ClContext implements AutoCloseable {
 
   @Override
   public void close() {
+    // Before the write lock: the store's lock comes before the context's (an eviction may start a call).
+    residents.awaitPending();
     lifecycle.writeLock().lock();
     try {
       if (closed) return;

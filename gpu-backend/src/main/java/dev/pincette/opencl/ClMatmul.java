@@ -285,6 +285,29 @@ final class ClMatmul {
     }
   }
 
+  /**
+   * Enqueues {@code c = a · b} of device buffers once {@code waitFor} (events of any queue) are done, and returns
+   * without waiting: the kernel's event, which the caller releases.
+   */
+  long enqueue(ClContext context, long a, long b, long c, int m, int k, int n, long... waitFor) {
+    Tile tile = choose(context, 1, m, k, n);
+    ClCall call = context.begin("matmul");
+    long event;
+    try {
+      event = launchAfter(call, tile, a, b, c, m, k, n, waitFor);
+    } catch (RuntimeException e) {
+      call.close();
+      throw e;
+    }
+    try {
+      call.endEnqueued();
+    } catch (RuntimeException e) {
+      ClQueue.release(event);
+      throw e;
+    }
+    return event;
+  }
+
   /** Enqueues one product of device buffers once {@code waitFor} are done; returns the kernel's event. */
   static long launchAfter(ClCall call, Tile tile, long a, long b, long c, int m, int k, int n, long... waitFor) {
     ClKernel kernel = call.kernel(SOURCE, tile.options(), "matmul")

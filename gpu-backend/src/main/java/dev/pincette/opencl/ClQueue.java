@@ -1,5 +1,6 @@
 package dev.pincette.opencl;
 
+import static org.lwjgl.opencl.CL10.CL_EVENT_COMMAND_EXECUTION_STATUS;
 import static org.lwjgl.opencl.CL10.CL_FALSE;
 import static org.lwjgl.opencl.CL10.CL_MAP_READ;
 import static org.lwjgl.opencl.CL10.CL_MAP_WRITE;
@@ -13,10 +14,12 @@ import static org.lwjgl.opencl.CL10.clCreateCommandQueue;
 import static org.lwjgl.opencl.CL10.clCreateKernel;
 import static org.lwjgl.opencl.CL10.clEnqueueNDRangeKernel;
 import static org.lwjgl.opencl.CL10.clFinish;
+import static org.lwjgl.opencl.CL10.clGetEventInfo;
 import static org.lwjgl.opencl.CL10.clGetEventProfilingInfo;
 import static org.lwjgl.opencl.CL10.clReleaseCommandQueue;
 import static org.lwjgl.opencl.CL10.clReleaseEvent;
 import static org.lwjgl.opencl.CL10.clReleaseMemObject;
+import static org.lwjgl.opencl.CL10.clRetainEvent;
 import static org.lwjgl.opencl.CL10.clWaitForEvents;
 import static org.lwjgl.opencl.CL10.nclEnqueueMapBuffer;
 import static org.lwjgl.opencl.CL10.nclEnqueueReadBuffer;
@@ -30,6 +33,7 @@ import static org.lwjgl.opencl.CL12.clEnqueueBarrierWithWaitList;
 import static org.lwjgl.opencl.CL12.clEnqueueMarkerWithWaitList;
 import static org.lwjgl.opencl.CL12.nclEnqueueFillBuffer;
 
+import dev.pincette.spi.BackendException;
 import java.nio.IntBuffer;
 import java.util.HashMap;
 import java.util.List;
@@ -403,6 +407,35 @@ final class ClQueue implements AutoCloseable {
   /** Waits for {@code event}. */
   static void await(long event) {
     ClError.check(clWaitForEvents(event), "clWaitForEvents");
+  }
+
+  /**
+   * The execution status of {@code event} now, without waiting: {@code CL_COMPLETE} (0), a positive value while it
+   * runs, or a negative error code when its command failed.
+   */
+  static int status(long event) {
+    try (MemoryStack stack = MemoryStack.stackPush()) {
+      var value = stack.mallocInt(1);
+      ClError.check(clGetEventInfo(event, CL_EVENT_COMMAND_EXECUTION_STATUS, value, null), "clGetEventInfo");
+      return value.get(0);
+    }
+  }
+
+  /** Waits for {@code event}; whether its command succeeded (a failure of the wait itself counts as its failure). */
+  static boolean succeeded(long event, String op) {
+    try {
+      await(event);
+      ClFaults.check("clWaitForEvents(" + op + ")");
+      return status(event) == 0;
+    } catch (BackendException e) {
+      return false;
+    }
+  }
+
+  static void retain(long... events) {
+    for (long e : events) {
+      if (e != 0) clRetainEvent(e);
+    }
   }
 
   /**

@@ -5,7 +5,7 @@ import dev.pincette.spi.Resident;
 /**
  * Floats held for later calls on one device: a device buffer, a host copy, or both (values never change, so either
  * copy may be dropped and rebuilt from the other). Its state belongs to its {@link ClResidentStore} and is read and
- * written only under the store's lock.
+ * written only under the store's lock. A product may still be computing when its call returns ({@link #ready}).
  */
 final class ClResident implements Resident {
   final ClResidentStore store;
@@ -19,6 +19,13 @@ final class ClResident implements Resident {
   /** Calls using the device copy now: it is neither evicted nor freed while positive. */
   int pins;
   boolean closed;
+  /**
+   * The event of the command still writing the device copy, or 0 once it is known to be written. While non-zero, this
+   * resident and its {@link #sources} stay pinned, and {@link #redo} can write it again should the command fail.
+   */
+  long ready;
+  ClResident[] sources;
+  Runnable redo;
 
   ClResident(ClResidentStore store, int length) {
     this.store = store;
@@ -33,6 +40,11 @@ final class ClResident implements Resident {
   @Override
   public int length() {
     return length;
+  }
+
+  @Override
+  public boolean computed() {
+    return store.computed(this);
   }
 
   @Override

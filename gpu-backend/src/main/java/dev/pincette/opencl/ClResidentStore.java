@@ -1,8 +1,10 @@
 package dev.pincette.opencl;
 
 import dev.pincette.spi.BackendException;
+import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -23,9 +25,12 @@ final class ClResidentStore {
   private final ReentrantLock lock = new ReentrantLock();
   /** Residents with a device copy, least recently used first. */
   private final LinkedHashSet<ClResident> onDevice = new LinkedHashSet<>();
+  /** Products whose command may still run ({@link ClResident#ready} non-zero), oldest first. */
+  private final List<ClResident> pending = new ArrayList<>();
   private long deviceBytes;
   private volatile long budget;
   private long evictions;
+  private long rewrites;
 
   ClResidentStore(ClContext context, long budget) {
     this.context = context;
@@ -49,37 +54,217 @@ final class ClResidentStore {
   /** A new resident of {@code length} floats with an uninitialised device copy, pinned once for its producer. */
   ClResident allocate(int length) {
     ClResident r = new ClResident(this, length);
-    lock.lock();
-    try {
-      placeOnDevice(r);
-      r.pins = 1;
-      return r;
-    } finally {
-      lock.unlock();
+    for (boolean waited = false; ; waited = true) {
+      List<ClResident> busy;
+      lock.lock();
+      try {
+        reapLocked();
+        try {
+          placeOnDevice(r);
+          r.pins = 1;
+          return r;
+        } catch (BackendException e) {
+          if (waited || pending.isEmpty()) throw e;
+          busy = List.copyOf(pending);
+        }
+      } finally {
+        lock.unlock();
+      }
+      // Products still computing hold their memory and their operands': room may come once they are done.
+      for (ClResident p : busy) awaitQuietly(p);
     }
   }
 
   /** The device buffer of {@code r}, brought back from the host if evicted; pinned until {@link #unpin}. */
   long pin(ClResident r) {
+    for (boolean waited = false; ; waited = true) {
+      List<ClResident> busy = null;
+      lock.lock();
+      try {
+        if (r.closed) throw new BackendException("the resident data was closed");
+        reapLocked();
+        if (r.buffer == 0) {
+          try {
+            placeOnDevice(r);
+          } catch (BackendException e) {
+            if (waited || pending.isEmpty()) throw e;
+            busy = List.copyOf(pending);
+            continue;
+          }
+          try (ClCall call = context.begin("resident.upload")) {
+            call.queue.write(r.buffer, r.host, 0, r.length, call.op);
+          } catch (RuntimeException e) {
+            freeDeviceCopy(r);
+            throw e;
+          }
+        }
+        onDevice.remove(r);
+        onDevice.add(r);
+        r.pins++;
+        return r.buffer;
+      } finally {
+        lock.unlock();
+        if (busy != null) for (ClResident p : busy) awaitQuietly(p);
+      }
+    }
+  }
+
+  /**
+   * Records that {@code product} (pinned by {@link #allocate}) is being written by {@code event}'s command, which
+   * reads {@code sources} (each pinned by the caller). The pins stay until the command is known to be done; should it
+   * fail, {@code redo} writes the product again (waiting for it). The store releases {@code event}.
+   */
+  void produced(ClResident product, long event, ClResident[] sources, Runnable redo) {
     lock.lock();
     try {
-      if (r.closed) throw new BackendException("the resident data was closed");
-      if (r.buffer == 0) {
-        placeOnDevice(r);
-        try (ClCall call = context.begin("resident.upload")) {
-          call.queue.write(r.buffer, r.host, 0, r.length, call.op);
-        } catch (RuntimeException e) {
-          freeDeviceCopy(r);
-          throw e;
-        }
-      }
-      onDevice.remove(r);
-      onDevice.add(r);
-      r.pins++;
-      return r.buffer;
+      product.ready = event;
+      product.sources = sources.clone();
+      product.redo = redo;
+      pending.add(product);
     } finally {
       lock.unlock();
     }
+  }
+
+  /** The events still writing {@code residents}, retained for a wait list: the caller releases them. */
+  long[] readyEvents(ClResident... residents) {
+    lock.lock();
+    try {
+      long[] out = new long[residents.length];
+      int count = 0;
+      for (ClResident r : residents) {
+        if (r.ready != 0) {
+          ClQueue.retain(r.ready);
+          out[count++] = r.ready;
+        }
+      }
+      return java.util.Arrays.copyOf(out, count);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Waits until the device copy of {@code r} is written. If its command failed, its sources are settled and it is
+   * written again; should that fail too, the {@link BackendException} says so, and every later use tries again.
+   */
+  void settle(ClResident r) {
+    long event;
+    lock.lock();
+    try {
+      event = r.ready;
+      if (event == 0) return;
+      ClQueue.retain(event);
+    } finally {
+      lock.unlock();
+    }
+    boolean written;
+    try {
+      written = ClQueue.succeeded(event, "resident");
+    } finally {
+      ClQueue.release(event);
+    }
+    if (!written) {
+      rewrite(r, event);
+      return;
+    }
+    lock.lock();
+    try {
+      finishLocked(r, event);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Writes {@code r} again after its command ({@code failed}) failed; one thread at a time per resident. */
+  private void rewrite(ClResident r, long failed) {
+    synchronized (r) {
+      ClResident[] sources;
+      Runnable redo;
+      lock.lock();
+      try {
+        if (r.ready != failed) return;
+        sources = r.sources;
+        redo = r.redo;
+      } finally {
+        lock.unlock();
+      }
+      for (ClResident source : sources) settle(source);
+      redo.run();
+      lock.lock();
+      try {
+        rewrites++;
+        finishLocked(r, failed);
+      } finally {
+        lock.unlock();
+      }
+    }
+  }
+
+  /** Waits for every product still computing, for a context about to close; failures are left as they are. */
+  void awaitPending() {
+    List<ClResident> busy;
+    lock.lock();
+    try {
+      busy = List.copyOf(pending);
+    } finally {
+      lock.unlock();
+    }
+    for (ClResident p : busy) awaitQuietly(p);
+    lock.lock();
+    try {
+      reapLocked();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Waits for {@code r}'s command, if it still has one, without judging it (a later reap or settle does). */
+  private void awaitQuietly(ClResident r) {
+    long event;
+    lock.lock();
+    try {
+      event = r.ready;
+      if (event == 0) return;
+      ClQueue.retain(event);
+    } finally {
+      lock.unlock();
+    }
+    try {
+      ClQueue.succeeded(event, "resident.wait");
+    } finally {
+      ClQueue.release(event);
+    }
+  }
+
+  /**
+   * Under the lock: settles the products whose command is done without waiting, and gives up on closed ones whose
+   * command failed (nobody can use them).
+   */
+  private void reapLocked() {
+    if (pending.isEmpty()) return;
+    for (ClResident r : List.copyOf(pending)) {
+      int status;
+      try {
+        status = ClQueue.status(r.ready);
+      } catch (BackendException e) {
+        status = r.closed ? -1 : 1;
+      }
+      if (status == 0 || (status < 0 && r.closed)) finishLocked(r, r.ready);
+    }
+  }
+
+  /** Under the lock: {@code r} is written by {@code event}'s command (or given up): its pins and the event go. */
+  private void finishLocked(ClResident r, long event) {
+    if (r.ready != event || event == 0) return;
+    ClQueue.release(event);
+    r.ready = 0;
+    r.redo = null;
+    pending.remove(r);
+    ClResident[] sources = r.sources;
+    r.sources = null;
+    for (ClResident source : sources) unpin(source);
+    unpin(r);
   }
 
   void unpin(ClResident r) {
@@ -94,6 +279,7 @@ final class ClResidentStore {
 
   /** The values of {@code r}: its host copy, made now by a download if it has none (and kept: values never change). */
   float[] download(ClResident r) {
+    settle(r);
     float[] host = hostCopyOrPin(r);
     if (host != null) return host;
     float[] values;
@@ -118,6 +304,7 @@ final class ClResidentStore {
    * else by one DMA from its device copy, pinned meanwhile as in {@link #download(ClResident)}.
    */
   void download(ClResident r, long address) {
+    settle(r);
     float[] host = hostCopyOrPin(r);
     if (host != null) {
       org.lwjgl.system.MemoryUtil.memFloatBuffer(address, r.length).put(host);
@@ -157,13 +344,29 @@ final class ClResidentStore {
     }
   }
 
+  /** Frees {@code r}'s copies once nothing uses them; a product still computing is waited for first. */
   void close(ClResident r) {
+    long event;
     lock.lock();
     try {
       if (r.closed) return;
       r.closed = true;
       r.host = null;
-      if (r.pins == 0) freeDeviceCopy(r);
+      event = r.ready;
+      if (event != 0) ClQueue.retain(event);
+      else if (r.pins == 0) freeDeviceCopy(r);
+    } finally {
+      lock.unlock();
+    }
+    if (event == 0) return;
+    try {
+      ClQueue.succeeded(event, "resident.close");
+    } finally {
+      ClQueue.release(event);
+    }
+    lock.lock();
+    try {
+      finishLocked(r, event);
     } finally {
       lock.unlock();
     }
@@ -174,6 +377,26 @@ final class ClResidentStore {
     lock.lock();
     try {
       return deviceBytes;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Whether {@code r}'s device copy is known to be written (no command of it is pending). */
+  boolean computed(ClResident r) {
+    lock.lock();
+    try {
+      return r.ready == 0;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Products written again after their command failed, so far. */
+  long rewrites() {
+    lock.lock();
+    try {
+      return rewrites;
     } finally {
       lock.unlock();
     }

@@ -2,6 +2,7 @@ package dev.pincette.opencl;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -85,6 +86,83 @@ class ClResidentTest {
       chain.forEach(Resident::close);
     }
     assertEquals(0, BACKEND.residents().deviceBytes());
+  }
+
+  /**
+   * Products are enqueued behind their operands' kernels, not waited for: a chain whose every intermediate result is
+   * closed right after the next product is issued still gives the host chain, and gives its memory back.
+   */
+  @Test
+  void aChainWhoseIntermediateResultsAreClosedAtOnceGivesTheHostChain() {
+    int n = 40;
+    float[] a = random(n * n, 5);
+    float[] x = random(n * n, 6);
+    for (ClBackend backend : new ClBackend[] {BACKEND, STAGED}) {
+      long held = backend.residents().deviceBytes();
+      float[] host = x;
+      Resident ra = backend.upload(a);
+      Resident current = backend.upload(x);
+      for (int step = 0; step < 8; step++) {
+        Resident next = backend.matmul(ra, current, n, n, n);
+        current.close();
+        current = next;
+        host = backend.matmul(a, host, n, n, n);
+      }
+      ra.close();
+      assertArrayEquals(host, backend.download(current));
+      current.close();
+      assertEquals(held, backend.residents().deviceBytes());
+    }
+  }
+
+  /** A product is returned as soon as its kernel is enqueued, and known to be computed once it has been read. */
+  @Test
+  void aProductIsComputedOnceRead() {
+    int n = 64;
+    try (Resident ra = BACKEND.upload(random(n * n, 9)); Resident p = BACKEND.matmul(ra, ra, n, n, n)) {
+      assertTrue(ra.computed(), "uploaded data");
+      assertFalse(p.computed(), "issued, not yet looked at");
+      BACKEND.download(p);
+      assertTrue(p.computed());
+    }
+  }
+
+  /**
+   * A product whose kernel turns out to have failed after it was enqueued (the wait for it fails) is computed again
+   * from its operands, still pinned, at its first use: nothing is lost.
+   */
+  @Test
+  void aProductWhoseKernelFailsAfterItWasEnqueuedIsComputedAgainWhenUsed() {
+    int n = 36;
+    float[] a = random(n * n, 7);
+    float[] x = random(n * n, 8);
+    float[] once = BACKEND.matmul(a, x, n, n, n);
+    float[] twice = BACKEND.matmul(a, once, n, n, n);
+    ClResidentStore store = BACKEND.residents();
+    try (Resident ra = BACKEND.upload(a); Resident rx = BACKEND.upload(x)) {
+      Resident first = BACKEND.matmul(ra, rx, n, n, n);
+      Resident second = BACKEND.matmul(ra, first, n, n, n);
+      first.close();
+      long rewrites = store.rewrites();
+      ClFaults.failNext("clWaitForEvents(resident)");
+      try {
+        assertArrayEquals(twice, BACKEND.download(second));
+      } finally {
+        ClFaults.clear();
+      }
+      assertEquals(rewrites + 1, store.rewrites());
+      try (Resident third = BACKEND.matmul(ra, second, n, n, n)) {
+        ClFaults.failNext("clWaitForEvents(resident)");
+        try {
+          assertEquals(ReduceOp.referenceSum(BACKEND.matmul(a, twice, n, n, n)), BACKEND.sum(third),
+              1e-6 * ReduceOp.absSum(BACKEND.matmul(a, twice, n, n, n)));
+        } finally {
+          ClFaults.clear();
+        }
+        assertEquals(rewrites + 2, store.rewrites());
+      }
+      second.close();
+    }
   }
 
   @Test
