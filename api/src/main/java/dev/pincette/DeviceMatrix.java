@@ -20,6 +20,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * }
  * }</pre>
  *
+ * <p>An op on a GPU returns as soon as its kernel is enqueued: the next op on its result waits for it on the device,
+ * so a chain of ops runs back to back, and {@link #download()} or {@link #await()} wait on the host.
+ *
  * <p>Device memory is finite: when resident data would not fit, the least recently used device copies move to host
  * memory and come back when next used. Data uploaded from the host keeps its host copy, so a device failure never
  * loses it; a result computed on a device that then fails before it is downloaded is lost, and ops on it throw
@@ -85,6 +88,24 @@ public final class DeviceMatrix implements AutoCloseable {
   /** Whether {@link #close()} was called. */
   public boolean isClosed() {
     return state.closed.get();
+  }
+
+  /**
+   * Waits until the values are computed and returns this matrix. Ops on a GPU return once their work is issued (an op
+   * on this matrix waits for it on the device, a download on the host), so this is for timing a chain of ops, or for
+   * finding out that the device failed before anything is read.
+   */
+  public DeviceMatrix await() {
+    Resident r = resident("await");
+    try {
+      r.await();
+      return this;
+    } catch (RuntimeException e) {
+      throw new IllegalStateException("await: the " + shape() + " matrix on " + r.backend() + " could not be computed: "
+          + e.getMessage(), e);
+    } finally {
+      java.lang.ref.Reference.reachabilityFence(this);
+    }
   }
 
   /** Copies the values back to the host, as an ordinary matrix. The handle stays open. */

@@ -22,6 +22,12 @@ public interface Resident extends AutoCloseable {
     return true;
   }
 
+  /**
+   * Waits until the values are computed (at once when {@link #computed()}); throws {@link BackendException} when
+   * they cannot be.
+   */
+  default void await() {}
+
   /** Frees the backend's memory; idempotent and safe from any thread. */
   @Override
   void close();

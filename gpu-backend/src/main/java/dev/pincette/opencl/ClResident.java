@@ -48,6 +48,11 @@ final class ClResident implements Resident {
   }
 
   @Override
+  public void await() {
+    store.settle(this);
+  }
+
+  @Override
   public void close() {
     store.close(this);
   }

@@ -115,6 +115,26 @@ class ClResidentTest {
     }
   }
 
+  /** Through {@code Compute}: a chain of device matrices, awaited, then read, equals the same chain on host arrays. */
+  @Test
+  void aChainOfDeviceMatricesAwaitedAndReadEqualsTheHostChain() {
+    int n = 33;
+    dev.pincette.Matrix w = dev.pincette.Matrix.of(n, n, random(n * n, 11));
+    dev.pincette.Matrix x = dev.pincette.Matrix.of(n, n, random(n * n, 12));
+    dev.pincette.ComputeOn on = dev.pincette.Compute.on(dev.pincette.BackendKind.OPENCL);
+    dev.pincette.Matrix expected = on.matmul(w, on.matmul(w, x));
+    dev.pincette.DeviceMatrix closed;
+    try (dev.pincette.DeviceMatrix dw = on.upload(w); dev.pincette.DeviceMatrix dx = on.upload(x);
+        dev.pincette.DeviceMatrix y = on.matmul(dw, dx); dev.pincette.DeviceMatrix z = on.matmul(dw, y)) {
+      assertEquals("opencl", z.backend());
+      assertTrue(z == z.await());
+      assertArrayEquals(expected.toArray(), z.download().toArray());
+      closed = y;
+    }
+    IllegalStateException e = assertThrows(IllegalStateException.class, closed::await);
+    assertTrue(e.getMessage().contains("closed"), e.getMessage());
+  }
+
   /** A product is returned as soon as its kernel is enqueued, and known to be computed once it has been read. */
   @Test
   void aProductIsComputedOnceRead() {

@@ -108,6 +108,8 @@ final class DeviceDataCommand implements Callable<Integer> {
             current = on.matmul(dw, current);
             steps.add(current);
           }
+          // Products return once issued: the chain is done when its last product is computed.
+          current.await();
           long chained = System.nanoTime();
           current.downloadInto(out);
           long pinned = System.nanoTime();
