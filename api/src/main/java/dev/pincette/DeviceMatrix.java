@@ -20,13 +20,15 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * }
  * }</pre>
  *
- * <p>An op on a GPU returns as soon as its kernel is enqueued: the next op on its result waits for it on the device,
- * so a chain of ops runs back to back, and {@link #download()} or {@link #await()} wait on the host.
+ * <p>A product on a GPU returns as soon as its kernel is enqueued: the next product of it waits for it on the device,
+ * so a chain runs back to back, and {@link #download()}, a sum or {@link #await()} wait on the host. Its operands stay
+ * on the device until it is known to be computed, even when closed meanwhile; a kernel that turns out to have failed
+ * is run again from them when the result is first read.
  *
  * <p>Device memory is finite: when resident data would not fit, the least recently used device copies move to host
  * memory and come back when next used. Data uploaded from the host keeps its host copy, so a device failure never
- * loses it; a result computed on a device that then fails before it is downloaded is lost, and ops on it throw
- * {@link IllegalStateException} naming the failure.
+ * loses it; a result computed on a device that then fails before it is downloaded is lost (as is one whose kernel
+ * fails again when run again), and reading it throws {@link IllegalStateException} naming the failure.
  */
 public final class DeviceMatrix implements AutoCloseable {
   private static final Cleaner CLEANER = Cleaner.create();
@@ -91,9 +93,9 @@ public final class DeviceMatrix implements AutoCloseable {
   }
 
   /**
-   * Waits until the values are computed and returns this matrix. Ops on a GPU return once their work is issued (an op
-   * on this matrix waits for it on the device, a download on the host), so this is for timing a chain of ops, or for
-   * finding out that the device failed before anything is read.
+   * Waits until the values are computed and returns this matrix. Products on a GPU return once their kernel is
+   * issued (a product of this matrix waits for it on the device, a download on the host), so this is for timing a
+   * chain of products, or for having a failed kernel run again (or its failure reported) before anything is read.
    */
   public DeviceMatrix await() {
     Resident r = resident("await");

@@ -151,14 +151,17 @@ public final class Dispatcher {
     Backend chosen = placement.chosen;
     Prediction predicted = placement.predictionOf(chosen.name());
     AtomicInteger running = costModel.started(chosen.name());
+    // Inputs still computing make the call wait for them, and a result still computing took no time to issue: the
+    // time of such a call says nothing about its own cost, so the cost model does not learn from it.
+    boolean inputsComputed = true;
+    for (Resident r : inputs) inputsComputed &= r.computed();
     long start = System.nanoTime();
     String fallback = placement.fallback;
     T result;
     try {
       result = applyOn(chosen, inputs, call);
       failures.remove(chosen.name());
-      // A product still computing on the device took no time to issue: nothing for the cost model to learn.
-      boolean timed = !(result instanceof Resident r) || r.computed();
+      boolean timed = inputsComputed && (!(result instanceof Resident r) || r.computed());
       costModel.finished(running, chosen, cost, (System.nanoTime() - start) * 1e-9, timed ? predicted : null);
     } catch (RuntimeException e) {
       running.decrementAndGet();

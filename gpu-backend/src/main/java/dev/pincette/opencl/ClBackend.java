@@ -268,22 +268,36 @@ public final class ClBackend implements Backend {
       store.unpin(ra);
       throw e;
     }
-    long dc = product.buffer;
-    ClContext context = context();
-    Runnable compute = () -> matmul.multiply(context, da, db, dc, m, k, n);
-    long[] after = store.readyEvents(ra, rb);
+    long[] after = new long[0];
+    boolean handedOver = false;
     try {
+      long dc = product.buffer;
+      ClContext context = context();
+      Runnable compute = () -> matmul.multiply(context, da, db, dc, m, k, n);
       if ((long) m * n == 0 || k == 0) {
-        // Nothing to wait for but the operands (a fill, or nothing at all).
-        for (long e : after) ClQueue.await(e);
+        // Reads neither operand: a fill of zeros, or nothing at all.
         compute.run();
         store.unpin(ra);
         store.unpin(rb);
         store.unpin(product);
         return product;
       }
-      long event = matmul.enqueue(context, da, db, dc, m, k, n, after);
-      store.produced(product, event, new ClResident[] {ra, rb}, compute);
+      after = store.readyEvents(ra, rb);
+      long failing = 0;
+      if (ClFaults.fires("kernelFailure(matmul)")) {
+        // Test hook: the kernel also waits on an event that fails, so it fails on the device after it was enqueued.
+        failing = ClQueue.userEvent(context.handle);
+        after = java.util.Arrays.copyOf(after, after.length + 1);
+        after[after.length - 1] = failing;
+      }
+      long event;
+      try {
+        event = matmul.enqueue(context, da, db, dc, m, k, n, after);
+      } finally {
+        if (failing != 0) ClQueue.fail(failing);
+      }
+      store.produced(product, event, after, new ClResident[] {ra, rb}, compute);
+      handedOver = true;
       return product;
     } catch (RuntimeException e) {
       store.unpin(ra);
@@ -292,7 +306,7 @@ public final class ClBackend implements Backend {
       product.close();
       throw e;
     } finally {
-      ClQueue.release(after);
+      if (!handedOver) ClQueue.release(after);
     }
   }
 

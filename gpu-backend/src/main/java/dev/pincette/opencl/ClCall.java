@@ -106,11 +106,17 @@ final class ClCall implements AutoCloseable {
   /**
    * Ends a call whose commands may still run, without waiting for them: for a call that took no buffers and whose
    * caller tracks its commands by their events. The queue goes back to the context, where later commands queue
-   * behind them.
+   * behind them. Throws (after draining the queue) when they could not be submitted.
    */
   void endEnqueued() {
     if (!buffers.isEmpty()) throw new IllegalStateException("a call with buffers must drain: close() it");
-    queue.flush();
+    try {
+      queue.flush();
+    } catch (RuntimeException e) {
+      // Not flushed: drain it like any call (a queue that cannot drain is replaced), so nothing runs on afterwards.
+      close();
+      throw e;
+    }
     context.end(queue, true);
   }
 

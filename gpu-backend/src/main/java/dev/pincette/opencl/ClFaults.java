@@ -35,6 +35,17 @@ public final class ClFaults {
     return ARMED.get() != null;
   }
 
+  /**
+   * Whether a fault armed for {@code call} fires now, for faults that are not exceptions: {@code
+   * kernelFailure(matmul)} makes the next resident product's kernel wait on an event that fails, so that the kernel
+   * itself fails on the device after it was enqueued (on runtimes that spread a failure to the commands waiting on it,
+   * as PoCL does; others run it anyway, and the product counts as failed all the same).
+   */
+  static boolean fires(String call) {
+    String prefix = ARMED.get();
+    return prefix != null && call.startsWith(prefix) && ARMED.compareAndSet(prefix, null);
+  }
+
   /** Called before each enqueue and allocation, and after a wait; throws if a fault armed for {@code call} fires. */
   static void check(String call) {
     String prefix = ARMED.get();

@@ -302,7 +302,7 @@ final class ClMatmul {
     try {
       call.endEnqueued();
     } catch (RuntimeException e) {
-      ClQueue.release(event);
+      ClQueue.release(event);   // the queue was drained: the kernel no longer runs
       throw e;
     }
     return event;

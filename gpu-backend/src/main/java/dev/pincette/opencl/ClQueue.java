@@ -421,15 +421,34 @@ final class ClQueue implements AutoCloseable {
     }
   }
 
-  /** Waits for {@code event}; whether its command succeeded (a failure of the wait itself counts as its failure). */
-  static boolean succeeded(long event, String op) {
+  /**
+   * Waits for {@code events}; whether all their commands succeeded (a failure of the wait itself counts as theirs).
+   */
+  static boolean succeeded(long[] events, String op) {
     try {
-      await(event);
+      for (long event : events) await(event);
       ClFaults.check("clWaitForEvents(" + op + ")");
-      return status(event) == 0;
+      for (long event : events) {
+        if (status(event) != 0) return false;
+      }
+      return true;
     } catch (BackendException e) {
       return false;
     }
+  }
+
+  /** A user event of {@code context}, for {@link ClFaults}: complete it with {@link #fail}. */
+  static long userEvent(long context) {
+    try (MemoryStack stack = MemoryStack.stackPush()) {
+      IntBuffer error = stack.mallocInt(1);
+      return ClError.checkHandle(org.lwjgl.opencl.CL11.clCreateUserEvent(context, error), error.get(0),
+          "clCreateUserEvent");
+    }
+  }
+
+  /** Completes a user event with an error: the commands waiting on it fail, on runtimes that spread failures. */
+  static void fail(long userEvent) {
+    org.lwjgl.opencl.CL11.clSetUserEventStatus(userEvent, org.lwjgl.opencl.CL10.CL_OUT_OF_RESOURCES);
   }
 
   static void retain(long... events) {

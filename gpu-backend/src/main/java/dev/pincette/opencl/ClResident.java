@@ -20,12 +20,19 @@ final class ClResident implements Resident {
   int pins;
   boolean closed;
   /**
-   * The event of the command still writing the device copy, or 0 once it is known to be written. While non-zero, this
-   * resident and its {@link #sources} stay pinned, and {@link #redo} can write it again should the command fail.
+   * The event of the command still writing the device copy, or 0 once it is known to be written from valid sources.
+   * While non-zero, this resident and its {@link #sources} stay pinned, and {@link #redo} can write it again should
+   * the command, or a source's, turn out to have failed.
    */
   long ready;
+  /** The events {@link #ready}'s command waited for (the sources' own), retained until it is settled. */
+  long[] after;
   ClResident[] sources;
+  /** Each source's {@link #version} when the command was enqueued: a source written again since was read invalid. */
+  int[] sourceVersions;
   Runnable redo;
+  /** How often the device copy was written again after a failure. */
+  int version;
 
   ClResident(ClResidentStore store, int length) {
     this.store = store;

@@ -11,13 +11,19 @@ import java.util.concurrent.locks.ReentrantLock;
  * The resident data of one context, within a byte budget of device memory ({@code pincette.opencl.residentBytes},
  * default three quarters of the device's memory). When a new device copy would exceed it, the least recently used
  * unpinned copies move to host memory first (a download, unless the host copy exists already) and come back when used.
- * When even that cannot make room, the call fails with {@link BackendException}, and the dispatcher runs it on the
- * CPU. After the context closes, device copies are gone with it (the pool frees every buffer) and calls on them
- * fail, while host copies stay readable, so data uploaded from the host outlives the device.
+ * When even that cannot make room (after waiting once for the products still computing, whose pins hold memory), the
+ * call fails with {@link BackendException}, and the dispatcher runs it on the CPU. After the context closes, device
+ * copies are gone with it (the pool frees every buffer) and calls on them fail, while host copies stay readable, so
+ * data uploaded from the host outlives the device.
  *
- * <p>Lock order: {@link #lock} before a queue of the context, never the other way: calls pin their inputs before they
- * take a queue and unpin them after giving it back, so an eviction that needs a queue cannot wait on a call that
- * waits on the lock.
+ * <p>Products may still be computing ({@link ClResident#ready}): {@link #produced} keeps them and their sources
+ * pinned until they are settled, by a reap without waiting at each store operation or by {@link #settle} before a
+ * read, which also writes again a product whose command, or a source's, failed.
+ *
+ * <p>Lock order: the monitor of a product being written again, then its sources', then {@link #lock}, then a queue
+ * of the context (or its lifecycle lock), never the other way; no event is waited for under {@link #lock}. Calls pin
+ * their inputs before they take a queue and unpin them after giving it back (a product's, once it is settled), so an
+ * eviction that needs a queue cannot wait on a call that waits on the lock.
  */
 final class ClResidentStore {
   private final ClContext context;
@@ -51,28 +57,58 @@ final class ClResidentStore {
     return r;
   }
 
+  /**
+   * Products computing at most: a new one waits for the oldest first, so that the memory held by products in flight
+   * (closed or not) stays bounded, as a driver's queue would be.
+   */
+  static final int MAX_IN_FLIGHT = 32;
+
   /** A new resident of {@code length} floats with an uninitialised device copy, pinned once for its producer. */
   ClResident allocate(int length) {
     ClResident r = new ClResident(this, length);
-    for (boolean waited = false; ; waited = true) {
+    for (boolean waited = false; ; ) {
       List<ClResident> busy;
+      ClResident oldest;
       lock.lock();
       try {
         reapLocked();
-        try {
-          placeOnDevice(r);
-          r.pins = 1;
-          return r;
-        } catch (BackendException e) {
-          if (waited || pending.isEmpty()) throw e;
-          busy = List.copyOf(pending);
+        oldest = oldestInFlightBeyondLimitLocked();
+        busy = null;
+        if (oldest == null) {
+          try {
+            placeOnDevice(r);
+            r.pins = 1;
+            return r;
+          } catch (BackendException e) {
+            if (waited || pending.isEmpty()) throw e;
+            busy = List.copyOf(pending);
+          }
         }
       } finally {
         lock.unlock();
       }
+      if (oldest != null) {
+        awaitQuietly(oldest);
+        continue;
+      }
       // Products still computing hold their memory and their operands': room may come once they are done.
       for (ClResident p : busy) awaitQuietly(p);
+      waited = true;
     }
+  }
+
+  /** Under the lock: the oldest product still computing when {@link #MAX_IN_FLIGHT} are, else null. */
+  private ClResident oldestInFlightBeyondLimitLocked() {
+    if (pending.size() < MAX_IN_FLIGHT) return null;
+    ClResident oldest = null;
+    int inFlight = 0;
+    for (ClResident p : pending) {
+      if (statusLocked(p) > 0) {
+        inFlight++;
+        if (oldest == null) oldest = p;
+      }
+    }
+    return inFlight >= MAX_IN_FLIGHT ? oldest : null;
   }
 
   /** The device buffer of {@code r}, brought back from the host if evicted; pinned until {@link #unpin}. */
@@ -111,14 +147,18 @@ final class ClResidentStore {
 
   /**
    * Records that {@code product} (pinned by {@link #allocate}) is being written by {@code event}'s command, which
-   * reads {@code sources} (each pinned by the caller). The pins stay until the command is known to be done; should it
-   * fail, {@code redo} writes the product again (waiting for it). The store releases {@code event}.
+   * reads {@code sources} (each pinned by the caller) once {@code after} (their events, from {@link #readyEvents}) are
+   * done. The store takes over {@code event} and {@code after}, and the pins stay until the product is known to be
+   * written from valid sources; should its command or a source's fail, {@code redo} writes it again (waiting).
    */
-  void produced(ClResident product, long event, ClResident[] sources, Runnable redo) {
+  void produced(ClResident product, long event, long[] after, ClResident[] sources, Runnable redo) {
     lock.lock();
     try {
       product.ready = event;
+      product.after = after.clone();
       product.sources = sources.clone();
+      product.sourceVersions = new int[sources.length];
+      for (int i = 0; i < sources.length; i++) product.sourceVersions[i] = sources[i].version;
       product.redo = redo;
       pending.add(product);
     } finally {
@@ -126,8 +166,22 @@ final class ClResidentStore {
     }
   }
 
-  /** The events still writing {@code residents}, retained for a wait list: the caller releases them. */
+  /**
+   * The events still writing {@code residents}, retained for a wait list: the caller releases them (or hands them to
+   * {@link #produced}). A resident whose command is known to have failed is written again first, so that nothing is
+   * queued behind a failure.
+   */
   long[] readyEvents(ClResident... residents) {
+    for (ClResident r : residents) {
+      boolean failed;
+      lock.lock();
+      try {
+        failed = r.ready != 0 && statusLocked(r) < 0;
+      } finally {
+        lock.unlock();
+      }
+      if (failed) settle(r);
+    }
     lock.lock();
     try {
       long[] out = new long[residents.length];
@@ -145,38 +199,51 @@ final class ClResidentStore {
   }
 
   /**
-   * Waits until the device copy of {@code r} is written. If its command failed, its sources are settled and it is
-   * written again; should that fail too, the {@link BackendException} says so, and every later use tries again.
+   * Waits until the device copy of {@code r} is written from valid sources. Its sources are settled first; if its
+   * command failed, or a source had to be written again after it was read, {@code r} is written again too. Should that
+   * fail as well, the {@link BackendException} says so, and every later use tries again. Recursive over the products
+   * still computing below {@code r}.
    */
   void settle(ClResident r) {
-    long event;
+    ClResident[] sources;
+    int[] versions;
+    long[] events;
     lock.lock();
     try {
-      event = r.ready;
-      if (event == 0) return;
-      ClQueue.retain(event);
+      if (r.ready == 0) return;
+      sources = r.sources;
+      versions = r.sourceVersions;
+      events = new long[r.after.length + 1];
+      events[0] = r.ready;
+      System.arraycopy(r.after, 0, events, 1, r.after.length);
+      ClQueue.retain(events);
     } finally {
       lock.unlock();
     }
-    boolean written;
     try {
-      written = ClQueue.succeeded(event, "resident");
+      for (ClResident source : sources) settle(source);
+      boolean valid = ClQueue.succeeded(events, "resident");
+      lock.lock();
+      try {
+        for (int i = 0; i < sources.length; i++) valid &= sources[i].version == versions[i];
+        if (valid) {
+          finishLocked(r, events[0]);
+          return;
+        }
+      } finally {
+        lock.unlock();
+      }
+      rewrite(r, events[0]);
     } finally {
-      ClQueue.release(event);
-    }
-    if (!written) {
-      rewrite(r, event);
-      return;
-    }
-    lock.lock();
-    try {
-      finishLocked(r, event);
-    } finally {
-      lock.unlock();
+      ClQueue.release(events);
     }
   }
 
-  /** Writes {@code r} again after its command ({@code failed}) failed; one thread at a time per resident. */
+  /**
+   * Writes {@code r} again after its command ({@code failed}) failed or read a failed source; one thread at a time
+   * per resident, holding pins of its own on {@code r} and its sources meanwhile (a close or a reap may finish the
+   * product's first pins).
+   */
   private void rewrite(ClResident r, long failed) {
     synchronized (r) {
       ClResident[] sources;
@@ -186,17 +253,30 @@ final class ClResidentStore {
         if (r.ready != failed) return;
         sources = r.sources;
         redo = r.redo;
+        r.pins++;
+        for (ClResident source : sources) source.pins++;
       } finally {
         lock.unlock();
       }
-      for (ClResident source : sources) settle(source);
-      redo.run();
-      lock.lock();
       try {
-        rewrites++;
-        finishLocked(r, failed);
+        for (ClResident source : sources) settle(source);
+        redo.run();
+        lock.lock();
+        try {
+          rewrites++;
+          r.version++;
+          finishLocked(r, failed);
+        } finally {
+          lock.unlock();
+        }
       } finally {
-        lock.unlock();
+        lock.lock();
+        try {
+          for (ClResident source : sources) unpin(source);
+          unpin(r);
+        } finally {
+          lock.unlock();
+        }
       }
     }
   }
@@ -231,38 +311,70 @@ final class ClResidentStore {
       lock.unlock();
     }
     try {
-      ClQueue.succeeded(event, "resident.wait");
+      ClQueue.succeeded(new long[] {event}, "resident.wait");
     } finally {
       ClQueue.release(event);
     }
   }
 
   /**
-   * Under the lock: settles the products whose command is done without waiting, and gives up on closed ones whose
-   * command failed (nobody can use them).
+   * Under the lock, without waiting: the status of {@code r}'s command and those it waited for, as OpenCL gives one
+   * (negative: failed, 0: done, positive: still running; an unknown status counts as running).
+   */
+  private int statusLocked(ClResident r) {
+    int worst = 0;
+    for (int i = -1; i < r.after.length; i++) {
+      int status;
+      try {
+        status = ClQueue.status(i < 0 ? r.ready : r.after[i]);
+      } catch (BackendException e) {
+        status = 1;
+      }
+      if (status < 0) return status;
+      worst = Math.max(worst, status);
+    }
+    return worst;
+  }
+
+  /**
+   * Under the lock: settles the products whose commands are done and whose sources are settled, oldest first, and
+   * gives up on closed ones that failed once no product still computing reads them.
    */
   private void reapLocked() {
     if (pending.isEmpty()) return;
     for (ClResident r : List.copyOf(pending)) {
-      int status;
-      try {
-        status = ClQueue.status(r.ready);
-      } catch (BackendException e) {
-        status = r.closed ? -1 : 1;
+      int status = statusLocked(r);
+      if (status == 0) {
+        boolean sourcesSettled = true;
+        for (ClResident source : r.sources) sourcesSettled &= source.ready == 0;
+        if (sourcesSettled) finishLocked(r, r.ready);
+      } else if (status < 0 && r.closed && !readByPending(r)) {
+        finishLocked(r, r.ready);
       }
-      if (status == 0 || (status < 0 && r.closed)) finishLocked(r, r.ready);
     }
   }
 
-  /** Under the lock: {@code r} is written by {@code event}'s command (or given up): its pins and the event go. */
+  private boolean readByPending(ClResident r) {
+    for (ClResident p : pending) {
+      for (ClResident source : p.sources) {
+        if (source == r) return true;
+      }
+    }
+    return false;
+  }
+
+  /** Under the lock: {@code r} is written by {@code event}'s command (or given up): its pins and events go. */
   private void finishLocked(ClResident r, long event) {
     if (r.ready != event || event == 0) return;
     ClQueue.release(event);
+    ClQueue.release(r.after);
     r.ready = 0;
+    r.after = null;
     r.redo = null;
     pending.remove(r);
     ClResident[] sources = r.sources;
     r.sources = null;
+    r.sourceVersions = null;
     for (ClResident source : sources) unpin(source);
     unpin(r);
   }
@@ -344,36 +456,28 @@ final class ClResidentStore {
     }
   }
 
-  /** Frees {@code r}'s copies once nothing uses them; a product still computing is waited for first. */
+  /**
+   * Frees {@code r}'s copies once nothing uses them. A product still computing is not waited for: its memory goes
+   * when it is settled (at a later store operation), as its pins say.
+   */
   void close(ClResident r) {
-    long event;
     lock.lock();
     try {
       if (r.closed) return;
       r.closed = true;
       r.host = null;
-      event = r.ready;
-      if (event != 0) ClQueue.retain(event);
-      else if (r.pins == 0) freeDeviceCopy(r);
-    } finally {
-      lock.unlock();
-    }
-    if (event == 0) return;
-    try {
-      ClQueue.succeeded(event, "resident.close");
-    } finally {
-      ClQueue.release(event);
-    }
-    lock.lock();
-    try {
-      finishLocked(r, event);
+      if (r.pins == 0) freeDeviceCopy(r);
     } finally {
       lock.unlock();
     }
   }
 
-  /** Device bytes held by resident data now. */
+  /**
+   * Device bytes held by resident data once the products computing now are done (those closed meanwhile then give
+   * their memory back); for tests and diagnostics.
+   */
   long deviceBytes() {
+    awaitPending();
     lock.lock();
     try {
       return deviceBytes;

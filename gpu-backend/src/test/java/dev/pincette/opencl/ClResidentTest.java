@@ -162,6 +162,7 @@ class ClResidentTest {
     try (Resident ra = BACKEND.upload(a); Resident rx = BACKEND.upload(x)) {
       Resident first = BACKEND.matmul(ra, rx, n, n, n);
       Resident second = BACKEND.matmul(ra, first, n, n, n);
+      first.await();   // settled, so that the failure below hits `second`
       first.close();
       long rewrites = store.rewrites();
       ClFaults.failNext("clWaitForEvents(resident)");
@@ -183,6 +184,40 @@ class ClResidentTest {
       }
       second.close();
     }
+  }
+
+  /**
+   * A kernel that really fails on the device after it was enqueued (it waits on an event that fails), in the chain
+   * idiom: its product is closed as soon as the next one is issued. The next product, which read it, is still right:
+   * the failed one stays until nothing computing reads it, and both are run again when the last is read.
+   */
+  @Test
+  void aKernelThatFailsOnTheDeviceUnderAClosedIntermediateIsRunAgainWithItsReaders() {
+    int n = 40;
+    float[] a = random(n * n, 13);
+    float[] x = random(n * n, 14);
+    float[] twice = BACKEND.matmul(a, BACKEND.matmul(a, x, n, n, n), n, n, n);
+    float[] thrice = BACKEND.matmul(a, twice, n, n, n);
+    ClResidentStore store = BACKEND.residents();
+    long held = store.deviceBytes();
+    long rewrites = store.rewrites();
+    try (Resident ra = BACKEND.upload(a); Resident rx = BACKEND.upload(x)) {
+      ClFaults.failNext("kernelFailure(matmul)");
+      Resident first;
+      try {
+        first = BACKEND.matmul(ra, rx, n, n, n);
+      } finally {
+        ClFaults.clear();
+      }
+      Resident second = BACKEND.matmul(ra, first, n, n, n);
+      first.close();
+      Resident third = BACKEND.matmul(ra, second, n, n, n);
+      second.close();
+      assertArrayEquals(thrice, BACKEND.download(third));
+      third.close();
+    }
+    assertTrue(store.rewrites() > rewrites, "the failed kernel ran again");
+    assertEquals(held, store.deviceBytes());
   }
 
   @Test
@@ -241,7 +276,9 @@ class ClResidentTest {
   void aFailedResidentProductLeavesNothingBehind() {
     int n = 20;
     try (Resident a = BACKEND.upload(random(n * n, 3))) {
-      BACKEND.matmul(a, a, n, n, n).close();
+      Resident warm = BACKEND.matmul(a, a, n, n, n);
+      warm.await();   // closed while still computing, its memory would only come back at a later store operation
+      warm.close();
       long held = BACKEND.residents().deviceBytes();
       int buffers = BACKEND.context().pool.allocatedCount();
       ClFaults.failNext("clEnqueueNDRangeKernel(matmul)");
