@@ -167,7 +167,7 @@ final class DeviceDataCommand implements Callable<Integer> {
     try (DeviceMatrix da = on.upload(a); DeviceMatrix db = on.upload(b)) {
       kernel = median(() -> {
         try (DeviceMatrix c = on.matmul(da, db)) {
-          return c.rows();
+          return c.await().rows();   // a product on a GPU returns once issued
         }
       });
     }
