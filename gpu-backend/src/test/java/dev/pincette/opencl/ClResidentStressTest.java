@@ -1,0 +1,103 @@
+package dev.pincette.opencl;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pincette.kernels.ReduceOp;
+import dev.pincette.spi.BackendException;
+import dev.pincette.spi.Resident;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Resident products issued without waiting, from 12 threads at once under a budget of 14 buffers: chains of random
+ * length whose intermediates are closed at random as soon as the next product is issued, read by a download or a
+ * sum, with kernels made to fail on the device now and then. Every value read equals the host chain's, and every
+ * byte comes back.
+ */
+class ClResidentStressTest {
+  private static final ClBackend BACKEND = new ClBackend(null, ClProgramCache.defaultDir(), false, true);
+
+  @BeforeAll
+  static void requireDevice() {
+    ClTestDevice.require(BACKEND);
+  }
+
+  @AfterAll
+  static void close() {
+    ClFaults.clear();
+    BACKEND.close();
+  }
+
+  @Test
+  void twelveThreadsChainingClosingAndFailingUnderATightBudgetReadOnlyRightValues() throws Exception {
+    int n = 40;
+    int threads = 12;
+    int rounds = 30;
+    float[] a = ClResidentTest.random(n * n, 99);
+    ClResidentStore store = BACKEND.residents();
+    store.setBudget(14 * ClBufferPool.sizeClass(4L * n * n));
+    long rewrites = store.rewrites();
+    AtomicInteger read = new AtomicInteger();
+    AtomicInteger refused = new AtomicInteger();
+    ExecutorService workers = Executors.newFixedThreadPool(threads);
+    try (Resident ra = BACKEND.upload(a)) {
+      List<Future<?>> done = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        long seed = t;
+        done.add(workers.submit(() -> {
+          SplittableRandom rnd = new SplittableRandom(seed);
+          for (int round = 0; round < rounds; round++) {
+            if (seed == 0 && round % 5 == 0) ClFaults.failNext("kernelFailure(matmul)");
+            float[] host = ClResidentTest.random(n * n, seed * 1000 + round);
+            List<Resident> open = new ArrayList<>();
+            try {
+              Resident current = BACKEND.upload(host);
+              open.add(current);
+              for (int step = 1 + rnd.nextInt(6); step > 0; step--) {
+                Resident next = BACKEND.matmul(ra, current, n, n, n);
+                host = BACKEND.matmul(a, host, n, n, n);
+                if (rnd.nextBoolean()) {
+                  current.close();
+                  open.remove(current);
+                }
+                open.add(next);
+                current = next;
+              }
+              if (rnd.nextBoolean()) {
+                assertArrayEquals(host, BACKEND.download(current));
+              } else {
+                assertEquals(ReduceOp.referenceSum(host), BACKEND.sum(current), 1e-5 * ReduceOp.absSum(host) + 1e-3);
+              }
+              read.incrementAndGet();
+            } catch (BackendException e) {
+              // The budget is full of other threads' pinned data: Compute would run this call on the CPU.
+              refused.incrementAndGet();
+            } finally {
+              open.forEach(Resident::close);
+            }
+          }
+          return null;
+        }));
+      }
+      for (Future<?> f : done) f.get(300, TimeUnit.SECONDS);
+    } finally {
+      workers.shutdownNow();
+      ClFaults.clear();
+      store.setBudget(Long.MAX_VALUE);
+    }
+    assertTrue(read.get() >= threads * rounds / 2, read + " chains read, " + refused + " refused");
+    assertTrue(store.rewrites() > rewrites, "failed kernels ran again");
+    assertEquals(0, store.deviceBytes(), "every byte came back");
+  }
+}
