@@ -345,12 +345,25 @@ final class ClResidentStore {
     for (ClResident r : List.copyOf(pending)) {
       int status = statusLocked(r);
       if (status == 0) {
-        boolean sourcesSettled = true;
-        for (ClResident source : r.sources) sourcesSettled &= source.ready == 0;
-        if (sourcesSettled) finishLocked(r, r.ready);
-      } else if (status < 0 && r.closed && !readByPending(r)) {
+        boolean sourcesValid = true;
+        for (int i = 0; i < r.sources.length; i++) {
+          sourcesValid &= r.sources[i].ready == 0 && r.sources[i].version == r.sourceVersions[i];
+        }
+        if (sourcesValid) finishLocked(r, r.ready);
+      } else if (status < 0 && r.closed && !readByPending(r) && ownCommandEnded(r)) {
+        // Given up only once its own command has ended: a runtime may run it although one it waited for failed, and
+        // its buffer must not be reused while it writes.
         finishLocked(r, r.ready);
       }
+    }
+  }
+
+  /** Under the lock: whether {@code r}'s own command has ended, done or failed. */
+  private static boolean ownCommandEnded(ClResident r) {
+    try {
+      return ClQueue.status(r.ready) <= 0;
+    } catch (BackendException e) {
+      return false;
     }
   }
 
