@@ -27,10 +27,23 @@ final class ClCall implements AutoCloseable {
   final String op;
   private final List<Long> buffers = new ArrayList<>();
 
+  /** Whether the queue is the context's resident queue ({@link ClContext#beginResident}), not one of the pool's. */
+  private final boolean resident;
+
   ClCall(ClContext context, ClQueue queue, String op) {
+    this(context, queue, op, false);
+  }
+
+  ClCall(ClContext context, ClQueue queue, String op, boolean resident) {
     this.context = context;
     this.queue = queue;
     this.op = op;
+    this.resident = resident;
+  }
+
+  private void end(boolean healthy) {
+    if (resident) context.endResident(queue, healthy);
+    else context.end(queue, healthy);
   }
 
   ClDevice device() {
@@ -117,7 +130,7 @@ final class ClCall implements AutoCloseable {
       close();
       throw e;
     }
-    context.end(queue, true);
+    end(true);
   }
 
   @Override
@@ -135,6 +148,6 @@ final class ClCall implements AutoCloseable {
       else context.pool.discard(buffer);
     }
     buffers.clear();
-    context.end(queue, drained);
+    end(drained);
   }
 }

@@ -162,6 +162,68 @@ final class ClContext implements AutoCloseable {
   }
 
   /**
+   * The queue resident products are enqueued on without waiting ({@link ClMatmul#enqueue}), apart from the calls'
+   * queues: should one of its commands fail, what a runtime does with the commands behind it is its own choice, and
+   * those are only resident products, each checked by its event ({@link ClResidentStore#settle}). Created when first
+   * needed, replaced after a failure ({@link #retireResidentQueue}); guarded by {@link #residentLock}, held by one
+   * thread from {@link #beginResident} to the end of its call.
+   */
+  private ClQueue residentQueue;
+  private final java.util.concurrent.locks.ReentrantLock residentLock = new java.util.concurrent.locks.ReentrantLock();
+
+  /** Starts an enqueue on the resident queue (one thread at a time); end it with {@link ClCall#endEnqueued}. */
+  ClCall beginResident(String op) {
+    lifecycle.readLock().lock();
+    try {
+      if (closed) throw new BackendException("opencl backend is closed");
+      residentLock.lock();
+      try {
+        if (residentQueue == null) residentQueue = new ClQueue(this);
+        return new ClCall(this, residentQueue, op, true);
+      } catch (RuntimeException e) {
+        residentLock.unlock();
+        throw e;
+      }
+    } catch (RuntimeException e) {
+      lifecycle.readLock().unlock();
+      throw e;
+    }
+  }
+
+  /** Ends a call begun by {@link #beginResident}; a queue that failed to finish is closed, and a new one made next. */
+  void endResident(ClQueue queue, boolean healthy) {
+    try {
+      if (!healthy) {
+        if (residentQueue == queue) residentQueue = null;
+        queue.close();
+      }
+    } finally {
+      residentLock.unlock();
+      lifecycle.readLock().unlock();
+    }
+    ClSignals.check();
+  }
+
+  /** After a resident product failed: later ones go to a new queue, and this one is drained and closed. */
+  void retireResidentQueue() {
+    lifecycle.readLock().lock();
+    try {
+      if (closed) return;
+      ClQueue old;
+      residentLock.lock();
+      try {
+        old = residentQueue;
+        residentQueue = null;
+      } finally {
+        residentLock.unlock();
+      }
+      if (old != null) old.close();
+    } finally {
+      lifecycle.readLock().unlock();
+    }
+  }
+
+  /**
    * Ends a call begun by {@link #begin}: a queue that failed to finish is replaced rather than reused. Checks that the
    * driver left the JVM's signal handlers in place (see {@link ClSignals}).
    */
@@ -225,6 +287,8 @@ final class ClContext implements AutoCloseable {
       if (closed) return;
       closed = true;
       for (ClQueue queue = idleQueues.poll(); queue != null; queue = idleQueues.poll()) queue.close();
+      if (residentQueue != null) residentQueue.close();
+      residentQueue = null;
       pool.close();
       programs.close();
       copyPool.shutdown();

@@ -286,12 +286,12 @@ final class ClMatmul {
   }
 
   /**
-   * Enqueues {@code c = a · b} of device buffers once {@code waitFor} (events of any queue) are done, and returns
-   * without waiting: the kernel's event, which the caller releases.
+   * Enqueues {@code c = a · b} of device buffers once {@code waitFor} (events of any queue) are done, on the context's
+   * resident queue, and returns without waiting: the kernel's event, which the caller releases.
    */
   long enqueue(ClContext context, long a, long b, long c, int m, int k, int n, long... waitFor) {
     Tile tile = choose(context, 1, m, k, n);
-    ClCall call = context.begin("matmul");
+    ClCall call = context.beginResident("matmul");
     long event;
     try {
       event = launchAfter(call, tile, a, b, c, m, k, n, waitFor);

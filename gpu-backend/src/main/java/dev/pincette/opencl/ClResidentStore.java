@@ -223,6 +223,8 @@ final class ClResidentStore {
     try {
       for (ClResident source : sources) settle(source);
       boolean valid = ClQueue.succeeded(events, "resident");
+      // What follows a failed command on its queue is the runtime's choice: later products go to a new queue.
+      if (!valid) context.retireResidentQueue();
       lock.lock();
       try {
         for (int i = 0; i < sources.length; i++) valid &= sources[i].version == versions[i];
