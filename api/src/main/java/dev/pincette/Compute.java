@@ -144,7 +144,8 @@ public final class Compute {
   /**
    * The product {@code a · b} of resident matrices, resident where it ran: no transfer for inputs already there, and
    * none for the result until {@link DeviceMatrix#download()}. Inputs on another backend than the chosen one are
-   * copied over for this call (the cost model counts that).
+   * copied over for this call (the cost model counts that). On a GPU it returns once the kernel is enqueued, behind
+   * the kernels of its inputs: {@link DeviceMatrix#await()} waits for it.
    */
   public static DeviceMatrix matmul(DeviceMatrix a, DeviceMatrix b) {
     Objects.requireNonNull(a, "matmul: a is null");
