@@ -118,8 +118,9 @@ final class ClResidentStore {
       lock.lock();
       try {
         if (r.closed) throw new BackendException("the resident data was closed");
-        reapLocked();
         if (r.buffer == 0) {
+          // Only a placement needs room; each product's allocate reaps anyway, once.
+          reapLocked();
           try {
             placeOnDevice(r);
           } catch (BackendException e) {
