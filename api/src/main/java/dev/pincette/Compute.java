@@ -2,6 +2,7 @@ package dev.pincette;
 
 import dev.pincette.internal.CallCost;
 import dev.pincette.internal.Dispatcher;
+import dev.pincette.kernels.Elements;
 import dev.pincette.kernels.MatmulOp;
 import dev.pincette.kernels.ReduceOp;
 import java.util.List;
@@ -77,15 +78,10 @@ public final class Compute {
    */
   public static HostMatrix hostMatrix(int rows, int cols) {
     if (rows < 0 || cols < 0) throw new IllegalArgumentException("hostMatrix: negative shape " + rows + "x" + cols);
-    if ((long) rows * cols > MAX_HOST_ELEMENTS) {
-      throw new IllegalArgumentException("hostMatrix: " + rows + "x" + cols + " has more than " + MAX_HOST_ELEMENTS
-          + " elements");
-    }
-    return new HostMatrix(rows, cols, Dispatcher.get().allocateHost(4L * rows * cols));
+    // As many elements as a Java array, so every backend can fall back to one.
+    int elements = Elements.of("hostMatrix", "the matrix", rows, cols);
+    return new HostMatrix(rows, cols, Dispatcher.get().allocateHost(4L * elements));
   }
-
-  /** Elements a host matrix may hold: as many as a Java array, so every backend can fall back to one. */
-  private static final long MAX_HOST_ELEMENTS = Integer.MAX_VALUE - 8;
 
   /**
    * {@code out = a · b} on host matrices; returns {@code out}. On a GPU the operands move by DMA straight from and to
@@ -150,9 +146,7 @@ public final class Compute {
   public static DeviceMatrix matmul(DeviceMatrix a, DeviceMatrix b) {
     Objects.requireNonNull(a, "matmul: a is null");
     Objects.requireNonNull(b, "matmul: b is null");
-    if (a.cols() != b.rows()) {
-      throw new IllegalArgumentException("matmul: inner dimensions differ: " + a.shape() + " · " + b.shape());
-    }
+    MatmulOp.checkShapes(a.shape(), a.rows(), a.cols(), b.shape(), b.rows(), b.cols());
     int m = a.rows();
     int k = a.cols();
     int n = b.cols();

@@ -44,6 +44,42 @@ class ComputeResidentCpuTest {
     }
   }
 
+  /**
+   * A product of resident matrices whose m·n exceeds 2^31 − 8 is refused before anything is allocated: 65536·65537
+   * and, with k = 0, 65536·65536 = 2^32, which wraps to 0 as an int (that product once came back with no data).
+   */
+  @Test
+  void residentProductsPastTheElementCapAreRefusedWithTheShape() {
+    try (DeviceMatrix tall = Compute.upload(Matrix.zeros(65536, 1));
+        DeviceMatrix wide = Compute.upload(Matrix.zeros(1, 65537));
+        DeviceMatrix empty = Compute.upload(Matrix.zeros(65536, 0));
+        DeviceMatrix emptyWide = Compute.upload(Matrix.zeros(0, 65536))) {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Compute.matmul(tall, wide));
+      assertEquals("matmul: result 65536x65537 has 4295032832 elements, more than the 2147483639 an array holds",
+          e.getMessage());
+      assertTrue(assertThrows(IllegalArgumentException.class, () -> Compute.matmul(empty, emptyWide)).getMessage()
+          .contains("65536x65536 has 4294967296 elements"));
+    }
+    assertThrows(IllegalArgumentException.class,
+        () -> Compute.matmul(new float[65536], 65536, 1, new float[65537], 1, 65537));
+    assertThrows(IllegalArgumentException.class, () -> Compute.batchedMatmul(new float[0], new float[0], 65536, 65536,
+        0, 65536));
+  }
+
+  /** A product with k = 0 is all zeros of the right shape, on every path. */
+  @Test
+  void productsWithAnEmptyInnerDimensionAreZerosOfTheRightShape() {
+    try (DeviceMatrix a = Compute.upload(Matrix.zeros(300, 0)); DeviceMatrix b = Compute.upload(Matrix.zeros(0, 200));
+        DeviceMatrix c = Compute.matmul(a, b)) {
+      assertEquals("300x200", c.shape());
+      Matrix down = c.download();
+      assertEquals(Matrix.zeros(300, 200), down);
+      assertEquals(0f, down.get(299, 199));
+      assertEquals(0.0, Compute.sum(c));
+    }
+    assertEquals(Matrix.zeros(5, 7), Compute.matmul(Matrix.zeros(5, 0), Matrix.zeros(0, 7)));
+  }
+
   @Test
   void asyncCallsOnTheCpuEqualSynchronousOnes() throws Exception {
     Matrix a = Matrix.of(2, 2, 1, 2, 3, 4);

@@ -1,6 +1,7 @@
 package dev.pincette.opencl;
 
 import dev.pincette.DeviceInfo;
+import dev.pincette.kernels.Elements;
 import dev.pincette.spi.Backend;
 import dev.pincette.spi.BackendException;
 import dev.pincette.spi.HostMemory;
@@ -251,6 +252,12 @@ public final class ClBackend implements Backend {
   public Resident matmul(Resident a, Resident b, int m, int k, int n) {
     ClResident ra = own(a);
     ClResident rb = own(b);
+    // Before anything reaches the device: the kernel writes m·n floats into the product's buffer.
+    int length = Elements.checked("matmul", "result " + m + "x" + n, Elements.product(m, n));
+    if (ra.length != Elements.product(m, k) || rb.length != Elements.product(k, n)) {
+      throw new IllegalArgumentException("matmul: operands of " + ra.length + " and " + rb.length + " floats are not "
+          + m + "x" + k + " and " + k + "x" + n);
+    }
     ClResidentStore store = ra.store;
     if (rb.store != store) throw new BackendException("matmul: the operands live in different OpenCL contexts");
     long da = store.pin(ra);
@@ -259,7 +266,7 @@ public final class ClBackend implements Backend {
     try {
       db = store.pin(rb);
       try {
-        product = store.allocate(m * n);
+        product = store.allocate(length);
       } catch (RuntimeException e) {
         store.unpin(rb);
         throw e;

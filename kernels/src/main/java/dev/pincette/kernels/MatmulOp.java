@@ -24,10 +24,18 @@ public final class MatmulOp {
     }
     checkLength("a", a, aRows, aCols);
     checkLength("b", b, bRows, bCols);
-    if ((long) aRows * bCols > Integer.MAX_VALUE - 8) {
-      throw new IllegalArgumentException(
-          "matmul: result " + aRows + "x" + bCols + " has more than 2^31 elements");
+    Elements.of("matmul", "result", aRows, bCols);
+  }
+
+  /**
+   * Checks the shapes of a product of resident matrices (their lengths are their shapes'): inner dimensions equal,
+   * the result within {@link Elements#MAX}. Runs before anything reaches a device.
+   */
+  public static void checkShapes(String aShape, int aRows, int aCols, String bShape, int bRows, int bCols) {
+    if (aCols != bRows) {
+      throw new IllegalArgumentException("matmul: inner dimensions differ: " + aShape + " · " + bShape);
     }
+    Elements.of("matmul", "result", aRows, bCols);
   }
 
   /** Checks a batch of {@code count} independent products stored back to back. */
@@ -37,17 +45,15 @@ public final class MatmulOp {
     if (count < 0) throw new IllegalArgumentException("batchedMatmul: count is negative: " + count);
     checkShape("a", m, k);
     checkShape("b", k, n);
-    if ((long) count * m * k != a.length) {
+    if (Elements.product(count, m, k) != a.length) {
       throw new IllegalArgumentException("batchedMatmul: a has length " + a.length + ", wanted " + count + "·" + m
           + "x" + k + " = " + (long) count * m * k);
     }
-    if ((long) count * k * n != b.length) {
+    if (Elements.product(count, k, n) != b.length) {
       throw new IllegalArgumentException("batchedMatmul: b has length " + b.length + ", wanted " + count + "·" + k
           + "x" + n + " = " + (long) count * k * n);
     }
-    if ((long) count * m * n > Integer.MAX_VALUE - 8) {
-      throw new IllegalArgumentException("batchedMatmul: result has more than 2^31 elements");
-    }
+    Elements.checked("batchedMatmul", "result " + count + " × " + m + "x" + n, Elements.product(count, m, n));
   }
 
   private static void checkShape(String name, int rows, int cols) {

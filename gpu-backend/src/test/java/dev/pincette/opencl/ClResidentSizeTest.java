@@ -1,0 +1,86 @@
+package dev.pincette.opencl;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pincette.BackendKind;
+import dev.pincette.Compute;
+import dev.pincette.ComputeOn;
+import dev.pincette.DeviceMatrix;
+import dev.pincette.Matrix;
+import dev.pincette.spi.Resident;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Sizes of resident products on the device: one past 2^31 − 8 elements is refused before anything reaches the device
+ * (65536x1 · 1x65537 once had the kernel write 2^32 floats into a buffer sized by the wrapped int, and the JVM died on
+ * PoCL), and a product with k = 0 is zeros of its shape. The oversized products run in a JVM of their own, so that a
+ * regression fails this test rather than killing the test run.
+ */
+class ClResidentSizeTest {
+  @BeforeAll
+  static void requireDevice() {
+    ClTestDevice.require(new ClBackend(null, null, false, true));
+  }
+
+  @Test
+  void productsPastTheElementCapAreRefusedBeforeReachingTheDevice() throws Exception {
+    ForkedJvm.Result run = ForkedJvm.run(OversizedProducts.class, 120);
+    assertEquals(0, run.exitCode(), run.output());
+    assertTrue(run.output().contains("facade refused: matmul: result 65536x65537 has 4295032832 elements"),
+        run.output());
+    assertTrue(run.output().contains("facade refused k = 0: matmul: result 65536x65536 has 4294967296 elements"),
+        run.output());
+    assertTrue(run.output().contains("backend refused: matmul: result 65536x65537 has 4295032832 elements"),
+        run.output());
+    assertTrue(run.output().contains("backend refused mismatched operands"), run.output());
+  }
+
+  @Test
+  void aProductWithAnEmptyInnerDimensionIsZerosOfItsShapeOnTheDevice() {
+    ComputeOn opencl = Compute.on(BackendKind.OPENCL);
+    try (DeviceMatrix a = opencl.upload(Matrix.zeros(300, 0)); DeviceMatrix b = opencl.upload(Matrix.zeros(0, 200));
+        DeviceMatrix c = opencl.matmul(a, b)) {
+      assertEquals("opencl", c.backend());
+      assertEquals("300x200", c.shape());
+      Matrix down = c.download();
+      assertEquals(Matrix.zeros(300, 200), down);
+      assertEquals(0f, down.get(299, 199));
+    }
+  }
+
+  /** The calls that crashed the JVM, each expected to throw {@link IllegalArgumentException}; exit 0 when all do. */
+  static final class OversizedProducts {
+    public static void main(String[] args) {
+      ComputeOn opencl = Compute.on(BackendKind.OPENCL);
+      try (DeviceMatrix tall = opencl.upload(Matrix.zeros(65536, 1));
+          DeviceMatrix wide = opencl.upload(Matrix.zeros(1, 65537));
+          DeviceMatrix empty = opencl.upload(Matrix.zeros(65536, 0));
+          DeviceMatrix emptyWide = opencl.upload(Matrix.zeros(0, 65536))) {
+        if (!tall.backend().equals("opencl")) throw new AssertionError("uploaded to " + tall.backend());
+        expectRefusal("facade refused", () -> opencl.matmul(tall, wide));
+        expectRefusal("facade refused k = 0", () -> opencl.matmul(empty, emptyWide));
+      }
+      // Below the facade's check: the backend checks the sizes itself before it allocates or enqueues.
+      try (ClBackend backend = new ClBackend(null, null, false, true);
+          Resident tall = backend.upload(new float[65536]);
+          Resident wide = backend.upload(new float[65537])) {
+        expectRefusal("backend refused", () -> backend.matmul(tall, wide, 65536, 1, 65537));
+        expectRefusal("backend refused mismatched operands", () -> backend.matmul(tall, wide, 256, 256, 256));
+      }
+      System.out.println("every oversized product was refused");
+    }
+
+    private static void expectRefusal(String label, Runnable call) {
+      try {
+        call.run();
+      } catch (IllegalArgumentException e) {
+        System.out.println(label + ": " + e.getMessage());
+        return;
+      }
+      System.out.println(label + ": NOT REFUSED");
+      System.exit(3);
+    }
+  }
+}
