@@ -2,6 +2,7 @@ package dev.pincette.spatial;
 
 import dev.pincette.internal.CallCost;
 import dev.pincette.internal.Dispatcher;
+import dev.pincette.kernels.CellKeys;
 import dev.pincette.kernels.SpatialOp;
 import dev.pincette.spi.BackendException;
 import dev.pincette.spi.SpatialIndex;
@@ -27,7 +28,11 @@ import java.util.Arrays;
  * }</pre>
  *
  * A cell size near the typical query radius is fastest. A map with several levels (cell sizes) answers each radius
- * from the level with the smallest cells at least that radius, so small and large radii both stay fast.
+ * from the level with the smallest cells at least that radius, so small and large radii both stay fast. Cells are
+ * keyed by 2^21 cells per axis in 3D (2^31 in 2D) around the origin: points farther out share the boundary cells,
+ * which stays exact but slow, and the map logs a warning when it sees them.
+ *
+ * <p>After {@link #close()} every search and update throws {@link IllegalStateException}; closing again does nothing.
  */
 public final class SpatialHashMap implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger("dev.pincette");
@@ -45,15 +50,27 @@ public final class SpatialHashMap implements AutoCloseable {
     }
   }
 
+  /** Levels {@link #forRadii} makes at most: one per doubling of the cell size. */
+  static final int MAX_LEVELS = 40;
+
   private final Level[] levels;
   private final int dims;
+  private final int size;
   /** The latest positions (a private copy): to rebuild on the CPU if a device fails, and for exact filtering. */
   private volatile float[] positions;
+  /** Set once by {@link #close()}, under the map's monitor; every search and update checks it. */
+  private volatile boolean closed;
+  /** How deep the calling thread is in {@link #forEachPair} of this map, whose consumers must not update it. */
+  private final ThreadLocal<int[]> listingPairs = ThreadLocal.withInitial(() -> new int[1]);
+  /** Whether points beyond the cell keys' range were reported already (once per map). */
+  private volatile boolean reportedKeyRange;
 
   private SpatialHashMap(Level[] levels, int dims, float[] positions) {
     this.levels = levels;
     this.dims = dims;
+    this.size = positions.length / dims;
     this.positions = positions;
+    reportKeyRange(SpatialOp.coordinateRange(positions));
   }
 
   /**
@@ -95,7 +112,12 @@ public final class SpatialHashMap implements AutoCloseable {
           + maxRadius);
     }
     int count = 1;
-    while ((double) minRadius * (1L << (count - 1)) < maxRadius && count < 40) count++;
+    while ((double) minRadius * (1L << (count - 1)) < maxRadius) {
+      if (++count > MAX_LEVELS) {
+        throw new IllegalArgumentException("spatial: radii from " + minRadius + " to " + maxRadius + " need more than "
+            + MAX_LEVELS + " levels (one per doubling); build the map with the cell sizes it needs instead");
+      }
+    }
     float[] cells = new float[count];
     for (int l = 0; l < count; l++) cells[l] = (float) ((double) minRadius * (1L << l));
     return build(positions, dims, cells);
@@ -114,7 +136,12 @@ public final class SpatialHashMap implements AutoCloseable {
 
   /** Number of points. */
   public int size() {
-    return levels[0].index.size();
+    return size;
+  }
+
+  /** Whether {@link #close()} was called. */
+  public boolean isClosed() {
+    return closed;
   }
 
   public int dims() {
@@ -136,24 +163,14 @@ public final class SpatialHashMap implements AutoCloseable {
   /** Indices of the points within {@code radius} of {@code center} (inclusive), ascending. */
   public int[] query(float[] center, float radius) {
     SpatialOp.checkQuery(center, dims, radius);
-    Level level = levelFor(radius);
-    try {
-      return level.index.query(center.clone(), radius);
-    } catch (BackendException e) {
-      return moveToCpu(level, e).query(center.clone(), radius);
-    }
+    float[] own = center.clone();
+    return search("query", levelFor(radius), index -> index.query(own, radius));
   }
 
   /** For every point, the other points within {@code radius} (inclusive), each list ascending. */
   public Neighbors neighborsWithin(float radius) {
     SpatialOp.checkRadius(radius);
-    Level level = levelFor(radius);
-    SpatialIndex.Csr csr;
-    try {
-      csr = level.index.neighborsWithin(radius);
-    } catch (BackendException e) {
-      csr = moveToCpu(level, e).neighborsWithin(radius);
-    }
+    SpatialIndex.Csr csr = search("neighborsWithin", levelFor(radius), index -> index.neighborsWithin(radius));
     return new Neighbors(csr.offsets(), csr.indices());
   }
 
@@ -166,7 +183,8 @@ public final class SpatialHashMap implements AutoCloseable {
    * with this rule).
    */
   public Neighbors neighborsWithin(float[] radii) {
-    SpatialOp.checkRadii(radii, size());
+    checkOpen("neighborsWithin");
+    SpatialOp.checkRadii(radii, size);
     int n = radii.length;
     int[] levelOf = new int[n];
     int[] perLevel = new int[levels.length];
@@ -202,21 +220,12 @@ public final class SpatialHashMap implements AutoCloseable {
    * per-point search, a search at the largest radius filtered exactly.
    */
   private SpatialIndex.Csr searchEach(Level level, int[] points, float[] radii) {
-    SpatialIndex.Csr csr;
-    try {
-      csr = level.index.neighborsWithin(points, radii);
-    } catch (BackendException e) {
-      csr = moveToCpu(level, e).neighborsWithin(points, radii);
-    }
+    SpatialIndex.Csr csr = search("neighborsWithin", level, index -> index.neighborsWithin(points, radii));
     if (csr != null) return csr;
-    float largest = 0;
-    for (float r : radii) largest = Math.max(largest, r);
-    SpatialIndex.Csr all;
-    try {
-      all = level.index.neighborsWithin(largest);
-    } catch (BackendException e) {
-      all = moveToCpu(level, e).neighborsWithin(largest);
-    }
+    float max = 0;
+    for (float r : radii) max = Math.max(max, r);
+    float largest = max;
+    SpatialIndex.Csr all = search("neighborsWithin", level, index -> index.neighborsWithin(largest));
     float[] xyz = positions;
     int[] offsets = new int[points.length + 1];
     int capacity = 0;
@@ -241,42 +250,87 @@ public final class SpatialHashMap implements AutoCloseable {
    */
   public int[] neighborCounts(float radius) {
     SpatialOp.checkRadius(radius);
-    Level level = levelFor(radius);
-    try {
-      return level.index.neighborCounts(radius);
-    } catch (BackendException e) {
-      return moveToCpu(level, e).neighborCounts(radius);
-    }
+    return search("neighborCounts", levelFor(radius), index -> index.neighborCounts(radius));
   }
 
   /**
    * Calls {@code consumer} once for every pair {@code i < j} within {@code radius}, on the calling thread, {@code i}
    * ascending, then {@code j}. On the CPU no lists are built: one point's neighbours are held at a time. The consumer
-   * must not {@link #update} this map.
+   * must not {@link #update} this map: that throws {@link IllegalStateException} (on the CPU it would wait for the
+   * listing to end, which waits for the consumer).
    */
   public void forEachPair(float radius, PairConsumer consumer) {
     SpatialOp.checkRadius(radius);
     java.util.Objects.requireNonNull(consumer, "forEachPair: consumer is null");
-    Level level = levelFor(radius);
+    int[] depth = listingPairs.get();
+    depth[0]++;
     try {
-      level.index.forEachPair(radius, consumer);
-    } catch (BackendException e) {
-      moveToCpu(level, e).forEachPair(radius, consumer);
+      search("forEachPair", levelFor(radius), index -> {
+        index.forEachPair(radius, consumer);
+        return null;
+      });
+    } finally {
+      depth[0]--;
     }
   }
 
   /** Moves the points to {@code newPositions} (same length as at build, copied); every level follows. */
   public void update(float[] newPositions) {
-    SpatialOp.checkUpdate(newPositions, dims, size());
+    checkOpen("update");
+    if (listingPairs.get()[0] > 0) {
+      throw new IllegalStateException("update: called from a forEachPair consumer of this map, whose pairs are still"
+          + " being listed; update once forEachPair has returned");
+    }
+    SpatialOp.checkUpdate(newPositions, dims, size);
     float[] own = newPositions.clone();
+    reportKeyRange(SpatialOp.coordinateRange(own));
     synchronized (this) {
+      checkOpen("update");
       positions = own;
       for (Level level : levels) {
+        SpatialIndex index = level.index;
         try {
-          level.index.update(own.clone());
+          index.update(own.clone());
         } catch (BackendException e) {
-          moveToCpu(level, e);
+          replaceFailed("update", level, index, e);
         }
+      }
+    }
+  }
+
+  /**
+   * Runs {@code search} on {@code level}'s index. When the device fails, the level moves to the CPU and the search
+   * runs there; a search whose index was replaced meanwhile by another thread (its device failed, and it was closed
+   * under this one) runs again on the level's new index.
+   */
+  private <T> T search(String op, Level level, java.util.function.Function<SpatialIndex, T> search) {
+    checkOpen(op);
+    for (;;) {
+      SpatialIndex index = level.index;
+      try {
+        return search.apply(index);
+      } catch (BackendException e) {
+        replaceFailed(op, level, index, e);
+      }
+    }
+  }
+
+  private void checkOpen(String op) {
+    if (closed) throw new IllegalStateException(op + ": the spatial map is closed");
+  }
+
+  /** Warns once per map when points reach beyond the cell keys' range at some level's cell size. */
+  private void reportKeyRange(float[] range) {
+    if (reportedKeyRange) return;
+    for (Level level : levels) {
+      if (SpatialOp.beyondKeyRange(range, dims, level.cellSize)) {
+        reportedKeyRange = true;
+        LOG.log(System.Logger.Level.WARNING, "pincette: spatial map of " + size + " points in " + dims + "D: with"
+            + " cells of " + level.cellSize + ", coordinates from " + range[0] + " to " + range[1] + " reach beyond"
+            + " the " + (CellKeys.maxCell(dims) + 1) + " cells per axis the keys hold; the points beyond share the"
+            + " boundary cells (answers stay exact, searches near them slow down): use larger cells or coordinates"
+            + " nearer the origin");
+        return;
       }
     }
   }
@@ -320,9 +374,14 @@ public final class SpatialHashMap implements AutoCloseable {
     return levels.length - 1;
   }
 
-  /** The device failed: the level moves to the CPU, rebuilt from the latest positions, and stays there. */
-  private synchronized SpatialIndex moveToCpu(Level level, BackendException cause) {
-    SpatialIndex failed = level.index;
+  /**
+   * After {@code failed}, {@code level}'s index when {@code op} began, threw {@code cause}: when the level holds
+   * another index already (another thread moved it), nothing, and the caller runs again on that one; else the device
+   * failed, and the level moves to the CPU, rebuilt from the latest positions, and stays there.
+   */
+  private synchronized void replaceFailed(String op, Level level, SpatialIndex failed, BackendException cause) {
+    checkOpen(op);
+    if (level.index != failed) return;
     if (level.backend.equals("cpu")) throw cause;
     LOG.log(System.Logger.Level.WARNING, "pincette: spatial map on " + level.backend + " failed, moved to cpu: "
         + cause.getMessage());
@@ -333,12 +392,16 @@ public final class SpatialHashMap implements AutoCloseable {
     } catch (RuntimeException e) {
       LOG.log(System.Logger.Level.DEBUG, "pincette: closing the failed map: " + e);
     }
-    return level.index;
   }
 
-  /** Releases the map's memory (device memory for a GPU map). */
+  /**
+   * Releases the map's memory (device memory for a GPU map), once searches running on it end; later searches and
+   * updates throw {@link IllegalStateException}. Idempotent.
+   */
   @Override
-  public void close() {
+  public synchronized void close() {
+    if (closed) return;
+    closed = true;
     for (Level level : levels) level.index.close();
   }
 }

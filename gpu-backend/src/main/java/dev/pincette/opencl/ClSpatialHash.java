@@ -555,6 +555,11 @@ final class ClSpatialHash implements SpatialIndex {
     }
   }
 
+  /**
+   * Rebuilds on the device. One that fails midway leaves a half-built structure (new positions, old runs): the index
+   * closes before it gives up the write lock, so that readers waiting for it fail (and their map runs them again on
+   * the index that replaces this one) instead of reading it.
+   */
   @Override
   public void update(float[] newPositions) {
     lock.writeLock().lock();
@@ -563,6 +568,10 @@ final class ClSpatialHash implements SpatialIndex {
       if (size > 0) {
         try (ClCall call = context.begin("spatial.update")) {
           rebuild(call, newPositions);
+        } catch (RuntimeException | Error e) {
+          closed = true;
+          releaseBuffers();
+          throw e;
         }
       }
     } finally {

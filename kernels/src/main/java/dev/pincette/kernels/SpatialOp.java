@@ -93,6 +93,27 @@ public final class SpatialOp {
     }
   }
 
+  /** The least and the greatest coordinate of any point on any axis, {@code {min, max}}; {@code {0, 0}} for none. */
+  public static float[] coordinateRange(float[] positions) {
+    if (positions.length == 0) return new float[2];
+    float lo = Float.POSITIVE_INFINITY, hi = Float.NEGATIVE_INFINITY;
+    for (float v : positions) {
+      lo = Math.min(lo, v);
+      hi = Math.max(hi, v);
+    }
+    return new float[] {lo, hi};
+  }
+
+  /**
+   * Whether coordinates in {@code range} (from {@link #coordinateRange}) reach cells beyond those the keys hold
+   * (2^21 per axis in 3D, 2^31 in 2D, around the origin; see {@link CellKeys}): such points share the boundary cells,
+   * so answers stay exact but searches near them visit many more points.
+   */
+  public static boolean beyondKeyRange(float[] range, int dims, float cellSize) {
+    return CellKeys.cell(range[0], cellSize, dims) == 0
+        || CellKeys.cell(range[1], cellSize, dims) == CellKeys.maxCell(dims);
+  }
+
   /** Brute force: for every point the other points within its own radius, ascending, as lists. */
   public static int[][] neighborsReference(float[] positions, int dims, float[] radii) {
     int n = positions.length / dims;
