@@ -70,19 +70,25 @@ public final class HostMatrix implements AutoCloseable {
       if (last) free();
     }
 
-    /** Closes; true if it was open. The memory is freed now, or by the last call still using it. */
+    /**
+     * Closes; true if it was open. The caller's view ends first: while another thread still holds it (an NIO transfer
+     * into the segment, say) this throws and changes nothing, since freeing the memory would leave that transfer
+     * writing into freed memory. The memory is freed then, or by the last call still using it.
+     */
     boolean close() {
       boolean free;
       synchronized (this) {
         if (closed) return false;
+        try {
+          view.close();
+        } catch (IllegalStateException e) {
+          throw new IllegalStateException("close: the HostMatrix " + shape + " is in use by another thread ("
+              + e.getMessage() + "); close it once that is done", e);
+        }
         closed = true;
         free = users == 0;
       }
-      try {
-        view.close();
-      } finally {
-        if (free) free();
-      }
+      if (free) free();
       return true;
     }
 
@@ -104,9 +110,15 @@ public final class HostMatrix implements AutoCloseable {
 
     @Override
     public void run() {
-      if (close()) {
-        LOG.log(System.Logger.Level.WARNING, "pincette: a HostMatrix " + shape
-            + " was never closed; freed by the garbage collector");
+      try {
+        if (close()) {
+          LOG.log(System.Logger.Level.WARNING, "pincette: a HostMatrix " + shape
+              + " was never closed; freed by the garbage collector");
+        }
+      } catch (IllegalStateException e) {
+        // Its segment, still reachable, is in use in another thread: better its memory lost than freed under it.
+        LOG.log(System.Logger.Level.WARNING, "pincette: a HostMatrix " + shape + " was never closed, and its memory"
+            + " cannot be freed while its segment is in use: " + e.getMessage());
       }
     }
   }
@@ -207,7 +219,11 @@ public final class HostMatrix implements AutoCloseable {
     state.release();
   }
 
-  /** Frees the memory (once calls in flight end); later use throws {@link IllegalStateException}. Idempotent. */
+  /**
+   * Frees the memory (once calls in flight end); later use throws {@link IllegalStateException}. Idempotent. Throws
+   * {@link IllegalStateException}, and leaves the matrix open, while another thread still accesses the segment
+   * through an operation that holds it (an NIO read into {@code segment().asByteBuffer()}).
+   */
   @Override
   public void close() {
     if (state.close()) cleanable.clean();

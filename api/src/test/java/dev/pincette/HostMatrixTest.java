@@ -69,4 +69,42 @@ class HostMatrixTest {
     assertEquals(1, memory.frees.get());
     assertFalse(m.isPinned());
   }
+
+  /**
+   * A blocking read from a pipe into the segment holds its view (NIO acquires the memory for the read): close() then
+   * throws and frees nothing, since the read would write into freed memory; once the read is over, close() frees it.
+   */
+  @Test
+  void closingWhileAnotherThreadStillHoldsTheViewFreesNothing() throws Exception {
+    Counted memory = new Counted();
+    HostMatrix m = new HostMatrix(4, 4, memory);
+    java.nio.channels.Pipe pipe = java.nio.channels.Pipe.open();
+    java.nio.ByteBuffer into = m.segment().asByteBuffer();
+    AtomicInteger got = new AtomicInteger(-1);
+    Thread reader = Thread.ofPlatform().start(() -> {
+      try {
+        got.set(pipe.source().read(into));
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    });
+    // The view is held once the reader is inside the native read.
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (java.util.Arrays.stream(reader.getStackTrace()).noneMatch(f -> f.isNativeMethod()
+        && f.getMethodName().startsWith("read")) && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    IllegalStateException busy = assertThrows(IllegalStateException.class, m::close, "the view is held by the read");
+    assertTrue(busy.getMessage().contains("in use"), busy.getMessage());
+    assertEquals(0, memory.frees.get(), "nothing freed under the read");
+    assertFalse(m.isClosed());
+    pipe.sink().write(java.nio.ByteBuffer.wrap(new byte[] {1, 2, 3, 4}));
+    reader.join(10_000);
+    assertEquals(4, got.get());
+    m.close();
+    assertTrue(m.isClosed());
+    assertEquals(1, memory.frees.get());
+    pipe.sink().close();
+    pipe.source().close();
+  }
 }
