@@ -100,7 +100,7 @@ public final class DeviceMatrix implements AutoCloseable {
   public DeviceMatrix await() {
     Resident r = resident("await");
     try {
-      r.await();
+      Dispatcher.get().await(r);
       return this;
     } catch (RuntimeException e) {
       throw new IllegalStateException("await: the " + shape() + " matrix on " + r.backend() + " could not be computed: "
@@ -114,7 +114,7 @@ public final class DeviceMatrix implements AutoCloseable {
   public Matrix download() {
     Resident r = resident("download");
     try {
-      return Matrix.wrap(rows, cols, Dispatcher.get().holder(r).download(r));
+      return Matrix.wrap(rows, cols, Dispatcher.get().download(r));
     } catch (RuntimeException e) {
       throw new IllegalStateException("download: the " + shape() + " matrix on " + r.backend()
           + " could not be read: " + e.getMessage(), e);
@@ -134,7 +134,7 @@ public final class DeviceMatrix implements AutoCloseable {
     Resident r = resident("downloadInto");
     var into = out.acquire("downloadInto");
     try {
-      Dispatcher.get().holder(r).download(r, into);
+      Dispatcher.get().download(r, into);
       return out;
     } catch (RuntimeException e) {
       throw new IllegalStateException("downloadInto: the " + shape() + " matrix on " + r.backend()

@@ -7,6 +7,7 @@ import dev.pincette.Explanation;
 import dev.pincette.Prediction;
 import dev.pincette.spi.Backend;
 import dev.pincette.spi.BackendProvider;
+import dev.pincette.spi.BackendRefusedException;
 import dev.pincette.spi.HostMemory;
 import dev.pincette.spi.Resident;
 import java.lang.System.Logger.Level;
@@ -31,27 +32,30 @@ public final class Dispatcher {
   public static final ScopedValue<BackendKind> SCOPE = ScopedValue.newInstance();
   /** Bound by {@code Compute.explain}: the call is validated and placed, but not run. */
   public static final ScopedValue<Explanation[]> EXPLAIN = ScopedValue.newInstance();
-  /** Consecutive failures after which a backend is no longer used. */
-  static final int UNHEALTHY_AFTER = 3;
 
   private static volatile Dispatcher instance;
 
   private final Map<String, Backend> backends;
   private final Map<String, String> unavailable;
   private final BackendKind defaultKind;
-  /** Consecutive failures per backend name; reset by a success. */
-  private final Map<String, Integer> failures = new ConcurrentHashMap<>();
+  /** Which backends take calls: device failures switch one off, a probe after a cool-down back on. */
+  private final Health health;
+  /** Calls whose result came from each backend, and calls that left their first backend for the CPU. */
+  private final Map<String, java.util.concurrent.atomic.LongAdder> completed = new ConcurrentHashMap<>();
+  private final java.util.concurrent.atomic.LongAdder fallbacks = new java.util.concurrent.atomic.LongAdder();
   /** Failure kinds already logged, so a broken device logs once per kind rather than once per call. */
   private final Set<String> logged = ConcurrentHashMap.newKeySet();
   private final ThreadLocal<CallRecord> lastCall = new ThreadLocal<>();
   private final CostModel costModel;
 
   private Dispatcher(Map<String, Backend> backends, Map<String, String> unavailable, BackendKind defaultKind,
-      CostModel costModel) {
+      CostModel costModel, Health health) {
     this.backends = backends;
     this.unavailable = unavailable;
     this.defaultKind = defaultKind;
     this.costModel = costModel;
+    this.health = health;
+    for (Backend b : backends.values()) b.reportFailuresTo(e -> reportFailure(b.name(), "a call that had returned", e));
   }
 
   /** The JVM's dispatcher, created on first use. */
@@ -88,7 +92,7 @@ public final class Dispatcher {
       LOG.log(Level.WARNING, "pincette: ignoring pincette.backend: " + e.getMessage());
     }
     CostModel model = new CostModel(CostModel.defaultCacheDir());
-    Dispatcher d = new Dispatcher(backends, unavailable, kind, model);
+    Dispatcher d = new Dispatcher(backends, unavailable, kind, model, Health.fromProperties());
     Runtime.getRuntime().addShutdownHook(new Thread(d::closeAll, "pincette-shutdown"));
     // With one backend there is nothing to choose between; otherwise calibrate without making callers wait.
     List<Backend> usable = backends.values().stream().filter(Backend::isAvailable).toList();
@@ -148,30 +152,50 @@ public final class Dispatcher {
           placement.predictions);
       throw new ExplainedSignal();
     }
+    Backend cpu = cpu();
     Backend chosen = placement.chosen;
+    String fallback = placement.fallback;
+    // A backend switched off after failures takes a call only as its probe, one at a time.
+    if (chosen != cpu && !health.claim(chosen.name())) {
+      fallback = requested == BackendKind.AUTO ? "" : chosen.name() + " is off after repeated failures: ran on cpu";
+      chosen = cpu;
+    }
     Prediction predicted = placement.predictionOf(chosen.name());
+    long failuresAtStart = health.failures(chosen.name());
     AtomicInteger running = costModel.started(chosen.name());
+    boolean runningCounted = false;
+    boolean judged = chosen == cpu;
     // Inputs still computing make the call wait for them, and a result still computing took no time to issue: the
     // time of such a call says nothing about its own cost, so the cost model does not learn from it.
     boolean inputsComputed = true;
     for (Resident r : inputs) inputsComputed &= r.computed();
     long start = System.nanoTime();
-    String fallback = placement.fallback;
     T result;
     try {
       result = applyOn(chosen, inputs, call);
-      failures.remove(chosen.name());
+      runningCounted = true;
       boolean timed = inputsComputed && (!(result instanceof Resident r) || r.computed());
       costModel.finished(running, chosen, cost, (System.nanoTime() - start) * 1e-9, timed ? predicted : null);
+      health.succeeded(chosen.name(), failuresAtStart);
+      judged = true;
     } catch (RuntimeException e) {
-      running.decrementAndGet();
-      Backend cpu = cpu();
-      if (chosen == cpu) throw e;
-      fallback = chosen.name() + " failed: " + e.getMessage();
-      noteFailure(chosen, op, e);
+      if (!runningCounted) running.decrementAndGet();
+      runningCounted = true;
+      // The caller's mistake (a matrix closed during the call, a size refused) would fail on the CPU too.
+      if (chosen == cpu || e instanceof IllegalArgumentException || e instanceof IllegalStateException) throw e;
+      boolean refused = e instanceof BackendRefusedException;
+      fallback = chosen.name() + (refused ? " refused: " : " failed: ") + e.getMessage();
+      if (!refused) noteFailure(chosen.name(), op, e);
+      judged = !refused;
+      fallbacks.increment();
       result = applyOn(cpu, inputs, call);
       chosen = cpu;
+    } finally {
+      // An Error (out of memory, a stack overflow) still ends the call: it no longer runs, and it judged nothing.
+      if (!runningCounted) running.decrementAndGet();
+      if (!judged) health.released(placement.chosen.name());
     }
+    completed.computeIfAbsent(chosen.name(), name -> new java.util.concurrent.atomic.LongAdder()).increment();
     long nanos = System.nanoTime() - start;
     lastCall.set(new CallRecord(op, shape, requested, chosen.name(), nanos, fallback));
     if (LOG.isLoggable(Level.DEBUG)) {
@@ -192,7 +216,7 @@ public final class Dispatcher {
         if (r.backend().equals(backend.name())) {
           local.add(r);
         } else {
-          Resident copy = backend.upload(holder(r).download(r));
+          Resident copy = backend.upload(download(r));
           copies.add(copy);
           local.add(copy);
         }
@@ -219,10 +243,10 @@ public final class Dispatcher {
     if (kind == BackendKind.CPU) return cpu();
     if (kind == BackendKind.OPENCL) {
       Backend b = backend(BackendKind.OPENCL.id());
-      return healthy(b) ? b : cpu();
+      return health.isOn(b.name()) ? b : cpu();
     }
     for (Backend b : backends.values()) {
-      if (b.isAvailable() && healthy(b) && b != backends.get(BackendKind.CPU.id())) return b;
+      if (b.isAvailable() && health.isOn(b.name()) && b != backends.get(BackendKind.CPU.id())) return b;
     }
     return cpu();
   }
@@ -237,8 +261,8 @@ public final class Dispatcher {
       return home.upload(values);
     } catch (RuntimeException e) {
       Backend cpu = cpu();
-      if (home == cpu) throw e;
-      noteFailure(home, "upload", e);
+      if (home == cpu || e instanceof IllegalArgumentException || e instanceof IllegalStateException) throw e;
+      reportFailure(home.name(), "upload", e);
       return cpu.upload(values);
     }
   }
@@ -253,10 +277,51 @@ public final class Dispatcher {
       return home.allocateHost(bytes);
     } catch (RuntimeException e) {
       Backend cpu = cpu();
-      if (home == cpu) throw e;
-      noteFailure(home, "hostMatrix", e);
+      if (home == cpu || e instanceof IllegalArgumentException || e instanceof IllegalStateException) throw e;
+      reportFailure(home.name(), "hostMatrix", e);
       return cpu.allocateHost(bytes);
     }
+  }
+
+  /** The values of {@code r} from the backend holding it; a device failure found there counts against it. */
+  public float[] download(Resident r) {
+    Backend b = holder(r);
+    try {
+      return b.download(r);
+    } catch (RuntimeException e) {
+      reportFailure(b.name(), "download", e);
+      throw e;
+    }
+  }
+
+  /** Copies {@code r} into native memory {@code into}, as {@link #download(Resident)}. */
+  public void download(Resident r, java.lang.foreign.MemorySegment into) {
+    Backend b = holder(r);
+    try {
+      b.download(r, into);
+    } catch (RuntimeException e) {
+      reportFailure(b.name(), "download", e);
+      throw e;
+    }
+  }
+
+  /** Waits until {@code r} is computed; a device failure found meanwhile counts against its backend. */
+  public void await(Resident r) {
+    try {
+      r.await();
+    } catch (RuntimeException e) {
+      reportFailure(r.backend(), "await", e);
+      throw e;
+    }
+  }
+
+  /**
+   * Counts {@code e}, which {@code backend} threw outside a call the dispatcher ran (a spatial map's search, a read of
+   * resident data, a kernel found failed after its call returned), when it is a device failure: refusals and the
+   * caller's mistakes count nothing (see {@link Health}).
+   */
+  public void reportFailure(String backend, String op, RuntimeException e) {
+    if (!backend.equals(BackendKind.CPU.id()) && Health.isDeviceFailure(e)) noteFailure(backend, op, e);
   }
 
   /** Thrown through the caller's code by an explained call; caught by {@code Compute.explain}. */
@@ -280,14 +345,14 @@ public final class Dispatcher {
   private Placement place(BackendKind requested, CallCost cost) {
     List<Prediction> predictions = new ArrayList<>(backends.size());
     for (Backend b : backends.values()) {
-      if (b.isAvailable() && healthy(b)) predictions.add(costModel.predict(b, cost));
+      if (b.isAvailable() && health.mayTry(b.name())) predictions.add(costModel.predict(b, cost));
     }
     if (requested == BackendKind.CPU) return new Placement(cpu(), "forced", predictions, "");
     if (requested == BackendKind.OPENCL) {
       Backend b = backend(BackendKind.OPENCL.id());
-      if (healthy(b)) return new Placement(b, "forced", predictions, "");
-      return new Placement(cpu(), "opencl is unhealthy after repeated failures", predictions,
-          "opencl unhealthy: ran on cpu");
+      if (health.mayTry(b.name())) return new Placement(b, "forced", predictions, "");
+      return new Placement(cpu(), "opencl is off after repeated failures", predictions,
+          "opencl is off after repeated failures: ran on cpu");
     }
     if (predictions.size() <= 1) return new Placement(cpu(), "only backend", predictions, "");
     if (!costModel.isCalibrated(cpu().name())) {
@@ -308,7 +373,7 @@ public final class Dispatcher {
     long bestBytes = -1;
     for (Map.Entry<String, Long> e : cost.residentBytes().entrySet()) {
       Backend b = backends.get(e.getKey());
-      if (b != null && b.isAvailable() && healthy(b) && e.getValue() > bestBytes) {
+      if (b != null && b.isAvailable() && health.mayTry(b.name()) && e.getValue() > bestBytes) {
         best = b;
         bestBytes = e.getValue();
       }
@@ -326,18 +391,31 @@ public final class Dispatcher {
     return backends.values().stream().filter(Backend::isAvailable).toList();
   }
 
-  private boolean healthy(Backend b) {
-    return failures.getOrDefault(b.name(), 0) < UNHEALTHY_AFTER;
+  /** Which backends take calls; tests reset it between fault injections. */
+  public Health health() {
+    return health;
   }
 
-  private void noteFailure(Backend b, String op, RuntimeException e) {
-    int count = failures.merge(b.name(), 1, Integer::sum);
-    String key = b.name() + ":" + op + ":" + e.getClass().getName();
+  /** Calls whose result came from {@code backend} so far (calls that fell back count for the CPU). */
+  public long completedOn(String backend) {
+    var count = completed.get(backend);
+    return count == null ? 0 : count.sum();
+  }
+
+  /** Calls that left the backend they were placed on for the CPU so far. */
+  public long fallbacks() {
+    return fallbacks.sum();
+  }
+
+  private void noteFailure(String backend, String op, RuntimeException e) {
+    boolean switchedOff = health.failed(backend);
+    String key = backend + ":" + op + ":" + e.getClass().getName();
     if (logged.add(key)) {
-      LOG.log(Level.WARNING, "pincette: " + op + " on " + b.name() + " failed, ran on cpu instead: " + e.getMessage());
+      LOG.log(Level.WARNING, "pincette: " + op + " on " + backend + " failed: " + e.getMessage());
     }
-    if (count == UNHEALTHY_AFTER) {
-      LOG.log(Level.WARNING, "pincette: " + b.name() + " failed " + count + " calls in a row; using cpu from now on");
+    if (switchedOff) {
+      LOG.log(Level.WARNING, "pincette: " + backend + " failed " + Health.OFF_AFTER + " times in a row; using cpu"
+          + " until a call probing it after a cool-down (pincette.retryAfterSeconds) succeeds");
     }
   }
 

@@ -5,6 +5,7 @@ import dev.pincette.internal.Dispatcher;
 import dev.pincette.kernels.CellKeys;
 import dev.pincette.kernels.SpatialOp;
 import dev.pincette.spi.BackendException;
+import dev.pincette.spi.BackendRefusedException;
 import dev.pincette.spi.SpatialIndex;
 import java.util.Arrays;
 
@@ -301,7 +302,8 @@ public final class SpatialHashMap implements AutoCloseable {
   /**
    * Runs {@code search} on {@code level}'s index. When the device fails, the level moves to the CPU and the search
    * runs there; a search whose index was replaced meanwhile by another thread (its device failed, and it was closed
-   * under this one) runs again on the level's new index.
+   * under this one) runs again on the level's new index. A search the device refuses (its result would not fit the
+   * device's memory) runs alone on a CPU index of the latest positions, and the level stays where it is.
    */
   private <T> T search(String op, Level level, java.util.function.Function<SpatialIndex, T> search) {
     checkOpen(op);
@@ -309,6 +311,12 @@ public final class SpatialHashMap implements AutoCloseable {
       SpatialIndex index = level.index;
       try {
         return search.apply(index);
+      } catch (BackendRefusedException e) {
+        LOG.log(System.Logger.Level.DEBUG, "pincette: spatial " + op + " refused by " + level.backend + ", ran on"
+            + " cpu: " + e.getMessage());
+        try (SpatialIndex cpu = Dispatcher.get().cpu().buildSpatial(positions.clone(), dims, level.cellSize)) {
+          return search.apply(cpu);
+        }
       } catch (BackendException e) {
         replaceFailed(op, level, index, e);
       }
@@ -385,6 +393,7 @@ public final class SpatialHashMap implements AutoCloseable {
     if (level.backend.equals("cpu")) throw cause;
     LOG.log(System.Logger.Level.WARNING, "pincette: spatial map on " + level.backend + " failed, moved to cpu: "
         + cause.getMessage());
+    Dispatcher.get().reportFailure(level.backend, "spatial " + op, cause);
     level.index = Dispatcher.get().cpu().buildSpatial(positions.clone(), dims, level.cellSize);
     level.backend = "cpu";
     try {

@@ -11,7 +11,10 @@ import java.util.List;
  * called from many threads at once.
  *
  * <p>A backend that cannot finish a call throws {@link BackendException}; the dispatcher then reruns the call on the
- * CPU backend, so a backend failure never reaches the user as a lost result.
+ * CPU backend, so a backend failure never reaches the user as a lost result. A call it declines because of its
+ * limits (too large, over a budget, a feature the device lacks) throws {@link BackendRefusedException}, which is not
+ * held against the device; a caller's mistake found only here (an input closed during the call) throws
+ * {@link IllegalStateException}, which reaches the caller unchanged.
  */
 public interface Backend extends AutoCloseable {
   /** Short name used in {@code pincette.backend} and in logs, e.g. {@code cpu}, {@code opencl}. */
@@ -38,6 +41,12 @@ public interface Backend extends AutoCloseable {
   default double transferBytesPerSecond() {
     return Double.POSITIVE_INFINITY;
   }
+
+  /**
+   * Where this backend reports device failures it finds outside a call (a kernel found failed after its call
+   * returned): the dispatcher counts them like failed calls. Called once, when the dispatcher takes the backend.
+   */
+  default void reportFailuresTo(java.util.function.Consumer<BackendException> listener) {}
 
   /** Devices known to this backend, usable or not. */
   List<DeviceInfo> devices();

@@ -1,6 +1,9 @@
 package dev.pincette.spi;
 
-/** A backend could not complete a call (device error, lost device, out of device memory); the call falls back. */
+/**
+ * A backend could not complete a call; the call falls back to the CPU. A device failure (a device error, a lost
+ * device) counts against the backend's health (see {@code Dispatcher}); a {@link BackendRefusedException} does not.
+ */
 public class BackendException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 

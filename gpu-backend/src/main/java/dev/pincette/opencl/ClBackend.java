@@ -4,6 +4,7 @@ import dev.pincette.DeviceInfo;
 import dev.pincette.kernels.Elements;
 import dev.pincette.spi.Backend;
 import dev.pincette.spi.BackendException;
+import dev.pincette.spi.BackendRefusedException;
 import dev.pincette.spi.HostMemory;
 import dev.pincette.spi.Resident;
 import dev.pincette.spi.SpatialIndex;
@@ -40,6 +41,8 @@ public final class ClBackend implements Backend {
   private final ClMatmul matmul;
   /** Created on first use under {@code this}; null until then and after close. */
   private volatile ClContext context;
+  /** Where device failures found outside a call go: the dispatcher's health, once it takes this backend. */
+  private volatile java.util.function.Consumer<BackendException> failureListener = e -> {};
   /** Measured host↔device bytes per second through staging; 0 until measured. */
   private volatile double transferRate;
   private volatile boolean closed;
@@ -112,6 +115,11 @@ public final class ClBackend implements Backend {
   }
 
   @Override
+  public void reportFailuresTo(java.util.function.Consumer<BackendException> listener) {
+    failureListener = java.util.Objects.requireNonNull(listener, "listener");
+  }
+
+  @Override
   public List<DeviceInfo> devices() {
     if (devices.isEmpty()) return List.of(new DeviceInfo("opencl", "-", "-", false, unavailableReason(), Map.of()));
     List<DeviceInfo> out = new ArrayList<>();
@@ -136,7 +144,9 @@ public final class ClBackend implements Backend {
     synchronized (this) {
       if (closed) throw new BackendException("opencl backend is closed");
       if (device == null) throw new BackendException("opencl backend is unavailable: " + unavailableReason);
-      if (context == null) context = ClContext.open(device, cacheDir, forceStaging);
+      if (context == null) {
+        context = ClContext.open(device, cacheDir, forceStaging, e -> failureListener.accept(e));
+      }
       return context;
     }
   }
@@ -259,7 +269,9 @@ public final class ClBackend implements Backend {
           + m + "x" + k + " and " + k + "x" + n);
     }
     ClResidentStore store = ra.store;
-    if (rb.store != store) throw new BackendException("matmul: the operands live in different OpenCL contexts");
+    if (rb.store != store) {
+      throw new BackendRefusedException("matmul: the operands live in different OpenCL contexts");
+    }
     long da = store.pin(ra);
     long db;
     ClResident product;
@@ -332,7 +344,7 @@ public final class ClBackend implements Backend {
 
   private ClResident own(Resident x) {
     if (x instanceof ClResident r && r.store == context().residents) return r;
-    throw new BackendException("the data is held by " + x.backend() + ", not by this OpenCL context");
+    throw new BackendRefusedException("the data is held by " + x.backend() + ", not by this OpenCL context");
   }
 
   /** The resident data store of the context, for tests. */
@@ -344,7 +356,7 @@ public final class ClBackend implements Backend {
   public SpatialIndex buildSpatial(float[] positions, int dims, float cellSize) {
     ClContext c = context();
     if (!device.fp64()) {
-      throw new BackendException("the spatial hash needs cl_khr_fp64 for exact distances; " + device.name()
+      throw new BackendRefusedException("the spatial hash needs cl_khr_fp64 for exact distances; " + device.name()
           + " lacks it");
     }
     return new ClSpatialHash(c, positions, dims, cellSize);

@@ -3,6 +3,7 @@ package dev.pincette.opencl;
 import static org.lwjgl.opencl.CL10.clReleaseMemObject;
 
 import dev.pincette.spi.BackendException;
+import dev.pincette.spi.BackendRefusedException;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
@@ -67,7 +68,7 @@ final class ClBufferPool implements AutoCloseable {
     if (closed) throw new BackendException("opencl backend is closed");
     ClFaults.check("clCreateBuffer(" + op + ")");
     if (bytes > maxAllocation) {
-      throw new BackendException("CL_INVALID_BUFFER_SIZE in clCreateBuffer(" + op + "): " + bytes
+      throw new BackendRefusedException("CL_INVALID_BUFFER_SIZE in clCreateBuffer(" + op + "): " + bytes
           + " bytes exceed the device's largest allocation of " + maxAllocation);
     }
     long size = Math.min(sizeClass(bytes), maxAllocation);
@@ -77,29 +78,34 @@ final class ClBufferPool implements AutoCloseable {
       idleBytes.addAndGet(-size);
       return reused;
     }
-    long buffer = create(size);
+    int[] error = new int[1];
+    long buffer = create(size, error);
     if (buffer == 0) {
       trim();
-      buffer = create(size);
+      buffer = create(size, error);
     }
     if (buffer == 0) {
-      throw new BackendException("CL_MEM_OBJECT_ALLOCATION_FAILURE in clCreateBuffer(" + op + ") of " + size
-          + " bytes");
+      String message = ClError.name(error[0]) + " in clCreateBuffer(" + op + ") of " + size + " bytes";
+      // Out of memory is the device's capacity, not a fault of it: the call runs on the CPU, the device stays in use.
+      boolean outOfMemory = error[0] == -4 || error[0] == -6 || error[0] == -61;
+      throw outOfMemory ? new BackendRefusedException(message) : new BackendException(message);
     }
     owned.put(buffer, size);
     ownedBytes.addAndGet(size);
     return buffer;
   }
 
-  private long create(long size) {
+  /** A new buffer, or 0 with the CL error in {@code error[0]}. */
+  private long create(long size, int[] error) {
     try (MemoryStack stack = MemoryStack.stackPush()) {
-      var error = stack.mallocInt(1);
-      long buffer = CL10.clCreateBuffer(context, flags, size, error);
-      if (error.get(0) != 0 && buffer != 0) {
+      var code = stack.mallocInt(1);
+      long buffer = CL10.clCreateBuffer(context, flags, size, code);
+      error[0] = code.get(0) != 0 ? code.get(0) : buffer == 0 ? -4 : 0;
+      if (error[0] != 0 && buffer != 0) {
         clReleaseMemObject(buffer);
         return 0;
       }
-      return error.get(0) == 0 ? buffer : 0;
+      return error[0] == 0 ? buffer : 0;
     }
   }
 

@@ -53,15 +53,19 @@ final class ClContext implements AutoCloseable {
    */
   private final Semaphore queuePermits = new Semaphore(MAX_QUEUES);
   private final Queue<ClQueue> idleQueues = new ConcurrentLinkedQueue<>();
+  /** Where device failures found outside a call go (a resident product's kernel found failed later). */
+  private final java.util.function.Consumer<BackendException> failures;
   /** Calls hold the read lock for their whole duration; {@link #close} takes the write lock. */
   private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
   /** Written under the write lock, read under the read lock. */
   private boolean closed;
 
-  private ClContext(ClDevice device, long handle, Path cacheDir, boolean staged) {
+  private ClContext(ClDevice device, long handle, Path cacheDir, boolean staged,
+      java.util.function.Consumer<BackendException> failures) {
     this.device = device;
     this.handle = handle;
     this.staged = staged;
+    this.failures = failures;
     this.programs = new ClProgramCache(handle, device, cacheDir);
     long flags = CL_MEM_READ_WRITE | (staged ? 0 : CL_MEM_ALLOC_HOST_PTR);
     this.pool = new ClBufferPool(handle, flags, device.maxAllocation(), device.globalMemory() / 4);
@@ -80,15 +84,26 @@ final class ClContext implements AutoCloseable {
    * discrete-device transfer path even on a host-unified device, so tests cover it.
    */
   static ClContext open(ClDevice device, Path cacheDir, boolean forceStaging) {
+    return open(device, cacheDir, forceStaging, e -> {});
+  }
+
+  /** As {@link #open(ClDevice, Path, boolean)}, reporting device failures found outside a call to {@code failures}. */
+  static ClContext open(ClDevice device, Path cacheDir, boolean forceStaging,
+      java.util.function.Consumer<BackendException> failures) {
     try (MemoryStack stack = MemoryStack.stackPush()) {
       IntBuffer error = stack.mallocInt(1);
       var properties = stack.mallocPointer(3).put(CL_CONTEXT_PLATFORM).put(device.platform()).put(0).flip();
       long context = clCreateContext(properties, device.id(), null, 0, error);
       ClError.checkHandle(context, error.get(0), "clCreateContext(" + device.name() + ")");
-      return new ClContext(device, context, cacheDir, forceStaging || !device.hostUnified());
+      return new ClContext(device, context, cacheDir, forceStaging || !device.hostUnified(), failures);
     } finally {
       ClSignals.restore();
     }
+  }
+
+  /** Reports a device failure found outside a call (see {@link dev.pincette.spi.Backend#reportFailuresTo}). */
+  void deviceFailed(BackendException failure) {
+    failures.accept(failure);
   }
 
   /** Starts a call of {@code op}: a queue of its own until {@link ClCall#close()}. */

@@ -1,6 +1,7 @@
 package dev.pincette.opencl;
 
 import dev.pincette.spi.BackendException;
+import dev.pincette.spi.BackendRefusedException;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
@@ -117,7 +118,7 @@ final class ClResidentStore {
       List<ClResident> busy = null;
       lock.lock();
       try {
-        if (r.closed) throw new BackendException("the resident data was closed");
+        if (r.closed) throw new IllegalStateException("a DeviceMatrix this call uses was closed during the call");
         if (r.buffer == 0) {
           // Only a placement needs room; each product's allocate reaps anyway, once.
           reapLocked();
@@ -223,18 +224,24 @@ final class ClResidentStore {
     }
     try {
       for (ClResident source : sources) settle(source);
-      boolean valid = ClQueue.succeeded(events, "resident");
+      boolean succeeded = ClQueue.succeeded(events, "resident");
       // What follows a failed command on its queue is the runtime's choice: later products go to a new queue.
-      if (!valid) context.retireResidentQueue();
+      if (!succeeded) context.retireResidentQueue();
+      boolean sourcesValid = true;
       lock.lock();
       try {
-        for (int i = 0; i < sources.length; i++) valid &= sources[i].version == versions[i];
-        if (valid) {
+        for (int i = 0; i < sources.length; i++) sourcesValid &= sources[i].version == versions[i];
+        if (succeeded && sourcesValid) {
           finishLocked(r, events[0]);
           return;
         }
       } finally {
         lock.unlock();
+      }
+      // A command that failed from valid sources is a device failure of its own (one behind a failed source is not).
+      if (!succeeded && sourcesValid) {
+        context.deviceFailed(new BackendException("a resident product's kernel failed on the device after its call"
+            + " returned"));
       }
       rewrite(r, events[0]);
     } finally {
@@ -356,7 +363,15 @@ final class ClResidentStore {
       } else if (status < 0 && r.closed && !readByPending(r) && ownCommandEnded(r)) {
         // Given up only once its own command has ended: a runtime may run it although one it waited for failed, and
         // its buffer must not be reused while it writes.
+        boolean ownFailure = true;
+        for (int i = 0; i < r.sources.length; i++) {
+          ownFailure &= r.sources[i].ready == 0 && r.sources[i].version == r.sourceVersions[i];
+        }
         finishLocked(r, r.ready);
+        if (ownFailure) {
+          context.deviceFailed(new BackendException("a resident product's kernel failed on the device after its"
+              + " call returned (the product was closed unread)"));
+        }
       }
     }
   }
@@ -461,7 +476,7 @@ final class ClResidentStore {
   private float[] hostCopyOrPin(ClResident r) {
     lock.lock();
     try {
-      if (r.closed) throw new BackendException("the resident data was closed");
+      if (r.closed) throw new IllegalStateException("a DeviceMatrix this call uses was closed during the call");
       if (r.host != null) return r.host;
       onDevice.remove(r);
       onDevice.add(r);
@@ -566,8 +581,8 @@ final class ClResidentStore {
       evictions++;
     }
     if (bytes != Long.MAX_VALUE && deviceBytes + bytes > budget) {
-      throw new BackendException("resident data needs " + (deviceBytes + bytes) + " bytes of device memory, over the"
-          + " budget of " + budget + " (pincette.opencl.residentBytes), and what is there is in use");
+      throw new BackendRefusedException("resident data needs " + (deviceBytes + bytes) + " bytes of device memory,"
+          + " over the budget of " + budget + " (pincette.opencl.residentBytes), and what is there is in use");
     }
   }
 

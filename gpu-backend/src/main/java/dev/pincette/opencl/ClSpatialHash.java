@@ -2,6 +2,7 @@ package dev.pincette.opencl;
 
 import dev.pincette.kernels.CellKeys;
 import dev.pincette.spi.BackendException;
+import dev.pincette.spi.BackendRefusedException;
 import dev.pincette.spi.SpatialIndex;
 import java.util.Arrays;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -89,7 +90,7 @@ final class ClSpatialHash implements SpatialIndex {
 
   ClSpatialHash(ClContext context, float[] points, int dims, float cellSize) {
     if (points.length / dims > MAX_POINTS) {
-      throw new BackendException("the OpenCL spatial hash holds at most " + MAX_POINTS + " points, got "
+      throw new BackendRefusedException("the OpenCL spatial hash holds at most " + MAX_POINTS + " points, got "
           + points.length / dims);
     }
     this.context = context;

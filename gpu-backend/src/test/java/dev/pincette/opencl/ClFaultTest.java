@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.pincette.BackendKind;
 import dev.pincette.CallRecord;
 import dev.pincette.Compute;
+import dev.pincette.internal.Dispatcher;
 import dev.pincette.kernels.MatmulOp;
 import dev.pincette.kernels.ReduceOp;
 import dev.pincette.spatial.SpatialHashMap;
@@ -17,6 +18,7 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** A device error never loses a result: the backend throws BackendException and {@code Compute} reruns on the CPU. */
@@ -31,9 +33,12 @@ class ClFaultTest {
     ClTestDevice.require(BACKEND);
   }
 
+  /** Each test starts with the device on: injected failures of one test must not switch it off for the next. */
+  @BeforeEach
   @AfterEach
   void disarm() {
     ClFaults.clear();
+    Dispatcher.get().health().reset();
   }
 
   @AfterAll

@@ -24,6 +24,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -39,9 +40,11 @@ class ClSpatialLifecycleTest {
     ClTestDevice.require(BACKEND);
   }
 
+  @BeforeEach
   @AfterEach
   void disarm() {
     ClFaults.clear();
+    dev.pincette.internal.Dispatcher.get().health().reset();
   }
 
   @AfterAll

@@ -25,6 +25,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -42,10 +43,13 @@ class ComputeAsyncTest {
     opencl = (ClBackend) Dispatcher.get().backend("opencl");
   }
 
+  /** Each test starts with the device on: injected failures of one test must not switch it off for the next. */
+  @BeforeEach
   @AfterEach
   void restore() {
     opencl.residents().setBudget(Long.MAX_VALUE);
     ClFaults.clear();
+    Dispatcher.get().health().reset();
   }
 
   private static Matrix random(int rows, int cols, long seed) {
