@@ -7,7 +7,6 @@ import dev.pincette.kernels.SpatialOp;
 import dev.pincette.spi.BackendException;
 import dev.pincette.spi.BackendRefusedException;
 import dev.pincette.spi.SpatialIndex;
-import java.util.Arrays;
 
 /**
  * A spatial hash map of points in 2 or 3 dimensions for radius queries among moving points. Cells are hashed, so the
@@ -57,7 +56,7 @@ public final class SpatialHashMap implements AutoCloseable {
   private final Level[] levels;
   private final int dims;
   private final int size;
-  /** The latest positions (a private copy): to rebuild on the CPU if a device fails, and for exact filtering. */
+  /** The latest positions (a private copy): to rebuild on the CPU if a device fails or refuses a search. */
   private volatile float[] positions;
   /** Set once by {@link #close()}, under the map's monitor; every search and update checks it. */
   private volatile boolean closed;
@@ -216,33 +215,9 @@ public final class SpatialHashMap implements AutoCloseable {
     return new Neighbors(offsets, indices);
   }
 
-  /**
-   * Row {@code q}: the neighbours of {@code points[q]} within {@code radii[q]}, on one level; where the index has no
-   * per-point search, a search at the largest radius filtered exactly.
-   */
+  /** Row {@code q}: the neighbours of {@code points[q]} within {@code radii[q]}, on one level. */
   private SpatialIndex.Csr searchEach(Level level, int[] points, float[] radii) {
-    SpatialIndex.Csr csr = search("neighborsWithin", level, index -> index.neighborsWithin(points, radii));
-    if (csr != null) return csr;
-    float max = 0;
-    for (float r : radii) max = Math.max(max, r);
-    float largest = max;
-    SpatialIndex.Csr all = search("neighborsWithin", level, index -> index.neighborsWithin(largest));
-    float[] xyz = positions;
-    int[] offsets = new int[points.length + 1];
-    int capacity = 0;
-    for (int i : points) capacity += all.offsets()[i + 1] - all.offsets()[i];
-    int[] indices = new int[capacity];
-    for (int q = 0; q < points.length; q++) {
-      int i = points[q];
-      int count = offsets[q];
-      double r2 = (double) radii[q] * radii[q];
-      for (int p = all.offsets()[i]; p < all.offsets()[i + 1]; p++) {
-        int j = all.indices()[p];
-        if (SpatialOp.distanceSquared(xyz, dims, i, j) <= r2) indices[count++] = j;
-      }
-      offsets[q + 1] = count;
-    }
-    return new SpatialIndex.Csr(offsets, Arrays.copyOf(indices, offsets[points.length]));
+    return search("neighborsWithin", level, index -> index.neighborsWithin(points, radii));
   }
 
   /**

@@ -16,13 +16,11 @@ public interface SpatialIndex extends AutoCloseable {
   Csr neighborsWithin(float radius);
 
   /**
-   * For each point {@code points[q]}, the other points within {@code radii[q]}, ascending: row {@code q} of the
-   * result. Returns null when this index has no per-point search: the caller then filters a search at the largest
-   * radius.
+   * For each point {@code points[q]} (each point at most once), the other points within {@code radii[q]}, ascending:
+   * row {@code q} of the result. Each row is searched at its own radius, so that one large radius costs only its
+   * own point's search.
    */
-  default Csr neighborsWithin(int[] points, float[] radii) {
-    return null;
-  }
+  Csr neighborsWithin(int[] points, float[] radii);
 
   /** How many other points lie within {@code radius} of each point, without listing them where the index can. */
   default int[] neighborCounts(float radius) {

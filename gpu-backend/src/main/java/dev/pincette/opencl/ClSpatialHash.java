@@ -495,11 +495,7 @@ final class ClSpatialHash implements SpatialIndex {
         long offsetBuffer = scan(call, counts, size + 1);
         long scanned = phase(call);
         int[] offsets = call.downloadInts(offsetBuffer, size + 1);
-        for (int i = 0; i < size; i++) {
-          if (offsets[i + 1] < offsets[i]) {
-            throw new BackendException("spatial: more than 2^31 neighbour pairs do not fit one list");
-          }
-        }
+        checkOffsets(offsets);
         int total = offsets[size];
         int overflowed = call.readInt(overflowCount, 0);
         long summed = phase(call);
@@ -527,6 +523,54 @@ final class ClSpatialHash implements SpatialIndex {
       }
     } finally {
       lock.readLock().unlock();
+    }
+  }
+
+  /**
+   * Each row searched at its own radius: a count pass, the rows' offsets by a prefix sum on the device, and a pass
+   * that writes and sorts each row at its offset. The work follows each radius (one large radius among small ones
+   * costs only its own point's search).
+   */
+  @Override
+  public Csr neighborsWithin(int[] points, float[] radii) {
+    lock.readLock().lock();
+    try {
+      checkOpen();
+      int rows = points.length;
+      if (rows == 0) return new Csr(new int[1], new int[0]);
+      int a = STRUCTURE_ARGS;
+      try (ClCall call = context.begin("spatial.neighborsEach")) {
+        long pointBuffer = call.upload(points);
+        long radiusBuffer = call.upload(radii);
+        // One more count than rows, left 0: its exclusive prefix sum is the total.
+        long counts = call.buffer(4L * (rows + 1));
+        call.fill(counts, 0, 4L * (rows + 1));
+        launch(call, structure(call.kernel(SOURCE, searchOptions(), "neighbors_each_count")).mem(a, placeOf)
+            .mem(a + 1, pointBuffer).mem(a + 2, radiusBuffer).i32(a + 3, rows).mem(a + 4, counts), rows);
+        long offsetBuffer = scan(call, counts, rows + 1);
+        int[] offsets = call.downloadInts(offsetBuffer, rows + 1);
+        checkOffsets(offsets);
+        int total = offsets[rows];
+        long indices = call.buffer(4L * total);
+        launch(call, structure(call.kernel(SOURCE, searchOptions(), "neighbors_each_list")).mem(a, placeOf)
+            .mem(a + 1, pointBuffer).mem(a + 2, radiusBuffer).i32(a + 3, rows).mem(a + 4, offsetBuffer)
+            .mem(a + 5, indices), rows);
+        return new Csr(offsets, call.downloadInts(indices, total));
+      }
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  /**
+   * Offsets summed in int on the device wrap past 2^31 − 1 pairs, which no list holds: an error of the request, as on
+   * the CPU ({@link ArithmeticException}), not of the device.
+   */
+  private static void checkOffsets(int[] offsets) {
+    for (int i = 0; i + 1 < offsets.length; i++) {
+      if (offsets[i + 1] < offsets[i]) {
+        throw new ArithmeticException("spatial: more than 2^31 - 1 neighbour pairs do not fit one list");
+      }
     }
   }
 

@@ -607,16 +607,8 @@ void sort_lists(const int n, __global const int* placeOf, __global const int* li
   }
 }
 
-// The points whose lists outgrew their slots, searched again and written straight to their offsets, then sorted.
-__kernel void neighbors_overflow(STRUCTURE, const float radius, __global const int* overflow, const int count,
-                                 __global const int* offsets, __global int* indices) {
-  const int t = get_global_id(0);
-  if (t >= count) return;
-  const int g = overflow[t];
-  const int i = order[g];
-  __global int* out = indices + offsets[i];
-  const int found = visit(STRUCTURE_ARGS, i, g, coord(pos, dims, i, 0), coord(pos, dims, i, 1),
-                          coord(pos, dims, i, 2), radius, out, 0, INT_MAX);
+// Sorts a list written in place at its offset: in registers, in private memory, or by a heap sort, by length.
+inline void sort_list(__global int* out, const int found) {
   if (found <= NETWORK_SORT) {
     network_sort(out, out, found);
   } else if (found <= PRIVATE_SORT) {
@@ -635,6 +627,42 @@ __kernel void neighbors_overflow(STRUCTURE, const float radius, __global const i
   } else {
     heap_sort(out, found);
   }
+}
+
+// The points whose lists outgrew their slots, searched again and written straight to their offsets, then sorted.
+__kernel void neighbors_overflow(STRUCTURE, const float radius, __global const int* overflow, const int count,
+                                 __global const int* offsets, __global int* indices) {
+  const int t = get_global_id(0);
+  if (t >= count) return;
+  const int g = overflow[t];
+  const int i = order[g];
+  __global int* out = indices + offsets[i];
+  sort_list(out, visit(STRUCTURE_ARGS, i, g, coord(pos, dims, i, 0), coord(pos, dims, i, 1),
+                       coord(pos, dims, i, 2), radius, out, 0, INT_MAX));
+}
+
+// Radii of their own (SpatialHashMap.neighborsWithin(float[])): row q is point points[q] within radii[q], each point
+// searching its own radius only (searching all at the largest and filtering made one outlier radius cost every
+// point its search). A pass counts each row, the host places the rows by a prefix sum of the counts, and a second
+// pass writes each row at its offset and sorts it.
+__kernel void neighbors_each_count(STRUCTURE, __global const int* placeOf, __global const int* points,
+                                   __global const float* radii, const int rows, __global int* counts) {
+  const int q = get_global_id(0);
+  if (q >= rows) return;
+  const int i = points[q];
+  counts[q] = visit(STRUCTURE_ARGS, i, placeOf[i], coord(pos, dims, i, 0), coord(pos, dims, i, 1),
+                    coord(pos, dims, i, 2), radii[q], 0, 0, 0);
+}
+
+__kernel void neighbors_each_list(STRUCTURE, __global const int* placeOf, __global const int* points,
+                                  __global const float* radii, const int rows, __global const int* offsets,
+                                  __global int* indices) {
+  const int q = get_global_id(0);
+  if (q >= rows) return;
+  const int i = points[q];
+  __global int* out = indices + offsets[q];
+  sort_list(out, visit(STRUCTURE_ARGS, i, placeOf[i], coord(pos, dims, i, 0), coord(pos, dims, i, 1),
+                       coord(pos, dims, i, 2), radii[q], out, 0, INT_MAX));
 }
 
 // One work-item per cell of the query box (lo + (x, y, z) for x < spanX, ...); hits are appended in any order.

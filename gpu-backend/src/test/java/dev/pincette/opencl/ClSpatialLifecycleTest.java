@@ -80,6 +80,30 @@ class ClSpatialLifecycleTest {
     assertTrue(map.isClosed());
   }
 
+  /**
+   * Per-point radii with one outlier that takes in every point: the level answers on the device (each point searched
+   * at its own radius), like brute force, and stays there.
+   */
+  @Test
+  void oneOutlierRadiusIsSearchedAloneAndTheMapStaysOnTheDevice() {
+    int n = 4000;
+    float[] xyz = cloud(3 * n, 8);
+    float[] radii = new float[n];
+    SplittableRandom rnd = new SplittableRandom(9);
+    for (int i = 0; i < n; i++) radii[i] = (float) (0.04 * rnd.nextDouble());
+    radii[123] = 5f;
+    try (SpatialHashMap map = onDevice(xyz, 3, 0.05f)) {
+      var got = map.neighborsWithin(radii);
+      assertEquals("opencl", map.backend());
+      int[][] expected = SpatialOp.neighborsReference(xyz, 3, radii);
+      for (int i = 0; i < n; i++) assertArrayEquals(expected[i], got.of(i), "point " + i);
+      assertEquals(n - 1, got.count(123));
+      int total = 0;
+      for (int[] row : expected) total += row.length;
+      assertEquals(total, got.totalPairs());
+    }
+  }
+
   /** The device index itself: an update that fails midway leaves it closed, not half-built. */
   @Test
   void aFailedUpdateClosesTheDeviceIndexUnderItsLock() {

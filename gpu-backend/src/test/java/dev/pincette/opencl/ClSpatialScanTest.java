@@ -151,6 +151,43 @@ class ClSpatialScanTest {
     }
   }
 
+  /**
+   * Radii of their own, on every build: each row equals brute force at its own radius, with rows for some points
+   * only, radius 0, and one radius that takes in the whole cloud among small ones (searched alone, not imposed on
+   * every point).
+   */
+  @Test
+  void eachRowIsSearchedAtItsOwnRadiusOnEveryBuild() {
+    int n = 3_000;
+    for (int dims : new int[] {2, 3}) {
+      float[] xyz = cloud(dims * n, 60 + dims);
+      SplittableRandom rnd = new SplittableRandom(dims);
+      int[] points = java.util.stream.IntStream.range(0, n).filter(i -> i % 3 != 1).toArray();
+      float[] radii = new float[points.length];
+      for (int q = 0; q < radii.length; q++) radii[q] = (float) (0.05 * rnd.nextDouble());
+      radii[1] = 0;
+      radii[7] = 2f;   // the whole unit cube around it
+      float[] all = new float[n];
+      for (int q = 0; q < points.length; q++) all[points[q]] = radii[q];
+      int[][] expected = dev.pincette.kernels.SpatialOp.neighborsReference(xyz, dims, all);
+      for (String[] build : new String[][] {{"true", "true"}, {"false", "true"}, {"false", "false"}}) {
+        String name = dims + "D, spatialDense=" + build[0] + ", spatialCount=" + build[1];
+        withProperties(build[0], build[1], () -> {
+          try (SpatialIndex got = BACKEND.buildSpatial(xyz.clone(), dims, 0.05f)) {
+            SpatialIndex.Csr rows = got.neighborsWithin(points, radii);
+            assertEquals(points.length + 1, rows.offsets().length, name);
+            for (int q = 0; q < points.length; q++) {
+              int[] row = java.util.Arrays.copyOfRange(rows.indices(), rows.offsets()[q], rows.offsets()[q + 1]);
+              assertArrayEquals(expected[points[q]], row, name + ", row " + q);
+            }
+            assertEquals(n - 1, rows.offsets()[8] - rows.offsets()[7], name + ": the outlier sees every point");
+            assertArrayEquals(new int[1], got.neighborsWithin(new int[0], new float[0]).offsets(), name);
+          }
+        });
+      }
+    }
+  }
+
   /** Runs {@code body} with the given {@code pincette.opencl.spatialDense} and {@code spatialCount}, then restores. */
   static void withProperties(String dense, String count, Runnable body) {
     String denseBefore = System.setProperty("pincette.opencl.spatialDense", dense);
