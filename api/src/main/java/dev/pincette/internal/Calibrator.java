@@ -1,6 +1,7 @@
 package dev.pincette.internal;
 
 import dev.pincette.spi.Backend;
+import dev.pincette.spi.BackendRefusedException;
 import dev.pincette.spi.SpatialIndex;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,6 +21,11 @@ final class Calibrator {
   private static final int FAMILIES = 4;
 
   private final Backend backend;
+  /**
+   * Whether the backend builds spatial maps: a device without float64 refuses them (the CPU then builds them all),
+   * and the family is left out of its model, which then never places a map there.
+   */
+  private final boolean spatial;
   private final long deadline;
   /** When the family being measured must stop adding points (it keeps at least two). */
   private long familyDeadline;
@@ -28,7 +34,17 @@ final class Calibrator {
 
   Calibrator(Backend backend, double budgetSeconds) {
     this.backend = backend;
+    this.spatial = buildsSpatial(backend);
+    if (!spatial) familiesLeft--;
     this.deadline = System.nanoTime() + (long) (budgetSeconds * 1e9);
+  }
+
+  private static boolean buildsSpatial(Backend backend) {
+    try (SpatialIndex index = backend.buildSpatial(new float[3], 3, 1f)) {
+      return true;
+    } catch (BackendRefusedException e) {
+      return false;
+    }
   }
 
   BackendModel run() {
@@ -50,7 +66,7 @@ final class Calibrator {
       float[] a = random(count * 256), b = random(count * 256);
       return new Sample(2.0 * count * 4096, 3L * count * 1024, () -> backend.batchedMatmul(a, b, count, 16, 16, 16));
     }));
-    curves.put(CallCost.SPATIAL, measure(new int[] {1 << 10, 1 << 14, 1 << 17}, overhead, n -> {
+    if (spatial) curves.put(CallCost.SPATIAL, measure(new int[] {1 << 10, 1 << 14, 1 << 17}, overhead, n -> {
       float[] pos = random(3 * n);
       float radius = (float) Math.cbrt(20.0 / n * 3 / (4 * Math.PI));
       return new Sample(n, 12L * n + 80L * n, () -> {
@@ -77,8 +93,10 @@ final class Calibrator {
       backend.max(x);
       backend.matmul(a, b, 192, 192, 192);
       backend.batchedMatmul(a, b, 144, 16, 16, 16);
-      try (SpatialIndex index = backend.buildSpatial(pos.clone(), 3, 0.05f)) {
-        index.neighborsWithin(0.05f);
+      if (spatial) {
+        try (SpatialIndex index = backend.buildSpatial(pos.clone(), 3, 0.05f)) {
+          index.neighborsWithin(0.05f);
+        }
       }
     } while (System.nanoTime() < end);
   }

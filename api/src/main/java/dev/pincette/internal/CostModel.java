@@ -168,7 +168,8 @@ public final class CostModel {
     double compute = m.computeSeconds(cost.family(), cost.work()) * correction;
     int running = inFlight.computeIfAbsent(b.name(), k -> new AtomicInteger()).get();
     // Each call already running on the backend takes its share of the device; assume calls of similar size.
-    double wait = running * (overhead + transfer + compute);
+    // (Not 0·∞ = NaN for a family the backend does not calibrate, which would win every comparison it is first in.)
+    double wait = running == 0 ? 0 : running * (overhead + transfer + compute);
     return new Prediction(b.name(), overhead, transfer, compute, wait, true);
   }
 

@@ -37,6 +37,8 @@ public final class ClBackend implements Backend {
   private final String unavailableReason;
   private final Path cacheDir;
   private final boolean forceStaging;
+  /** Whether the device computes in float64 ({@code cl_khr_fp64}, unless {@code pincette.opencl.fp64=false}). */
+  private final boolean fp64;
   private final ClReduce reduce;
   private final ClMatmul matmul;
   /** Created on first use under {@code this}; null until then and after close. */
@@ -55,9 +57,20 @@ public final class ClBackend implements Backend {
   /**
    * A backend with explicit choices, for tests and benchmarks: {@code deviceFilter} (or null) picks the device,
    * {@code cacheDir} (or null) keeps program binaries, {@code forceStaging} uses the discrete-GPU transfer path on any
-   * device, {@code fp64Sums} accumulates sums in double where the device can.
+   * device, {@code fp64Sums} accumulates sums in double where the device can. {@code pincette.opencl.fp64=false}
+   * makes the device count as one without {@code cl_khr_fp64}.
    */
   ClBackend(String deviceFilter, Path cacheDir, boolean forceStaging, boolean fp64Sums) {
+    this(deviceFilter, cacheDir, forceStaging, fp64Sums,
+        !"false".equalsIgnoreCase(System.getProperty("pincette.opencl.fp64", "true").strip()));
+  }
+
+  /**
+   * As above; {@code fp64Allowed} false treats the device as one without {@code cl_khr_fp64} (every Intel Xe
+   * integrated GPU, Apple GPUs, many mobile ones): sums accumulate in float pairs, and spatial maps, whose distance
+   * test needs float64, are refused and built on the CPU, while every other op runs here.
+   */
+  ClBackend(String deviceFilter, Path cacheDir, boolean forceStaging, boolean fp64Sums, boolean fp64Allowed) {
     ClRuntime.Discovery found = ClRuntime.discover();
     this.devices = found.devices();
     this.cacheDir = cacheDir;
@@ -73,7 +86,8 @@ public final class ClBackend implements Backend {
     }
     this.device = chosen;
     this.unavailableReason = reason == null ? "" : reason;
-    this.reduce = new ClReduce(chosen != null && fp64Sums && chosen.fp64());
+    this.fp64 = chosen != null && fp64Allowed && chosen.fp64();
+    this.reduce = new ClReduce(fp64 && fp64Sums);
     this.matmul = chosen != null ? new ClMatmul(chosen) : null;
   }
 
@@ -103,7 +117,8 @@ public final class ClBackend implements Backend {
 
   @Override
   public String calibrationKey() {
-    return device == null ? name() : name() + "|" + device.buildIdentity() + (forceStaging ? "|staged" : "");
+    return device == null ? name() : name() + "|" + device.buildIdentity() + (forceStaging ? "|staged" : "")
+        + (fp64 == device.fp64() ? "" : "|fp64 off");
   }
 
   /** Infinite on host-unified devices (inputs are mapped in place); else measured once, on first request. */
@@ -127,7 +142,7 @@ public final class ClBackend implements Backend {
       boolean selected = d == device;
       String why = selected ? unavailableReason()
           : "not selected; choose it with -Dpincette.opencl.device=\"" + d.name() + "\"";
-      out.add(d.info(selected && isAvailable(), why));
+      out.add(d.info(selected && isAvailable(), why, selected ? fp64 : d.fp64()));
     }
     return out;
   }
@@ -355,9 +370,9 @@ public final class ClBackend implements Backend {
   @Override
   public SpatialIndex buildSpatial(float[] positions, int dims, float cellSize) {
     ClContext c = context();
-    if (!device.fp64()) {
+    if (!fp64) {
       throw new BackendRefusedException("the spatial hash needs cl_khr_fp64 for exact distances; " + device.name()
-          + " lacks it");
+          + (device.fp64() ? " has it switched off (pincette.opencl.fp64=false)" : " lacks it"));
     }
     return new ClSpatialHash(c, positions, dims, cellSize);
   }

@@ -29,7 +29,8 @@ record ClDevice(
     return platformName + "|" + name + "|" + vendor + "|" + driverVersion + "|" + openclVersion;
   }
 
-  DeviceInfo info(boolean available, String reason) {
+  /** What users see of the device; {@code fp64} whether the backend uses float64 on it. */
+  DeviceInfo info(boolean available, String reason, boolean fp64) {
     Map<String, String> props = new LinkedHashMap<>();
     props.put("vendor", vendor);
     props.put("platform", platformName);
@@ -39,7 +40,7 @@ record ClDevice(
     props.put("max allocation", bytes(maxAllocation));
     props.put("max work-group size", Long.toString(maxWorkGroupSize));
     props.put("host-unified memory", Boolean.toString(hostUnified));
-    props.put("fp64", Boolean.toString(fp64()));
+    props.put("fp64", fp64 ? "true" : fp64() ? "false (switched off by pincette.opencl.fp64=false)" : "false");
     props.put("driver", driverVersion);
     props.put("opencl", openclVersion);
     return new DeviceInfo("opencl", name, type, available, reason, props);

@@ -19,6 +19,12 @@ final class ForkedJvm {
   record Result(int exitCode, String output) {}
 
   static Result run(Class<?> main, long timeoutSeconds, String... args) throws IOException, InterruptedException {
+    return run(main, timeoutSeconds, List.of(), args);
+  }
+
+  /** As {@link #run(Class, long, String...)}, with {@code jvmOptions} (e.g. {@code -Dpincette.opencl.fp64=false}). */
+  static Result run(Class<?> main, long timeoutSeconds, List<String> jvmOptions, String... args)
+      throws IOException, InterruptedException {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("--add-modules=jdk.incubator.vector");
@@ -29,6 +35,7 @@ final class ForkedJvm {
     for (String name : System.getProperties().stringPropertyNames()) {
       if (name.startsWith("pincette.")) command.add("-D" + name + "=" + System.getProperty(name));
     }
+    command.addAll(jvmOptions);
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
     command.add(main.getName());
