@@ -1,11 +1,10 @@
 package dev.pincette.internal;
 
 import java.io.IOException;
-import java.io.Reader;
-import java.io.Writer;
-import java.nio.file.Files;
+import java.io.StringReader;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
@@ -16,6 +15,7 @@ import java.util.TreeMap;
  * Immutable; stored as a properties file keyed by device, driver and library version.
  */
 record BackendModel(String key, double overheadSeconds, double bytesPerSecond, Map<String, Curve> curves) {
+  private static final System.Logger LOG = System.getLogger("dev.pincette");
   /** Bumped when the calibration method changes, so old files are ignored. */
   static final String FORMAT = "pincette-calibration-4";
 
@@ -28,37 +28,50 @@ record BackendModel(String key, double overheadSeconds, double bytesPerSecond, M
     return c == null ? Double.POSITIVE_INFINITY : c.seconds(work);
   }
 
-  void save(Path file) throws IOException {
+  /** Stores the model in {@code file} (see {@link CacheFiles#write}); false when it could not. */
+  boolean save(Path file) {
     Properties p = new Properties();
     p.setProperty("format", FORMAT);
     p.setProperty("key", key);
     p.setProperty("overhead", String.format(Locale.ROOT, "%.6g", overheadSeconds));
     p.setProperty("bandwidth", Double.toString(bytesPerSecond));
     curves.forEach((family, curve) -> p.setProperty("curve." + family, curve.encode()));
-    Files.createDirectories(file.getParent());
-    Path tmp = Files.createTempFile(file.getParent(), "calibration", ".tmp");
-    try (Writer w = Files.newBufferedWriter(tmp)) {
-      p.store(w, "Pincette cost-model calibration; delete to recalibrate");
+    StringWriter text = new StringWriter();
+    try {
+      p.store(text, "Pincette cost-model calibration; delete to recalibrate");
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
     }
-    Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    return CacheFiles.write(file, text.toString().getBytes(StandardCharsets.ISO_8859_1));
   }
 
-  /** The stored model for {@code key}, or null when the file is missing, stale or damaged. */
+  /**
+   * The stored model for {@code key}, or null when the file is missing, stale, refused ({@link CacheFiles#read}) or
+   * damaged. A value no calibration writes (a negative or non-finite overhead, a bandwidth ≤ 0 or NaN, a curve point
+   * ≤ 0 or infinite) is logged and the file ignored: {@code overhead=Infinity} once switched a backend off in silence.
+   */
   static BackendModel load(Path file, String key) {
-    if (!Files.isRegularFile(file)) return null;
+    byte[] bytes = CacheFiles.read(file);
+    if (bytes == null) return null;
     Properties p = new Properties();
-    try (Reader r = Files.newBufferedReader(file)) {
-      p.load(r);
+    try {
+      p.load(new StringReader(new String(bytes, StandardCharsets.ISO_8859_1)));
       if (!FORMAT.equals(p.getProperty("format")) || !key.equals(p.getProperty("key"))) return null;
       double overhead = Double.parseDouble(p.getProperty("overhead"));
       double bandwidth = Double.parseDouble(p.getProperty("bandwidth"));
-      if (!(overhead >= 0) || !(bandwidth > 0)) return null;
+      // Bandwidth is infinite where inputs are used in place (the CPU, host-unified memory), never NaN or ≤ 0.
+      if (!(overhead >= 0) || Double.isInfinite(overhead) || !(bandwidth > 0)) {
+        throw new IllegalArgumentException("overhead=" + p.getProperty("overhead") + ", bandwidth="
+            + p.getProperty("bandwidth"));
+      }
       Map<String, Curve> curves = new TreeMap<>();
       for (String name : p.stringPropertyNames()) {
         if (name.startsWith("curve.")) curves.put(name.substring(6), Curve.decode(p.getProperty(name)));
       }
       return curves.isEmpty() ? null : new BackendModel(key, overhead, bandwidth, curves);
     } catch (IOException | RuntimeException e) {
+      LOG.log(System.Logger.Level.WARNING, "pincette: ignoring the calibration " + file + " (" + e.getMessage()
+          + "); the backend is calibrated again");
       return null;
     }
   }

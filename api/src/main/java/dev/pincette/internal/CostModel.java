@@ -55,13 +55,9 @@ public final class CostModel {
     this.clock = clock;
   }
 
-  /** The user's cache directory: {@code pincette.cache.dir}, else {@code $XDG_CACHE_HOME/pincette}, else ~/.cache. */
+  /** The user's cache directory ({@link CacheFiles#root()}). */
   public static Path defaultCacheDir() {
-    String dir = System.getProperty("pincette.cache.dir");
-    if (dir != null) return Path.of(dir);
-    String xdg = System.getenv("XDG_CACHE_HOME");
-    return (xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache"))
-        .resolve("pincette");
+    return CacheFiles.root();
   }
 
   /** Loads each backend's stored calibration, and calibrates the others on one background thread. */
@@ -114,11 +110,7 @@ public final class CostModel {
       m = new BackendModel(key(b), m.overheadSeconds(), m.bytesPerSecond(), m.curves());
       models.put(b.name(), m);
       corrections.keySet().removeIf(k -> k.startsWith(b.name() + "/"));
-      try {
-        m.save(file(b));
-      } catch (java.io.IOException e) {
-        LOG.log(Level.DEBUG, "pincette: could not store the calibration of " + b.name() + ": " + e);
-      }
+      m.save(file(b));
       LOG.log(Level.DEBUG, () -> String.format("pincette: calibrated %s in %.2f s", b.name(),
           (System.nanoTime() - start) * 1e-9));
       return m;

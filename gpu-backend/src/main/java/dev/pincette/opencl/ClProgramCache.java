@@ -9,6 +9,7 @@ import static org.lwjgl.opencl.CL10.clGetProgramBuildInfo;
 import static org.lwjgl.opencl.CL10.clGetProgramInfo;
 import static org.lwjgl.opencl.CL10.clReleaseProgram;
 
+import dev.pincette.internal.CacheFiles;
 import dev.pincette.spi.BackendException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -17,9 +18,7 @@ import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
@@ -36,7 +35,8 @@ import org.lwjgl.system.MemoryUtil;
  * The programs of one context, each built once: from memory, else from a program binary in the disk cache, else from
  * its {@code .cl} source (then saved as a binary for the next JVM). Cache files are keyed by the device, the driver,
  * the source and the build options, and carry a SHA-256 of their payload: a damaged file is never handed to the
- * driver, it is rebuilt from source and overwritten.
+ * driver, it is rebuilt from source and overwritten. The checksum cannot tell a planted file from ours, so files are
+ * read and written only through {@link CacheFiles}, which refuses a folder or file another user could write.
  */
 final class ClProgramCache implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger("dev.pincette");
@@ -64,11 +64,7 @@ final class ClProgramCache implements AutoCloseable {
    * {@code ~/.cache/pincette}; its {@code opencl} subfolder holds this backend's files.
    */
   static Path defaultDir() {
-    String property = System.getProperty("pincette.cache.dir");
-    if (property != null && !property.isBlank()) return Path.of(property, "opencl");
-    String xdg = System.getenv("XDG_CACHE_HOME");
-    Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
-    return base.resolve("pincette").resolve("opencl");
+    return CacheFiles.root().resolve("opencl");
   }
 
   /** Programs compiled from source by this cache. */
@@ -211,11 +207,16 @@ final class ClProgramCache implements AutoCloseable {
     }
   }
 
-  /** The payload of a cache file, or null when it is missing, truncated or fails its checksum. */
+  /**
+   * The payload of a cache file, or null when it is missing, truncated, fails its checksum, or could have been written
+   * by someone else ({@link CacheFiles#read}: the checksum lives in the file it protects, so it catches damage, not
+   * a planted file).
+   */
   private static byte[] readBinary(Path file) {
     try {
-      if (!Files.isRegularFile(file)) return null;
-      ByteBuffer in = ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN);
+      byte[] bytes = CacheFiles.read(file);
+      if (bytes == null) return null;
+      ByteBuffer in = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
       if (in.remaining() < HEADER || in.getInt() != MAGIC || in.getInt() != FORMAT) return null;
       long length = in.getLong();
       byte[] digest = new byte[32];
@@ -224,47 +225,28 @@ final class ClProgramCache implements AutoCloseable {
       byte[] payload = new byte[in.remaining()];
       in.get(payload);
       return Arrays.equals(digest, sha256(payload)) ? payload : null;
-    } catch (IOException | RuntimeException e) {
+    } catch (RuntimeException e) {
       return null;
     }
   }
 
   private static void writeBinary(Path file, byte[] payload) {
     if (payload == null) return;
-    try {
-      Files.createDirectories(file.getParent());
-      ByteBuffer out = ByteBuffer.allocate(HEADER + payload.length).order(ByteOrder.LITTLE_ENDIAN);
-      out.putInt(MAGIC).putInt(FORMAT).putLong(payload.length).put(sha256(payload)).put(payload);
-      Path tmp = Files.createTempFile(file.getParent(), file.getFileName().toString(), ".tmp");
-      Files.write(tmp, out.array());
-      Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    } catch (IOException | RuntimeException e) {
-      LOG.log(Level.DEBUG, "pincette: could not cache an OpenCL binary in " + file, e);
-    }
+    ByteBuffer out = ByteBuffer.allocate(HEADER + payload.length).order(ByteOrder.LITTLE_ENDIAN);
+    out.putInt(MAGIC).putInt(FORMAT).putLong(payload.length).put(sha256(payload)).put(payload);
+    CacheFiles.write(file, out.array());
   }
 
   /** A small text note (a tuning result) kept beside the binaries for this device and driver, or null. */
   String note(String name) {
     if (dir == null) return null;
-    try {
-      Path file = dir.resolve(noteKey(name) + ".txt");
-      return Files.isRegularFile(file) ? Files.readString(file).strip() : null;
-    } catch (IOException | RuntimeException e) {
-      return null;
-    }
+    byte[] bytes = CacheFiles.read(dir.resolve(noteKey(name) + ".txt"));
+    return bytes == null ? null : new String(bytes, StandardCharsets.UTF_8).strip();
   }
 
   void saveNote(String name, String value) {
     if (dir == null) return;
-    try {
-      Files.createDirectories(dir);
-      Path tmp = Files.createTempFile(dir, "note", ".tmp");
-      Files.writeString(tmp, value);
-      Files.move(tmp, dir.resolve(noteKey(name) + ".txt"), StandardCopyOption.REPLACE_EXISTING,
-          StandardCopyOption.ATOMIC_MOVE);
-    } catch (IOException | RuntimeException e) {
-      LOG.log(Level.DEBUG, "pincette: could not save an OpenCL tuning note in " + dir, e);
-    }
+    CacheFiles.write(dir.resolve(noteKey(name) + ".txt"), value.getBytes(StandardCharsets.UTF_8));
   }
 
   private String noteKey(String name) {

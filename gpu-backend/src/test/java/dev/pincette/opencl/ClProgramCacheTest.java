@@ -91,6 +91,25 @@ class ClProgramCacheTest {
     assertArrayEquals(new int[] {1, 0}, buildInFreshContext());
   }
 
+  /**
+   * A self-consistent binary in a folder others can write may be anyone's: it is never handed to the driver. The
+   * program is built from source instead, and loaded from disk again once the folder is the owner's alone.
+   */
+  @Test
+  void binariesInAFolderOthersCanWriteAreNotLoaded() throws IOException {
+    org.junit.jupiter.api.Assumptions.assumeTrue(Files.getFileStore(dir).supportsFileAttributeView("posix"));
+    buildInFreshContext();
+    Path folder = cacheFile().getParent();
+    Files.setPosixFilePermissions(folder, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+    assertArrayEquals(new int[] {1, 0}, buildInFreshContext(), "world-writable folder");
+    Files.setPosixFilePermissions(folder, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+    Files.setPosixFilePermissions(cacheFile(), java.nio.file.attribute.PosixFilePermissions.fromString("rw-rw-r--"));
+    assertArrayEquals(new int[] {1, 0}, buildInFreshContext(), "group-writable file");
+    assertArrayEquals(new int[] {0, 1}, buildInFreshContext(), "rewritten for the owner alone, then loaded");
+    assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+        Files.getPosixFilePermissions(cacheFile())));
+  }
+
   private static void assertArrayEquals(int[] expected, int[] actual) {
     assertArrayEquals(expected, actual, "");
   }
