@@ -153,6 +153,16 @@ public final class SpatialHashMap implements AutoCloseable {
     return levels[0].backend;
   }
 
+  /**
+   * The backend holding each level, finest first, e.g. {@code [opencl, opencl, cpu]}: a level whose device failed
+   * moved to the CPU.
+   */
+  public java.util.List<String> levelBackends() {
+    java.util.List<String> out = new java.util.ArrayList<>(levels.length);
+    for (Level level : levels) out.add(level.backend);
+    return java.util.List.copyOf(out);
+  }
+
   /** The cell size of each level, ascending. */
   public float[] cellSizes() {
     float[] out = new float[levels.length];

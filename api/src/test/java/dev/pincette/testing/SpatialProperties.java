@@ -109,15 +109,22 @@ public final class SpatialProperties {
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rnd.nextDouble());
   }
 
-  /** Checks every query of single-level and hierarchical maps over {@code cloud}, after build and after updates. */
-  public static void check(Cloud cloud, java.util.function.Function<Supplier<SpatialHashMap>, SpatialHashMap> placed) {
+  /**
+   * Checks every query of single-level and hierarchical maps over {@code cloud}, after build and after updates, and
+   * that every level stays on {@code backend} throughout (a level that moved to the CPU would be checked on the CPU).
+   */
+  public static void check(Cloud cloud, java.util.function.Function<Supplier<SpatialHashMap>, SpatialHashMap> placed,
+      String backend) {
     float r = cloud.radius;
     float[][] cellSizes = {{r}, {r / 4, r / 2, r, 2 * r, 4 * r}};
     for (float[] cells : cellSizes) {
       float[] xyz = cloud.xyz.clone();
       try (SpatialHashMap map = placed.apply(() -> SpatialHashMap.build(xyz, cloud.dims, cells))) {
         String what = cloud + ", " + cells.length + " level(s)";
+        List<String> everyLevel = java.util.Collections.nCopies(cells.length, backend);
+        assertEquals(everyLevel, map.levelBackends(), what + ", built");
         checkAll(map, xyz, cloud, what + ", built");
+        assertEquals(everyLevel, map.levelBackends(), what + ", after the searches");
         SplittableRandom rnd = new SplittableRandom(xyz.length);
         for (int step = 0; step < 3; step++) {
           for (int i = 0; i < xyz.length / cloud.dims; i++) {
@@ -126,6 +133,7 @@ public final class SpatialProperties {
           }
           map.update(xyz);
           checkAll(map, xyz, cloud, what + ", after update " + (step + 1));
+          assertEquals(everyLevel, map.levelBackends(), what + ", after update " + (step + 1));
         }
       }
     }

@@ -158,6 +158,56 @@ class ComputeApiTest {
     assertEquals(BackendKind.AUTO, Compute.currentBackend());
   }
 
+  /** {@code ComputeOn.run}: every call in the body on the named backend, nested scopes innermost first. */
+  @Test
+  void runPlacesEveryCallOfItsBodyAndNestsInnermostFirst() {
+    float[] x = {4, -1, 2.5f};
+    java.util.List<String> ran = new java.util.ArrayList<>();
+    Compute.on(BackendKind.CPU).run(() -> {
+      assertEquals(BackendKind.CPU, Compute.currentBackend());
+      assertEquals(5.5, Compute.sum(x));
+      ran.add(Compute.lastCall().requested() + " " + Compute.lastCall().backend());
+      Compute.on(BackendKind.AUTO).run(() -> {
+        assertEquals(BackendKind.AUTO, Compute.currentBackend());
+        assertEquals(1, Compute.argmin(x));
+        ran.add(Compute.lastCall().requested() + " " + Compute.lastCall().backend());
+      });
+      assertEquals(BackendKind.CPU, Compute.currentBackend());
+    });
+    assertEquals(java.util.List.of("CPU cpu", "AUTO cpu"), ran);
+    assertEquals(BackendKind.AUTO, Compute.currentBackend());
+    assertMessage(NullPointerException.class, () -> Compute.on(BackendKind.CPU).run(null), "body");
+    assertMessage(IllegalStateException.class, () -> Compute.on(BackendKind.OPENCL).run(() -> {}), "opencl");
+  }
+
+  /** The Matrix reductions equal the array ones, and an empty matrix is refused by those that need data. */
+  @Test
+  void matrixReductionsEqualTheArrayOnes() {
+    Matrix m = Matrix.of(2, 3, 1, -2, 3, 4, -5, 6);
+    assertEquals(7.0, Compute.sum(m));
+    assertEquals(-5f, Compute.min(m));
+    assertEquals(6f, Compute.max(m));
+    assertEquals(7.0 / 6, Compute.mean(m), 1e-12);
+    assertMessage(IllegalArgumentException.class, () -> Compute.min(Matrix.zeros(0, 3)), "min", "empty");
+    assertMessage(IllegalArgumentException.class, () -> Compute.mean(Matrix.zeros(4, 0)), "mean", "empty");
+    assertMessage(NullPointerException.class, () -> Compute.mean((Matrix) null), "mean");
+    assertEquals(0.0, Compute.sum(Matrix.zeros(0, 0)));
+  }
+
+  @Test
+  void neighborsCountEachPointAndEveryPair() {
+    float[] pos = {0, 0, 0.5f, 0, 3, 3, 0.25f, 0.25f};
+    try (SpatialHashMap map = SpatialHashMap.build(pos, 2, 1f)) {
+      Neighbors n = map.neighborsWithin(0.6f);
+      assertEquals(4, n.size());
+      assertEquals(2, n.count(0));
+      assertEquals(0, n.count(2));
+      assertEquals(6, n.totalPairs(), "ordered pairs: 0-1, 0-3, 1-3 each way");
+      assertThrows(IndexOutOfBoundsException.class, () -> n.count(4));
+      assertThrows(IndexOutOfBoundsException.class, () -> n.of(-1));
+    }
+  }
+
   @Test
   void explainPlacesACallWithoutRunningIt() {
     Matrix a = Matrix.zeros(64, 32);

@@ -16,6 +16,6 @@ class SpatialPropertiesCpuTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("clouds")
   void everyQueryEqualsBruteForce(SpatialProperties.Cloud cloud) {
-    SpatialProperties.check(cloud, build -> Compute.on(BackendKind.CPU).call(build::get));
+    SpatialProperties.check(cloud, build -> Compute.on(BackendKind.CPU).call(build::get), "cpu");
   }
 }

@@ -35,7 +35,10 @@ public final class Demo {
     new Demo(System.out, 1).run();
   }
 
-  /** Runs the demo; returns the number of ops whose results disagreed between backends (0 when all is well). */
+  /**
+   * Runs the demo; returns the number of ops whose results disagreed between backends or that could not be compared
+   * because a backend fell back to the CPU (0 when all is well, also when the CPU is the only backend).
+   */
   public int run() {
     out.println("Pincette demo: each op on every available backend, then where auto places it.");
     out.println();
@@ -63,27 +66,36 @@ public final class Demo {
     float[] cloud = randomArray(rnd, points * 3);
     float radius = (float) Math.cbrt(20.0 / points * 3 / (4 * Math.PI));
 
-    int disagreements = 0;
-    disagreements += op("matmul", n + "x" + n + " · " + n + "x" + n, kinds, () -> Compute.matmul(a, b),
-        c -> String.format(Locale.ROOT, "c[0,0]=%.4f", c.get(0, 0)), (c, d) -> close(c, d, n));
-    disagreements += op("matmul", "32x32 · 32x32", kinds, () -> Compute.matmul(small, small),
-        c -> String.format(Locale.ROOT, "c[0,0]=%.4f", c.get(0, 0)), (c, d) -> close(c, d, 32));
-    disagreements += op("sum", "n=" + x.length, kinds, () -> Compute.sum(x),
-        s -> String.format(Locale.ROOT, "%.3f", s), (s, t) -> Math.abs(s - t) <= 1e-6 * x.length);
-    disagreements += op("dot", "n=" + x.length, kinds, () -> Compute.dot(x, y),
-        s -> String.format(Locale.ROOT, "%.3f", s), (s, t) -> Math.abs(s - t) <= 1e-6 * x.length);
-    disagreements += op("max", "n=" + x.length, kinds, () -> Compute.max(x), v -> Float.toString(v), Float::equals);
-    disagreements += op("neighbours", points + " points 3D, r=" + String.format(Locale.ROOT, "%.4f", radius), kinds,
+    int[] outcomes = new int[3];
+    outcomes[op("matmul", n + "x" + n + " · " + n + "x" + n, kinds, () -> Compute.matmul(a, b),
+        c -> String.format(Locale.ROOT, "c[0,0]=%.4f", c.get(0, 0)), (c, d) -> close(c, d, n))]++;
+    outcomes[op("matmul", "32x32 · 32x32", kinds, () -> Compute.matmul(small, small),
+        c -> String.format(Locale.ROOT, "c[0,0]=%.4f", c.get(0, 0)), (c, d) -> close(c, d, 32))]++;
+    outcomes[op("sum", "n=" + x.length, kinds, () -> Compute.sum(x),
+        s -> String.format(Locale.ROOT, "%.3f", s), (s, t) -> Math.abs(s - t) <= 1e-6 * x.length)]++;
+    outcomes[op("dot", "n=" + x.length, kinds, () -> Compute.dot(x, y),
+        s -> String.format(Locale.ROOT, "%.3f", s), (s, t) -> Math.abs(s - t) <= 1e-6 * x.length)]++;
+    outcomes[op("max", "n=" + x.length, kinds, () -> Compute.max(x), v -> Float.toString(v), Float::equals)]++;
+    outcomes[op("neighbours", points + " points 3D, r=" + String.format(Locale.ROOT, "%.4f", radius), kinds,
         () -> {
           try (SpatialHashMap map = SpatialHashMap.build(cloud, 3, radius)) {
             return map.neighborsWithin(radius);
           }
         }, nb -> String.format(Locale.ROOT, "%.1f neighbours/point", (double) nb.totalPairs() / nb.size()),
-        (p, q) -> java.util.Arrays.equals(p.indices(), q.indices()));
+        (p, q) -> java.util.Arrays.equals(p.indices(), q.indices()))]++;
     out.println();
-    out.println(disagreements == 0 ? "All backends agree." : disagreements + " op(s) disagreed between backends!");
-    return disagreements;
+    if (outcomes[DISAGREED] > 0) out.println(outcomes[DISAGREED] + " op(s) disagreed between backends!");
+    if (outcomes[NOT_COMPARED] > 0) {
+      out.println(outcomes[NOT_COMPARED] + " op(s) could not be compared: a backend fell back to the cpu.");
+    }
+    if (outcomes[DISAGREED] + outcomes[NOT_COMPARED] == 0) {
+      out.println(kinds.size() > 1 ? "All backends agree." : "Only the cpu is available: nothing to compare.");
+    }
+    return outcomes[DISAGREED] + outcomes[NOT_COMPARED];
   }
+
+  /** What {@link #op} found: the results agreed (or there was one backend), disagreed, or could not be compared. */
+  private static final int AGREED = 0, DISAGREED = 1, NOT_COMPARED = 2;
 
   private interface Agree<T> {
     boolean test(T a, T b);
@@ -94,10 +106,13 @@ public final class Demo {
     Map<String, Double> times = new LinkedHashMap<>();
     T first = null;
     boolean agreed = true;
+    boolean compared = true;
     for (BackendKind kind : kinds) {
       T result = Compute.on(kind).call(call);
-      double seconds = dev.pincette.examples.bench.Bench.median(() -> Compute.on(kind).call(call), 0.4);
+      // Where the result came from: a call that fell back to the cpu compares the cpu with itself.
       CallRecord rec = Compute.lastCall();
+      compared &= rec != null && rec.backend().equals(kind.id());
+      double seconds = dev.pincette.examples.bench.Bench.median(() -> Compute.on(kind).call(call), 0.4);
       String ran = rec == null ? kind.id() : rec.backend() + (rec.fellBack() ? " (fell back: " + rec.fallbackReason()
           + ")" : "");
       times.put(kind.id(), seconds);
@@ -120,8 +135,9 @@ public final class Demo {
     String verdict = chosen.equals(fastest) ? "auto chose " + chosen + " (" + timing + "): the fastest"
         : String.format(Locale.ROOT, "auto chose %s (%s); %s was %.1fx faster here", chosen, timing, fastest,
             times.getOrDefault(chosen, Double.NaN) / times.get(fastest));
-    out.printf(Locale.ROOT, "  %-10s -> %s%s%n", name, verdict, agreed ? "" : "  RESULTS DISAGREE");
-    return agreed ? 0 : 1;
+    out.printf(Locale.ROOT, "  %-10s -> %s%s%n", name, verdict, !compared ? "  NOT COMPARED: a backend fell back"
+        : agreed ? "" : "  RESULTS DISAGREE");
+    return !compared ? NOT_COMPARED : agreed ? AGREED : DISAGREED;
   }
 
   static String formatTime(double seconds) {

@@ -12,6 +12,8 @@ import dev.pincette.Compute;
 import dev.pincette.internal.Dispatcher;
 import dev.pincette.kernels.MatmulOp;
 import dev.pincette.kernels.ReduceOp;
+import dev.pincette.kernels.SpatialOp;
+import dev.pincette.spatial.Neighbors;
 import dev.pincette.spatial.SpatialHashMap;
 import dev.pincette.spi.BackendException;
 import java.util.SplittableRandom;
@@ -112,15 +114,45 @@ class ClFaultTest {
   @Test
   void aSpatialMapWhoseBuildFailsIsBuiltOnTheCpu() {
     float[] points = random(300, 5);
+    float[] center = {0, 0, 0};
     ClFaults.failNext("clEnqueueNDRangeKernel(cell_");   // cell_bounds, or cell_keys off the grid
     try (SpatialHashMap map = Compute.on(BackendKind.OPENCL).call(() -> SpatialHashMap.build(points, 3, 0.2f))) {
+      assertFalse(ClFaults.armed(), "the fault fired");
       assertEquals("cpu", map.backend());
       assertTrue(Compute.lastCall().fellBack());
+      assertTrue(Compute.lastCall().fallbackReason().contains("clEnqueueNDRangeKernel(cell_"),
+          Compute.lastCall().fallbackReason());
+      assertSpatialAnswers(points, map);
     }
     try (SpatialHashMap map = Compute.on(BackendKind.OPENCL).call(() -> SpatialHashMap.build(points, 3, 0.2f))) {
       assertEquals("opencl", map.backend());
-      assertArrayEquals(dev.pincette.kernels.SpatialOp.queryReference(points, 3, new float[] {0, 0, 0}, 0.5f),
-          map.query(new float[] {0, 0, 0}, 0.5f));
+      assertSpatialAnswers(points, map);
     }
+  }
+
+  /** A search that fails on the device moves its level to the CPU, which answers it and every later one. */
+  @Test
+  void aSpatialMapWhoseSearchFailsAnswersFromTheCpu() {
+    float[] points = random(3 * 500, 6);
+    try (SpatialHashMap map = Compute.on(BackendKind.OPENCL).call(() -> SpatialHashMap.build(points, 3, 0.2f))) {
+      assertEquals("opencl", map.backend());
+      ClFaults.failNext("clEnqueueNDRangeKernel(neighbors_");
+      Neighbors all = map.neighborsWithin(0.2f);
+      assertFalse(ClFaults.armed(), "the fault fired");
+      assertEquals("cpu", map.backend());
+      int[][] expected = SpatialOp.neighborsReference(points, 3, 0.2f);
+      for (int i = 0; i < expected.length; i++) assertArrayEquals(expected[i], all.of(i), "point " + i);
+      assertSpatialAnswers(points, map);
+      assertEquals(1, Dispatcher.get().health().failuresInARow("opencl"), "the failure counted against the device");
+    }
+  }
+
+  private static void assertSpatialAnswers(float[] points, SpatialHashMap map) {
+    for (float[] center : new float[][] {{0, 0, 0}, {0.5f, -0.5f, 0.25f}}) {
+      assertArrayEquals(SpatialOp.queryReference(points, 3, center, 0.5f), map.query(center, 0.5f));
+    }
+    int[][] expected = SpatialOp.neighborsReference(points, 3, 0.3f);
+    int[] counts = map.neighborCounts(0.3f);
+    for (int i = 0; i < expected.length; i++) assertEquals(expected[i].length, counts[i], "count of " + i);
   }
 }

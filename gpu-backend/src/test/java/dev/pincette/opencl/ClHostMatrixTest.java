@@ -38,6 +38,7 @@ class ClHostMatrixTest {
   @AfterEach
   void disarm() {
     ClFaults.clear();
+    dev.pincette.internal.Dispatcher.get().health().reset();
   }
 
   @AfterAll
@@ -88,12 +89,29 @@ class ClHostMatrixTest {
     assertEquals(before, ClHostMemory.LIVE.get());
   }
 
+  /** The fault fires (on the staged path memory of this size is pinned), and the ordinary memory works in products. */
   @Test
   void aPinnedAllocationThatFailsGivesOrdinaryMemory() {
+    // Large enough to be pinned, small enough that the product runs without tuning the block shapes first.
+    int side = 200;
+    try (HostMemory pinned = STAGED.allocateHost(4L * side * side)) {
+      assertTrue(pinned.pinned(), "without the fault this memory is pinned");
+    }
     ClFaults.failNext("clCreateBuffer(hostMatrix)");
-    try (HostMemory m = STAGED.allocateHost(1 << 20)) {
+    try (HostMemory m = STAGED.allocateHost(4L * side * side);
+        HostMemory a = STAGED.allocateHost(4L * side * side);
+        HostMemory b = STAGED.allocateHost(4L * side * side)) {
+      assertFalse(ClFaults.armed(), "the fault fired");
       assertFalse(m.pinned());
-      assertEquals(1 << 20, m.segment().byteSize());
+      assertTrue(a.pinned() && b.pinned(), "only the one allocation failed");
+      assertEquals(4L * side * side, m.segment().byteSize());
+      assertArrayEquals(new float[side * side], m.segment().toArray(ValueLayout.JAVA_FLOAT), "zeroed");
+      float[] x = ClResidentTest.random(side * side, 31);
+      float[] y = ClResidentTest.random(side * side, 32);
+      MemorySegment.copy(x, 0, a.segment(), ValueLayout.JAVA_FLOAT, 0, x.length);
+      MemorySegment.copy(y, 0, b.segment(), ValueLayout.JAVA_FLOAT, 0, y.length);
+      STAGED.matmul(a.segment(), b.segment(), m.segment(), side, side, side);
+      ClResidentTest.assertProduct(x, y, side, side, side, m.segment().toArray(ValueLayout.JAVA_FLOAT));
     }
   }
 

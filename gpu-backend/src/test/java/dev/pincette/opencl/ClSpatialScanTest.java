@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.pincette.cpu.CpuBackend;
+import dev.pincette.kernels.SpatialOp;
 import dev.pincette.spi.SpatialIndex;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterAll;
@@ -16,7 +16,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * The device's three ways to group points by cell (dense grid, counted into a hash table, sorted) and the switch
  * between them on update, and enough points that the prefix sum of the neighbour counts takes three levels (more than
- * 512² counts): lists, offsets, counts and queries equal the CPU backend's.
+ * 512² counts): lists, offsets, counts and queries equal brute force's ({@link SpatialOp}'s references, which share
+ * no code with either backend's index, not even the cell keys).
  */
 class ClSpatialScanTest {
   private static final ClBackend BACKEND = new ClBackend(null, ClProgramCache.defaultDir(), false, true);
@@ -32,44 +33,41 @@ class ClSpatialScanTest {
   }
 
   @Test
-  void theGridTheCountedAndTheSortedBuildGiveTheCpuBackendsLists() {
+  void theGridTheCountedAndTheSortedBuildGiveBruteForcesLists() {
     int n = 20_000;
     float[] xyz = cloud(2 * n, 43);
     float radius = (float) Math.sqrt(15.0 / n / Math.PI);
-    try (CpuBackend cpu = new CpuBackend(); SpatialIndex expected = cpu.buildSpatial(xyz.clone(), 2, radius)) {
-      SpatialIndex.Csr want = expected.neighborsWithin(radius);
-      for (String[] build : new String[][] {{"true", "true"}, {"false", "true"}, {"false", "false"}}) {
-        String name = "spatialDense=" + build[0] + ", spatialCount=" + build[1];
-        withProperties(build[0], build[1], () -> {
-          try (SpatialIndex got = BACKEND.buildSpatial(xyz.clone(), 2, radius)) {
-            SpatialIndex.Csr have = got.neighborsWithin(radius);
-            assertArrayEquals(want.offsets(), have.offsets(), name);
-            assertArrayEquals(want.indices(), have.indices(), name);
-            assertArrayEquals(expected.neighborCounts(radius), got.neighborCounts(radius), name);
-            for (float r : new float[] {0.1f, 0.7f, 3f}) {
-              assertArrayEquals(expected.query(new float[] {0.5f, 0.5f}, r), got.query(new float[] {0.5f, 0.5f}, r),
-                  name + ", r=" + r);
-              assertArrayEquals(expected.query(new float[] {-0.5f, 1.2f}, r),
-                  got.query(new float[] {-0.5f, 1.2f}, r), name + ", outside, r=" + r);
+    SpatialIndex.Csr want = bruteForce(xyz, 2, radius);
+    for (String[] build : new String[][] {{"true", "true"}, {"false", "true"}, {"false", "false"}}) {
+      String name = "spatialDense=" + build[0] + ", spatialCount=" + build[1];
+      withProperties(build[0], build[1], () -> {
+        try (SpatialIndex got = BACKEND.buildSpatial(xyz.clone(), 2, radius)) {
+          SpatialIndex.Csr have = got.neighborsWithin(radius);
+          assertArrayEquals(want.offsets(), have.offsets(), name);
+          assertArrayEquals(want.indices(), have.indices(), name);
+          assertArrayEquals(counts(want), got.neighborCounts(radius), name);
+          for (float r : new float[] {0.1f, 0.7f, 3f}) {
+            for (float[] centre : new float[][] {{0.5f, 0.5f}, {-0.5f, 1.2f}}) {
+              assertArrayEquals(SpatialOp.queryReference(xyz, 2, centre, r), got.query(centre, r),
+                  name + ", centre " + java.util.Arrays.toString(centre) + ", r=" + r);
             }
           }
-        });
-      }
+        }
+      });
     }
   }
 
   /**
    * Lists written at their offsets by a second search (what devices without memory for a slot per point do), and
-   * lists longer than a slot (32), equal the CPU backend's.
+   * lists longer than a slot (32), equal brute force's.
    */
   @Test
-  void listsWithoutSlotsAndListsLongerThanASlotGiveTheCpuBackendsLists() {
+  void listsWithoutSlotsAndListsLongerThanASlotGiveBruteForcesLists() {
     int n = 6_000;
     float[] xyz = cloud(3 * n, 45);
     float radius = (float) Math.cbrt(30.0 / n * 3 / (4 * Math.PI));
-    try (CpuBackend cpu = new CpuBackend(); SpatialIndex expected = cpu.buildSpatial(xyz.clone(), 3, radius);
-        SpatialIndex got = BACKEND.buildSpatial(xyz.clone(), 3, radius)) {
-      SpatialIndex.Csr want = expected.neighborsWithin(radius);
+    try (SpatialIndex got = BACKEND.buildSpatial(xyz.clone(), 3, radius)) {
+      SpatialIndex.Csr want = bruteForce(xyz, 3, radius);
       int longer = 0;
       for (int i = 0; i < n; i++) longer += want.offsets()[i + 1] - want.offsets()[i] > 32 ? 1 : 0;
       assertTrue(longer > 100, longer + " lists longer than a slot");
@@ -88,7 +86,7 @@ class ClSpatialScanTest {
 
   /**
    * A cloud that moves between a dense box and far-apart clusters: each update picks the grid or the hash table
-   * anew, and the lists stay the CPU backend's; the hash table counted into cells or sorted.
+   * anew, and the lists stay brute force's; the hash table counted into cells or sorted.
    */
   @ParameterizedTest(name = "spatialCount={0}")
   @ValueSource(strings = {"true", "false"})
@@ -104,22 +102,20 @@ class ClSpatialScanTest {
     for (int i = 0; i < n; i += 50) {
       for (int d = 0; d < 3; d++) apart[3 * i + d] += 1000f * (i % 7) - 3000f;
     }
-    try (CpuBackend cpu = new CpuBackend(); SpatialIndex got = BACKEND.buildSpatial(box.clone(), 3, radius)) {
+    try (SpatialIndex got = BACKEND.buildSpatial(box.clone(), 3, radius)) {
       for (float[] step : new float[][] {apart, box, apart}) {
         got.update(step.clone());
-        try (SpatialIndex expected = cpu.buildSpatial(step.clone(), 3, radius)) {
-          assertArrayEquals(expected.neighborsWithin(radius).indices(), got.neighborsWithin(radius).indices());
-          assertArrayEquals(expected.neighborCounts(2 * radius), got.neighborCounts(2 * radius));
-          assertArrayEquals(expected.query(new float[] {0.5f, 0.5f, 0.5f}, 0.2f),
-              got.query(new float[] {0.5f, 0.5f, 0.5f}, 0.2f));
-        }
+        assertArrayEquals(bruteForce(step, 3, radius).indices(), got.neighborsWithin(radius).indices());
+        assertArrayEquals(counts(bruteForce(step, 3, 2 * radius)), got.neighborCounts(2 * radius));
+        float[] centre = {0.5f, 0.5f, 0.5f};
+        assertArrayEquals(SpatialOp.queryReference(step, 3, centre, 0.2f), got.query(centre, 0.2f));
       }
     }
   }
 
   /**
    * Rebuilds keep the last box while the points drift within its margin, and build anew once one leaves it: the lists
-   * equal the CPU backend's after every step, in 2D and 3D.
+   * equal brute force's after every step, in 2D and 3D.
    */
   @Test
   void rebuildsOnTheLastBoxFollowDriftingPointsAndNoticeOnesThatLeave() {
@@ -128,7 +124,7 @@ class ClSpatialScanTest {
       float radius = dims == 3 ? 0.08f : 0.03f;
       float[] xyz = cloud(dims * n, 45 + dims);
       SplittableRandom rnd = new SplittableRandom(dims);
-      try (CpuBackend cpu = new CpuBackend(); SpatialIndex got = BACKEND.buildSpatial(xyz.clone(), dims, radius)) {
+      try (SpatialIndex got = BACKEND.buildSpatial(xyz.clone(), dims, radius)) {
         for (int step = 0; step < 6; step++) {
           for (int v = 0; v < xyz.length; v++) xyz[v] += (float) ((rnd.nextDouble() - 0.5) * radius * 0.6);
           if (step == 3) xyz[dims * 17] += 0.4f;  // beyond the box's margin of one cell
@@ -136,16 +132,14 @@ class ClSpatialScanTest {
           int reusedBefore = ((ClSpatialHash) got).reusedBoxes();
           got.update(xyz.clone());
           assertEquals(step != 3, ((ClSpatialHash) got).reusedBoxes() > reusedBefore, "box kept at step " + step);
-          try (SpatialIndex expected = cpu.buildSpatial(xyz.clone(), dims, radius)) {
-            String at = dims + "D, step " + step;
-            SpatialIndex.Csr want = expected.neighborsWithin(radius);
-            SpatialIndex.Csr have = got.neighborsWithin(radius);
-            assertArrayEquals(want.offsets(), have.offsets(), at);
-            assertArrayEquals(want.indices(), have.indices(), at);
-            assertArrayEquals(expected.neighborCounts(radius), got.neighborCounts(radius), at);
-            float[] centre = dims == 3 ? new float[] {0.5f, 0.5f, 0.5f} : new float[] {0.5f, 0.5f};
-            assertArrayEquals(expected.query(centre, 0.2f), got.query(centre, 0.2f), at);
-          }
+          String at = dims + "D, step " + step;
+          SpatialIndex.Csr want = bruteForce(xyz, dims, radius);
+          SpatialIndex.Csr have = got.neighborsWithin(radius);
+          assertArrayEquals(want.offsets(), have.offsets(), at);
+          assertArrayEquals(want.indices(), have.indices(), at);
+          assertArrayEquals(counts(want), got.neighborCounts(radius), at);
+          float[] centre = dims == 3 ? new float[] {0.5f, 0.5f, 0.5f} : new float[] {0.5f, 0.5f};
+          assertArrayEquals(SpatialOp.queryReference(xyz, dims, centre, 0.2f), got.query(centre, 0.2f), at);
         }
       }
     }
@@ -169,7 +163,7 @@ class ClSpatialScanTest {
       radii[7] = 2f;   // the whole unit cube around it
       float[] all = new float[n];
       for (int q = 0; q < points.length; q++) all[points[q]] = radii[q];
-      int[][] expected = dev.pincette.kernels.SpatialOp.neighborsReference(xyz, dims, all);
+      int[][] expected = SpatialOp.neighborsReference(xyz, dims, all);
       for (String[] build : new String[][] {{"true", "true"}, {"false", "true"}, {"false", "false"}}) {
         String name = dims + "D, spatialDense=" + build[0] + ", spatialCount=" + build[1];
         withProperties(build[0], build[1], () -> {
@@ -215,37 +209,70 @@ class ClSpatialScanTest {
 
   @Test
   void everyBuildHandlesTinyAndOddSizes() {
-    try (CpuBackend cpu = new CpuBackend()) {
-      for (String[] build : new String[][] {{"true", "true"}, {"false", "true"}, {"false", "false"}}) {
-        withProperties(build[0], build[1], () -> {
-          for (int n : new int[] {1, 2, 17, 600, 1025}) {
-            float[] xyz = cloud(3 * n, n);
-            float radius = 0.2f;
-            String name = "n=" + n + ", spatialDense=" + build[0] + ", spatialCount=" + build[1];
-            try (SpatialIndex expected = cpu.buildSpatial(xyz.clone(), 3, radius);
-                SpatialIndex got = BACKEND.buildSpatial(xyz.clone(), 3, radius)) {
-              assertArrayEquals(expected.neighborsWithin(radius).indices(), got.neighborsWithin(radius).indices(),
-                  name);
-              assertArrayEquals(expected.neighborCounts(radius), got.neighborCounts(radius), name);
-            }
+    for (String[] build : new String[][] {{"true", "true"}, {"false", "true"}, {"false", "false"}}) {
+      withProperties(build[0], build[1], () -> {
+        for (int n : new int[] {1, 2, 17, 600, 1025}) {
+          float[] xyz = cloud(3 * n, n);
+          float radius = 0.2f;
+          String name = "n=" + n + ", spatialDense=" + build[0] + ", spatialCount=" + build[1];
+          SpatialIndex.Csr want = bruteForce(xyz, 3, radius);
+          try (SpatialIndex got = BACKEND.buildSpatial(xyz.clone(), 3, radius)) {
+            assertArrayEquals(want.indices(), got.neighborsWithin(radius).indices(), name);
+            assertArrayEquals(counts(want), got.neighborCounts(radius), name);
           }
-        });
-      }
+        }
+      });
     }
   }
 
   @Test
-  void aThreeLevelPrefixSumGivesTheCpuBackendsLists() {
+  void aThreeLevelPrefixSumGivesBruteForcesLists() {
     int n = 270_000;
     float[] xyz = cloud(3 * n, 42);
     float radius = (float) Math.cbrt(6.0 / n * 3 / (4 * Math.PI));
-    try (CpuBackend cpu = new CpuBackend(); SpatialIndex expected = cpu.buildSpatial(xyz.clone(), 3, radius);
-        SpatialIndex got = BACKEND.buildSpatial(xyz.clone(), 3, radius)) {
-      SpatialIndex.Csr want = expected.neighborsWithin(radius);
+    try (SpatialIndex got = BACKEND.buildSpatial(xyz.clone(), 3, radius)) {
       SpatialIndex.Csr have = got.neighborsWithin(radius);
-      assertArrayEquals(want.offsets(), have.offsets());
-      assertArrayEquals(want.indices(), have.indices());
-      assertArrayEquals(expected.neighborCounts(radius), got.neighborCounts(radius));
+      int[] counts = got.neighborCounts(radius);
+      assertEquals(n + 1, have.offsets().length);
+      assertEquals(0, have.offsets()[0]);
+      assertEquals(have.indices().length, have.offsets()[n]);
+      // Brute force over every point for a sample of rows (all of them would take n² distances), spread over the
+      // whole cloud and so over every block of the three-level prefix sum.
+      SplittableRandom rnd = new SplittableRandom(n);
+      for (int s = 0; s < 1500; s++) {
+        int i = s < 3 ? new int[] {0, n / 2, n - 1}[s] : rnd.nextInt(n);
+        int[] want = bruteForceRow(xyz, 3, i, radius);
+        int[] row = java.util.Arrays.copyOfRange(have.indices(), have.offsets()[i], have.offsets()[i + 1]);
+        assertArrayEquals(want, row, "point " + i);
+        assertEquals(want.length, counts[i], "count of " + i);
+      }
+      for (int i = 0; i < n; i++) {
+        assertEquals(have.offsets()[i + 1] - have.offsets()[i], counts[i], "the lists and the counts, point " + i);
+      }
     }
+  }
+
+  /** Brute force's lists at {@code radius}, as compressed rows. */
+  static SpatialIndex.Csr bruteForce(float[] xyz, int dims, float radius) {
+    int[][] lists = SpatialOp.neighborsReference(xyz, dims, radius);
+    int[] offsets = new int[lists.length + 1];
+    for (int i = 0; i < lists.length; i++) offsets[i + 1] = offsets[i] + lists[i].length;
+    int[] indices = new int[offsets[lists.length]];
+    for (int i = 0; i < lists.length; i++) System.arraycopy(lists[i], 0, indices, offsets[i], lists[i].length);
+    return new SpatialIndex.Csr(offsets, indices);
+  }
+
+  /** Brute force's neighbours of point {@code i} within {@code radius}, ascending. */
+  static int[] bruteForceRow(float[] xyz, int dims, int i, float radius) {
+    float[] centre = java.util.Arrays.copyOfRange(xyz, i * dims, (i + 1) * dims);
+    return java.util.Arrays.stream(SpatialOp.queryReference(xyz, dims, centre, radius)).filter(j -> j != i)
+        .toArray();
+  }
+
+  /** The length of each row. */
+  static int[] counts(SpatialIndex.Csr csr) {
+    int[] out = new int[csr.offsets().length - 1];
+    for (int i = 0; i < out.length; i++) out[i] = csr.offsets()[i + 1] - csr.offsets()[i];
+    return out;
   }
 }

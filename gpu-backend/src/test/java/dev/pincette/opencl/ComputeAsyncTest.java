@@ -52,6 +52,19 @@ class ComputeAsyncTest {
     Dispatcher.get().health().reset();
   }
 
+  /**
+   * Runs {@code body}, whose calls are all placed on {@code kind}, and checks that none of them left it for the CPU:
+   * a device switched off by earlier failures would otherwise let a GPU test pass on the CPU.
+   */
+  private static void allRanOn(BackendKind kind, Runnable body) {
+    Dispatcher d = Dispatcher.get();
+    long fallbacks = d.fallbacks();
+    long there = d.completedOn(kind.id());
+    body.run();
+    assertEquals(fallbacks, d.fallbacks(), "calls fell back from " + kind.id());
+    assertTrue(d.completedOn(kind.id()) > there, "calls ran on " + kind.id());
+  }
+
   private static Matrix random(int rows, int cols, long seed) {
     SplittableRandom rnd = new SplittableRandom(seed);
     float[] x = new float[rows * cols];
@@ -61,7 +74,11 @@ class ComputeAsyncTest {
 
   @ParameterizedTest
   @EnumSource(value = BackendKind.class, names = {"CPU", "OPENCL"})
-  void asyncResultsEqualSynchronousOnes(BackendKind kind) throws Exception {
+  void asyncResultsEqualSynchronousOnes(BackendKind kind) {
+    allRanOn(kind, () -> asyncResultsEqualSynchronousOnesOn(kind));
+  }
+
+  private static void asyncResultsEqualSynchronousOnesOn(BackendKind kind) {
     AsyncCompute async = Compute.on(kind).async();
     Matrix a = random(33, 47, 1);
     Matrix b = random(47, 21, 2);
@@ -73,12 +90,15 @@ class ComputeAsyncTest {
     CompletableFuture<Integer> argmax = async.argmax(x);
     CompletableFuture<Float> min = async.min(x);
     CompletableFuture<float[]> batched = async.batchedMatmul(a.toArray(), a.toArray(), 3, 11, 47, 11);
-    assertEquals(Compute.on(kind).matmul(a, b), product.get());
-    assertEquals(Compute.on(kind).sum(x), sum.get(), 1e-6 * ReduceOp.absSum(x));
-    assertEquals(Compute.on(kind).dot(x, y), dot.get(), 1e-6 * ReduceOp.absSum(x));
-    assertEquals(ReduceOp.referenceArgmax(x), argmax.get());
-    assertEquals(Compute.on(kind).min(x), min.get());
-    assertArrayEquals(Compute.on(kind).batchedMatmul(a.toArray(), a.toArray(), 3, 11, 47, 11), batched.get());
+    assertEquals(Compute.on(kind).matmul(a, b), product.join());
+    assertEquals(kind.id(), Compute.lastCall().backend());
+    assertEquals(Compute.on(kind).sum(x), sum.join(), 1e-6 * ReduceOp.absSum(x));
+    assertEquals(kind.id(), Compute.lastCall().backend());
+    assertEquals(Compute.on(kind).dot(x, y), dot.join(), 1e-6 * ReduceOp.absSum(x));
+    assertEquals(ReduceOp.referenceArgmax(x), argmax.join());
+    assertEquals(Compute.on(kind).min(x), min.join());
+    assertArrayEquals(Compute.on(kind).batchedMatmul(a.toArray(), a.toArray(), 3, 11, 47, 11), batched.join());
+    assertEquals(kind.id(), Compute.lastCall().backend());
   }
 
   @ParameterizedTest
@@ -114,6 +134,11 @@ class ComputeAsyncTest {
   @ParameterizedTest
   @EnumSource(value = BackendKind.class, names = {"CPU", "OPENCL", "AUTO"})
   void manyProductsInFlightEqualTheirSynchronousResultsBitForBit(BackendKind kind) {
+    if (kind == BackendKind.AUTO) manyProductsInFlightOn(kind);
+    else allRanOn(kind, () -> manyProductsInFlightOn(kind));
+  }
+
+  private static void manyProductsInFlightOn(BackendKind kind) {
     AsyncCompute async = Compute.on(kind).async();
     List<Matrix> as = new ArrayList<>();
     List<CompletableFuture<Matrix>> products = new ArrayList<>();
@@ -130,8 +155,33 @@ class ComputeAsyncTest {
     }
   }
 
+  /** {@code ComputeOn.run} on the device: each call of the body runs there, a nested CPU scope on the CPU. */
+  @Test
+  void runPlacesItsBodysCallsOnTheDevice() {
+    float[] x = random(1, 20_000, 30).toArray();
+    Matrix a = random(20, 30, 31);
+    List<String> ran = new ArrayList<>();
+    Compute.on(BackendKind.OPENCL).run(() -> {
+      assertEquals(ReduceOp.referenceSum(x), Compute.sum(x), 1e-6 * ReduceOp.absSum(x));
+      ran.add(Compute.lastCall().backend());
+      assertEquals(Compute.on(BackendKind.CPU).max(a.toArray()), Compute.max(a));
+      ran.add(Compute.lastCall().backend());
+      Compute.on(BackendKind.CPU).run(() -> {
+        Compute.mean(a);
+        ran.add(Compute.lastCall().backend());
+      });
+      assertEquals(Compute.on(BackendKind.CPU).min(a.toArray()), Compute.min(a));
+      ran.add(Compute.lastCall().backend());
+    });
+    assertEquals(List.of("opencl", "opencl", "cpu", "opencl"), ran);
+  }
+
   @Test
   void allOfAndAnyOfWorkAsJavaUsersExpect() {
+    allRanOn(BackendKind.OPENCL, ComputeAsyncTest::allOfAndAnyOfOnOpenCl);
+  }
+
+  private static void allOfAndAnyOfOnOpenCl() {
     AsyncCompute async = Compute.on(BackendKind.OPENCL).async();
     List<CompletableFuture<Double>> sums = new ArrayList<>();
     List<float[]> inputs = new ArrayList<>();
@@ -323,6 +373,10 @@ class ComputeAsyncTest {
     float[] x = random(1, 4096, 14).toArray();
     // Waves of 500 calls in flight: the first 2,000 calls fill the pool, the next 10,000 must only reuse it.
     waves(async, a, x, 2_000);
+    Dispatcher d = Dispatcher.get();
+    long onCpu = d.completedOn("cpu");
+    long onDevice = d.completedOn("opencl");
+    long fallbacks = d.fallbacks();
     ClBufferPool pool = opencl.context().pool;
     int buffers = pool.allocatedCount();
     long bytes = pool.allocatedBytes();
@@ -330,6 +384,11 @@ class ComputeAsyncTest {
     assertEquals(0, resident, "the other tests closed their matrices");
     int leased = pool.leasedCount();
     waves(async, a, x, 10_000);
+    // Every call ran on the device: a leak check that ran on the CPU would prove nothing.
+    assertEquals(fallbacks, d.fallbacks(), "no call fell back");
+    assertEquals(onCpu, d.completedOn("cpu"), "no call ran on the cpu");
+    assertTrue(d.completedOn("opencl") - onDevice >= 2 * 10_000 / 3, "calls on the device: "
+        + (d.completedOn("opencl") - onDevice));
     assertEquals(resident, opencl.residents().deviceBytes(), "every resident was freed");
     assertEquals(leased, pool.leasedCount(), "every buffer was given back");
     // Gathered products come in batches of varying size, each size class a buffer per queue at a new peak: a bounded
