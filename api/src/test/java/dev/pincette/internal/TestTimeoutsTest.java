@@ -26,7 +26,7 @@ class TestTimeoutsTest {
   @Test
   void everyTestHasADefaultTimeoutInAThreadOfItsOwn() {
     ExtensionContext context = CONTEXT.get();
-    assertEquals("10 m", context.getConfigurationParameter("junit.jupiter.execution.timeout.default").orElse(null));
+    assertEquals("30 m", context.getConfigurationParameter("junit.jupiter.execution.timeout.default").orElse(null));
     assertEquals("SEPARATE_THREAD",
         context.getConfigurationParameter("junit.jupiter.execution.timeout.thread.mode.default").orElse(null));
     assertNotSame(LIFECYCLE_THREAD.get(), Thread.currentThread(), "the test body runs in a thread of its own");
