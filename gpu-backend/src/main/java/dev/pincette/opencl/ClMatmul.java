@@ -110,6 +110,25 @@ final class ClMatmul {
     return t;
   }
 
+  /**
+   * Products of at most this many multiply-adds (64³), whose operands and result fit {@link ClQueue#SMALL_BYTES}, take
+   * {@link ClQueue#smallProduct}: their time is launch and transfer, which it pays once each. (Exact float32 whatever
+   * the precision asked for: matrix units would not be faster at this size.)
+   */
+  static final long SMALL_WORK = 1L << 18;
+
+  /** {@link #SMALL_WORK}, or 0 in tests that send every product through the tiled kernels. */
+  private volatile long smallWork = SMALL_WORK;
+
+  boolean small(int m, int k, int n) {
+    return (long) m * k * n <= smallWork && 4L * ((long) m * k + (long) k * n + (long) m * n) <= ClQueue.SMALL_BYTES;
+  }
+
+  /** Sets the multiply-adds up to which products take {@link ClQueue#smallProduct} (0: none). */
+  void smallProducts(long work) {
+    smallWork = work;
+  }
+
   /** Panel side of pipelined products; see {@link ClMatmulPipeline}. */
   static final int PIPELINE_PANEL = 2048;
   /**
@@ -179,6 +198,11 @@ final class ClMatmul {
       Precision precision) {
     int size = count * m * n;
     if (size == 0 || k == 0) return new float[size];
+    if (count == 1 && small(m, k, n)) {
+      try (ClCall call = context.begin(op)) {
+        return call.queue.smallProduct(a, b, null, m, k, n, op);
+      }
+    }
     if (mma.takes(context, precision, count, m, k, n)) {
       ClMatmulMma.Shape shape = mma.choose(context, precision, count, m, n);
       try (ClCall call = context.begin(op)) {
@@ -225,6 +249,12 @@ final class ClMatmul {
     if (k == 0) {
       MemoryUtil.memSet(c, 0, 4L * size);
       return;
+    }
+    if (small(m, k, n)) {
+      try (ClCall call = context.begin("matmul")) {
+        call.queue.smallProduct(a, b, c, m, k, n, call.op);
+        return;
+      }
     }
     boolean matrixUnits = mma.takes(context, precision, 1, m, k, n);
     if (usable.isEmpty() && !matrixUnits) {

@@ -83,10 +83,11 @@ final class ClMatmulMma {
     for (int i = 0; i < 5; i++) v[i] = Integer.parseInt(match.group(i + 1));
     Shape s = new Shape(v[0], v[1], v[2], v[3], v[4]);
     boolean exact = v[2] > 0 && v[3] > 0 && v[0] % v[2] == 0 && v[1] % v[3] == 0 && v[2] % 16 == 0
-        && v[3] % 16 == 0 && v[4] >= 2 && (v[0] + v[1]) * 4L % s.threads() == 0;
+        && v[3] % 16 == 0 && v[4] >= 2 && (v[0] + v[1]) * 4L % s.threads() == 0 && v[0] % (s.threads() / 4) == 0;
     if (!exact) {
       throw new IllegalArgumentException("tensor-core block shape '" + spec + "': WM and WN must be multiples of 16"
-          + " dividing BM and BN, at least 2 stages, and the (BM+BN)·4 chunks of a stage a multiple of the threads");
+          + " dividing BM and BN, at least 2 stages, the (BM+BN)·4 chunks of a stage a multiple of the threads, and"
+          + " BM a multiple of a quarter of them");
     }
     return s;
   }

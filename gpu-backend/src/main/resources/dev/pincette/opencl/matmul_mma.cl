@@ -30,6 +30,12 @@
 #define ROWS (BM + BN)
 #define STAGE_BYTES (ROWS * 64)
 #define LOADS (ROWS * 4 / THREADS)
+// Rows of a stage one pass of the work-group's chunk copies covers; BM is a multiple (ClMatmulMma.Shape checks), so
+// each pass copies rows of A only or of B only.
+#define PASS_ROWS (THREADS / 4)
+// Blocks run in groups of GROUP block rows, column by column within a group, so that the blocks in flight share
+// B's panels in L2 rather than each block row streaming all of B from memory.
+#define GROUP 8
 #define FRAG_WORDS (MT * 4 + NT * 2)
 #define STR_(x) #x
 #define STR(x) STR_(x)
@@ -180,8 +186,14 @@ void matmul_mma(const int M, const int N, const int KP, __global const uchar* re
   const int lane = tid & 31;
   const int aRow = (warp / WARPS_N) * WM;
   const int bRow = BM + (warp % WARPS_N) * WN;
-  const int row0 = get_group_id(1) * BM;
-  const int col0 = get_group_id(0) * BN;
+  const int blockRows = get_num_groups(1);
+  const int blockCols = get_num_groups(0);
+  const int block = get_group_id(1) * blockCols + get_group_id(0);
+  const int firstRow = block / (GROUP * blockCols) * GROUP;
+  const int groupRows = min(blockRows - firstRow, GROUP);
+  const int inGroup = block % (GROUP * blockCols);
+  const int row0 = (firstRow + inGroup % groupRows) * BM;
+  const int col0 = inGroup / groupRows * BN;
   const long item = get_group_id(2);
   const long rowBytes = (long) KP * sizeof(ELEM);
   A += item * M * rowBytes;
@@ -189,22 +201,21 @@ void matmul_mma(const int M, const int N, const int KP, __global const uchar* re
   C += item * M * N;
   const int tiles = KP / (64 / sizeof(ELEM));
 
-  // The chunks this work-item copies into every stage: row r < BM of A's block, else row r - BM of B's.
+  // The chunks this work-item copies into every stage: chunk tid & 3 of row tid / 4 + l·PASS_ROWS, a row r < BM of
+  // A's block, else row r - BM of B's; rows past the matrices' edges are zero-filled (bit l of outside set).
   __global const uchar* source[LOADS];
-  int sourceBytes[LOADS];
-  int target[LOADS];
+  uint outside = 0;
 #pragma unroll
   for (int l = 0; l < LOADS; l++) {
-    const int chunk = tid + l * THREADS;
-    const int r = chunk >> 2;
-    const int c = chunk & 3;
-    const bool isA = r < BM;
+    const int r = (tid >> 2) + l * PASS_ROWS;
+    const bool isA = l * PASS_ROWS < BM;
     const int index = isA ? row0 + r : col0 + r - BM;
     const bool inside = index < (isA ? M : N);
-    source[l] = (isA ? A : B) + (inside ? index * rowBytes : 0) + c * 16;
-    sourceBytes[l] = inside ? 16 : 0;
-    target[l] = SWIZZLED(r, c);
+    source[l] = (isA ? A : B) + (inside ? index * rowBytes : 0) + (tid & 3) * 16;
+    outside |= inside ? 0u : 1u << l;
   }
+  // Every pass lands PASS_ROWS rows further, at the same swizzle (PASS_ROWS is a multiple of 8).
+  const int target = SWIZZLED(tid >> 2, tid & 3);
 
   float acc[MT][NT][4];
 #pragma unroll
@@ -219,8 +230,8 @@ void matmul_mma(const int M, const int N, const int KP, __global const uchar* re
   // Copies k-tile t into stage s (a for statement, so that #pragma unroll keeps the arrays above in registers).
 #define LOAD_STAGE(s, t)                                                                                      \
   for (int l = 0; l < LOADS; l++)                                                                             \
-    copy16(stages + (s) * STAGE_BYTES + target[l], source[l] + (sourceBytes[l] != 0 ? (long) (t) * 64 : 0),   \
-           sourceBytes[l])
+    copy16(stages + (s) * STAGE_BYTES + target + l * PASS_ROWS * 64,                                          \
+           source[l] + (((outside >> l) & 1) != 0 ? 0 : (long) (t) * 64), ((outside >> l) & 1) != 0 ? 0 : 16)
 
 #pragma unroll
   for (int s = 0; s < STAGES - 1; s++) {

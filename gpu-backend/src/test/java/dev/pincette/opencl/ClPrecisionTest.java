@@ -43,8 +43,10 @@ class ClPrecisionTest {
   static void requireDevice() {
     ClTestDevice.require(DEVICE);
     // Every product takes the tensor-core path, however small.
-    EMULATED.matmulOp().mma.minimumFlops(0);
-    DEVICE.matmulOp().mma.minimumFlops(0);
+    for (ClBackend b : new ClBackend[] {EMULATED, DEVICE}) {
+      b.matmulOp().mma.minimumFlops(0);
+      b.matmulOp().smallProducts(0);
+    }
   }
 
   @AfterEach
@@ -184,6 +186,7 @@ class ClPrecisionTest {
   void aBlockShapeWhoseProgramIsRefusedIsLeftOutAndAFailedKernelFallsToTheCaller(@TempDir Path cache) {
     try (ClBackend fresh = new ClBackend(null, cache, false, true, true)) {
       fresh.matmulOp().mma.minimumFlops(0);
+      fresh.matmulOp().smallProducts(0);
       // The first probe build of TF32 fails, as with a driver that refuses the PTX: that shape is left out.
       ClFaults.failNext("clBuildProgram(matmul_mma.cl)");
       List<ClMatmulMma.Shape> tf32 = fresh.matmulOp().mma.shapes(fresh.context(), Precision.TF32);
@@ -205,6 +208,7 @@ class ClPrecisionTest {
   void aDeviceThatRefusesEveryShapeComputesRelaxedProductsInFloat32(@TempDir Path cache) {
     try (ClBackend fresh = new ClBackend(null, cache, false, true, true)) {
       fresh.matmulOp().mma.minimumFlops(0);
+      fresh.matmulOp().smallProducts(0);
       ClFaults.failEvery("clBuildProgram(matmul_mma.cl)");
       assertEquals(List.of(), fresh.matmulOp().mma.shapes(fresh.context(), Precision.TF32));
       ClFaults.clear();
