@@ -22,7 +22,13 @@ fi
 JAVA_OPTS="$JAVA_OPTS ${BENCH_OPTS:-}" timeout "${BENCH_SECONDS:-300}" "$B/run" dev.pincette.opencl.ClBench --only sgemm,small --precision fp32,tf32,bf16 \
   --tiles --sgemm "$SHAPES" --small "$SMALL" --repeats "${REPEATS:-7}" > "$OUT/clbench.txt" 2>&1
 echo "clbench rc=$?"
-grep -E "^(matmul|small|tensor|device)|WRONG|Exception|ptxas" "$OUT/clbench.txt" | grep -v "^RESULT" | head -150
+grep -E "^(matmul|small|tensor|device)|WRONG|Exception|ptxas info.*(registers|spill)" "$OUT/clbench.txt" | head -150
+if [ -n "${GROUP_ROWS:-}" ]; then
+  # The float32 blocks again, launched in groups of GROUP_ROWS block rows (pincette.opencl.matmulGroup).
+  JAVA_OPTS="$JAVA_OPTS -Dpincette.opencl.matmulGroup=$GROUP_ROWS" timeout 90 "$B/run" dev.pincette.opencl.ClBench \
+    --only sgemm --precision fp32 --tiles --sgemm "$SHAPES" --repeats "${REPEATS:-7}" > "$OUT/clbench-group.txt" 2>&1
+  echo "clbench group=$GROUP_ROWS rc=$?"; grep -E "^matmul|WRONG" "$OUT/clbench-group.txt"
+fi
 PYTHONUNBUFFERED=1 timeout "${PEER_SECONDS:-200}" python3 "$B/matmul-peer.py" "$SHAPES" "$SMALL" > "$OUT/peer.txt" 2>&1
 echo "peer rc=$?"; grep -v RESULT "$OUT/peer.txt" | tail -40
 python3 "$B/matmul-compare.py" "$OUT/clbench.txt" "$OUT/peer.txt" | tee "$OUT/table.txt"

@@ -110,7 +110,9 @@ public final class ClBench {
     ClMatmulBench products = new ClMatmulBench(repeats, allTiles);
     if (only.contains("sgemm")) {
       for (dev.pincette.Precision p : precisions) {
-        System.out.println("tensor-core block shapes for " + p.id() + ": " + matmul.mma.shapes(context, p));
+        if (p != dev.pincette.Precision.FP32) {
+          System.out.println("tensor-core block shapes for " + p.id() + ": " + matmul.mma.shapes(context, p));
+        }
         for (int[] shape : sgemmShapes) products.product(context, matmul, p, shape);
       }
     }

@@ -22,6 +22,11 @@ import org.lwjgl.system.MemoryUtil;
 final class ClMatmul {
   private static final String SOURCE = "matmul.cl";
   private static final String NOTE = "matmul.tile.v2";
+  /**
+   * {@code pincette.opencl.matmulGroup}: block rows per group of the launch order (0, the default, is row by row), to
+   * measure whether grouping blocks to share B's panels in L2 pays ({@code ClBench --only sgemm}).
+   */
+  static final int GROUP_ROWS = Math.clamp(Integer.getInteger("pincette.opencl.matmulGroup", 0), 0, 64);
   /** Products below this many multiply-adds use the untuned default: tuning would cost more than it saves. */
   private static final long TUNE_ABOVE = 1L << 24;
 
@@ -40,7 +45,8 @@ final class ClMatmul {
     }
 
     String options() {
-      return String.format(Locale.ROOT, "-DBM=%d -DBN=%d -DBK=%d -DTM=%d -DTN=%d", bm, bn, bk, tm, tn);
+      return String.format(Locale.ROOT, "-DBM=%d -DBN=%d -DBK=%d -DTM=%d -DTN=%d", bm, bn, bk, tm, tn)
+          + (GROUP_ROWS > 0 ? " -DGROUP=" + GROUP_ROWS : "");
     }
 
     boolean fits(ClDevice device) {
@@ -200,7 +206,9 @@ final class ClMatmul {
     if (size == 0 || k == 0) return new float[size];
     if (count == 1 && small(m, k, n)) {
       try (ClCall call = context.begin(op)) {
-        return call.queue.smallProduct(a, b, null, m, k, n, op);
+        float[] c = call.queue.smallProduct(a, b, null, m, k, n, op);
+        call.drained();
+        return c;
       }
     }
     if (mma.takes(context, precision, count, m, k, n)) {
@@ -253,6 +261,7 @@ final class ClMatmul {
     if (small(m, k, n)) {
       try (ClCall call = context.begin("matmul")) {
         call.queue.smallProduct(a, b, c, m, k, n, call.op);
+        call.drained();
         return;
       }
     }

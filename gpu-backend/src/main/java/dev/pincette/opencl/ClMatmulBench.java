@@ -167,6 +167,7 @@ final class ClMatmulBench {
       long t1 = System.nanoTime();
       try {
         call.queue.smallProduct(a, b, null, m, k, n, call.op, marks);
+        call.drained();
       } finally {
         long t6 = System.nanoTime();
         call.close();
