@@ -20,7 +20,7 @@ if [ -n "${TESTS:-}" ]; then
   grep -E "✘" "$OUT/tests.txt" | head -20
 fi
 JAVA_OPTS="$JAVA_OPTS ${BENCH_OPTS:-}" timeout "${BENCH_SECONDS:-300}" "$B/run" dev.pincette.opencl.ClBench --only sgemm,small --precision fp32,tf32,bf16 \
-  --tiles --sgemm "$SHAPES" --small "$SMALL" --repeats "${REPEATS:-7}" > "$OUT/clbench.txt" 2>&1
+  ${TILES---tiles} --sgemm "$SHAPES" --small "$SMALL" --repeats "${REPEATS:-7}" > "$OUT/clbench.txt" 2>&1
 echo "clbench rc=$?"
 grep -E "^(matmul|small|tensor|device)|WRONG|Exception|ptxas info.*(registers|spill)" "$OUT/clbench.txt" | head -150
 if [ -n "${GROUP_ROWS:-}" ]; then
