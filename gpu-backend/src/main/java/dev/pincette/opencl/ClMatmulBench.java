@@ -79,7 +79,7 @@ final class ClMatmulBench {
       for (ClMatmulMma.Shape s : shapes) {
         double[] total = new double[repeats];
         double[] kernel = new double[repeats];
-        release(matmul.mma.launch(call, s, precision, da, db, dc, 1, m, k, n, true));
+        ClQueue.release(matmul.mma.launch(call, s, precision, da, db, dc, 1, m, k, n, true));
         for (int r = 0; r < repeats; r++) {
           long[] events = matmul.mma.launch(call, s, precision, da, db, dc, 1, m, k, n, true);
           try {
@@ -88,7 +88,7 @@ final class ClMatmulBench {
             total[r] = (last[1] - first[0]) * 1e-9;
             kernel[r] = (last[1] - last[0]) * 1e-9;
           } finally {
-            release(events);
+            ClQueue.release(events);
           }
         }
         report(precision, shape, s.toString(), median(total), median(kernel), flops,
@@ -206,10 +206,6 @@ final class ClMatmulBench {
       ClError.check(clGetEventProfilingInfo(event, CL_PROFILING_COMMAND_END, value, null), "profiling");
       return new long[] {start, value.get(0)};
     }
-  }
-
-  private static void release(long[] events) {
-    ClQueue.release(events);
   }
 
   private static double median(double[] values) {

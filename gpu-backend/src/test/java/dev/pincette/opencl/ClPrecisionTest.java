@@ -63,7 +63,8 @@ class ClPrecisionTest {
   static Stream<Arguments> shapes() {
     return Stream.of(Arguments.of(1, 1, 1), Arguments.of(2, 3, 4), Arguments.of(7, 13, 11), Arguments.of(17, 8, 9),
         Arguments.of(16, 16, 8), Arguments.of(33, 31, 65), Arguments.of(64, 64, 64), Arguments.of(65, 97, 67),
-        Arguments.of(130, 40, 70), Arguments.of(1, 300, 1), Arguments.of(3, 5, 300), Arguments.of(300, 5, 3));
+        Arguments.of(130, 40, 70), Arguments.of(1, 300, 1), Arguments.of(3, 5, 300), Arguments.of(300, 5, 3),
+        Arguments.of(0, 5, 3), Arguments.of(4, 0, 3), Arguments.of(4, 5, 0));
   }
 
   static Stream<Arguments> cases() {
@@ -124,17 +125,19 @@ class ClPrecisionTest {
       float[] a = Products.random(n * n, 5);
       float[] b = Products.random(n * n, 6);
       assertWithin(precision, a, b, n, n, n, backend(emulated).matmul(a, b, n, n, n, precision), "square");
-      int count = 37;
-      int m = 9;
-      int k = 21;
-      int p = 5;
-      float[] as = Products.random(count * m * k, 8);
-      float[] bs = Products.random(count * k * p, 9);
-      float[] c = backend(emulated).batchedMatmul(as, bs, count, m, k, p, precision);
-      for (int item = 0; item < count; item++) {
-        assertWithin(precision, Arrays.copyOfRange(as, item * m * k, (item + 1) * m * k),
-            Arrays.copyOfRange(bs, item * k * p, (item + 1) * k * p), m, k, p,
-            Arrays.copyOfRange(c, item * m * p, (item + 1) * m * p), "batch item " + item);
+      for (int[] batch : new int[][] {{37, 9, 21, 5}, {600, 2, 3, 4}, {3, 70, 33, 65}}) {
+        int count = batch[0];
+        int m = batch[1];
+        int k = batch[2];
+        int p = batch[3];
+        float[] as = Products.random(count * m * k, 8);
+        float[] bs = Products.random(count * k * p, 9);
+        float[] c = backend(emulated).batchedMatmul(as, bs, count, m, k, p, precision);
+        for (int item = 0; item < count; item++) {
+          assertWithin(precision, Arrays.copyOfRange(as, item * m * k, (item + 1) * m * k),
+              Arrays.copyOfRange(bs, item * k * p, (item + 1) * k * p), m, k, p,
+              Arrays.copyOfRange(c, item * m * p, (item + 1) * m * p), "batch item " + item);
+        }
       }
     }
   }
