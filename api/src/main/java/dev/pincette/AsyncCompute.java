@@ -30,17 +30,21 @@ import java.util.function.Supplier;
  * {@link IllegalArgumentException} (or {@link NullPointerException}) the synchronous call throws; a device failure
  * falls back to the CPU as usual. A future cancelled before its call starts never runs it and holds no resources; one
  * cancelled while running lets the call finish and releases a {@link DeviceMatrix} result nobody can receive. The
- * backend is the one in force where the call is issued ({@code Compute.on(kind).async()} forces one).
+ * backend and the precision of products are those in force where the call is issued
+ * ({@code Compute.on(kind).precision(p).async()} sets them).
  */
 public final class AsyncCompute {
-  static final AsyncCompute INSTANCE = new AsyncCompute(null);
+  static final AsyncCompute INSTANCE = new AsyncCompute(null, null);
   private static final MatmulGatherer GATHERER = new MatmulGatherer();
 
   /** null: the kind current on the issuing thread. */
   private final BackendKind kind;
+  /** null: the precision current on the issuing thread. */
+  private final Precision precision;
 
-  AsyncCompute(BackendKind kind) {
+  AsyncCompute(BackendKind kind, Precision precision) {
     this.kind = kind;
+    this.precision = precision;
   }
 
   /** The threads every {@code AsyncCompute} shares, started on first use. */
@@ -86,13 +90,14 @@ public final class AsyncCompute {
   /** {@link Compute#matmul(float[], int, int, float[], int, int)}, gathered like {@link #matmul(Matrix, Matrix)}. */
   public CompletableFuture<float[]> matmul(float[] a, int aRows, int aCols, float[] b, int bRows, int bCols) {
     BackendKind placed = kind != null ? kind : Dispatcher.get().currentKind();
+    Precision computed = precision != null ? precision : Dispatcher.currentPrecision();
     try {
       MatmulGatherer.check(a, aRows, aCols, b, bRows, bCols);
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }
     if ((long) aRows * aCols * bCols == 0) return submit(() -> Compute.matmul(a, aRows, aCols, b, bRows, bCols));
-    return GATHERER.submit(placed, a, b, aRows, aCols, bCols, Pool.EXECUTOR);
+    return GATHERER.submit(placed, computed, a, b, aRows, aCols, bCols, Pool.EXECUTOR);
   }
 
   public CompletableFuture<float[]> batchedMatmul(float[] a, float[] b, int count, int m, int k, int n) {
@@ -165,11 +170,13 @@ public final class AsyncCompute {
   private <T> CompletableFuture<T> submit(Supplier<T> call) {
     CompletableFuture<T> future = new CompletableFuture<>();
     BackendKind placed = kind != null ? kind : Dispatcher.get().currentKind();
+    Precision computed = precision != null ? precision : Dispatcher.currentPrecision();
     try {
       Pool.EXECUTOR.execute(() -> {
         if (future.isDone()) return;
         try {
-          T result = ScopedValue.where(Dispatcher.SCOPE, placed).call(call::get);
+          T result = ScopedValue.where(Dispatcher.SCOPE, placed).where(Dispatcher.PRECISION, computed)
+              .call(call::get);
           if (!future.complete(result) && result instanceof AutoCloseable unwanted) unwanted.close();
         } catch (Throwable t) {
           future.completeExceptionally(t);

@@ -17,11 +17,13 @@ import java.util.Objects;
  * double s = Compute.sum(samples);
  * Matrix g = Compute.on(BackendKind.OPENCL).matmul(a, b);   // forced onto OpenCL for this call
  * Compute.on(BackendKind.CPU).run(() -> simulate());       // everything inside runs on the CPU
+ * Matrix f = Compute.with(Precision.TF32).matmul(a, b);     // a faster, less exact product (tensor cores)
  * CallRecord last = Compute.lastCall();      // where the last call ran, how long it took
  * }</pre>
  *
  * <p>Accuracy: sum and dot are within 1e-6·Σ|terms| of the exact value; matmul is within {@code (k+2)·2^-24·Σ|a·b|}
- * per element on every backend. NaN propagates through every op. The backend is read from the system property
+ * per element on every backend, unless a relaxed {@link Precision} is asked for (then within that precision's bound).
+ * NaN propagates through every op. The backend is read from the system property
  * {@code pincette.backend} ({@code auto}, {@code cpu} or {@code opencl}) when {@code Compute} is first used.
  */
 public final class Compute {
@@ -42,9 +44,10 @@ public final class Compute {
   public static float[] matmul(float[] a, int aRows, int aCols, float[] b, int bRows, int bCols) {
     MatmulOp.check(a, aRows, aCols, b, bRows, bCols);
     String shape = aRows + "x" + aCols + " · " + bRows + "x" + bCols;
+    Precision precision = Dispatcher.currentPrecision();
     CallCost cost = new CallCost(CallCost.MATMUL, MatmulOp.flops(aRows, aCols, bCols),
-        4L * ((long) aRows * aCols + (long) bRows * bCols), 4L * aRows * bCols);
-    return Dispatcher.get().run("matmul", shape, cost, be -> be.matmul(a, b, aRows, aCols, bCols));
+        4L * ((long) aRows * aCols + (long) bRows * bCols), 4L * aRows * bCols).in(precision);
+    return Dispatcher.get().run("matmul", shape, cost, be -> be.matmul(a, b, aRows, aCols, bCols, precision));
   }
 
   /**
@@ -54,9 +57,10 @@ public final class Compute {
   static float[][] matmulEach(float[][] as, float[][] bs, int m, int k, int n) {
     int count = as.length;
     String shape = count + " × " + m + "x" + k + " · " + k + "x" + n + " (async, gathered)";
+    Precision precision = Dispatcher.currentPrecision();
     CallCost cost = new CallCost(CallCost.MATMUL, count * MatmulOp.flops(m, k, n),
-        4L * count * ((long) m * k + (long) k * n), 4L * count * m * n);
-    return Dispatcher.get().run("matmul", shape, cost, be -> be.matmulEach(as, bs, m, k, n));
+        4L * count * ((long) m * k + (long) k * n), 4L * count * m * n).in(precision);
+    return Dispatcher.get().run("matmul", shape, cost, be -> be.matmulEach(as, bs, m, k, n, precision));
   }
 
   /**
@@ -67,9 +71,11 @@ public final class Compute {
   public static float[] batchedMatmul(float[] a, float[] b, int count, int m, int k, int n) {
     MatmulOp.checkBatched(a, b, count, m, k, n);
     String shape = count + " × " + m + "x" + k + " · " + k + "x" + n;
+    Precision precision = Dispatcher.currentPrecision();
     CallCost cost = new CallCost(CallCost.BATCHED, count * MatmulOp.flops(m, k, n), 4L * (a.length + b.length),
-        4L * count * m * n);
-    return Dispatcher.get().run("batchedMatmul", shape, cost, be -> be.batchedMatmul(a, b, count, m, k, n));
+        4L * count * m * n).in(precision);
+    return Dispatcher.get().run("batchedMatmul", shape, cost,
+        be -> be.batchedMatmul(a, b, count, m, k, n, precision));
   }
 
   /**
@@ -104,8 +110,9 @@ public final class Compute {
     int m = a.rows();
     int k = a.cols();
     int n = b.cols();
+    Precision precision = Dispatcher.currentPrecision();
     CallCost cost = CallCost.onNativeHost(CallCost.MATMUL, MatmulOp.flops(m, k, n),
-        4L * ((long) m * k + (long) k * n), 4L * m * n);
+        4L * ((long) m * k + (long) k * n), 4L * m * n).in(precision);
     var sa = a.acquire("matmul");
     try {
       var sb = b.acquire("matmul");
@@ -113,7 +120,7 @@ public final class Compute {
         var sc = out.acquire("matmul");
         try {
           Dispatcher.get().run("matmul", a.shape() + " · " + b.shape() + " host", cost, be -> {
-            be.matmul(sa, sb, sc, m, k, n);
+            be.matmul(sa, sb, sc, m, k, n, precision);
             return null;
           });
           return out;
@@ -152,11 +159,12 @@ public final class Compute {
     int n = b.cols();
     var ra = a.resident("matmul");
     var rb = b.resident("matmul");
+    Precision precision = Dispatcher.currentPrecision();
     CallCost cost = new CallCost(CallCost.MATMUL, MatmulOp.flops(m, k, n), 0, 0,
-        residentBytes(ra.backend(), 4L * m * k, rb.backend(), 4L * k * n));
+        residentBytes(ra.backend(), 4L * m * k, rb.backend(), 4L * k * n)).in(precision);
     try {
       var product = Dispatcher.get().runOn("matmul", a.shape() + " · " + b.shape() + " resident", cost,
-          List.of(ra, rb), (be, in) -> be.matmul(in.get(0), in.get(1), m, k, n));
+          List.of(ra, rb), (be, in) -> be.matmul(in.get(0), in.get(1), m, k, n, precision));
       return new DeviceMatrix(m, n, product);
     } catch (dev.pincette.spi.BackendException e) {
       throw lost("matmul", e);
@@ -270,7 +278,21 @@ public final class Compute {
 
   /** Runs calls on {@code kind} rather than where Pincette would place them: {@code Compute.on(CPU).sum(x)}. */
   public static ComputeOn on(BackendKind kind) {
-    return new ComputeOn(Objects.requireNonNull(kind, "on: kind is null"));
+    return new ComputeOn(Objects.requireNonNull(kind, "on: kind is null"), null);
+  }
+
+  /**
+   * Computes matrix products in {@code precision}, placed as usual: {@code Compute.with(Precision.TF32).matmul(a, b)},
+   * or {@code Compute.with(Precision.BF16).run(() -> ...)} for every product inside. See {@link Precision} for each
+   * one's error bound; other ops are unaffected.
+   */
+  public static ComputeOn with(Precision precision) {
+    return new ComputeOn(null, Objects.requireNonNull(precision, "with: precision is null"));
+  }
+
+  /** The precision products on this thread use now: the innermost {@code with}/{@code precision} scope, else FP32. */
+  public static Precision currentPrecision() {
+    return Dispatcher.currentPrecision();
   }
 
   /** Every device of every backend, with why a backend is unavailable. */

@@ -5,49 +5,71 @@ import java.util.Objects;
 import java.util.function.Supplier;
 
 /**
- * {@link Compute} bound to one backend, for one call or a scope:
+ * {@link Compute} bound to a backend, a precision of matrix products, or both, for one call or a scope:
  *
  * <pre>{@code
  * float[] c = Compute.on(BackendKind.CPU).matmul(a, 64, 64, b, 64, 64);
  * double total = Compute.on(BackendKind.OPENCL).call(() -> Compute.sum(x) + Compute.sum(y));
+ * Matrix p = Compute.with(Precision.TF32).matmul(a, b);                     // placed as usual, on tensor cores if any
+ * Compute.on(BackendKind.OPENCL).precision(Precision.BF16).run(() -> step());  // both, for every call inside
  * }</pre>
  *
- * A forced backend that is unavailable throws {@link IllegalStateException} with the reason; one that fails during
- * a call still falls back to the CPU (see {@link CallRecord#fallbackReason()}).
+ * What is not set is inherited from the caller's scope. A forced backend that is unavailable throws
+ * {@link IllegalStateException} with the reason; one that fails during a call still falls back to the CPU (see
+ * {@link CallRecord#fallbackReason()}), which computes products in FP32, within every precision's bound.
  */
 public final class ComputeOn {
+  /** The backend, or null to keep the caller's. */
   private final BackendKind kind;
+  /** The precision of matrix products, or null to keep the caller's. */
+  private final Precision precision;
 
-  ComputeOn(BackendKind kind) {
+  ComputeOn(BackendKind kind, Precision precision) {
     this.kind = kind;
+    this.precision = precision;
   }
 
+  /** The backend calls run on: the one set here, else the caller's current one. */
   public BackendKind kind() {
-    return kind;
+    return kind != null ? kind : Dispatcher.get().currentKind();
   }
 
-  /** Runs {@code body} with every {@code Compute} call on this thread placed on this backend. */
+  /** The precision of matrix products: the one set here, else the caller's current one. */
+  public Precision precision() {
+    return precision != null ? precision : Dispatcher.currentPrecision();
+  }
+
+  /** The same binding with matrix products computed in {@code precision}; see {@link Precision}. */
+  public ComputeOn precision(Precision precision) {
+    return new ComputeOn(kind, Objects.requireNonNull(precision, "precision: precision is null"));
+  }
+
+  /** Runs {@code body} with every {@code Compute} call on this thread placed and computed as bound here. */
   public void run(Runnable body) {
     Objects.requireNonNull(body, "run: body is null");
     check();
-    ScopedValue.where(Dispatcher.SCOPE, kind).run(body);
+    scope().run(body);
   }
 
   /** Like {@link #run} with a result. */
   public <T> T call(Supplier<T> body) {
     Objects.requireNonNull(body, "call: body is null");
     check();
-    return ScopedValue.where(Dispatcher.SCOPE, kind).call(body::get);
+    return scope().call(body::get);
+  }
+
+  private ScopedValue.Carrier scope() {
+    return ScopedValue.where(Dispatcher.SCOPE, kind()).where(Dispatcher.PRECISION, precision());
   }
 
   private void check() {
-    if (kind != BackendKind.AUTO) Dispatcher.get().backend(kind.id());
+    if (kind != null && kind != BackendKind.AUTO) Dispatcher.get().backend(kind.id());
   }
 
-  /** Asynchronous calls placed on this backend; see {@link AsyncCompute}. */
+  /** Asynchronous calls placed and computed as bound here; see {@link AsyncCompute}. */
   public AsyncCompute async() {
     check();
-    return new AsyncCompute(kind);
+    return new AsyncCompute(kind, precision);
   }
 
   /** {@link Compute#upload} onto this backend. */

@@ -7,12 +7,13 @@ import java.util.List;
  *
  * @param op the op, e.g. {@code matmul}
  * @param shape the problem size as users read it
+ * @param precision the precision a matrix product was asked for ({@link Precision}), or null for ops without one
  * @param requested the backend asked for ({@code auto} unless forced)
  * @param chosen the backend the call would run on
  * @param reason one line: why that backend
  * @param predictions one per usable backend
  */
-public record Explanation(String op, String shape, BackendKind requested, String chosen, String reason,
+public record Explanation(String op, String shape, Precision precision, BackendKind requested, String chosen, String reason,
     List<Prediction> predictions) {
   public Explanation {
     predictions = List.copyOf(predictions);
@@ -20,7 +21,8 @@ public record Explanation(String op, String shape, BackendKind requested, String
 
   @Override
   public String toString() {
-    StringBuilder s = new StringBuilder(op + " " + shape + " -> " + chosen + " (" + reason + ")");
+    StringBuilder s = new StringBuilder(op + " " + shape + (precision == null ? "" : " in " + precision.id()) + " -> "
+        + chosen + " (" + reason + ")");
     for (Prediction p : predictions) s.append("\n  ").append(p);
     return s.toString();
   }

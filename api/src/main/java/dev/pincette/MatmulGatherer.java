@@ -12,7 +12,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 
 /**
- * Gathers asynchronous products of one shape that wait for a thread into one call: while earlier calls run, later
+ * Gathers asynchronous products of one shape (and backend and precision) that wait for a thread into one call: while earlier calls run, later
  * ones queue up, and the next free thread takes all of them (up to {@link #MAX_GATHERED}) as one
  * {@code Backend.matmulEach}, which on a GPU is one upload, one launch and one download instead of a round trip each.
  * A product that finds the pool idle runs alone at once, so gathering adds no latency. Every result equals the
@@ -23,16 +23,17 @@ final class MatmulGatherer {
   static final int MAX_GATHERED = 64;
   static final long MAX_GATHERED_BYTES = 64L << 20;
 
-  private record Shape(BackendKind kind, int m, int k, int n) {}
+  private record Shape(BackendKind kind, Precision precision, int m, int k, int n) {}
 
   private record Request(float[] a, float[] b, CompletableFuture<float[]> result) {}
 
   private final Map<Shape, Queue<Request>> waiting = new ConcurrentHashMap<>();
 
   /** Queues {@code a · b} (validated) and schedules a drain of its shape's queue on {@code executor}. */
-  CompletableFuture<float[]> submit(BackendKind kind, float[] a, float[] b, int m, int k, int n, Executor executor) {
+  CompletableFuture<float[]> submit(BackendKind kind, Precision precision, float[] a, float[] b, int m, int k, int n,
+      Executor executor) {
     CompletableFuture<float[]> result = new CompletableFuture<>();
-    Shape shape = new Shape(kind, m, k, n);
+    Shape shape = new Shape(kind, precision, m, k, n);
     Queue<Request> queue = waiting.computeIfAbsent(shape, s -> new ConcurrentLinkedQueue<>());
     queue.add(new Request(a, b, result));
     executor.execute(() -> drain(shape, queue));
@@ -54,7 +55,8 @@ final class MatmulGatherer {
     if (queue.isEmpty()) waiting.remove(shape, queue);
     if (batch.isEmpty()) return;
     try {
-      float[][] products = ScopedValue.where(Dispatcher.SCOPE, shape.kind).call(() -> run(shape, batch));
+      float[][] products = ScopedValue.where(Dispatcher.SCOPE, shape.kind).where(Dispatcher.PRECISION, shape.precision)
+          .call(() -> run(shape, batch));
       for (int i = 0; i < batch.size(); i++) batch.get(i).result.complete(products[i]);
     } catch (Throwable t) {
       for (Request r : batch) r.result.completeExceptionally(t);

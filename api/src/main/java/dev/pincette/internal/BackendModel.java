@@ -17,10 +17,19 @@ import java.util.TreeMap;
 record BackendModel(String key, double overheadSeconds, double bytesPerSecond, Map<String, Curve> curves) {
   private static final System.Logger LOG = System.getLogger("dev.pincette");
   /** Bumped when the calibration method changes, so old files are ignored. */
-  static final String FORMAT = "pincette-calibration-4";
+  static final String FORMAT = "pincette-calibration-5";
 
   double transferSeconds(long bytes) {
     return bytesPerSecond == Double.POSITIVE_INFINITY ? 0 : bytes / bytesPerSecond;
+  }
+
+  /**
+   * The curve a call is predicted by: its precision's own ({@link CallCost#curve()}) where this backend computes that
+   * precision faster than FP32 and so was calibrated for it, else its family's (the backend computes it in FP32).
+   */
+  String curveOf(CallCost cost) {
+    String own = cost.curve();
+    return curves.containsKey(own) ? own : cost.family();
   }
 
   double computeSeconds(String family, double work) {

@@ -1,5 +1,6 @@
 package dev.pincette.internal;
 
+import dev.pincette.Precision;
 import dev.pincette.spi.Backend;
 import dev.pincette.spi.BackendRefusedException;
 import dev.pincette.spi.SpatialIndex;
@@ -17,7 +18,7 @@ import java.util.TreeMap;
 final class Calibrator {
   /** Longest warm-up of one calibration point: enough for C2 to compile a loop it has just started to run. */
   private static final long POINT_WARM_UP_NANOS = 25_000_000L;
-  /** Families measured after the warm-up; each gets an equal share of what is left of the budget. */
+  /** Families measured after the warm-up besides one matmul curve per faster precision; each gets an equal share. */
   private static final int FAMILIES = 4;
 
   private final Backend backend;
@@ -26,17 +27,20 @@ final class Calibrator {
    * and the family is left out of its model, which then never places a map there.
    */
   private final boolean spatial;
+  /** Precisions the backend computes faster than FP32, each calibrated as a matmul curve of its own. */
+  private final List<Precision> faster;
   private final long deadline;
   /** When the family being measured must stop adding points (it keeps at least two). */
   private long familyDeadline;
-  private int familiesLeft = FAMILIES;
+  private int familiesLeft;
   private final SplittableRandom rnd = new SplittableRandom(11);
 
   Calibrator(Backend backend, double budgetSeconds) {
     this.backend = backend;
     this.spatial = buildsSpatial(backend);
-    if (!spatial) familiesLeft--;
     this.deadline = System.nanoTime() + (long) (budgetSeconds * 1e9);
+    this.faster = backend.fasterPrecisions().stream().filter(p -> p != Precision.FP32).sorted().toList();
+    this.familiesLeft = FAMILIES + faster.size() - (spatial ? 0 : 1);
   }
 
   private static boolean buildsSpatial(Backend backend) {
@@ -62,6 +66,13 @@ final class Calibrator {
       float[] a = random(n * n), b = random(n * n);
       return new Sample(2.0 * n * n * n, 12L * n * n, () -> backend.matmul(a, b, n, n, n));
     }));
+    // A precision on matrix units reaches its speed at larger sizes than FP32: its curve goes one size further.
+    for (Precision p : faster) {
+      curves.put(CallCost.curve(CallCost.MATMUL, p), measure(new int[] {128, 256, 512, 1024, 2048}, overhead, n -> {
+        float[] a = random(n * n), b = random(n * n);
+        return new Sample(2.0 * n * n * n, 12L * n * n, () -> backend.matmul(a, b, n, n, n, p));
+      }));
+    }
     curves.put(CallCost.BATCHED, measure(new int[] {64, 1024, 8192}, overhead, count -> {
       float[] a = random(count * 256), b = random(count * 256);
       return new Sample(2.0 * count * 4096, 3L * count * 1024, () -> backend.batchedMatmul(a, b, count, 16, 16, 16));
@@ -92,6 +103,7 @@ final class Calibrator {
       backend.dot(x, y);
       backend.max(x);
       backend.matmul(a, b, 192, 192, 192);
+      for (Precision p : faster) backend.matmul(a, b, 192, 192, 192, p);
       backend.batchedMatmul(a, b, 144, 16, 16, 16);
       if (spatial) {
         try (SpatialIndex index = backend.buildSpatial(pos.clone(), 3, 0.05f)) {

@@ -1,5 +1,6 @@
 package dev.pincette.internal;
 
+import dev.pincette.Precision;
 import java.util.Map;
 
 /**
@@ -14,9 +15,11 @@ import java.util.Map;
  *     must leave that backend (and reach the other)
  * @param nativeHost whether the host data is native memory ({@code HostMatrix}) rather than Java arrays: a device
  *     moves it without host copies, the CPU copies it to arrays, so its timings keep correction buckets of their own
+ * @param precision the precision a matrix product was asked for, or null for ops without one: a relaxed precision
+ *     has calibration curves and correction buckets of its own ({@link #curve()})
  */
 public record CallCost(String family, double work, long inputBytes, long outputBytes, Map<String, Long> residentBytes,
-    boolean nativeHost) {
+    boolean nativeHost, Precision precision) {
   public static final String MATMUL = "matmul";
   public static final String BATCHED = "batchedMatmul";
   public static final String REDUCE = "reduce";
@@ -28,12 +31,30 @@ public record CallCost(String family, double work, long inputBytes, long outputB
 
   /** A call on Java arrays and residents. */
   public CallCost(String family, double work, long inputBytes, long outputBytes, Map<String, Long> residentBytes) {
-    this(family, work, inputBytes, outputBytes, residentBytes, false);
+    this(family, work, inputBytes, outputBytes, residentBytes, false, null);
   }
 
   /** A call on native host memory ({@code HostMatrix}). */
   public static CallCost onNativeHost(String family, double work, long inputBytes, long outputBytes) {
-    return new CallCost(family, work, inputBytes, outputBytes, Map.of(), true);
+    return new CallCost(family, work, inputBytes, outputBytes, Map.of(), true, null);
+  }
+
+  /** This cost for a matrix product asked for in {@code precision}. */
+  public CallCost in(Precision precision) {
+    return new CallCost(family, work, inputBytes, outputBytes, residentBytes, nativeHost, precision);
+  }
+
+  /**
+   * The calibration curve and correction family: {@link #family()}, with the precision appended for a relaxed one
+   * ({@code matmul.tf32}); a backend without a curve of its own for it computes in FP32 and uses the family's.
+   */
+  public String curve() {
+    return precision == null || precision == Precision.FP32 ? family : curve(family, precision);
+  }
+
+  /** The curve of {@code family} in a relaxed {@code precision}, e.g. {@code matmul.bf16}. */
+  public static String curve(String family, Precision precision) {
+    return family + "." + precision.id();
   }
 
   /** A call on host data only. */

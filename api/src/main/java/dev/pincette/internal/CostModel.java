@@ -154,10 +154,10 @@ public final class CostModel {
   public Prediction predict(Backend b, CallCost cost) {
     BackendModel m = models.get(b.name());
     if (m == null) return new Prediction(b.name(), 0, 0, 0, 0, false);
-    double correction = correction(b.name(), cost);
+    double correction = correction(b.name(), m, cost);
     double overhead = m.overheadSeconds() * correction;
     double transfer = transferSeconds(b.name(), m, cost) * correction;
-    double compute = m.computeSeconds(cost.family(), cost.work()) * correction;
+    double compute = m.computeSeconds(m.curveOf(cost), cost.work()) * correction;
     int running = inFlight.computeIfAbsent(b.name(), k -> new AtomicInteger()).get();
     // Each call already running on the backend takes its share of the device; assume calls of similar size.
     // (Not 0·∞ = NaN for a family the backend does not calibrate, which would win every comparison it is first in.)
@@ -183,8 +183,8 @@ public final class CostModel {
    * work), so that a calibration that was off everywhere (a cold JIT, another load) is fixed after a few calls of
    * any size rather than of every size.
    */
-  private double correction(String backend, CallCost cost) {
-    String prefix = bucketPrefix(backend, cost);
+  private double correction(String backend, BackendModel m, CallCost cost) {
+    String prefix = bucketPrefix(backend, m, cost);
     int exponent = Math.getExponent(Math.max(1.0, cost.work()));
     for (int distance = 0; distance <= 4; distance++) {
       Window w = corrections.get(prefix + (exponent - distance));
@@ -210,9 +210,9 @@ public final class CostModel {
     // curve covers both, but the dispatched call is the build alone, so its time would teach the model half the cost.
     if (m == null || !(seconds > 0) || cost.family().equals(CallCost.SPATIAL)) return;
     double uncorrected = m.overheadSeconds() + transferSeconds(b.name(), m, cost)
-        + m.computeSeconds(cost.family(), cost.work());
+        + m.computeSeconds(m.curveOf(cost), cost.work());
     if (!(uncorrected > 0) || Double.isInfinite(uncorrected)) return;
-    corrections.computeIfAbsent(bucket(b.name(), cost), k -> new Window()).add(seconds / uncorrected,
+    corrections.computeIfAbsent(bucket(b.name(), m, cost), k -> new Window()).add(seconds / uncorrected,
         clock.getAsLong());
   }
 
@@ -260,16 +260,16 @@ public final class CostModel {
     }
   }
 
-  private static String bucket(String backend, CallCost cost) {
-    return bucketPrefix(backend, cost) + Math.getExponent(Math.max(1.0, cost.work()));
+  private static String bucket(String backend, BackendModel m, CallCost cost) {
+    return bucketPrefix(backend, m, cost) + Math.getExponent(Math.max(1.0, cost.work()));
   }
 
   /**
    * Calls on resident data move nothing, and calls on native host memory move it without host copies: buckets of their
-   * own, so a misjudged bus speed does not skew the others.
+   * own, so a misjudged bus speed does not skew the others. A precision with a curve of its own learns apart from FP32.
    */
-  private static String bucketPrefix(String backend, CallCost cost) {
-    return backend + "/" + cost.family() + (cost.residentOn(backend) ? "/resident/" : cost.nativeHost() ? "/host/"
+  private static String bucketPrefix(String backend, BackendModel m, CallCost cost) {
+    return backend + "/" + m.curveOf(cost) + (cost.residentOn(backend) ? "/resident/" : cost.nativeHost() ? "/host/"
         : "/");
   }
 }

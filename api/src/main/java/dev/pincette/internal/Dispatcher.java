@@ -4,6 +4,7 @@ import dev.pincette.BackendKind;
 import dev.pincette.CallRecord;
 import dev.pincette.DeviceInfo;
 import dev.pincette.Explanation;
+import dev.pincette.Precision;
 import dev.pincette.Prediction;
 import dev.pincette.spi.Backend;
 import dev.pincette.spi.BackendProvider;
@@ -30,6 +31,8 @@ public final class Dispatcher {
   private static final System.Logger LOG = System.getLogger("dev.pincette");
   /** The backend forced by {@code Compute.on(kind).run(...)} for the current scope. */
   public static final ScopedValue<BackendKind> SCOPE = ScopedValue.newInstance();
+  /** The precision of matrix products set by {@code Compute.with(precision)} for the current scope. */
+  public static final ScopedValue<Precision> PRECISION = ScopedValue.newInstance();
   /** Bound by {@code Compute.explain}: the call is validated and placed, but not run. */
   public static final ScopedValue<Explanation[]> EXPLAIN = ScopedValue.newInstance();
 
@@ -107,6 +110,11 @@ public final class Dispatcher {
     return SCOPE.isBound() ? SCOPE.get() : defaultKind;
   }
 
+  /** The precision matrix products on this thread use now: the innermost scope's, else {@link Precision#FP32}. */
+  public static Precision currentPrecision() {
+    return PRECISION.orElse(Precision.FP32);
+  }
+
   public BackendKind defaultKind() {
     return defaultKind;
   }
@@ -148,8 +156,8 @@ public final class Dispatcher {
     BackendKind requested = currentKind();
     Placement placement = place(requested, cost);
     if (EXPLAIN.isBound()) {
-      EXPLAIN.get()[0] = new Explanation(op, shape, requested, placement.chosen.name(), placement.reason,
-          placement.predictions);
+      EXPLAIN.get()[0] = new Explanation(op, shape, cost.precision(), requested, placement.chosen.name(),
+          placement.reason, placement.predictions);
       throw new ExplainedSignal();
     }
     Backend cpu = cpu();

@@ -1,9 +1,11 @@
 package dev.pincette.spi;
 
 import dev.pincette.DeviceInfo;
+import dev.pincette.Precision;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.List;
+import java.util.Set;
 
 /**
  * A place where ops run: the CPU, or an OpenCL device. Inputs arrive validated (see {@code dev.pincette.kernels});
@@ -15,6 +17,10 @@ import java.util.List;
  * limits (too large, over a budget, a feature the device lacks) throws {@link BackendRefusedException}, which is not
  * held against the device; a caller's mistake found only here (an input closed during the call) throws
  * {@link IllegalStateException}, which reaches the caller unchanged.
+ *
+ * <p>Matrix products come in a {@link Precision}: each method taking one may compute less exactly than float32, within
+ * that precision's bound. The defaults compute in FP32, which meets every precision's bound; a backend with faster
+ * units overrides them and names the precisions in {@link #fasterPrecisions()}.
  */
 public interface Backend extends AutoCloseable {
   /** Short name used in {@code pincette.backend} and in logs, e.g. {@code cpu}, {@code opencl}. */
@@ -52,6 +58,39 @@ public interface Backend extends AutoCloseable {
   List<DeviceInfo> devices();
 
   float[] matmul(float[] a, float[] b, int m, int k, int n);
+
+  /**
+   * Precisions of matrix products this backend computes faster than FP32 (on matrix units); the cost model calibrates
+   * each of them apart. May compile and test device code the first time.
+   */
+  default Set<Precision> fasterPrecisions() {
+    return Set.of();
+  }
+
+  /** {@link #matmul(float[], float[], int, int, int)} within {@code precision}'s bound. */
+  default float[] matmul(float[] a, float[] b, int m, int k, int n, Precision precision) {
+    return matmul(a, b, m, k, n);
+  }
+
+  /** {@link #matmulEach(float[][], float[][], int, int, int)} within {@code precision}'s bound. */
+  default float[][] matmulEach(float[][] as, float[][] bs, int m, int k, int n, Precision precision) {
+    return matmulEach(as, bs, m, k, n);
+  }
+
+  /** {@link #matmul(MemorySegment, MemorySegment, MemorySegment, int, int, int)} within {@code precision}'s bound. */
+  default void matmul(MemorySegment a, MemorySegment b, MemorySegment c, int m, int k, int n, Precision precision) {
+    matmul(a, b, c, m, k, n);
+  }
+
+  /** {@link #batchedMatmul(float[], float[], int, int, int, int)} within {@code precision}'s bound. */
+  default float[] batchedMatmul(float[] a, float[] b, int count, int m, int k, int n, Precision precision) {
+    return batchedMatmul(a, b, count, m, k, n);
+  }
+
+  /** {@link #matmul(Resident, Resident, int, int, int)} within {@code precision}'s bound. */
+  default Resident matmul(Resident a, Resident b, int m, int k, int n, Precision precision) {
+    return matmul(a, b, m, k, n);
+  }
 
   /**
    * Independent products {@code as[i] · bs[i]}, each {@code m×k · k×n}, in one call, each result bit for bit what

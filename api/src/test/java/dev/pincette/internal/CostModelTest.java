@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pincette.DeviceInfo;
+import dev.pincette.Precision;
 import dev.pincette.Prediction;
 import dev.pincette.spi.Backend;
 import dev.pincette.spi.SpatialIndex;
@@ -79,6 +80,48 @@ class CostModelTest {
     }
     double corrected = m.predict(gpu, cost).totalSeconds();
     assertTrue(Math.abs(corrected / truth - 1) < 0.25, "corrected " + corrected + " vs " + truth);
+  }
+
+  @Test
+  void aRelaxedPrecisionGoesToTheGpuWhereFp32StaysOnTheCpu() {
+    CostModel m = new CostModel(Path.of("unused"));
+    Backend cpu = new NamedBackend("cpu", Double.POSITIVE_INFINITY);
+    Backend gpu = new NamedBackend("gpu", 10e9);
+    m.install("cpu", model("cpu", 1e-6, Double.POSITIVE_INFINITY, 1.2e-12));
+    // The GPU: 50 µs per call, 1e-12 s per flop in FP32, ten times faster in TF32 (its own calibrated curve). At 1e8
+    // flops: the CPU 120 µs, the GPU 150 µs in FP32 and 60 µs in TF32.
+    Curve fp32 = new Curve(new double[] {1e3, 1e9}, new double[] {1e-9, 1e-3});
+    Curve tf32 = new Curve(new double[] {1e3, 1e9}, new double[] {1e-10, 1e-4});
+    m.install("gpu", new BackendModel("gpu", 50e-6, 10e9,
+        Map.of(CallCost.MATMUL, fp32, CallCost.curve(CallCost.MATMUL, Precision.TF32), tf32)));
+    CallCost product = new CallCost(CallCost.MATMUL, 1e8, 0, 0);
+    CallCost relaxed = product.in(Precision.TF32);
+    assertTrue(m.predict(cpu, product).totalSeconds() < m.predict(gpu, product).totalSeconds(), "fp32 on the cpu");
+    assertTrue(m.predict(gpu, relaxed).totalSeconds() < m.predict(cpu, relaxed).totalSeconds(), "tf32 on the gpu");
+    assertEquals(m.predict(cpu, product).totalSeconds(), m.predict(cpu, relaxed).totalSeconds(),
+        "the cpu computes tf32 as fp32");
+    // BF16 has no curve of its own on the GPU: computed (and predicted) as FP32.
+    assertEquals(m.predict(gpu, product).totalSeconds(), m.predict(gpu, product.in(Precision.BF16)).totalSeconds());
+  }
+
+  @Test
+  void eachPrecisionLearnsFromItsOwnCalls() {
+    CostModel m = new CostModel(Path.of("unused"));
+    Backend gpu = new NamedBackend("gpu", Double.POSITIVE_INFINITY);
+    Curve curve = new Curve(new double[] {1e3, 1e9}, new double[] {1e-9, 1e-3});
+    m.install("gpu", new BackendModel("gpu", 0, Double.POSITIVE_INFINITY,
+        Map.of(CallCost.MATMUL, curve, CallCost.curve(CallCost.MATMUL, Precision.TF32), curve)));
+    CallCost fp32 = new CallCost(CallCost.MATMUL, 1e9, 0, 0).in(Precision.FP32);
+    CallCost tf32 = fp32.in(Precision.TF32);
+    CallCost bf16 = fp32.in(Precision.BF16);
+    double predicted = m.predict(gpu, fp32).totalSeconds();
+    for (int call = 0; call < 8; call++) {
+      Prediction p = m.predict(gpu, tf32);
+      m.finished(m.started("gpu"), gpu, tf32, predicted / 4, p);
+    }
+    assertEquals(predicted / 4, m.predict(gpu, tf32).totalSeconds(), predicted * 1e-9, "tf32 corrected");
+    assertEquals(predicted, m.predict(gpu, fp32).totalSeconds(), predicted * 1e-9, "fp32 unmoved");
+    assertEquals(predicted, m.predict(gpu, bf16).totalSeconds(), predicted * 1e-9, "bf16 (run as fp32) unmoved");
   }
 
   @Test

@@ -1,6 +1,7 @@
 package dev.pincette.opencl;
 
 import dev.pincette.DeviceInfo;
+import dev.pincette.Precision;
 import dev.pincette.kernels.Elements;
 import dev.pincette.spi.Backend;
 import dev.pincette.spi.BackendException;
@@ -14,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Every op on one OpenCL device through LWJGL. The device is the first GPU, else the first device, unless the system
@@ -62,15 +64,18 @@ public final class ClBackend implements Backend {
    */
   ClBackend(String deviceFilter, Path cacheDir, boolean forceStaging, boolean fp64Sums) {
     this(deviceFilter, cacheDir, forceStaging, fp64Sums,
-        !"false".equalsIgnoreCase(System.getProperty("pincette.opencl.fp64", "true").strip()));
+        !"false".equalsIgnoreCase(System.getProperty("pincette.opencl.fp64", "true").strip()), false);
   }
 
   /**
    * As above; {@code fp64Allowed} false treats the device as one without {@code cl_khr_fp64} (every Intel Xe
    * integrated GPU, Apple GPUs, many mobile ones): sums accumulate in float pairs, and spatial maps, whose distance
-   * test needs float64, are refused and built on the CPU, while every other op runs here.
+   * test needs float64, are refused and built on the CPU, while every other op runs here. {@code emulateMatrixUnits}
+   * takes the tensor-core path on any device, its PTX replaced by portable code of the same semantics (tests of
+   * relaxed precisions on PoCL).
    */
-  ClBackend(String deviceFilter, Path cacheDir, boolean forceStaging, boolean fp64Sums, boolean fp64Allowed) {
+  ClBackend(String deviceFilter, Path cacheDir, boolean forceStaging, boolean fp64Sums, boolean fp64Allowed,
+      boolean emulateMatrixUnits) {
     ClRuntime.Discovery found = ClRuntime.discover();
     this.devices = found.devices();
     this.cacheDir = cacheDir;
@@ -88,7 +93,8 @@ public final class ClBackend implements Backend {
     this.unavailableReason = reason == null ? "" : reason;
     this.fp64 = chosen != null && fp64Allowed && chosen.fp64();
     this.reduce = new ClReduce(fp64 && fp64Sums);
-    this.matmul = chosen != null ? new ClMatmul(chosen) : null;
+    this.matmul = chosen != null
+        ? new ClMatmul(chosen, System.getProperty("pincette.opencl.matmulTiles"), emulateMatrixUnits) : null;
   }
 
   private static ClDevice choose(List<ClDevice> devices, String filter) {
@@ -177,6 +183,36 @@ public final class ClBackend implements Backend {
   @Override
   public float[] matmul(float[] a, float[] b, int m, int k, int n) {
     return matmul.multiply(context(), "matmul", a, b, 1, m, k, n);
+  }
+
+  /** The relaxed precisions this device's tensor cores compute (probed on first use); none off NVIDIA. */
+  @Override
+  public Set<Precision> fasterPrecisions() {
+    return device == null || closed ? Set.of() : matmul.mma.supported(context());
+  }
+
+  @Override
+  public float[] matmul(float[] a, float[] b, int m, int k, int n, Precision precision) {
+    return matmul.multiply(context(), "matmul", a, b, 1, m, k, n, precision);
+  }
+
+  @Override
+  public float[][] matmulEach(float[][] as, float[][] bs, int m, int k, int n, Precision precision) {
+    return matmul.multiplyEach(context(), as, bs, m, k, n, precision);
+  }
+
+  @Override
+  public float[] batchedMatmul(float[] a, float[] b, int count, int m, int k, int n, Precision precision) {
+    return matmul.multiply(context(), "batchedMatmul", a, b, count, m, k, n, precision);
+  }
+
+  @Override
+  public void matmul(MemorySegment a, MemorySegment b, MemorySegment c, int m, int k, int n, Precision precision) {
+    if (!a.isNative() || !b.isNative() || !c.isNative()) {
+      Backend.super.matmul(a, b, c, m, k, n, precision);
+      return;
+    }
+    matmul.multiplyHost(context(), a.address(), b.address(), c.address(), m, k, n, precision);
   }
 
   /** Pinned memory on discrete devices (for DMA without staging); ordinary off-heap memory elsewhere. */
@@ -341,6 +377,42 @@ public final class ClBackend implements Backend {
       throw e;
     } finally {
       if (!handedOver) ClQueue.release(after);
+    }
+  }
+
+  /**
+   * A product in a relaxed precision on the tensor cores is computed before this returns (its packing passes take
+   * buffers that must outlive the kernel), after its operands are; elsewhere it is an ordinary resident product.
+   */
+  @Override
+  public Resident matmul(Resident a, Resident b, int m, int k, int n, Precision precision) {
+    ClContext context = context();
+    if ((long) m * n == 0 || k == 0 || !matmul.mma.takes(context, precision, 1, m, k, n)) return matmul(a, b, m, k, n);
+    ClResident ra = own(a);
+    ClResident rb = own(b);
+    ClResidentStore store = ra.store;
+    if (rb.store != store) throw new BackendException("matmul: the operands live in different OpenCL contexts");
+    store.settle(ra);
+    store.settle(rb);
+    long da = store.pin(ra);
+    try {
+      long db = store.pin(rb);
+      try {
+        ClResident product = store.allocate(m * n);
+        try {
+          matmul.multiply(context, da, db, product.buffer, m, k, n, precision);
+        } catch (RuntimeException e) {
+          store.unpin(product);
+          product.close();
+          throw e;
+        }
+        store.unpin(product);
+        return product;
+      } finally {
+        store.unpin(rb);
+      }
+    } finally {
+      store.unpin(ra);
     }
   }
 

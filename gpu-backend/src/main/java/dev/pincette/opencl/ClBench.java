@@ -7,9 +7,9 @@ import java.util.Locale;
 import java.util.SplittableRandom;
 
 /**
- * Timings of the OpenCL backend, one line per result: device-resident SGEMM (kernel time from profiling events),
- * device-resident sum bandwidth, host↔device transfer bandwidth, and the upload/kernel/download breakdown of a
- * matmul on Java arrays.
+ * Timings of the OpenCL backend, one line per result: device-resident products in each precision (kernel time from
+ * profiling events; see {@link ClMatmulBench}), small host-array products and where their time goes, device-resident
+ * sum bandwidth, host↔device transfer bandwidth, and the upload/kernel/download breakdown of a matmul on Java arrays.
  *
  * <pre>
  * ./mvnw -q -o install -pl gpu-backend -DskipTests
@@ -17,15 +17,17 @@ import java.util.SplittableRandom;
  * CP=gpu-backend/target/classes:$(cat /tmp/cp)
  * java --enable-native-access=ALL-UNNAMED -cp "$CP" dev.pincette.opencl.ClBench            # full run (for a GPU)
  * java --enable-native-access=ALL-UNNAMED -cp "$CP" dev.pincette.opencl.ClBench --quick    # small sizes (PoCL)
- * options: --sgemm 1024,4096,8192  --host 4096,8192  --sum-log2 28  --transfer-mb 256  --spatial-log2 20
- *          --repeats 5
+ * options: --sgemm 1024,4096,8192,4096x64x4096 (N or MxKxN)  --precision fp32,tf32,bf16  --small 32,8x8x8
+ *          --host 4096,8192  --sum-log2 28  --transfer-mb 256  --spatial-log2 20  --repeats 5
  *          --spatial-points N (instead of 2^log2)
- *          --only sgemm,chain,sum,transfers,host,pipeline,spatial (parts to run; default all)
+ *          --only sgemm,small,chain,sum,transfers,host,pipeline,spatial (parts to run; default all)
  *          --tiles (every block shape, not only the chosen one)  --staged (force pinned staging)  --device NAME
  * </pre>
  */
 public final class ClBench {
-  private int[] sgemmSizes = {1024, 4096, 8192};
+  private List<int[]> sgemmShapes = shapes("1024,4096,8192");
+  private List<int[]> smallShapes = shapes("32,8");
+  private List<dev.pincette.Precision> precisions = List.of(dev.pincette.Precision.FP32);
   private int[] hostSizes = {4096, 8192};
   private int chainSize = 4096;
   private int sumLog2 = 28;
@@ -37,14 +39,16 @@ public final class ClBench {
   private boolean allTiles;
   private boolean staged;
   private String deviceName;
-  private java.util.Set<String> only = java.util.Set.of("sgemm", "chain", "sum", "transfers", "host", "pipeline",
-      "spatial");
+  private java.util.Set<String> only = java.util.Set.of("sgemm", "small", "chain", "sum", "transfers", "host",
+      "pipeline", "spatial");
 
   private ClBench() {}
 
   public static void main(String[] args) {
     ClBench bench = new ClBench();
     bench.parse(args);
+    // Compute's own backends (the small part calls through it) must not calibrate meanwhile.
+    System.setProperty("pincette.calibrate", "false");
     ClBackend backend = new ClBackend(bench.deviceName, ClProgramCache.defaultDir(), bench.staged, true);
     if (!backend.isAvailable()) {
       System.out.println("opencl unavailable: " + backend.unavailableReason());
@@ -59,7 +63,7 @@ public final class ClBench {
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--quick" -> {
-          sgemmSizes = new int[] {128, 256, 512};
+          sgemmShapes = shapes("128,256,512");
           hostSizes = new int[] {256, 512};
           chainSize = 256;
           sumLog2 = 22;
@@ -67,7 +71,10 @@ public final class ClBench {
           spatialLog2 = 14;
           repeats = 3;
         }
-        case "--sgemm" -> sgemmSizes = ints(args[++i]);
+        case "--sgemm" -> sgemmShapes = shapes(args[++i]);
+        case "--small" -> smallShapes = shapes(args[++i]);
+        case "--precision" -> precisions = Arrays.stream(args[++i].split(","))
+            .map(p -> dev.pincette.Precision.valueOf(p.strip().toUpperCase(Locale.ROOT))).toList();
         case "--host" -> hostSizes = ints(args[++i]);
         case "--sum-log2" -> sumLog2 = Integer.parseInt(args[++i]);
         case "--transfer-mb" -> transferMb = Integer.parseInt(args[++i]);
@@ -83,6 +90,10 @@ public final class ClBench {
     }
   }
 
+  private static List<int[]> shapes(String list) {
+    return Arrays.stream(list.split(",")).map(ClMatmulBench::shape).toList();
+  }
+
   private static int[] ints(String list) {
     return Arrays.stream(list.split(",")).mapToInt(s -> Integer.parseInt(s.strip())).toArray();
   }
@@ -96,33 +107,22 @@ public final class ClBench {
     ClMatmul matmul = backend.matmulOp();
     matmul.tune(context);
     System.out.println("matmul block shape (tuned): " + matmul.preferred() + " of " + matmul.usableTiles());
-    if (only.contains("sgemm")) for (int n : sgemmSizes) sgemm(context, matmul, n);
+    ClMatmulBench products = new ClMatmulBench(repeats, allTiles);
+    if (only.contains("sgemm")) {
+      for (dev.pincette.Precision p : precisions) {
+        if (p != dev.pincette.Precision.FP32) {
+          System.out.println("tensor-core block shapes for " + p.id() + ": " + matmul.mma.shapes(context, p));
+        }
+        for (int[] shape : sgemmShapes) products.product(context, matmul, p, shape);
+      }
+    }
+    if (only.contains("small")) for (int[] shape : smallShapes) products.small(backend, shape);
     if (only.contains("chain")) chain(context, matmul, chainSize, 10);
     if (only.contains("sum")) sum(context, d);
     if (only.contains("transfers")) transfers(context);
     if (only.contains("host")) for (int n : hostSizes) hostMatmul(context, matmul, n);
     if (only.contains("pipeline")) for (int n : hostSizes) pipeline(context, matmul, n);
     if (only.contains("spatial")) spatial(backend);
-  }
-
-  private void sgemm(ClContext context, ClMatmul matmul, int n) {
-    List<ClMatmul.Tile> tiles = allTiles ? matmul.usableTiles() : List.of(matmul.choose(context, 1, n, n, n));
-    try (ClCall call = context.begin("bench.sgemm")) {
-      long a = call.upload(random(n * n, 1));
-      long b = call.upload(random(n * n, 2));
-      long c = call.buffer(4L * n * n);
-      for (ClMatmul.Tile tile : tiles) {
-        ClQueue.elapsedNanos(ClMatmul.launch(call, tile, a, b, c, 1, n, n, n, true));
-        long[] nanos = new long[repeats];
-        for (int r = 0; r < repeats; r++) {
-          nanos[r] = ClQueue.elapsedNanos(ClMatmul.launch(call, tile, a, b, c, 1, n, n, n, true));
-        }
-        Arrays.sort(nanos);
-        double median = nanos[repeats / 2] * 1e-9;
-        System.out.printf(Locale.ROOT, "sgemm N=%d device-resident: %.3f ms/launch (median of %d), %.2f TFLOP/s"
-            + " [block %s]%n", n, median * 1e3, repeats, 2.0 * n * n * n / median * 1e-12, tile);
-      }
-    }
   }
 
   /**

@@ -29,6 +29,8 @@ final class ClCall implements AutoCloseable {
 
   /** Whether the queue is the context's resident queue ({@link ClContext#beginResident}), not one of the pool's. */
   private final boolean resident;
+  /** Set by {@link #drained()}: every command of the call is known to be complete, so closing need not wait. */
+  private boolean drained;
 
   ClCall(ClContext context, ClQueue queue, String op) {
     this(context, queue, op, false);
@@ -133,13 +135,24 @@ final class ClCall implements AutoCloseable {
     end(true);
   }
 
+  /**
+   * Tells the call that its last command was a blocking one on its in-order queue, so everything before it is complete
+   * and {@link #close()} need not wait for the queue (a small product saves the driver round trip).
+   */
+  void drained() {
+    drained = true;
+  }
+
   @Override
   public void close() {
-    boolean drained = true;
-    try {
-      queue.finish();
-    } catch (BackendException e) {
-      drained = false;
+    boolean drained = this.drained;
+    if (!drained) {
+      drained = true;
+      try {
+        queue.finish();
+      } catch (BackendException e) {
+        drained = false;
+      }
     }
     // Commands of a queue that failed to drain may still use the call's buffers: free them rather than hand them to
     // the next call (the runtime keeps a buffer alive until the commands using it are done).

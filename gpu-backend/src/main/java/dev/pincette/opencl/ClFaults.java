@@ -10,13 +10,16 @@ import java.util.concurrent.atomic.AtomicReference;
  * device after it was enqueued.
  *
  * <pre>{@code
- * ClFaults.failNext("clEnqueueNDRangeKernel");   // or "clCreateBuffer", "clEnqueueWriteBuffer", "clEnqueue"
+ * ClFaults.failNext("clEnqueueNDRangeKernel");   // or "clCreateBuffer", "clEnqueueWriteBuffer", "clEnqueue",
+ *                                                // "clBuildProgram(matmul_mma.cl)" (a driver refusing a program)
  * float[] c = Compute.on(BackendKind.OPENCL).matmul(a, 64, 64, b, 64, 64);   // reruns on the CPU
  * }</pre>
  */
 public final class ClFaults {
   /** The armed call-name prefix, or null; one armed fault fires once, on whichever thread gets there first. */
   private static final AtomicReference<String> ARMED = new AtomicReference<>();
+  /** A call-name prefix that fails every time until {@link #clear}, or null. */
+  private static final AtomicReference<String> ALWAYS = new AtomicReference<>();
 
   private ClFaults() {}
 
@@ -25,12 +28,18 @@ public final class ClFaults {
     ARMED.set(java.util.Objects.requireNonNull(callPrefix, "callPrefix"));
   }
 
-  /** Disarms a fault that has not fired. */
-  public static void clear() {
-    ARMED.set(null);
+  /** Makes every call named like {@code callPrefix} fail until {@link #clear}: a driver that always refuses it. */
+  public static void failEvery(String callPrefix) {
+    ALWAYS.set(java.util.Objects.requireNonNull(callPrefix, "callPrefix"));
   }
 
-  /** Whether a fault is armed and has not fired yet. */
+  /** Disarms every fault. */
+  public static void clear() {
+    ARMED.set(null);
+    ALWAYS.set(null);
+  }
+
+  /** Whether a one-time fault is armed and has not fired yet. */
   public static boolean armed() {
     return ARMED.get() != null;
   }
@@ -48,6 +57,10 @@ public final class ClFaults {
 
   /** Called before each enqueue and allocation, and after a wait; throws if a fault armed for {@code call} fires. */
   static void check(String call) {
+    String always = ALWAYS.get();
+    if (always != null && call.startsWith(always)) {
+      throw new BackendException("CL_OUT_OF_RESOURCES in " + call + " (injected by ClFaults, every time)");
+    }
     String prefix = ARMED.get();
     if (prefix != null && call.startsWith(prefix) && ARMED.compareAndSet(prefix, null)) {
       throw new BackendException("CL_OUT_OF_RESOURCES in " + call + " (injected by ClFaults)");

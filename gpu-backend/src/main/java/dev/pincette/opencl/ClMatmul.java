@@ -1,5 +1,6 @@
 package dev.pincette.opencl;
 
+import dev.pincette.Precision;
 import dev.pincette.spi.BackendException;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,10 +15,18 @@ import org.lwjgl.system.MemoryUtil;
  * times each shape once on a synthetic problem and remembers the fastest for the device (in memory and as a note in
  * the program cache folder); smaller products step down to smaller blocks when the large ones would leave compute
  * units idle.
+ *
+ * <p>Products asked for in a relaxed {@link Precision} go to the tensor cores where {@link ClMatmulMma} has them, and
+ * to the float32 kernel everywhere else (which meets every precision's bound).
  */
 final class ClMatmul {
   private static final String SOURCE = "matmul.cl";
   private static final String NOTE = "matmul.tile.v2";
+  /**
+   * {@code pincette.opencl.matmulGroup}: block rows per group of the launch order (0, the default, is row by row), to
+   * measure whether grouping blocks to share B's panels in L2 pays ({@code ClBench --only sgemm}).
+   */
+  static final int GROUP_ROWS = Math.clamp(Integer.getInteger("pincette.opencl.matmulGroup", 0), 0, 64);
   /** Products below this many multiply-adds use the untuned default: tuning would cost more than it saves. */
   private static final long TUNE_ABOVE = 1L << 24;
 
@@ -36,7 +45,8 @@ final class ClMatmul {
     }
 
     String options() {
-      return String.format(Locale.ROOT, "-DBM=%d -DBN=%d -DBK=%d -DTM=%d -DTN=%d", bm, bn, bk, tm, tn);
+      return String.format(Locale.ROOT, "-DBM=%d -DBN=%d -DBK=%d -DTM=%d -DTN=%d", bm, bn, bk, tm, tn)
+          + (GROUP_ROWS > 0 ? " -DGROUP=" + GROUP_ROWS : "");
     }
 
     boolean fits(ClDevice device) {
@@ -106,6 +116,25 @@ final class ClMatmul {
     return t;
   }
 
+  /**
+   * Products of at most this many multiply-adds (64³), whose operands and result fit {@link ClQueue#SMALL_BYTES}, take
+   * {@link ClQueue#smallProduct}: their time is launch and transfer, which it pays once each. (Exact float32 whatever
+   * the precision asked for: matrix units would not be faster at this size.)
+   */
+  static final long SMALL_WORK = 1L << 18;
+
+  /** {@link #SMALL_WORK}, or 0 in tests that send every product through the tiled kernels. */
+  private volatile long smallWork = SMALL_WORK;
+
+  boolean small(int m, int k, int n) {
+    return (long) m * k * n <= smallWork && 4L * ((long) m * k + (long) k * n + (long) m * n) <= ClQueue.SMALL_BYTES;
+  }
+
+  /** Sets the multiply-adds up to which products take {@link ClQueue#smallProduct} (0: none). */
+  void smallProducts(long work) {
+    smallWork = work;
+  }
+
   /** Panel side of pipelined products; see {@link ClMatmulPipeline}. */
   static final int PIPELINE_PANEL = 2048;
   /**
@@ -132,12 +161,19 @@ final class ClMatmul {
   private volatile Tile preferred;
   private volatile boolean tuned;
 
+  /** Relaxed-precision products on tensor cores, where the device has them. */
+  final ClMatmulMma mma;
+
   ClMatmul(ClDevice device) {
-    this(device, System.getProperty("pincette.opencl.matmulTiles"));
+    this(device, System.getProperty("pincette.opencl.matmulTiles"), false);
   }
 
-  /** With {@code extraTiles} as in {@code pincette.opencl.matmulTiles}; malformed ones are logged and ignored. */
-  ClMatmul(ClDevice device, String extraTiles) {
+  /**
+   * With {@code extraTiles} as in {@code pincette.opencl.matmulTiles} (malformed ones are logged and ignored);
+   * {@code emulateMatrixUnits} builds the tensor-core path with portable stand-ins for its PTX on any device (tests).
+   */
+  ClMatmul(ClDevice device, String extraTiles, boolean emulateMatrixUnits) {
+    this.mma = new ClMatmulMma(device, emulateMatrixUnits, System.getProperty("pincette.opencl.mmaShapes"));
     List<Tile> all;
     try {
       all = candidates(extraTiles);
@@ -160,8 +196,31 @@ final class ClMatmul {
   }
 
   float[] multiply(ClContext context, String op, float[] a, float[] b, int count, int m, int k, int n) {
+    return multiply(context, op, a, b, count, m, k, n, Precision.FP32);
+  }
+
+  /** {@code count} products of host arrays in {@code precision}: on tensor cores when {@link ClMatmulMma} takes it. */
+  float[] multiply(ClContext context, String op, float[] a, float[] b, int count, int m, int k, int n,
+      Precision precision) {
     int size = count * m * n;
     if (size == 0 || k == 0) return new float[size];
+    if (count == 1 && small(m, k, n)) {
+      try (ClCall call = context.begin(op)) {
+        float[] c = call.queue.smallProduct(a, b, null, m, k, n, op);
+        call.drained();
+        return c;
+      }
+    }
+    if (mma.takes(context, precision, count, m, k, n)) {
+      ClMatmulMma.Shape shape = mma.choose(context, precision, count, m, n);
+      try (ClCall call = context.begin(op)) {
+        long da = call.upload(a);
+        long db = call.upload(b);
+        long dc = call.buffer(4L * size);
+        mma.launch(call, shape, precision, da, db, dc, count, m, k, n, false);
+        return call.downloadFloats(dc, size);
+      }
+    }
     if (usable.isEmpty()) {
       throw new BackendException("no matmul block shape fits " + context.device.name());
     }
@@ -185,29 +244,52 @@ final class ClMatmul {
    * {@code c} written): DMA straight from and to that memory, pipelined in tiles when large on a discrete device.
    */
   void multiplyHost(ClContext context, long a, long b, long c, int m, int k, int n) {
+    multiplyHost(context, a, b, c, m, k, n, Precision.FP32);
+  }
+
+  /**
+   * {@link #multiplyHost(ClContext, long, long, long, int, int, int)} in {@code precision}; on tensor cores in one
+   * piece (the pipelined tiles are float32 products).
+   */
+  void multiplyHost(ClContext context, long a, long b, long c, int m, int k, int n, Precision precision) {
     long size = (long) m * n;
     if (size == 0) return;
     if (k == 0) {
       MemoryUtil.memSet(c, 0, 4L * size);
       return;
     }
-    if (usable.isEmpty()) throw new BackendException("no matmul block shape fits " + context.device.name());
+    if (small(m, k, n)) {
+      try (ClCall call = context.begin("matmul")) {
+        call.queue.smallProduct(a, b, c, m, k, n, call.op);
+        call.drained();
+        return;
+      }
+    }
+    boolean matrixUnits = mma.takes(context, precision, 1, m, k, n);
+    if (usable.isEmpty() && !matrixUnits) {
+      throw new BackendException("no matmul block shape fits " + context.device.name());
+    }
     int panel = pipelinePanel;
-    if (hostPipelined(context, m, k, n)) {
+    if (!matrixUnits && hostPipelined(context, m, k, n)) {
       ClMatmulPipeline.multiplyHost(context, choose(context, 1, Math.min(m, panel), k, Math.min(n, panel)), a, b, c,
           m, k, n, panel);
       return;
     }
-    Tile tile = choose(context, 1, m, k, n);
+    Tile tile = matrixUnits ? null : choose(context, 1, m, k, n);
+    ClMatmulMma.Shape shape = matrixUnits ? mma.choose(context, precision, 1, m, n) : null;
     try (ClCall call = context.begin("matmul")) {
       long da = call.buffer(4L * m * k);
       long db = call.buffer(4L * k * n);
       long dc = call.buffer(4L * size);
-      List<Long> events = new ArrayList<>(3);
+      List<Long> events = new ArrayList<>(5);
       try {
         events.add(call.queue.writeFromHost(da, a, 4L * m * k, 1, 4L * m * k, call.op));
         events.add(call.queue.writeFromHost(db, b, 4L * k * n, 1, 4L * k * n, call.op));
-        events.add(launchAfter(call, tile, da, db, dc, m, k, n));
+        if (matrixUnits) {
+          for (long e : mma.launch(call, shape, precision, da, db, dc, 1, m, k, n, true)) events.add(e);
+        } else {
+          events.add(launchAfter(call, tile, da, db, dc, m, k, n));
+        }
         events.add(call.queue.readIntoHost(dc, c, 4L * size, 1, 4L * size, 0, call.op));
         ClQueue.awaitAll(events, call.op);
       } finally {
@@ -254,21 +336,32 @@ final class ClMatmul {
    * shape a single product of that shape would use, so each result equals {@link #multiply} of it alone.
    */
   float[][] multiplyEach(ClContext context, float[][] as, float[][] bs, int m, int k, int n) {
+    return multiplyEach(context, as, bs, m, k, n, Precision.FP32);
+  }
+
+  /** {@link #multiplyEach(ClContext, float[][], float[][], int, int, int)} in {@code precision}. */
+  float[][] multiplyEach(ClContext context, float[][] as, float[][] bs, int m, int k, int n, Precision precision) {
     int count = as.length;
     float[][] out = new float[count][];
     if ((long) m * n * k == 0 || count == 0) {
       for (int i = 0; i < count; i++) out[i] = new float[m * n];
       return out;
     }
-    if (usable.isEmpty()) throw new BackendException("no matmul block shape fits " + context.device.name());
-    Tile tile = choose(context, 1, m, k, n);
+    // Decided as for one product, so each result equals what the product alone gives.
+    boolean matrixUnits = mma.takes(context, precision, 1, m, k, n);
+    if (usable.isEmpty() && !matrixUnits) {
+      throw new BackendException("no matmul block shape fits " + context.device.name());
+    }
+    Tile tile = matrixUnits ? null : choose(context, 1, m, k, n);
+    ClMatmulMma.Shape shape = matrixUnits ? mma.choose(context, precision, 1, m, n) : null;
     try (ClCall call = context.begin("matmul")) {
       long da = call.buffer(4L * count * m * k);
       long db = call.buffer(4L * count * k * n);
       long dc = call.buffer(4L * count * m * n);
       call.queue.writePieces(da, as, m * k, call.op);
       call.queue.writePieces(db, bs, k * n, call.op);
-      launch(call, tile, da, db, dc, count, m, k, n, false);
+      if (matrixUnits) mma.launch(call, shape, precision, da, db, dc, count, m, k, n, false);
+      else launch(call, tile, da, db, dc, count, m, k, n, false);
       for (int i = 0; i < count; i++) out[i] = new float[m * n];
       call.queue.readPieces(dc, out, m * n, call.op);
       return out;
@@ -277,10 +370,20 @@ final class ClMatmul {
 
   /** {@code c = a · b} of device buffers, waiting until it is done. */
   void multiply(ClContext context, long a, long b, long c, int m, int k, int n) {
-    if (usable.isEmpty()) throw new BackendException("no matmul block shape fits " + context.device.name());
-    Tile tile = choose(context, 1, m, k, n);
+    multiply(context, a, b, c, m, k, n, Precision.FP32);
+  }
+
+  /** {@code c = a · b} of device buffers in {@code precision}, waiting until it is done. */
+  void multiply(ClContext context, long a, long b, long c, int m, int k, int n, Precision precision) {
+    boolean matrixUnits = (long) m * n > 0 && k > 0 && mma.takes(context, precision, 1, m, k, n);
+    if (usable.isEmpty() && !matrixUnits) {
+      throw new BackendException("no matmul block shape fits " + context.device.name());
+    }
+    Tile tile = matrixUnits ? null : choose(context, 1, m, k, n);
+    ClMatmulMma.Shape shape = matrixUnits ? mma.choose(context, precision, 1, m, n) : null;
     try (ClCall call = context.begin("matmul")) {
       if (k == 0) call.fill(c, 0, Math.max(4, 4L * m * n));
+      else if (matrixUnits) mma.launch(call, shape, precision, a, b, c, 1, m, k, n, false);
       else if ((long) m * n > 0) launch(call, tile, a, b, c, 1, m, k, n, false);
     }
   }

@@ -103,6 +103,7 @@ final class ClProgramCache implements AutoCloseable {
   }
 
   private long build(String resource, String options) {
+    ClFaults.check("clBuildProgram(" + resource + ")");
     String source = source(resource);
     Path file = dir == null ? null : dir.resolve(key(source, options) + ".bin");
     if (file != null) {

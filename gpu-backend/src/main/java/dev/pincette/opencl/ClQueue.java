@@ -34,6 +34,8 @@ import static org.lwjgl.opencl.CL12.clEnqueueMarkerWithWaitList;
 import static org.lwjgl.opencl.CL12.nclEnqueueFillBuffer;
 
 import dev.pincette.spi.BackendException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.IntBuffer;
 import java.util.HashMap;
 import java.util.List;
@@ -69,6 +71,14 @@ final class ClQueue implements AutoCloseable {
   private final long[] stagingEvent = new long[2];
   /** The staging chunk the next transfer starts with. */
   private int nextSlot;
+  /**
+   * Small products ({@link #smallProduct}): a pinned host buffer and a device buffer of {@link #SMALL_BYTES} each,
+   * the host one mapped for the queue's life, and their kernel with its buffer argument set; created on first use.
+   */
+  private long smallHostBuffer;
+  private MemorySegment smallHost;
+  private long smallDevice;
+  private ClKernel smallKernel;
 
   ClQueue(ClContext context) {
     this.context = context;
@@ -93,6 +103,92 @@ final class ClQueue implements AutoCloseable {
       kernels.put(key, kernel);
     }
     return kernel;
+  }
+
+  /** Bytes of operands and result a product may have to take {@link #smallProduct}. */
+  static final int SMALL_BYTES = 256 << 10;
+
+  /**
+   * {@code a · b} of a small product: both operands copied into pinned memory and written to the device as one
+   * transfer, one launch of {@code matmul_small.cl}, one blocking read of the result, with no allocation on the
+   * device and no program lookup (after the queue's first). {@code a} ({@code m×k}) and {@code b} ({@code k×n}) are
+   * Java arrays or native addresses ({@code Long}); the result goes to {@code c}, a native address, or a new array
+   * when {@code c} is null. The caller checks that {@code 4·(m·k + k·n + m·n) ≤ SMALL_BYTES}.
+   */
+  float[] smallProduct(Object a, Object b, Long c, int m, int k, int n, String op) {
+    return smallProduct(a, b, c, m, k, n, op, null);
+  }
+
+  /** As above; {@code marks} (or null) receives the time after each step, for {@link ClMatmulBench}. */
+  float[] smallProduct(Object a, Object b, Long c, int m, int k, int n, String op, long[] marks) {
+    MemorySegment host = smallHost();
+    long aBytes = 4L * m * k;
+    long operands = aBytes + 4L * k * n;
+    long product = 4L * m * n;
+    toSmall(a, host, 0, aBytes);
+    toSmall(b, host, aBytes, 4L * k * n);
+    mark(marks, 0);
+    String write = "clEnqueueWriteBuffer(" + op + ")";
+    ClFaults.check(write);
+    ClError.check(nclEnqueueWriteBuffer(handle, smallDevice, CL_FALSE, 0, operands, host.address(), 0, 0, 0), write);
+    mark(marks, 1);
+    launch(smallKernel.i32(0, m).i32(1, n).i32(2, k), new long[] {n, m}, null, false);
+    mark(marks, 2);
+    String read = "clEnqueueReadBuffer(" + op + ")";
+    ClFaults.check(read);
+    ClError.check(nclEnqueueReadBuffer(handle, smallDevice, CL_TRUE, operands, product, host.address() + operands, 0,
+        0, 0), read);
+    mark(marks, 3);
+    float[] out = null;
+    if (c != null) {
+      MemorySegment.copy(host, operands, MemorySegment.ofAddress(c).reinterpret(product), 0, product);
+    } else {
+      out = new float[m * n];
+      MemorySegment.copy(host, ValueLayout.JAVA_FLOAT, operands, out, 0, out.length);
+    }
+    mark(marks, 4);
+    return out;
+  }
+
+  private static void mark(long[] marks, int step) {
+    if (marks != null) marks[step] = System.nanoTime();
+  }
+
+  private static void toSmall(Object from, MemorySegment host, long offset, long bytes) {
+    if (from instanceof float[] array) {
+      MemorySegment.copy(array, 0, host, ValueLayout.JAVA_FLOAT, offset, array.length);
+    } else {
+      MemorySegment.copy(MemorySegment.ofAddress((Long) from).reinterpret(bytes), 0, host, offset, bytes);
+    }
+  }
+
+  /** The small-product host memory, creating it, the device buffer and the kernel on first use. */
+  private MemorySegment smallHost() {
+    if (smallHost != null) return smallHost;
+    try (MemoryStack stack = MemoryStack.stackPush()) {
+      IntBuffer error = stack.mallocInt(1);
+      long hostBuffer = CL10.clCreateBuffer(context.handle, CL_MEM_READ_WRITE | CL_MEM_ALLOC_HOST_PTR, SMALL_BYTES,
+          error);
+      ClError.checkHandle(hostBuffer, error.get(0), "clCreateBuffer(small)");
+      long device = CL10.clCreateBuffer(context.handle, CL_MEM_READ_WRITE, SMALL_BYTES, error);
+      if (device == 0 || error.get(0) != 0) {
+        clReleaseMemObject(hostBuffer);
+        ClError.checkHandle(device, error.get(0), "clCreateBuffer(small)");
+      }
+      long address;
+      try {
+        address = map(hostBuffer, CL_MAP_READ | CL_MAP_WRITE, SMALL_BYTES, "small");
+        smallKernel = kernel("matmul_small.cl", "", "matmul_small").mem(3, device);
+      } catch (RuntimeException e) {
+        clReleaseMemObject(hostBuffer);
+        clReleaseMemObject(device);
+        throw e;
+      }
+      smallHostBuffer = hostBuffer;
+      smallDevice = device;
+      smallHost = MemorySegment.ofAddress(address).reinterpret(SMALL_BYTES);
+    }
+    return smallHost;
   }
 
   /** Enqueues {@code kernel}; returns its event when {@code timed} (the caller releases it), else 0. */
@@ -509,6 +605,12 @@ final class ClQueue implements AutoCloseable {
         clFinish(handle);
         clReleaseMemObject(stagingBuffer[slot]);
       }
+    }
+    if (smallHost != null) {
+      nclEnqueueUnmapMemObject(handle, smallHostBuffer, smallHost.address(), 0, 0, 0);
+      clFinish(handle);
+      clReleaseMemObject(smallHostBuffer);
+      clReleaseMemObject(smallDevice);
     }
     for (ClKernel kernel : kernels.values()) kernel.close();
     kernels.clear();

@@ -27,8 +27,20 @@ void matmul(const int M, const int N, const int K, __global const float* restric
   const int tx = get_local_id(0);
   const int ty = get_local_id(1);
   const int tid = ty * TX + tx;
+#ifdef GROUP
+  // Blocks in groups of GROUP block rows, column by column within a group, so that the blocks in flight share B's
+  // panels in L2.
+  const int blockCols = get_num_groups(0);
+  const int block = get_group_id(1) * blockCols + get_group_id(0);
+  const int firstRow = block / (GROUP * blockCols) * GROUP;
+  const int groupRows = min((int) get_num_groups(1) - firstRow, GROUP);
+  const int inGroup = block % (GROUP * blockCols);
+  const int row0 = (firstRow + inGroup % groupRows) * BM;
+  const int col0 = inGroup / groupRows * BN;
+#else
   const int row0 = get_group_id(1) * BM;
   const int col0 = get_group_id(0) * BN;
+#endif
   const long item = get_group_id(2);
   A += item * M * K;
   B += item * K * N;

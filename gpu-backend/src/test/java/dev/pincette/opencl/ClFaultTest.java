@@ -26,7 +26,8 @@ import org.junit.jupiter.api.Test;
 /** A device error never loses a result: the backend throws BackendException and {@code Compute} reruns on the CPU. */
 class ClFaultTest {
   private static final ClBackend BACKEND = new ClBackend(null, ClProgramCache.defaultDir(), false, true);
-  private static final int M = 37, K = 53, N = 29;
+  // Above ClMatmul.SMALL_WORK: the tiled kernel (the small path has tests of its own).
+  private static final int M = 71, K = 67, N = 59;
   private static final float[] A = random(M * K, 1);
   private static final float[] B = random(K * N, 2);
 

@@ -33,6 +33,9 @@ class ClHostMatrixTest {
   static void requireDevice() {
     ClTestDevice.require(STAGED);
     STAGED.matmulOp().pipeline(PANEL, 0);
+    // Products this small would take ClQueue.smallProduct (tested in ClSmallProductTest), not the paths tested here.
+    STAGED.matmulOp().smallProducts(0);
+    PLAIN.matmulOp().smallProducts(0);
   }
 
   @AfterEach
@@ -175,9 +178,10 @@ class ClHostMatrixTest {
 
   @Test
   void computeRunsHostProductsOnOpenClAndFallsBackToTheCpuOnAFailure() {
-    int m = 70;
-    int k = 40;
-    int n = 50;
+    // Above ClMatmul.SMALL_WORK: the one-piece product, whose commands are waited for by their events.
+    int m = 90;
+    int k = 60;
+    int n = 70;
     float[] a = ClResidentTest.random(m * k, 3);
     float[] b = ClResidentTest.random(k * n, 4);
     try (HostMatrix ha = Compute.hostMatrix(m, k).copyFrom(a); HostMatrix hb = Compute.hostMatrix(k, n).copyFrom(b);

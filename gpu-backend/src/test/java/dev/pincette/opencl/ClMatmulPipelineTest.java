@@ -23,6 +23,9 @@ class ClMatmulPipelineTest {
   static void requireDevice() {
     ClTestDevice.require(STAGED);
     STAGED.matmulOp().pipeline(PANEL, 0);
+    // Products this small would take ClQueue.smallProduct (tested in ClSmallProductTest), not the paths tested here.
+    STAGED.matmulOp().smallProducts(0);
+    PLAIN.matmulOp().smallProducts(0);
   }
 
   @AfterEach

@@ -56,7 +56,7 @@ class ClMatmulTilesTest {
   @Test
   void aProductTakesTheLargestBlockThatFitsInsideIt() {
     ClContext context = BACKEND.context();
-    ClMatmul matmul = new ClMatmul(BACKEND.device(), null);   // untuned: the largest shape is preferred
+    ClMatmul matmul = new ClMatmul(BACKEND.device(), null, false);   // untuned: the largest shape is preferred
     List<ClMatmul.Tile> shapes = matmul.usableTiles();
     assertEquals(shapes.getLast(), matmul.choose(context, 1000, 16, 16, 16), "a batch of small products");
     // A batch of one product per compute unit fills the device with any block; k=1 keeps it below tuning's size.
@@ -121,7 +121,7 @@ class ClMatmulTilesTest {
 
   @Test
   void aMalformedPropertyLeavesTheBuiltInShapes() {
-    ClMatmul matmul = new ClMatmul(BACKEND.device(), "128x128");
+    ClMatmul matmul = new ClMatmul(BACKEND.device(), "128x128", false);
     List<ClMatmul.Tile> fit = ClMatmul.TILES.stream().filter(t -> t.fits(BACKEND.device())).toList();
     assertEquals(fit, matmul.usableTiles());
   }

@@ -34,7 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
  * family out instead of failing, so {@code auto} still uses the device for the rest.
  */
 class ClNoFp64Test {
-  private static final ClBackend BACKEND = new ClBackend(null, ClProgramCache.defaultDir(), false, true, false);
+  private static final ClBackend BACKEND = new ClBackend(null, ClProgramCache.defaultDir(), false, true, false, false);
 
   @BeforeAll
   static void requireDevice() {

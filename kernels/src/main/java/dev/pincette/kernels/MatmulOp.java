@@ -3,12 +3,21 @@ package dev.pincette.kernels;
 import java.util.Objects;
 
 /**
- * Dense float32 matrix multiply {@code C[m×n] = A[m×k] · B[k×n]}, all row-major: validation, cost counts and the float64
- * reference that every backend is tested against.
+ * Dense float32 matrix multiply {@code C[m×n] = A[m×k] · B[k×n]}, all row-major: validation, cost counts, the float64
+ * reference that every backend is tested against, and the error bound of each precision a product may be computed in.
  */
 public final class MatmulOp {
   /** Unit roundoff of float32. */
   public static final double FLOAT_EPS = 0x1p-24;
+  /** Unit roundoff of TF32 inputs: 10 stored mantissa bits, rounded to nearest (ties away from zero). */
+  public static final double TF32_EPS = 0x1p-11;
+  /** Unit roundoff of BF16 inputs: 7 stored mantissa bits, rounded to nearest (ties to even). */
+  public static final double BF16_EPS = 0x1p-8;
+  /**
+   * Accumulation error per step of products computed on matrix units: float32 sums, but aligned by truncation rather
+   * than rounded to nearest (NVIDIA's tensor cores do so), so twice float32's unit roundoff.
+   */
+  static final double UNIT_ACCUMULATION_EPS = 0x1p-23;
 
   private MatmulOp() {}
 
@@ -93,6 +102,18 @@ public final class MatmulOp {
 
   /** Per-element error bound of a float32 product: {@code (k+2)·2^-24·Σ|a_ip·b_pj|}. */
   public static double[] errorBound(float[] a, float[] b, int m, int k, int n) {
+    return errorBound(a, b, m, k, n, 0);
+  }
+
+  /**
+   * Per-element error bound of a product whose inputs are first rounded to a format of unit roundoff {@code u}, then
+   * multiplied exactly and summed in float32: {@code (2u + u² + (k+2)·2^-23·(1+u)²)·Σ|a_ip·b_pj|}. Rounding moves each
+   * product by at most {@code (2u + u²)·|a·b|}; the float32 sum of the rounded products, aligned by truncation on
+   * matrix units, adds at most {@code (k+2)·2^-23} of their absolute sum, which rounding grew by {@code (1+u)²} at most.
+   * {@code u = 0} is the float32 product's bound, {@code (k+2)·2^-24·Σ|a·b|}. It holds for finite inputs whose rounding
+   * stays finite and normal (matrix units may flush subnormal inputs to zero).
+   */
+  public static double[] errorBound(float[] a, float[] b, int m, int k, int n, double inputRoundoff) {
     double[] bound = new double[m * n];
     for (int i = 0; i < m; i++) {
       for (int p = 0; p < k; p++) {
@@ -100,8 +121,18 @@ public final class MatmulOp {
         for (int j = 0; j < n; j++) bound[i * n + j] += aip * Math.abs((double) b[p * n + j]);
       }
     }
-    double scale = (k + 2) * FLOAT_EPS;
+    double scale = boundScale(k, inputRoundoff);
     for (int i = 0; i < bound.length; i++) bound[i] *= scale;
     return bound;
+  }
+
+  /** The factor of {@code Σ|a·b|} in {@link #errorBound(float[], float[], int, int, int, double)}. */
+  public static double boundScale(int k, double inputRoundoff) {
+    if (!(inputRoundoff >= 0) || inputRoundoff >= 1) {
+      throw new IllegalArgumentException("matmul: input roundoff must be in [0, 1): " + inputRoundoff);
+    }
+    if (inputRoundoff == 0) return (k + 2) * FLOAT_EPS;
+    double u = inputRoundoff;
+    return 2 * u + u * u + (k + 2) * UNIT_ACCUMULATION_EPS * (1 + u) * (1 + u);
   }
 }
