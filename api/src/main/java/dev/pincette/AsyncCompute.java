@@ -34,17 +34,20 @@ import java.util.function.Supplier;
  * ({@code Compute.on(kind).precision(p).async()} sets them).
  */
 public final class AsyncCompute {
-  static final AsyncCompute INSTANCE = new AsyncCompute(null, null);
+  static final AsyncCompute INSTANCE = new AsyncCompute(null, null, false);
   private static final MatmulGatherer GATHERER = new MatmulGatherer();
 
   /** null: the kind current on the issuing thread. */
   private final BackendKind kind;
   /** null: the precision current on the issuing thread. */
   private final Precision precision;
+  /** Whether kernel calls check races; else as on the issuing thread. */
+  private final boolean checkRaces;
 
-  AsyncCompute(BackendKind kind, Precision precision) {
+  AsyncCompute(BackendKind kind, Precision precision, boolean checkRaces) {
     this.kind = kind;
     this.precision = precision;
+    this.checkRaces = checkRaces;
   }
 
   /** The threads every {@code AsyncCompute} shares, started on first use. */
@@ -167,16 +170,121 @@ public final class AsyncCompute {
     return submit(() -> Compute.dot(x, y));
   }
 
+  /** {@link Compute#forEach(int, Kernel1, Object)}: the future completes when every work item has run. */
+  public <A> CompletableFuture<Void> forEach(int n, Kernel1<A> kernel, A a) {
+    return submit(() -> {
+      KernelCalls.forEach(n, kernel, a);
+      return null;
+    });
+  }
+
+  /** {@link Compute#forEach(int, Kernel1, Object)} with 2 arguments. */
+  public <A, B> CompletableFuture<Void> forEach(int n, Kernel2<A, B> kernel, A a, B b) {
+    return submit(() -> {
+      KernelCalls.forEach(n, kernel, a, b);
+      return null;
+    });
+  }
+
+  /** {@link Compute#forEach(int, Kernel1, Object)} with 3 arguments. */
+  public <A, B, C> CompletableFuture<Void> forEach(int n, Kernel3<A, B, C> kernel, A a, B b, C c) {
+    return submit(() -> {
+      KernelCalls.forEach(n, kernel, a, b, c);
+      return null;
+    });
+  }
+
+  /** {@link Compute#forEach(int, Kernel1, Object)} with 4 arguments. */
+  public <A, B, C, D> CompletableFuture<Void> forEach(int n, Kernel4<A, B, C, D> kernel, A a, B b, C c, D d) {
+    return submit(() -> {
+      KernelCalls.forEach(n, kernel, a, b, c, d);
+      return null;
+    });
+  }
+
+  /** {@link Compute#forEach(int, Kernel1, Object)} with 5 arguments. */
+  public <A, B, C, D, E> CompletableFuture<Void> forEach(int n, Kernel5<A, B, C, D, E> kernel, A a, B b, C c, D d, E e) {
+    return submit(() -> {
+      KernelCalls.forEach(n, kernel, a, b, c, d, e);
+      return null;
+    });
+  }
+
+  /** {@link Compute#forEach(int, Kernel1, Object)} with 6 arguments. */
+  public <A, B, C, D, E, F> CompletableFuture<Void> forEach(int n, Kernel6<A, B, C, D, E, F> kernel, A a, B b, C c, D d, E e, F f) {
+    return submit(() -> {
+      KernelCalls.forEach(n, kernel, a, b, c, d, e, f);
+      return null;
+    });
+  }
+
+  /** {@link Compute#forEach(int, Kernel1, Object)} with 7 arguments. */
+  public <A, B, C, D, E, F, G> CompletableFuture<Void> forEach(int n, Kernel7<A, B, C, D, E, F, G> kernel, A a, B b, C c, D d, E e, F f, G g) {
+    return submit(() -> {
+      KernelCalls.forEach(n, kernel, a, b, c, d, e, f, g);
+      return null;
+    });
+  }
+
+  /** {@link Compute#forEach(int, Kernel1, Object)} with 8 arguments. */
+  public <A, B, C, D, E, F, G, H> CompletableFuture<Void> forEach(int n, Kernel8<A, B, C, D, E, F, G, H> kernel, A a, B b, C c, D d, E e, F f, G g, H h) {
+    return submit(() -> {
+      KernelCalls.forEach(n, kernel, a, b, c, d, e, f, g, h);
+      return null;
+    });
+  }
+
+  /** {@link Compute#sum(int, FloatKernel1, Object)}. */
+  public <A> CompletableFuture<Double> sum(int n, FloatKernel1<A> kernel, A a) {
+    return submit(() -> KernelCalls.sum(n, kernel, a));
+  }
+
+  /** {@link Compute#sum(int, FloatKernel1, Object)} with 2 arguments. */
+  public <A, B> CompletableFuture<Double> sum(int n, FloatKernel2<A, B> kernel, A a, B b) {
+    return submit(() -> KernelCalls.sum(n, kernel, a, b));
+  }
+
+  /** {@link Compute#sum(int, FloatKernel1, Object)} with 3 arguments. */
+  public <A, B, C> CompletableFuture<Double> sum(int n, FloatKernel3<A, B, C> kernel, A a, B b, C c) {
+    return submit(() -> KernelCalls.sum(n, kernel, a, b, c));
+  }
+
+  /** {@link Compute#sum(int, FloatKernel1, Object)} with 4 arguments. */
+  public <A, B, C, D> CompletableFuture<Double> sum(int n, FloatKernel4<A, B, C, D> kernel, A a, B b, C c, D d) {
+    return submit(() -> KernelCalls.sum(n, kernel, a, b, c, d));
+  }
+
+  /** {@link Compute#sum(int, FloatKernel1, Object)} with 5 arguments. */
+  public <A, B, C, D, E> CompletableFuture<Double> sum(int n, FloatKernel5<A, B, C, D, E> kernel, A a, B b, C c, D d, E e) {
+    return submit(() -> KernelCalls.sum(n, kernel, a, b, c, d, e));
+  }
+
+  /** {@link Compute#sum(int, FloatKernel1, Object)} with 6 arguments. */
+  public <A, B, C, D, E, F> CompletableFuture<Double> sum(int n, FloatKernel6<A, B, C, D, E, F> kernel, A a, B b, C c, D d, E e, F f) {
+    return submit(() -> KernelCalls.sum(n, kernel, a, b, c, d, e, f));
+  }
+
+  /** {@link Compute#sum(int, FloatKernel1, Object)} with 7 arguments. */
+  public <A, B, C, D, E, F, G> CompletableFuture<Double> sum(int n, FloatKernel7<A, B, C, D, E, F, G> kernel, A a, B b, C c, D d, E e, F f, G g) {
+    return submit(() -> KernelCalls.sum(n, kernel, a, b, c, d, e, f, g));
+  }
+
+  /** {@link Compute#sum(int, FloatKernel1, Object)} with 8 arguments. */
+  public <A, B, C, D, E, F, G, H> CompletableFuture<Double> sum(int n, FloatKernel8<A, B, C, D, E, F, G, H> kernel, A a, B b, C c, D d, E e, F f, G g, H h) {
+    return submit(() -> KernelCalls.sum(n, kernel, a, b, c, d, e, f, g, h));
+  }
+
   private <T> CompletableFuture<T> submit(Supplier<T> call) {
     CompletableFuture<T> future = new CompletableFuture<>();
     BackendKind placed = kind != null ? kind : Dispatcher.get().currentKind();
     Precision computed = precision != null ? precision : Dispatcher.currentPrecision();
+    boolean races = checkRaces || KernelCalls.checkingRaces();
     try {
       Pool.EXECUTOR.execute(() -> {
         if (future.isDone()) return;
         try {
           T result = ScopedValue.where(Dispatcher.SCOPE, placed).where(Dispatcher.PRECISION, computed)
-              .call(call::get);
+              .where(KernelCalls.CHECKING, races).call(call::get);
           if (!future.complete(result) && result instanceof AutoCloseable unwanted) unwanted.close();
         } catch (Throwable t) {
           future.completeExceptionally(t);

@@ -276,6 +276,133 @@ public final class Compute {
     return mean(Objects.requireNonNull(m, "mean: m is null").data());
   }
 
+  /**
+   * Runs {@code kernel} for every work-item index {@code i} in {@code [0, n)}, on the GPU or the CPU as the cost model
+   * chooses. The kernel is a static method (or a lambda that captures nothing) whose first parameter is the index; the
+   * arguments follow it: arrays ({@code float[]}, {@code double[]}, {@code int[]}, {@code long[]}, {@code byte[]}),
+   * shared by all work items, and boxed scalars for primitive parameters.
+   *
+   * <pre>{@code
+   * static void saxpy(int i, float a, float[] x, float[] y) { y[i] = a * x[i] + y[i]; }
+   *
+   * Compute.forEach(n, Physics::saxpy, 2f, x, y);
+   * Compute.on(BackendKind.OPENCL).forEach(n, Physics::saxpy, 2f, x, y);
+   * }</pre>
+   *
+   * <p>When it returns, every array the kernel writes holds what running the method for each index on the CPU leaves
+   * there (arrays it only reads are not copied back). Work items run in no set order and may run at once: two work
+   * items writing the same element, or one reading what another writes, is a race ({@link #checkingRaces()} finds
+   * them). What a kernel may contain to run on a GPU, and its semantics there, are in {@code docs/kernels.md}; under
+   * {@code auto} any other kernel runs on the CPU, and {@link #explain} says why.
+   *
+   * @throws IllegalArgumentException if {@code n < 0}, the kernel captures values or is an instance method, an argument
+   *     does not fit its parameter (the message names it), or the call is forced onto a device that cannot run the
+   *     kernel (the message names the method, line and construct)
+   * @throws ArrayIndexOutOfBoundsException if a work item indexes outside an array (naming the parameter and index)
+   * @throws ArithmeticException if a work item divides an integer by zero
+   */
+  public static <A> void forEach(int n, Kernel1<A> kernel, A a) {
+    KernelCalls.forEach(n, kernel, a);
+  }
+
+  /** {@link #forEach(int, Kernel1, Object)} with 2 arguments. */
+  public static <A, B> void forEach(int n, Kernel2<A, B> kernel, A a, B b) {
+    KernelCalls.forEach(n, kernel, a, b);
+  }
+
+  /** {@link #forEach(int, Kernel1, Object)} with 3 arguments. */
+  public static <A, B, C> void forEach(int n, Kernel3<A, B, C> kernel, A a, B b, C c) {
+    KernelCalls.forEach(n, kernel, a, b, c);
+  }
+
+  /** {@link #forEach(int, Kernel1, Object)} with 4 arguments. */
+  public static <A, B, C, D> void forEach(int n, Kernel4<A, B, C, D> kernel, A a, B b, C c, D d) {
+    KernelCalls.forEach(n, kernel, a, b, c, d);
+  }
+
+  /** {@link #forEach(int, Kernel1, Object)} with 5 arguments. */
+  public static <A, B, C, D, E> void forEach(int n, Kernel5<A, B, C, D, E> kernel, A a, B b, C c, D d, E e) {
+    KernelCalls.forEach(n, kernel, a, b, c, d, e);
+  }
+
+  /** {@link #forEach(int, Kernel1, Object)} with 6 arguments. */
+  public static <A, B, C, D, E, F> void forEach(int n, Kernel6<A, B, C, D, E, F> kernel, A a, B b, C c, D d, E e, F f) {
+    KernelCalls.forEach(n, kernel, a, b, c, d, e, f);
+  }
+
+  /** {@link #forEach(int, Kernel1, Object)} with 7 arguments. */
+  public static <A, B, C, D, E, F, G> void forEach(int n, Kernel7<A, B, C, D, E, F, G> kernel, A a, B b, C c, D d, E e, F f, G g) {
+    KernelCalls.forEach(n, kernel, a, b, c, d, e, f, g);
+  }
+
+  /** {@link #forEach(int, Kernel1, Object)} with 8 arguments. */
+  public static <A, B, C, D, E, F, G, H> void forEach(int n, Kernel8<A, B, C, D, E, F, G, H> kernel, A a, B b, C c, D d, E e, F f, G g, H h) {
+    KernelCalls.forEach(n, kernel, a, b, c, d, e, f, g, h);
+  }
+
+  /**
+   * The sum over every work-item index {@code i} in {@code [0, n)} of the float {@code kernel} returns, within
+   * 1e-6·Σ|terms| like {@link #sum(float[])}; 0 for {@code n == 0}. The kernel is as for
+   * {@link #forEach(int, Kernel1, Object)}, returning a float.
+   *
+   * <pre>{@code
+   * static float energy(int i, float[] v, float[] m) { return 0.5f * m[i] * v[i] * v[i]; }
+   * double e = Compute.sum(n, Physics::energy, v, m);
+   * }</pre>
+   */
+  public static <A> double sum(int n, FloatKernel1<A> kernel, A a) {
+    return KernelCalls.sum(n, kernel, a);
+  }
+
+  /** {@link #sum(int, FloatKernel1, Object)} with 2 arguments. */
+  public static <A, B> double sum(int n, FloatKernel2<A, B> kernel, A a, B b) {
+    return KernelCalls.sum(n, kernel, a, b);
+  }
+
+  /** {@link #sum(int, FloatKernel1, Object)} with 3 arguments. */
+  public static <A, B, C> double sum(int n, FloatKernel3<A, B, C> kernel, A a, B b, C c) {
+    return KernelCalls.sum(n, kernel, a, b, c);
+  }
+
+  /** {@link #sum(int, FloatKernel1, Object)} with 4 arguments. */
+  public static <A, B, C, D> double sum(int n, FloatKernel4<A, B, C, D> kernel, A a, B b, C c, D d) {
+    return KernelCalls.sum(n, kernel, a, b, c, d);
+  }
+
+  /** {@link #sum(int, FloatKernel1, Object)} with 5 arguments. */
+  public static <A, B, C, D, E> double sum(int n, FloatKernel5<A, B, C, D, E> kernel, A a, B b, C c, D d, E e) {
+    return KernelCalls.sum(n, kernel, a, b, c, d, e);
+  }
+
+  /** {@link #sum(int, FloatKernel1, Object)} with 6 arguments. */
+  public static <A, B, C, D, E, F> double sum(int n, FloatKernel6<A, B, C, D, E, F> kernel, A a, B b, C c, D d, E e, F f) {
+    return KernelCalls.sum(n, kernel, a, b, c, d, e, f);
+  }
+
+  /** {@link #sum(int, FloatKernel1, Object)} with 7 arguments. */
+  public static <A, B, C, D, E, F, G> double sum(int n, FloatKernel7<A, B, C, D, E, F, G> kernel, A a, B b, C c, D d, E e, F f, G g) {
+    return KernelCalls.sum(n, kernel, a, b, c, d, e, f, g);
+  }
+
+  /** {@link #sum(int, FloatKernel1, Object)} with 8 arguments. */
+  public static <A, B, C, D, E, F, G, H> double sum(int n, FloatKernel8<A, B, C, D, E, F, G, H> kernel, A a, B b, C c, D d, E e, F f, G g, H h) {
+    return KernelCalls.sum(n, kernel, a, b, c, d, e, f, g, h);
+  }
+
+  /**
+   * Kernel calls that check for races: each runs on the CPU, one work item after another, recording which work item
+   * wrote and read each array element, and throws {@link IllegalStateException} naming the array, the element and the
+   * two work items at the first race. Slow (a debugging aid); {@code -Dpincette.kernel.checkRaces=true} turns it on
+   * for every kernel call.
+   *
+   * <pre>{@code
+   * Compute.checkingRaces().forEach(n, Physics::blur, in, out);
+   * }</pre>
+   */
+  public static ComputeOn checkingRaces() {
+    return new ComputeOn(null, null, true);
+  }
+
   /** Runs calls on {@code kind} rather than where Pincette would place them: {@code Compute.on(CPU).sum(x)}. */
   public static ComputeOn on(BackendKind kind) {
     return new ComputeOn(Objects.requireNonNull(kind, "on: kind is null"), null);

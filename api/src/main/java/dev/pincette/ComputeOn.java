@@ -23,10 +23,17 @@ public final class ComputeOn {
   private final BackendKind kind;
   /** The precision of matrix products, or null to keep the caller's. */
   private final Precision precision;
+  /** Whether kernel calls check races ({@link Compute#checkingRaces()}). */
+  private final boolean checkRaces;
 
   ComputeOn(BackendKind kind, Precision precision) {
+    this(kind, precision, false);
+  }
+
+  ComputeOn(BackendKind kind, Precision precision, boolean checkRaces) {
     this.kind = kind;
     this.precision = precision;
+    this.checkRaces = checkRaces;
   }
 
   /** The backend calls run on: the one set here, else the caller's current one. */
@@ -41,7 +48,12 @@ public final class ComputeOn {
 
   /** The same binding with matrix products computed in {@code precision}; see {@link Precision}. */
   public ComputeOn precision(Precision precision) {
-    return new ComputeOn(kind, Objects.requireNonNull(precision, "precision: precision is null"));
+    return new ComputeOn(kind, Objects.requireNonNull(precision, "precision: precision is null"), checkRaces);
+  }
+
+  /** The same binding, with kernel calls checking races: see {@link Compute#checkingRaces()}. */
+  public ComputeOn checkingRaces() {
+    return new ComputeOn(kind, precision, true);
   }
 
   /** Runs {@code body} with every {@code Compute} call on this thread placed and computed as bound here. */
@@ -59,7 +71,9 @@ public final class ComputeOn {
   }
 
   private ScopedValue.Carrier scope() {
-    return ScopedValue.where(Dispatcher.SCOPE, kind()).where(Dispatcher.PRECISION, precision());
+    ScopedValue.Carrier scope = ScopedValue.where(Dispatcher.SCOPE, kind()).where(Dispatcher.PRECISION,
+        precision());
+    return checkRaces ? scope.where(KernelCalls.CHECKING, true) : scope;
   }
 
   private void check() {
@@ -69,7 +83,7 @@ public final class ComputeOn {
   /** Asynchronous calls placed and computed as bound here; see {@link AsyncCompute}. */
   public AsyncCompute async() {
     check();
-    return new AsyncCompute(kind, precision);
+    return new AsyncCompute(kind, precision, checkRaces);
   }
 
   /** {@link Compute#upload} onto this backend. */
@@ -135,5 +149,85 @@ public final class ComputeOn {
 
   public double dot(float[] x, float[] y) {
     return call(() -> Compute.dot(x, y));
+  }
+
+  /** {@link Compute#forEach(int, Kernel1, Object)} on this backend. */
+  public <A> void forEach(int n, Kernel1<A> kernel, A a) {
+    run(() -> KernelCalls.forEach(n, kernel, a));
+  }
+
+  /** {@link Compute#forEach(int, Kernel1, Object)} with 2 arguments, on this backend. */
+  public <A, B> void forEach(int n, Kernel2<A, B> kernel, A a, B b) {
+    run(() -> KernelCalls.forEach(n, kernel, a, b));
+  }
+
+  /** {@link Compute#forEach(int, Kernel1, Object)} with 3 arguments, on this backend. */
+  public <A, B, C> void forEach(int n, Kernel3<A, B, C> kernel, A a, B b, C c) {
+    run(() -> KernelCalls.forEach(n, kernel, a, b, c));
+  }
+
+  /** {@link Compute#forEach(int, Kernel1, Object)} with 4 arguments, on this backend. */
+  public <A, B, C, D> void forEach(int n, Kernel4<A, B, C, D> kernel, A a, B b, C c, D d) {
+    run(() -> KernelCalls.forEach(n, kernel, a, b, c, d));
+  }
+
+  /** {@link Compute#forEach(int, Kernel1, Object)} with 5 arguments, on this backend. */
+  public <A, B, C, D, E> void forEach(int n, Kernel5<A, B, C, D, E> kernel, A a, B b, C c, D d, E e) {
+    run(() -> KernelCalls.forEach(n, kernel, a, b, c, d, e));
+  }
+
+  /** {@link Compute#forEach(int, Kernel1, Object)} with 6 arguments, on this backend. */
+  public <A, B, C, D, E, F> void forEach(int n, Kernel6<A, B, C, D, E, F> kernel, A a, B b, C c, D d, E e, F f) {
+    run(() -> KernelCalls.forEach(n, kernel, a, b, c, d, e, f));
+  }
+
+  /** {@link Compute#forEach(int, Kernel1, Object)} with 7 arguments, on this backend. */
+  public <A, B, C, D, E, F, G> void forEach(int n, Kernel7<A, B, C, D, E, F, G> kernel, A a, B b, C c, D d, E e, F f, G g) {
+    run(() -> KernelCalls.forEach(n, kernel, a, b, c, d, e, f, g));
+  }
+
+  /** {@link Compute#forEach(int, Kernel1, Object)} with 8 arguments, on this backend. */
+  public <A, B, C, D, E, F, G, H> void forEach(int n, Kernel8<A, B, C, D, E, F, G, H> kernel, A a, B b, C c, D d, E e, F f, G g, H h) {
+    run(() -> KernelCalls.forEach(n, kernel, a, b, c, d, e, f, g, h));
+  }
+
+  /** {@link Compute#sum(int, FloatKernel1, Object)} on this backend. */
+  public <A> double sum(int n, FloatKernel1<A> kernel, A a) {
+    return call(() -> KernelCalls.sum(n, kernel, a));
+  }
+
+  /** {@link Compute#sum(int, FloatKernel1, Object)} with 2 arguments, on this backend. */
+  public <A, B> double sum(int n, FloatKernel2<A, B> kernel, A a, B b) {
+    return call(() -> KernelCalls.sum(n, kernel, a, b));
+  }
+
+  /** {@link Compute#sum(int, FloatKernel1, Object)} with 3 arguments, on this backend. */
+  public <A, B, C> double sum(int n, FloatKernel3<A, B, C> kernel, A a, B b, C c) {
+    return call(() -> KernelCalls.sum(n, kernel, a, b, c));
+  }
+
+  /** {@link Compute#sum(int, FloatKernel1, Object)} with 4 arguments, on this backend. */
+  public <A, B, C, D> double sum(int n, FloatKernel4<A, B, C, D> kernel, A a, B b, C c, D d) {
+    return call(() -> KernelCalls.sum(n, kernel, a, b, c, d));
+  }
+
+  /** {@link Compute#sum(int, FloatKernel1, Object)} with 5 arguments, on this backend. */
+  public <A, B, C, D, E> double sum(int n, FloatKernel5<A, B, C, D, E> kernel, A a, B b, C c, D d, E e) {
+    return call(() -> KernelCalls.sum(n, kernel, a, b, c, d, e));
+  }
+
+  /** {@link Compute#sum(int, FloatKernel1, Object)} with 6 arguments, on this backend. */
+  public <A, B, C, D, E, F> double sum(int n, FloatKernel6<A, B, C, D, E, F> kernel, A a, B b, C c, D d, E e, F f) {
+    return call(() -> KernelCalls.sum(n, kernel, a, b, c, d, e, f));
+  }
+
+  /** {@link Compute#sum(int, FloatKernel1, Object)} with 7 arguments, on this backend. */
+  public <A, B, C, D, E, F, G> double sum(int n, FloatKernel7<A, B, C, D, E, F, G> kernel, A a, B b, C c, D d, E e, F f, G g) {
+    return call(() -> KernelCalls.sum(n, kernel, a, b, c, d, e, f, g));
+  }
+
+  /** {@link Compute#sum(int, FloatKernel1, Object)} with 8 arguments, on this backend. */
+  public <A, B, C, D, E, F, G, H> double sum(int n, FloatKernel8<A, B, C, D, E, F, G, H> kernel, A a, B b, C c, D d, E e, F f, G g, H h) {
+    return call(() -> KernelCalls.sum(n, kernel, a, b, c, d, e, f, g, h));
   }
 }

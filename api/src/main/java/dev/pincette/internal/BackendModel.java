@@ -33,7 +33,7 @@ record BackendModel(String key, double overheadSeconds, double bytesPerSecond, M
   }
 
   double computeSeconds(String family, double work) {
-    Curve c = curves.get(family);
+    Curve c = curves.get(family.startsWith(CallCost.KERNEL) ? CallCost.REDUCE : family);
     return c == null ? Double.POSITIVE_INFINITY : c.seconds(work);
   }
 

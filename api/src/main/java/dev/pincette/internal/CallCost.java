@@ -24,6 +24,12 @@ public record CallCost(String family, double work, long inputBytes, long outputB
   public static final String BATCHED = "batchedMatmul";
   public static final String REDUCE = "reduce";
   public static final String SPATIAL = "spatial";
+  /**
+   * Prefix of a kernel's family ({@code kernel:} and the method): each kernel learns its own cost. Its work is the
+   * work items plus the elements of its arrays; until a backend has timed the kernel, the {@link #REDUCE} curve (a
+   * pass over that many elements) stands in for its compute time.
+   */
+  public static final String KERNEL = "kernel:";
 
   public CallCost {
     residentBytes = Map.copyOf(residentBytes);

@@ -10,6 +10,7 @@ import dev.pincette.spi.Backend;
 import dev.pincette.spi.BackendProvider;
 import dev.pincette.spi.BackendRefusedException;
 import dev.pincette.spi.HostMemory;
+import dev.pincette.spi.KernelFault;
 import dev.pincette.spi.Resident;
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
@@ -153,8 +154,23 @@ public final class Dispatcher {
    */
   public <T> T runOn(String op, String shape, CallCost cost, List<Resident> inputs,
       BiFunction<Backend, List<Resident>, T> call) {
+    return runOn(op, shape, cost, inputs, be -> null, call);
+  }
+
+  /**
+   * Runs a kernel call like {@link #run}, on backends whose {@code refusal} is null only: a call forced onto one that
+   * refuses throws its refusal, and {@code auto} says in its reason why each other backend refused. A
+   * {@link KernelFault} (the kernel's own error) reaches the caller without a rerun.
+   */
+  public <T> T runKernel(String op, String shape, CallCost cost, Function<Backend, RuntimeException> refusal,
+      Function<Backend, T> call) {
+    return runOn(op, shape, cost, List.of(), refusal, (be, inputs) -> call.apply(be));
+  }
+
+  private <T> T runOn(String op, String shape, CallCost cost, List<Resident> inputs,
+      Function<Backend, RuntimeException> refusal, BiFunction<Backend, List<Resident>, T> call) {
     BackendKind requested = currentKind();
-    Placement placement = place(requested, cost);
+    Placement placement = place(requested, cost, refusal);
     if (EXPLAIN.isBound()) {
       EXPLAIN.get()[0] = new Explanation(op, shape, cost.precision(), requested, placement.chosen.name(),
           placement.reason, placement.predictions);
@@ -189,8 +205,12 @@ public final class Dispatcher {
     } catch (RuntimeException e) {
       if (!runningCounted) running.decrementAndGet();
       runningCounted = true;
-      // The caller's mistake (a matrix closed during the call, a size refused) would fail on the CPU too.
-      if (chosen == cpu || e instanceof IllegalArgumentException || e instanceof IllegalStateException) throw e;
+      // The caller's mistake (a matrix closed during the call, a size refused) would fail on the CPU too, and a
+      // kernel's own error (an index out of bounds) is the kernel's on every backend.
+      if (chosen == cpu || e instanceof IllegalArgumentException || e instanceof IllegalStateException
+          || e instanceof KernelFault) {
+        throw e;
+      }
       boolean refused = e instanceof BackendRefusedException;
       fallback = chosen.name() + (refused ? " refused: " : " failed: ") + e.getMessage();
       if (!refused) noteFailure(chosen.name(), op, e);
@@ -350,19 +370,26 @@ public final class Dispatcher {
     }
   }
 
-  private Placement place(BackendKind requested, CallCost cost) {
+  private Placement place(BackendKind requested, CallCost cost, Function<Backend, RuntimeException> refusal) {
     List<Prediction> predictions = new ArrayList<>(backends.size());
+    // Backends that cannot run this call (a kernel they cannot translate), and why: the reason tells the user.
+    StringBuilder refused = new StringBuilder();
     for (Backend b : backends.values()) {
-      if (b.isAvailable() && health.mayTry(b.name())) predictions.add(costModel.predict(b, cost));
+      if (!b.isAvailable() || !health.mayTry(b.name())) continue;
+      RuntimeException why = refusal.apply(b);
+      if (why == null) predictions.add(costModel.predict(b, cost));
+      else refused.append("; ").append(b.name()).append(" cannot run it: ").append(why.getMessage());
     }
-    if (requested == BackendKind.CPU) return new Placement(cpu(), "forced", predictions, "");
+    if (requested == BackendKind.CPU) return new Placement(cpu(), "forced" + refused, predictions, "");
     if (requested == BackendKind.OPENCL) {
       Backend b = backend(BackendKind.OPENCL.id());
+      RuntimeException why = refusal.apply(b);
+      if (why != null) throw why;
       if (health.mayTry(b.name())) return new Placement(b, "forced", predictions, "");
       return new Placement(cpu(), "opencl is off after repeated failures", predictions,
           "opencl is off after repeated failures: ran on cpu");
     }
-    if (predictions.size() <= 1) return new Placement(cpu(), "only backend", predictions, "");
+    if (predictions.size() <= 1) return new Placement(cpu(), "only backend" + refused, predictions, "");
     if (!costModel.isCalibrated(cpu().name())) {
       Backend home = largestHolder(cost);
       if (home != null) return new Placement(home, "calibrating; where the data is meanwhile", predictions, "");
@@ -372,7 +399,7 @@ public final class Dispatcher {
     for (Prediction p : predictions) {
       if (p.calibrated() && (best == null || p.totalSeconds() < best.totalSeconds())) best = p;
     }
-    return new Placement(backends.get(best.backend()), "fastest predicted", predictions, "");
+    return new Placement(backends.get(best.backend()), "fastest predicted" + refused, predictions, "");
   }
 
   /** The usable, healthy backend holding most of the call's resident inputs, or null when none does. */

@@ -171,6 +171,28 @@ public interface Backend extends AutoCloseable {
     return sum(download(x));
   }
 
+  /**
+   * Null when this backend can run {@code launch}'s kernel; else why not, as the exception a call forced onto this
+   * backend throws ({@code IllegalArgumentException} for a kernel it cannot translate, {@code IllegalStateException}
+   * for what the device lacks). Called for every kernel call: answer from a cache.
+   */
+  default RuntimeException kernelRefusal(KernelLaunch launch) {
+    return new IllegalStateException(name() + " does not run Java kernels");
+  }
+
+  /**
+   * Runs {@code launch}'s kernel for every index in {@code [0, n)}; arrays it writes hold what the CPU would leave. A
+   * kernel's own error (an index out of bounds) is a {@link KernelFault}; a device's is a {@link BackendException}.
+   */
+  default void forEach(KernelLaunch launch) {
+    throw new BackendException(name() + " does not run Java kernels");
+  }
+
+  /** The sum over {@code [0, n)} of what {@code launch}'s kernel returns, within 1e-6·Σ|terms|. */
+  default double sum(KernelLaunch launch) {
+    throw new BackendException(name() + " does not run Java kernels");
+  }
+
   /** Builds a spatial index that takes ownership of {@code positions} (already a private copy). */
   SpatialIndex buildSpatial(float[] positions, int dims, float cellSize);
 

@@ -3,6 +3,7 @@ package dev.pincette.cpu;
 import dev.pincette.DeviceInfo;
 import dev.pincette.spi.Backend;
 import dev.pincette.spi.BackendException;
+import dev.pincette.spi.KernelLaunch;
 import dev.pincette.spi.SpatialIndex;
 import java.lang.foreign.MemorySegment;
 import java.util.LinkedHashMap;
@@ -30,6 +31,7 @@ public final class CpuBackend implements Backend {
   private final ForkJoinPool pool;
   private final CpuMatmul matmul;
   private final CpuReduce reduce;
+  private final CpuKernels kernels;
   private final boolean vector;
   private volatile boolean closed;
 
@@ -50,6 +52,7 @@ public final class CpuBackend implements Backend {
     }, null, false);
     this.matmul = new CpuMatmul(pool, matmulSerialBelow, vector);
     this.reduce = new CpuReduce(pool, reduceSerialBelow, vector);
+    this.kernels = new CpuKernels(pool);
   }
 
   @Override
@@ -154,6 +157,25 @@ public final class CpuBackend implements Backend {
   public int argmax(float[] x) {
     checkOpen();
     return reduce.argmax(x);
+  }
+
+  /** The CPU runs every kernel: it calls the method itself. */
+  @Override
+  public RuntimeException kernelRefusal(KernelLaunch launch) {
+    return null;
+  }
+
+  @Override
+  public void forEach(KernelLaunch launch) {
+    checkOpen();
+    if (launch.checkRaces()) RaceChecker.forEach(launch);
+    else kernels.forEach(launch);
+  }
+
+  @Override
+  public double sum(KernelLaunch launch) {
+    checkOpen();
+    return launch.checkRaces() ? RaceChecker.sum(launch) : kernels.sum(launch);
   }
 
   @Override

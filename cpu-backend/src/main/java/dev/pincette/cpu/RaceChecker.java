@@ -1,0 +1,234 @@
+package dev.pincette.cpu;
+
+import dev.pincette.spi.KernelArg;
+import dev.pincette.spi.KernelLaunch;
+import dev.pincette.spi.KernelMethod;
+import dev.pincette.translate.KernelModel;
+import dev.pincette.translate.KernelTranslator;
+import dev.pincette.translate.UnsupportedKernelException;
+import java.util.IdentityHashMap;
+import java.util.Map;
+
+/**
+ * Race-checking mode ({@code Compute.checkingRaces()}, {@code -Dpincette.kernel.checkRaces=true}): runs a kernel on
+ * the calling thread, one work item after another, through an instrumented copy of its methods whose every array
+ * access reports to a recorder first. The recorder keeps, per element, the work item that wrote it, up to two that
+ * read it and one that updated it atomically, and throws at the first element two work items use in conflict.
+ *
+ * <p>Why a copy of the bytecode rather than an interpreter of the translator's model: the copy is the user's own
+ * code, run by the JVM with Java's semantics by construction (an interpreter would be a second implementation of
+ * every operation, to keep equal to the JVM), and it runs compiled, so checking a large call takes seconds, not
+ * minutes. It uses the translator only to know which methods the kernel calls and which constants it reads, so the
+ * kernels it checks are those a device can run. Memory: 16 bytes per element of each array a checked call touches.
+ */
+final class RaceChecker {
+  private RaceChecker() {}
+
+  /** {@code Compute.forEach} in race-checking mode. */
+  static void forEach(KernelLaunch launch) {
+    run(launch, false);
+  }
+
+  /** {@code Compute.sum} in race-checking mode. */
+  static double sum(KernelLaunch launch) {
+    return run(launch, true);
+  }
+
+  private static double run(KernelLaunch launch, boolean sum) {
+    RaceCopy copy = copy(launch.kernel());
+    Races races = new Races(launch, copy);
+    RaceRecorder.CURRENT.set(races);
+    try {
+      Object[] arguments = launch.values();
+      if (sum) return copy.loop().sum(0, launch.n(), arguments);
+      copy.loop().run(0, launch.n(), arguments);
+      return 0;
+    } finally {
+      RaceRecorder.CURRENT.remove();
+    }
+  }
+
+  /**
+   * The array parameter work item {@code item} indexes out of bounds, found by running that item alone through the
+   * instrumented copy without writing anything; null when the kernel cannot be copied or the failure does not repeat.
+   */
+  static String failingParameter(KernelLaunch launch, int item) {
+    RaceCopy copy;
+    try {
+      copy = copy(launch.kernel());
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+    Probe probe = new Probe(launch);
+    RaceRecorder.Access previous = RaceRecorder.CURRENT.get();
+    RaceRecorder.CURRENT.set(probe);
+    try {
+      copy.loop().run(item, item + 1, launch.values());
+    } catch (RuntimeException e) {
+      // The probe stops the work item at its first failing access, or the work item failed otherwise.
+    } finally {
+      if (previous != null) RaceRecorder.CURRENT.set(previous);
+      else RaceRecorder.CURRENT.remove();
+    }
+    return probe.found;
+  }
+
+  private static RaceCopy copy(KernelMethod kernel) {
+    Object copy = kernel.state(RaceChecker.class, k -> {
+      try {
+        KernelModel model = KernelTranslator.shared().translate(k.owner(), k.name(), k.type());
+        return RaceCopy.define(k, model);
+      } catch (UnsupportedKernelException e) {
+        return "race checking needs a kernel a device could run: " + e.getMessage();
+      }
+    });
+    if (copy instanceof String why) throw new IllegalArgumentException(why);
+    return (RaceCopy) copy;
+  }
+
+  /** The names of the array arguments by identity; an array passed twice has the first parameter's name. */
+  private static Map<Object, String> names(KernelLaunch launch) {
+    Map<Object, String> names = new IdentityHashMap<>();
+    for (KernelArg a : launch.arguments()) {
+      if (a.kind() == KernelArg.Kind.ARRAY) names.putIfAbsent(a.value(), a.name());
+    }
+    return names;
+  }
+
+  /** Records who reads and writes each element; throws at the first race. */
+  private static final class Races implements RaceRecorder.Access {
+    private final KernelLaunch launch;
+    private final RaceCopy copy;
+    private final Map<Object, String> names;
+    private final Map<Object, Shadow> shadows = new IdentityHashMap<>();
+    private int item;
+
+    Races(KernelLaunch launch, RaceCopy copy) {
+      this.launch = launch;
+      this.copy = copy;
+      this.names = names(launch);
+    }
+
+    /** Per element: work item + 1 that wrote it, the first two that read it, the first that updated it atomically. */
+    private record Shadow(int[] writer, int[] reader, int[] otherReader, int[] atomic) {
+      Shadow(int length) {
+        this(new int[length], new int[length], new int[length], new int[length]);
+      }
+    }
+
+    @Override
+    public void begin(int item) {
+      this.item = item;
+    }
+
+    private Shadow shadow(Object array, int index, int length) {
+      if (index < 0 || index >= length) {
+        throw RaceRecorder.outOfBounds(copy.where(), names.get(array), index, length, item);
+      }
+      return shadows.computeIfAbsent(array, a -> new Shadow(length));
+    }
+
+    @Override
+    public void read(Object array, int index, int length) {
+      Shadow s = shadow(array, index, length);
+      int me = item + 1;
+      if (s.writer[index] != 0 && s.writer[index] != me) {
+        throw race(array, index, s.writer[index] - 1, "writes", "reads");
+      }
+      if (s.atomic[index] != 0 && s.atomic[index] != me) {
+        throw race(array, index, s.atomic[index] - 1, "updates atomically", "reads without an atomic");
+      }
+      if (s.reader[index] == 0) s.reader[index] = me;
+      else if (s.reader[index] != me && s.otherReader[index] == 0) s.otherReader[index] = me;
+    }
+
+    @Override
+    public boolean write(Object array, int index, int length) {
+      Shadow s = shadow(array, index, length);
+      int me = item + 1;
+      if (s.writer[index] != 0 && s.writer[index] != me) throw race(array, index, s.writer[index] - 1, "writes", "writes");
+      checkReaders(array, index, s, me, "writes");
+      if (s.atomic[index] != 0 && s.atomic[index] != me) {
+        throw race(array, index, s.atomic[index] - 1, "updates atomically", "writes without an atomic");
+      }
+      s.writer[index] = me;
+      return true;
+    }
+
+    @Override
+    public boolean atomic(Object array, int index, int length) {
+      Shadow s = shadow(array, index, length);
+      int me = item + 1;
+      if (s.writer[index] != 0 && s.writer[index] != me) {
+        throw race(array, index, s.writer[index] - 1, "writes without an atomic", "updates atomically");
+      }
+      checkReaders(array, index, s, me, "updates atomically");
+      if (s.atomic[index] == 0) s.atomic[index] = me;
+      return true;
+    }
+
+    private void checkReaders(Object array, int index, Shadow s, int me, String what) {
+      for (int reader : new int[] {s.reader[index], s.otherReader[index]}) {
+        if (reader != 0 && reader != me) {
+          boolean atomicReader = s.atomic[index] == reader;
+          if (!atomicReader) throw race(array, index, reader - 1, "reads", what);
+        }
+      }
+    }
+
+    private IllegalStateException race(Object array, int index, int other, String otherDoes, String thisDoes) {
+      String element = names.getOrDefault(array, "an array") + "[" + index + "]";
+      return new IllegalStateException("race in " + copy.where() + ": work item " + other + " " + otherDoes + " "
+          + element + " and work item " + item + " " + thisDoes + " it (kernel " + launch.kernel().displayName()
+          + ")");
+    }
+
+    @Override
+    public RuntimeException divisionByZero() {
+      return dev.pincette.spi.KernelFault.divisionByZero(copy.where(), item, null);
+    }
+  }
+
+  /** Runs one work item without writing, and stops at its first access out of bounds, noting the array. */
+  private static final class Probe implements RaceRecorder.Access {
+    private static final RuntimeException STOP = new RuntimeException("probe done", null, false, false) { };
+    private final Map<Object, String> names;
+    String found;
+
+    Probe(KernelLaunch launch) {
+      this.names = names(launch);
+    }
+
+    @Override
+    public void begin(int item) {}
+
+    private void check(Object array, int index, int length) {
+      if (index < 0 || index >= length) {
+        found = names.get(array);
+        throw STOP;
+      }
+    }
+
+    @Override
+    public void read(Object array, int index, int length) {
+      check(array, index, length);
+    }
+
+    @Override
+    public boolean write(Object array, int index, int length) {
+      check(array, index, length);
+      return false;
+    }
+
+    @Override
+    public boolean atomic(Object array, int index, int length) {
+      check(array, index, length);
+      return false;
+    }
+
+    @Override
+    public RuntimeException divisionByZero() {
+      return STOP;
+    }
+  }
+}
