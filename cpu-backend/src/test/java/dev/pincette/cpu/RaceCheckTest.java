@@ -1,0 +1,130 @@
+package dev.pincette.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pincette.Atomics;
+import dev.pincette.BackendKind;
+import dev.pincette.Compute;
+import org.junit.jupiter.api.Test;
+
+/** Race-checking mode finds work items that write what another writes or reads, and names both. */
+class RaceCheckTest {
+  static void blur(int i, float[] x) {
+    // Reads both neighbours and writes its own element in place: a read-write race with each neighbour.
+    if (i > 0 && i < x.length - 1) x[i] = (x[i - 1] + x[i] + x[i + 1]) / 3;
+  }
+
+  static void blurInto(int i, float[] x, float[] y) {
+    y[i] = (x[Math.max(i - 1, 0)] + x[i] + x[Math.min(i + 1, x.length - 1)]) / 3;
+  }
+
+  static void everyoneWritesZero(int i, int[] counts) {
+    counts[0] = i;
+  }
+
+  static void countsAtomically(int i, int[] counts, float[] sums) {
+    Atomics.add(counts, i % 3, 1);
+    Atomics.add(sums, 0, 0.5f);
+  }
+
+  static void mixesAtomicAndPlain(int i, int[] counts) {
+    if (i == 5) counts[0] = 1;
+    else Atomics.add(counts, 0, 1);
+  }
+
+  static void throughCallee(int i, int[] out) {
+    store(out, i / 2, i);
+  }
+
+  private static void store(int[] a, int index, int value) {
+    a[index] = value;
+  }
+
+  static float readsAll(int i, float[] x) {
+    return x[x.length - 1 - i];
+  }
+
+  static void outOfBounds(int i, float[] x, float[] y) {
+    y[i] = x[i + 1];
+  }
+
+  @Test
+  void aStencilWrittenInPlaceIsARace() {
+    float[] x = {1, 2, 3, 4, 5};
+    IllegalStateException e = assertThrows(IllegalStateException.class,
+        () -> Compute.checkingRaces().forEach(5, RaceCheckTest::blur, x));
+    assertTrue(e.getMessage().matches("race in RaceCheckTest\\.blur \\(RaceCheckTest\\.java:\\d+\\): work item 1 writes"
+        + " x\\[1\\] and work item 2 reads it \\(kernel RaceCheckTest\\.blur\\)"), e.getMessage());
+  }
+
+  @Test
+  void aStencilIntoAnotherArrayIsNone() {
+    float[] x = {1, 2, 3, 4, 5};
+    float[] y = new float[5];
+    Compute.checkingRaces().forEach(5, RaceCheckTest::blurInto, x, y);
+    float[] expected = new float[5];
+    for (int i = 0; i < 5; i++) blurInto(i, x, expected);
+    assertArrayEquals(expected, y, "a checked call leaves the results the CPU leaves");
+    assertEquals("cpu", Compute.lastCall().backend());
+  }
+
+  @Test
+  void twoWritersOfOneElementAreARace() {
+    IllegalStateException e = assertThrows(IllegalStateException.class,
+        () -> Compute.on(BackendKind.CPU).checkingRaces().forEach(4, RaceCheckTest::everyoneWritesZero, new int[1]));
+    assertTrue(e.getMessage().contains("work item 0 writes counts[0] and work item 1 writes it"), e.getMessage());
+  }
+
+  @Test
+  void racesThroughCalleesNameTheCalleeLine() {
+    IllegalStateException e = assertThrows(IllegalStateException.class,
+        () -> Compute.checkingRaces().forEach(4, RaceCheckTest::throughCallee, new int[4]));
+    assertTrue(e.getMessage().startsWith("race in RaceCheckTest.store (RaceCheckTest.java:"), e.getMessage());
+    assertTrue(e.getMessage().contains("work item 0 writes out[0] and work item 1 writes it"), e.getMessage());
+  }
+
+  @Test
+  void atomicUpdatesDoNotRaceButMixingThemWithPlainAccessDoes() {
+    int[] counts = new int[3];
+    float[] sums = new float[1];
+    Compute.checkingRaces().forEach(9, RaceCheckTest::countsAtomically, counts, sums);
+    assertArrayEquals(new int[] {3, 3, 3}, counts);
+    assertEquals(4.5f, sums[0]);
+    IllegalStateException e = assertThrows(IllegalStateException.class,
+        () -> Compute.checkingRaces().forEach(9, RaceCheckTest::mixesAtomicAndPlain, new int[1]));
+    assertTrue(e.getMessage().contains("updates atomically counts[0] and work item 5 writes without an atomic it"),
+        e.getMessage());
+  }
+
+  @Test
+  void readsAloneNeverRaceAndSumsAreChecked() {
+    float[] x = {1, 2, 3};
+    assertEquals(6.0, Compute.checkingRaces().sum(3, RaceCheckTest::readsAll, x));
+  }
+
+  @Test
+  void theScopeFormChecksEveryKernelCallInside() {
+    float[] x = {1, 2, 3, 4, 5};
+    assertThrows(IllegalStateException.class,
+        () -> Compute.checkingRaces().run(() -> Compute.forEach(5, RaceCheckTest::blur, x)));
+  }
+
+  @Test
+  void outOfBoundsInCheckingModeNamesTheArray() {
+    ArrayIndexOutOfBoundsException e = assertThrows(ArrayIndexOutOfBoundsException.class,
+        () -> Compute.checkingRaces().forEach(4, RaceCheckTest::outOfBounds, new float[4], new float[4]));
+    assertTrue(e.getMessage().matches("RaceCheckTest\\.outOfBounds \\(RaceCheckTest\\.java:\\d+\\): Index 4 out of "
+        + "bounds for length 4 of x, in work item 3"), e.getMessage());
+  }
+
+  @Test
+  void theCpuNamesTheArrayWhenSeveralHaveTheFailingLength() {
+    // x and y have the same length: the probe reruns work item 3 through the instrumented copy to tell which failed.
+    ArrayIndexOutOfBoundsException e = assertThrows(ArrayIndexOutOfBoundsException.class,
+        () -> Compute.on(BackendKind.CPU).forEach(4, RaceCheckTest::outOfBounds, new float[4], new float[4]));
+    assertTrue(e.getMessage().contains("Index 4 out of bounds for length 4 of x, in work item 3"), e.getMessage());
+  }
+}
