@@ -1,6 +1,7 @@
 /** The OpenCL backend: every op on an OpenCL 1.2+ device through LWJGL, falling back to the CPU on any device error. */
 module dev.pincette.opencl {
   requires transitive dev.pincette.api;
+  requires dev.pincette.translate;
   requires org.lwjgl;
   requires org.lwjgl.opencl;
 

@@ -7,6 +7,7 @@ import dev.pincette.spi.Backend;
 import dev.pincette.spi.BackendException;
 import dev.pincette.spi.BackendRefusedException;
 import dev.pincette.spi.HostMemory;
+import dev.pincette.spi.KernelLaunch;
 import dev.pincette.spi.Resident;
 import dev.pincette.spi.SpatialIndex;
 import java.lang.foreign.MemorySegment;
@@ -43,6 +44,8 @@ public final class ClBackend implements Backend {
   private final boolean fp64;
   private final ClReduce reduce;
   private final ClMatmul matmul;
+  /** Java kernels on the device; null when there is no device. */
+  private final ClJavaKernels kernels;
   /** Created on first use under {@code this}; null until then and after close. */
   private volatile ClContext context;
   /** Where device failures found outside a call go: the dispatcher's health, once it takes this backend. */
@@ -95,6 +98,7 @@ public final class ClBackend implements Backend {
     this.reduce = new ClReduce(fp64 && fp64Sums);
     this.matmul = chosen != null
         ? new ClMatmul(chosen, System.getProperty("pincette.opencl.matmulTiles"), emulateMatrixUnits) : null;
+    this.kernels = chosen != null ? new ClJavaKernels(chosen, reduce) : null;
   }
 
   private static ClDevice choose(List<ClDevice> devices, String filter) {
@@ -437,6 +441,27 @@ public final class ClBackend implements Backend {
   /** The resident data store of the context, for tests. */
   ClResidentStore residents() {
     return context().residents;
+  }
+
+  @Override
+  public RuntimeException kernelRefusal(KernelLaunch launch) {
+    if (kernels == null) return new IllegalStateException("opencl is unavailable: " + unavailableReason());
+    return kernels.refusal(launch);
+  }
+
+  @Override
+  public void forEach(KernelLaunch launch) {
+    kernels.run(context(), launch);
+  }
+
+  @Override
+  public double sum(KernelLaunch launch) {
+    return kernels.run(context(), launch);
+  }
+
+  /** Java kernels on this device, for tests. */
+  ClJavaKernels kernels() {
+    return kernels;
   }
 
   @Override

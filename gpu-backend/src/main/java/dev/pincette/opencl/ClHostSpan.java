@@ -20,13 +20,18 @@ sealed interface ClHostSpan {
   /** Elements a staging chunk must hold whole (a row), 1 when any split will do. */
   int unit();
 
+  /** Bytes per element: 4 (floats, ints), or another primitive array's element size. */
+  default int elementBytes() {
+    return 4;
+  }
+
   /** Copies elements {@code [first, first + count)} of the span to native memory at {@code address}. */
   void toNative(ForkJoinPool pool, long first, int count, long address);
 
   /** Copies native memory at {@code address} into elements {@code [first, first + count)} of the span. */
   void toHeap(ForkJoinPool pool, long address, long first, int count);
 
-  /** {@code count} elements of a {@code float[]} or {@code int[]} from {@code from}. */
+  /** {@code count} elements of a {@code float[]}, {@code int[]}, {@code long[]}, {@code double[]} or {@code byte[]}. */
   static ClHostSpan of(Object array, int from, int count) {
     return new Range(array, from, count);
   }
@@ -51,23 +56,42 @@ sealed interface ClHostSpan {
       return 1;
     }
 
+    public int elementBytes() {
+      return switch (array) {
+        case long[] l -> 8;
+        case double[] d -> 8;
+        case byte[] b -> 1;
+        default -> 4;
+      };
+    }
+
     public void toNative(ForkJoinPool pool, long first, int n, long address) {
-      split(pool, n, 4, (offset, k) -> {
+      int size = elementBytes();
+      split(pool, n, size, (offset, k) -> {
         int at = from + (int) first + offset;
+        long to = address + (long) size * offset;
         switch (array) {
-          case float[] f -> MemoryUtil.memFloatBuffer(address + 4L * offset, k).put(f, at, k);
-          case int[] i -> MemoryUtil.memIntBuffer(address + 4L * offset, k).put(i, at, k);
+          case float[] f -> MemoryUtil.memFloatBuffer(to, k).put(f, at, k);
+          case int[] i -> MemoryUtil.memIntBuffer(to, k).put(i, at, k);
+          case long[] l -> MemoryUtil.memLongBuffer(to, k).put(l, at, k);
+          case double[] d -> MemoryUtil.memDoubleBuffer(to, k).put(d, at, k);
+          case byte[] b -> MemoryUtil.memByteBuffer(to, k).put(b, at, k);
           default -> throw new IllegalArgumentException("unsupported array " + array.getClass());
         }
       });
     }
 
     public void toHeap(ForkJoinPool pool, long address, long first, int n) {
-      split(pool, n, 4, (offset, k) -> {
+      int size = elementBytes();
+      split(pool, n, size, (offset, k) -> {
         int at = from + (int) first + offset;
+        long to = address + (long) size * offset;
         switch (array) {
-          case float[] f -> MemoryUtil.memFloatBuffer(address + 4L * offset, k).get(f, at, k);
-          case int[] i -> MemoryUtil.memIntBuffer(address + 4L * offset, k).get(i, at, k);
+          case float[] f -> MemoryUtil.memFloatBuffer(to, k).get(f, at, k);
+          case int[] i -> MemoryUtil.memIntBuffer(to, k).get(i, at, k);
+          case long[] l -> MemoryUtil.memLongBuffer(to, k).get(l, at, k);
+          case double[] d -> MemoryUtil.memDoubleBuffer(to, k).get(d, at, k);
+          case byte[] b -> MemoryUtil.memByteBuffer(to, k).get(b, at, k);
           default -> throw new IllegalArgumentException("unsupported array " + array.getClass());
         }
       });

@@ -87,10 +87,19 @@ final class ClProgramCache implements AutoCloseable {
 
   /** The built program of {@code resource} (a file beside this class) compiled with {@code options}. */
   long program(String resource, String options) {
+    return program(resource, null, options);
+  }
+
+  /**
+   * The built program of generated {@code source} (a translated kernel), known in memory by {@code name}, which must
+   * be unique per source; on disk, like every program, by its source, options and device. A null {@code source}
+   * reads the resource {@code name}.
+   */
+  long program(String name, String source, String options) {
     String all = EXTRA_OPTIONS.isEmpty() ? options : options + " " + EXTRA_OPTIONS;
-    return programs.computeIfAbsent(resource + " " + all, k -> {
+    return programs.computeIfAbsent(name + " " + all, k -> {
       try {
-        return build(resource, all);
+        return build(name, source != null ? source : source(name), all);
       } finally {
         ClSignals.restore();
       }
@@ -102,9 +111,8 @@ final class ClProgramCache implements AutoCloseable {
     return dir == null ? null : dir.resolve(key(source(resource), options) + ".bin");
   }
 
-  private long build(String resource, String options) {
+  private long build(String resource, String source, String options) {
     ClFaults.check("clBuildProgram(" + resource + ")");
-    String source = source(resource);
     Path file = dir == null ? null : dir.resolve(key(source, options) + ".bin");
     if (file != null) {
       byte[] binary = readBinary(file);

@@ -91,13 +91,18 @@ final class ClQueue implements AutoCloseable {
 
   /** The kernel {@code name} of the program built from {@code resource} with {@code options}. */
   ClKernel kernel(String resource, String options, String name) {
-    String key = resource + " " + options + "#" + name;
+    return kernel(resource, null, options, name);
+  }
+
+  /** The kernel {@code name} of generated {@code source}, a program known as {@code program} (see ClProgramCache). */
+  ClKernel kernel(String program, String source, String options, String name) {
+    String key = program + " " + options + "#" + name;
     ClKernel kernel = kernels.get(key);
     if (kernel == null) {
-      long program = context.programs.program(resource, options);
+      long built = context.programs.program(program, source, options);
       try (MemoryStack stack = MemoryStack.stackPush()) {
         IntBuffer error = stack.mallocInt(1);
-        long handle = clCreateKernel(program, name, error);
+        long handle = clCreateKernel(built, name, error);
         kernel = new ClKernel(ClError.checkHandle(handle, error.get(0), "clCreateKernel(" + name + ")"), name);
       }
       kernels.put(key, kernel);
@@ -308,8 +313,9 @@ final class ClQueue implements AutoCloseable {
     if (total == 0) return;
     String call = "clEnqueueWriteBuffer(" + op + ")";
     ClFaults.check(call);
+    long size = span.elementBytes();
     if (!context.staged) {
-      long address = map(buffer, CL_MAP_WRITE_INVALIDATE_REGION, 4L * total, op);
+      long address = map(buffer, CL_MAP_WRITE_INVALIDATE_REGION, size * total, op);
       try {
         span.toNative(context.copyPool, 0, Math.toIntExact(total), address);
       } finally {
@@ -325,8 +331,8 @@ final class ClQueue implements AutoCloseable {
       span.toNative(context.copyPool, done, n, stagingAddress(slot));
       try (MemoryStack stack = MemoryStack.stackPush()) {
         PointerBuffer event = stack.mallocPointer(1);
-        ClError.check(nclEnqueueWriteBuffer(handle, buffer, CL_FALSE, 4L * done, 4L * n, stagingAddress[slot], 0, 0,
-            event.address()), call);
+        ClError.check(nclEnqueueWriteBuffer(handle, buffer, CL_FALSE, size * done, size * n, stagingAddress[slot], 0,
+            0, event.address()), call);
         stagingEvent[slot] = event.get(0);
       }
     }
@@ -341,8 +347,9 @@ final class ClQueue implements AutoCloseable {
     if (total == 0) return;
     String call = "clEnqueueReadBuffer(" + op + ")";
     ClFaults.check(call);
+    int size = span.elementBytes();
     if (!context.staged) {
-      long address = map(buffer, CL_MAP_READ, 4L * total, op);
+      long address = map(buffer, CL_MAP_READ, (long) size * total, op);
       try {
         span.toHeap(context.copyPool, address, 0, Math.toIntExact(total));
       } finally {
@@ -353,13 +360,13 @@ final class ClQueue implements AutoCloseable {
     int chunk = chunkElements(span);
     int chunks = (int) ((total + chunk - 1) / chunk);
     int first = takeSlot();
-    enqueueRead(buffer, 0, (int) Math.min(chunk, total), first, call);
+    enqueueRead(buffer, 0, (int) Math.min(chunk, total), size, first, call);
     for (int c = 0; c < chunks; c++) {
       long done = (long) c * chunk;
       int slot = (first + c) & 1;
       if (c + 1 < chunks) {
         long next = done + chunk;
-        enqueueRead(buffer, next, (int) Math.min(chunk, total - next), takeSlot(), call);
+        enqueueRead(buffer, next, (int) Math.min(chunk, total - next), size, takeSlot(), call);
       }
       awaitStaging(slot);
       span.toHeap(context.copyPool, stagingAddress[slot], done, (int) Math.min(chunk, total - done));
@@ -369,10 +376,10 @@ final class ClQueue implements AutoCloseable {
   /** Elements per staging chunk for {@code span}: whole units (rows) only. */
   private static int chunkElements(ClHostSpan span) {
     int unit = span.unit();
-    if (4L * unit > STAGING_CHUNK) {
+    if ((long) span.elementBytes() * unit > STAGING_CHUNK) {
       throw new IllegalArgumentException("rows of " + unit + " floats exceed a staging chunk");
     }
-    return STAGING_CHUNK / 4 / unit * unit;
+    return STAGING_CHUNK / span.elementBytes() / unit * unit;
   }
 
   /** Enqueues a marker; returns its event (the caller releases it), complete when everything before it is. */
@@ -402,12 +409,12 @@ final class ClQueue implements AutoCloseable {
     read(buffer, ClHostSpan.of(array, from, count), op);
   }
 
-  private void enqueueRead(long buffer, long offset, int n, int slot, String call) {
+  private void enqueueRead(long buffer, long offset, int n, int size, int slot, String call) {
     awaitStaging(slot);
     long address = stagingAddress(slot);
     try (MemoryStack stack = MemoryStack.stackPush()) {
       PointerBuffer event = stack.mallocPointer(1);
-      ClError.check(nclEnqueueReadBuffer(handle, buffer, CL_FALSE, 4L * offset, 4L * n, address, 0, 0,
+      ClError.check(nclEnqueueReadBuffer(handle, buffer, CL_FALSE, size * offset, (long) size * n, address, 0, 0,
           event.address()), call);
       stagingEvent[slot] = event.get(0);
     }

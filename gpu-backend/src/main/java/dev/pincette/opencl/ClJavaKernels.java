@@ -1,0 +1,172 @@
+package dev.pincette.opencl;
+
+import static org.lwjgl.opencl.CL10.CL_DEVICE_SINGLE_FP_CONFIG;
+import static org.lwjgl.opencl.CL10.clGetDeviceInfo;
+
+import dev.pincette.opencl.kernel.OpenClRenderer;
+import dev.pincette.opencl.kernel.OpenClRenderer.Argument;
+import dev.pincette.spi.BackendException;
+import dev.pincette.spi.KernelArg;
+import dev.pincette.spi.KernelFault;
+import dev.pincette.spi.KernelLaunch;
+import dev.pincette.spi.KernelMethod;
+import dev.pincette.translate.KernelModel;
+import dev.pincette.translate.KernelTranslator;
+import dev.pincette.translate.Parameter;
+import dev.pincette.translate.UnsupportedKernelException;
+import java.nio.ByteBuffer;
+import java.util.IdentityHashMap;
+import java.util.Map;
+import java.util.function.Supplier;
+import org.lwjgl.system.MemoryStack;
+
+/**
+ * Runs Java kernels on the device: translated once per kernel ({@link KernelTranslator}), rendered as OpenCL C
+ * ({@link OpenClRenderer}), built through the program cache under the bytecode's hash. Each call uploads the arrays
+ * the kernel uses (an array passed twice once), launches one work item per index, reads the error record, and copies
+ * back only the arrays the kernel writes.
+ */
+final class ClJavaKernels {
+  /**
+   * {@code pincette.kernel.boundsChecks=false} drops the generated bounds checks, for measuring what they cost. Never
+   * for users: on a host-unified device (PoCL, an integrated GPU) a store out of bounds writes the JVM's own memory.
+   */
+  static final boolean BOUNDS_CHECKS = !"false".equalsIgnoreCase(System.getProperty("pincette.kernel.boundsChecks"));
+  /** CL_FP_DENORM and CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT in CL_DEVICE_SINGLE_FP_CONFIG. */
+  private static final long FP_DENORM = 1;
+  private static final long FP_CORRECTLY_ROUNDED_DIVIDE_SQRT = 1 << 7;
+
+  private final ClDevice device;
+  private final OpenClRenderer.DeviceTraits traits;
+  private final boolean floatDenormals;
+  private final ClReduce reduce;
+
+  ClJavaKernels(ClDevice device, ClReduce reduce) {
+    this.device = device;
+    this.reduce = reduce;
+    long config = singleFpConfig(device);
+    this.floatDenormals = (config & FP_DENORM) != 0;
+    this.traits = new OpenClRenderer.DeviceTraits(device.fp64(), (config & FP_CORRECTLY_ROUNDED_DIVIDE_SQRT) != 0);
+  }
+
+  private static long singleFpConfig(ClDevice device) {
+    try (MemoryStack stack = MemoryStack.stackPush()) {
+      var value = stack.mallocLong(1);
+      return clGetDeviceInfo(device.id(), CL_DEVICE_SINGLE_FP_CONFIG, value, null) == 0 ? value.get(0) : 0;
+    }
+  }
+
+  /** Whether float denormals are kept, as Java keeps them (else the device flushes them to zero). */
+  boolean floatDenormals() {
+    return floatDenormals;
+  }
+
+  /** A kernel as this device runs it, or why it cannot. */
+  private record Prepared(KernelModel model, OpenClRenderer.Rendered rendered, String program,
+      Supplier<RuntimeException> refusal) {}
+
+  private Prepared prepare(KernelMethod kernel) {
+    return kernel.state(this, k -> {
+      KernelModel model;
+      try {
+        model = KernelTranslator.shared().translate(k.owner(), k.name(), k.type());
+      } catch (UnsupportedKernelException e) {
+        return new Prepared(null, null, null, e::copy);
+      }
+      if (model.usesDouble() && !traits.fp64()) {
+        String why = model.name() + " computes in double, and " + device.name() + " has no float64 (cl_khr_fp64)";
+        return new Prepared(null, null, null, () -> new IllegalStateException(why));
+      }
+      OpenClRenderer.Rendered rendered = OpenClRenderer.render(model, traits, BOUNDS_CHECKS);
+      return new Prepared(model, rendered, "java:" + model.hash() + (BOUNDS_CHECKS ? "" : ":unchecked"), null);
+    });
+  }
+
+  /** Null when the device runs {@code launch}'s kernel, else the exception a forced call throws. */
+  RuntimeException refusal(KernelLaunch launch) {
+    if (launch.checkRaces()) return new IllegalStateException("race checking runs on the cpu");
+    Prepared p = prepare(launch.kernel());
+    return p.refusal() == null ? null : p.refusal().get();
+  }
+
+  /** The OpenCL C source of {@code kernel} for this device, for tests and diagnosis. */
+  String source(KernelMethod kernel) {
+    Prepared p = prepare(kernel);
+    if (p.refusal() != null) throw p.refusal().get();
+    return p.rendered().source();
+  }
+
+  /** Runs the kernel for every index; returns the sum of its terms for a {@code FloatKernel}, else 0. */
+  double run(ClContext context, KernelLaunch launch) {
+    Prepared p = prepare(launch.kernel());
+    if (p.refusal() != null) throw new BackendException(p.refusal().get().getMessage());
+    KernelModel model = p.model();
+    OpenClRenderer.Rendered rendered = p.rendered();
+    int n = launch.n();
+    try (ClCall call = context.begin(rendered.entry())) {
+      Map<Object, Long> buffers = new IdentityHashMap<>();
+      for (Parameter parameter : model.parameters()) {
+        if (parameter.role() != Parameter.Role.ARRAY || !parameter.used()) continue;
+        Object array = argument(launch, parameter).value();
+        if (buffers.containsKey(array)) continue;
+        KernelArg arg = argument(launch, parameter);
+        long buffer = call.buffer(arg.bytes());
+        buffers.put(array, buffer);
+        if (arg.length() > 0) call.queue.write(buffer, ClHostSpan.of(array, 0, arg.length()), call.op);
+      }
+      long errors = call.buffer(4L * OpenClRenderer.ERROR_INTS);
+      call.fill(errors, 0, 4L * OpenClRenderer.ERROR_INTS);
+      long terms = model.result() != null ? call.buffer(4L * n) : 0;
+      ClKernel kernel = call.queue.kernel(p.program(), rendered.source(), rendered.options(), rendered.entry());
+      int index = 0;
+      for (Argument a : rendered.arguments()) {
+        switch (a) {
+          case Argument.Count c -> kernel.i32(index, n);
+          case Argument.Errors e -> kernel.mem(index, errors);
+          case Argument.Terms t -> kernel.mem(index, terms);
+          case Argument.Array arr -> kernel.mem(index, buffers.get(launch.arguments().get(arr.parameter() - 1).value()));
+          case Argument.Length l -> kernel.i32(index, launch.arguments().get(l.parameter() - 1).length());
+          case Argument.Scalar s -> scalar(kernel, index, launch.arguments().get(s.parameter() - 1).value());
+        }
+        index++;
+      }
+      call.launch(kernel, new long[] {n}, null);
+      ByteBuffer record = call.readSmall(errors, 0, 4 * OpenClRenderer.ERROR_INTS);
+      if (record.getInt(0) != 0) throw fault(model, launch, record);
+      double sum = terms != 0 ? reduce.sumOnDevice(call, terms, n) : 0;
+      Map<Object, Boolean> copied = new IdentityHashMap<>();
+      for (Parameter parameter : model.parameters()) {
+        if (parameter.role() != Parameter.Role.ARRAY || !parameter.written()) continue;
+        KernelArg arg = argument(launch, parameter);
+        if (arg.length() == 0 || copied.put(arg.value(), true) != null) continue;
+        call.queue.read(buffers.get(arg.value()), ClHostSpan.of(arg.value(), 0, arg.length()), call.op);
+      }
+      return sum;
+    }
+  }
+
+  private static KernelArg argument(KernelLaunch launch, Parameter parameter) {
+    return launch.arguments().get(parameter.index() - 1);
+  }
+
+  private static void scalar(ClKernel kernel, int index, Object value) {
+    switch (value) {
+      case Integer i -> kernel.i32(index, i);
+      case Long l -> kernel.i64(index, l);
+      case Float f -> kernel.f32(index, f);
+      case Double d -> kernel.f64(index, d);
+      default -> throw new BackendException("a scalar of type " + value.getClass().getName());
+    }
+  }
+
+  /** The kernel's error, as every backend reports it. */
+  private static KernelFault fault(KernelModel model, KernelLaunch launch, ByteBuffer record) {
+    int site = record.getInt(4);
+    String where = site >= 0 && site < model.sites().size() ? model.sites().get(site).toString() : model.name();
+    int item = record.getInt(16);
+    if (record.getInt(0) == OpenClRenderer.DIVISION_BY_ZERO) return KernelFault.divisionByZero(where, item, null);
+    int parameter = record.getInt(8);
+    KernelArg array = launch.arguments().get(parameter - 1);
+    return KernelFault.outOfBounds(where, array.name(), record.getInt(12), array.length(), item, null);
+  }
+}

@@ -1,0 +1,283 @@
+package dev.pincette.opencl.kernel;
+
+import dev.pincette.translate.Block;
+import dev.pincette.translate.ElementType;
+import dev.pincette.translate.Expr;
+import dev.pincette.translate.Intrinsic;
+import dev.pincette.translate.KernelModel;
+import dev.pincette.translate.Kind;
+import dev.pincette.translate.Op;
+import dev.pincette.translate.Parameter;
+import dev.pincette.translate.Stmt;
+import dev.pincette.translate.Value;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Writes a {@link KernelModel} as an OpenCL C kernel: one work item per index, each block a label, each statement one
+ * line, every operation spelled by {@link OpenClSpelling}. The kernel's arguments are the work-item count, an error
+ * record, each used array with its length, each scalar, and for a sum a buffer of terms; {@link Rendered#arguments}
+ * lists them in order.
+ *
+ * <p>With bounds checks, every array access and integer division is guarded: the first work item that fails writes
+ * the error record (kind, site, parameter, index, work item) and every failing work item returns without writing, so
+ * no store ever lands outside a buffer.
+ */
+public final class OpenClRenderer {
+  /** Error kinds in the record's first int. */
+  public static final int OUT_OF_BOUNDS = 1;
+  public static final int DIVISION_BY_ZERO = 2;
+  /** Ints in the error record: kind, site, parameter, index, work item. */
+  public static final int ERROR_INTS = 5;
+
+  private final KernelModel model;
+  private final DeviceTraits device;
+  private final boolean boundsChecks;
+  private final StringBuilder out = new StringBuilder();
+
+  private OpenClRenderer(KernelModel model, DeviceTraits device, boolean boundsChecks) {
+    this.model = model;
+    this.device = device;
+    this.boundsChecks = boundsChecks;
+  }
+
+  /** What the device offers that the spelling depends on. */
+  public record DeviceTraits(boolean fp64, boolean correctlyRoundedDivideSqrt) {}
+
+  /** A kernel argument, in the order the rendered kernel takes them. */
+  public sealed interface Argument {
+    /** The number of work items ({@code int}). */
+    record Count() implements Argument {}
+
+    /** The error record ({@code __global int*} of {@link #ERROR_INTS}). */
+    record Errors() implements Argument {}
+
+    /** One float per work item, the terms of a sum ({@code __global float*}). */
+    record Terms() implements Argument {}
+
+    /** The buffer of array parameter {@code parameter}. */
+    record Array(int parameter) implements Argument {}
+
+    /** The length of array parameter {@code parameter} ({@code int}). */
+    record Length(int parameter) implements Argument {}
+
+    /** Scalar parameter {@code parameter}, of its type. */
+    record Scalar(int parameter) implements Argument {}
+  }
+
+  /**
+   * @param source the program
+   * @param entry the kernel's name in it
+   * @param options build options the semantics need
+   * @param arguments the kernel's arguments in order
+   */
+  public record Rendered(String source, String entry, String options, List<Argument> arguments) {
+    public Rendered {
+      arguments = List.copyOf(arguments);
+    }
+  }
+
+  /** Renders {@code model} for a device with {@code traits}; {@code boundsChecks} false only for measurements. */
+  public static Rendered render(KernelModel model, DeviceTraits traits, boolean boundsChecks) {
+    return new OpenClRenderer(model, traits, boundsChecks).render();
+  }
+
+  /** Whether the device's float division and square root round correctly through double instead. */
+  private boolean divideThroughDouble() {
+    return !device.correctlyRoundedDivideSqrt() && device.fp64();
+  }
+
+  private Rendered render() {
+    String entry = "java_" + model.name().replaceAll("[^A-Za-z0-9_]", "_");
+    boolean doubles = model.usesDouble() || divideThroughDouble();
+    out.append("// ").append(model.name()).append(", translated by Pincette from bytecode ").append(model.hash())
+        .append('\n');
+    out.append("#pragma OPENCL FP_CONTRACT OFF\n");
+    if (doubles) out.append("#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n");
+    out.append(OpenClSpelling.HELPERS);
+    if (doubles) out.append(OpenClSpelling.DOUBLE_HELPERS);
+    List<Argument> arguments = new ArrayList<>();
+    List<String> declarations = new ArrayList<>();
+    arguments.add(new Argument.Count());
+    declarations.add("const int pincette_n");
+    arguments.add(new Argument.Errors());
+    declarations.add("__global int* pincette_err");
+    if (model.result() != null) {
+      arguments.add(new Argument.Terms());
+      declarations.add("__global float* pincette_terms");
+    }
+    for (Parameter p : model.parameters()) {
+      switch (p.role()) {
+        case INDEX -> { }
+        case SCALAR -> {
+          arguments.add(new Argument.Scalar(p.index()));
+          declarations.add("const " + OpenClSpelling.type(p.type().kind) + " " + name(p.variable()));
+        }
+        case ARRAY -> {
+          if (!p.used()) continue;
+          arguments.add(new Argument.Array(p.index()));
+          declarations.add((p.atomic() ? "volatile " : "") + "__global " + element(p.type()) + "* " + array(p.index()));
+          arguments.add(new Argument.Length(p.index()));
+          declarations.add("const int " + array(p.index()) + "_len");
+        }
+      }
+    }
+    out.append("\n__kernel void ").append(entry).append("(").append(String.join(", ", declarations)).append(") {\n");
+    out.append("  const int pincette_item = (int) get_global_id(0);\n");
+    out.append("  if (pincette_item >= pincette_n) return;\n");
+    Parameter index = model.parameters().getFirst();
+    for (Value.Var v : model.variables()) {
+      if (v.equals(index.variable())) {
+        out.append("  const int ").append(name(v)).append(" = pincette_item;\n");
+      } else if (!isScalarParameter(v)) {
+        out.append("  ").append(OpenClSpelling.type(v.kind())).append(' ').append(name(v)).append(" = 0;\n");
+      }
+    }
+    List<Block> blocks = model.blocks();
+    for (int b = 0; b < blocks.size(); b++) {
+      out.append("b").append(b).append(": ;\n");
+      for (Stmt s : blocks.get(b).statements()) statement(s, b + 1 < blocks.size() ? b + 1 : -1);
+    }
+    out.append("}\n");
+    String options = device.correctlyRoundedDivideSqrt() ? "-cl-fp32-correctly-rounded-divide-sqrt" : "";
+    return new Rendered(out.toString(), entry, options, arguments);
+  }
+
+  private boolean isScalarParameter(Value.Var v) {
+    for (Parameter p : model.parameters()) {
+      if (p.role() == Parameter.Role.SCALAR && v.equals(p.variable())) return true;
+    }
+    return false;
+  }
+
+  private static String name(Value.Var v) {
+    return "v" + v.id();
+  }
+
+  private static String array(int parameter) {
+    return "p" + parameter;
+  }
+
+  private static String element(ElementType type) {
+    return switch (type) {
+      case BYTE -> "char";
+      case INT -> "int";
+      case LONG -> "long";
+      case FLOAT -> "float";
+      case DOUBLE -> "double";
+    };
+  }
+
+  private static String value(Value v) {
+    return switch (v) {
+      case Value.Var var -> name(var);
+      case Value.Const c -> OpenClSpelling.constant(c);
+    };
+  }
+
+  /** Writes {@code s}; {@code next} is the block that follows in the source, which needs no goto. */
+  private void statement(Stmt s, int next) {
+    switch (s) {
+      case Stmt.Assign a -> assign(a);
+      case Stmt.Store st -> {
+        String index = value(st.index());
+        checkBounds(st.array(), index, st.site());
+        String v = value(st.value());
+        if (st.type() == ElementType.BYTE) v = "as_char((uchar) " + v + ")";
+        line(array(st.array()) + "[" + index + "] = " + v + ";");
+      }
+      case Stmt.Jump j -> {
+        if (j.target() != next) line("goto b" + j.target() + ";");
+      }
+      case Stmt.Branch br -> {
+        line("if (" + value(br.left()) + " " + condition(br.cond()) + " " + value(br.right()) + ") goto b"
+            + br.ifTrue() + ";");
+        if (br.ifFalse() != next) line("goto b" + br.ifFalse() + ";");
+      }
+      case Stmt.Switch sw -> {
+        StringBuilder cases = new StringBuilder("switch (" + value(sw.key()) + ") {");
+        for (int k = 0; k < sw.keys().size(); k++) {
+          cases.append(" case ").append(OpenClSpelling.constant(Value.Const.ofInt(sw.keys().get(k))))
+              .append(": goto b").append(sw.targets().get(k)).append(';');
+        }
+        line(cases.append(" default: goto b").append(sw.fallback()).append("; }").toString());
+      }
+      case Stmt.Return r -> {
+        if (r.value() != null) line("pincette_terms[pincette_item] = " + toFloat(r.value()) + ";");
+        line("return;");
+      }
+    }
+  }
+
+  /** A kernel's result as the float its interface returns (an int or long widens, rounding to nearest). */
+  private static String toFloat(Value v) {
+    return v.kind() == Kind.FLOAT ? value(v) : "convert_float_rte(" + value(v) + ")";
+  }
+
+  private static String condition(Stmt.Cond cond) {
+    return switch (cond) {
+      case EQ -> "==";
+      case NE -> "!=";
+      case LT -> "<";
+      case GE -> ">=";
+      case GT -> ">";
+      case LE -> "<=";
+    };
+  }
+
+  private void assign(Stmt.Assign a) {
+    String target = name(a.target());
+    String expr = switch (a.value()) {
+      case Expr.Copy c -> value(c.value());
+      case Expr.Unary u -> String.format(OpenClSpelling.OPS.get(u.op()), value(u.operand()));
+      case Expr.Binary b -> {
+        if (b.op().dividesIntegers()) checkDivisor(b.right(), a.site());
+        yield String.format(spelling(b.op()), value(b.left()), value(b.right()));
+      }
+      case Expr.Load l -> {
+        String index = value(l.index());
+        checkBounds(l.array(), index, a.site());
+        String load = array(l.array()) + "[" + index + "]";
+        yield l.type() == ElementType.BYTE ? "(int) " + load : load;
+      }
+      case Expr.Length l -> array(l.array()) + "_len";
+      case Expr.Call c -> {
+        if (c.function().dividesIntegers()) checkDivisor(c.arguments().get(1), a.site());
+        Object[] args = c.arguments().stream().map(OpenClRenderer::value).toArray();
+        yield String.format(spelling(c.function()), args);
+      }
+      case Expr.Atomic at -> {
+        String index = value(at.index());
+        checkBounds(at.array(), index, a.site());
+        yield String.format(OpenClSpelling.CALLS.get(at.function()), array(at.array()), index, value(at.operand()));
+      }
+    };
+    line(target + " = " + expr + ";");
+  }
+
+  private String spelling(Op op) {
+    if (divideThroughDouble() && op == Op.DIV_F) return "convert_float_rte((double) %1$s / (double) %2$s)";
+    return OpenClSpelling.OPS.get(op);
+  }
+
+  private String spelling(Intrinsic f) {
+    if (divideThroughDouble() && f == Intrinsic.SQRT_F) return "convert_float_rte(sqrt((double) %1$s))";
+    return OpenClSpelling.CALLS.get(f);
+  }
+
+  private void checkBounds(int parameter, String index, int site) {
+    if (!boundsChecks) return;
+    line("if ((uint) " + index + " >= (uint) " + array(parameter) + "_len) { pincette_fail(pincette_err, "
+        + OUT_OF_BOUNDS + ", " + site + ", " + parameter + ", " + index + ", pincette_item); return; }");
+  }
+
+  private void checkDivisor(Value divisor, int site) {
+    if (divisor instanceof Value.Const c && c.bits() != 0) return;
+    line("if (" + value(divisor) + " == 0) { pincette_fail(pincette_err, " + DIVISION_BY_ZERO + ", " + site
+        + ", -1, 0, pincette_item); return; }");
+  }
+
+  private void line(String text) {
+    out.append("  ").append(text).append('\n');
+  }
+}
