@@ -392,8 +392,10 @@ public final class Dispatcher {
     if (predictions.size() <= 1) return new Placement(cpu(), "only backend" + refused, predictions, "");
     if (!costModel.isCalibrated(cpu().name())) {
       Backend home = largestHolder(cost);
-      if (home != null) return new Placement(home, "calibrating; where the data is meanwhile", predictions, "");
-      return new Placement(cpu(), "calibrating; cpu meanwhile", predictions, "");
+      if (home != null) {
+        return new Placement(home, "calibrating; where the data is meanwhile" + refused, predictions, "");
+      }
+      return new Placement(cpu(), "calibrating; cpu meanwhile" + refused, predictions, "");
     }
     Prediction best = null;
     for (Prediction p : predictions) {

@@ -42,6 +42,35 @@ class CostModelTest {
     return new BackendModel(key, overhead, bandwidth, Map.of(CallCost.MATMUL, curve));
   }
 
+  private static BackendModel reduceModel(String key, double overhead, double secondsPerElement) {
+    Curve curve = new Curve(new double[] {1e3, 1e9}, new double[] {1e3 * secondsPerElement, 1e9 * secondsPerElement});
+    return new BackendModel(key, overhead, Double.POSITIVE_INFINITY, Map.of(CallCost.REDUCE, curve));
+  }
+
+  @Test
+  void eachKernelLearnsItsOwnCostOnEachBackendFromTheCallsItSees() {
+    CostModel m = new CostModel(Path.of("unused"));
+    Backend cpu = new NamedBackend("cpu", Double.POSITIVE_INFINITY);
+    Backend gpu = new NamedBackend("gpu", Double.POSITIVE_INFINITY);
+    m.install("cpu", reduceModel("cpu", 1e-6, 1e-9));
+    m.install("gpu", reduceModel("gpu", 500e-6, 1e-10));
+    CallCost heavy = new CallCost(CallCost.KERNEL + "Physics.heavy(I[F)V", 1e5, 0, 0);
+    CallCost light = new CallCost(CallCost.KERNEL + "Physics.light(I[F)V", 1e5, 0, 0);
+    // Before any call, a kernel costs what a pass over its elements costs: the CPU's overhead wins at this size.
+    assertTrue(m.predict(cpu, heavy).totalSeconds() < m.predict(gpu, heavy).totalSeconds());
+    // The heavy kernel runs once on the CPU, 100 times slower than that pass: the GPU is now predicted faster for it,
+    // and for it only.
+    double observed = 100 * m.predict(cpu, heavy).totalSeconds();
+    m.finished(m.started("cpu"), cpu, heavy, observed, m.predict(cpu, heavy));
+    assertEquals(observed, m.predict(cpu, heavy).totalSeconds(), observed * 1e-9);
+    assertTrue(m.predict(gpu, heavy).totalSeconds() < m.predict(cpu, heavy).totalSeconds());
+    assertTrue(m.predict(cpu, light).totalSeconds() < m.predict(gpu, light).totalSeconds());
+    // Its first call on the GPU teaches the GPU's cost too: 30 ms, more than the CPU's 10 ms.
+    m.finished(m.started("gpu"), gpu, heavy, 0.030, m.predict(gpu, heavy));
+    assertEquals(0.030, m.predict(gpu, heavy).totalSeconds(), 1e-9);
+    assertTrue(m.predict(cpu, heavy).totalSeconds() < m.predict(gpu, heavy).totalSeconds());
+  }
+
   @Test
   void predictionSplitsOverheadTransferAndCompute() {
     CostModel m = new CostModel(Path.of("unused"));

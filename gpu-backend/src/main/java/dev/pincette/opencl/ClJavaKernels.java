@@ -40,6 +40,8 @@ final class ClJavaKernels {
   private final OpenClRenderer.DeviceTraits traits;
   private final boolean floatDenormals;
   private final ClReduce reduce;
+  /** Arrays copied back to the host, for tests that only written arrays are. */
+  private final java.util.concurrent.atomic.LongAdder copiedBack = new java.util.concurrent.atomic.LongAdder();
 
   ClJavaKernels(ClDevice device, ClReduce reduce) {
     this.device = device;
@@ -54,6 +56,11 @@ final class ClJavaKernels {
       var value = stack.mallocLong(1);
       return clGetDeviceInfo(device.id(), CL_DEVICE_SINGLE_FP_CONFIG, value, null) == 0 ? value.get(0) : 0;
     }
+  }
+
+  /** Arrays copied back to the host so far. */
+  long arraysCopiedBack() {
+    return copiedBack.sum();
   }
 
   /** Whether float denormals are kept, as Java keeps them (else the device flushes them to zero). */
@@ -140,6 +147,7 @@ final class ClJavaKernels {
         KernelArg arg = argument(launch, parameter);
         if (arg.length() == 0 || copied.put(arg.value(), true) != null) continue;
         call.queue.read(buffers.get(arg.value()), ClHostSpan.of(arg.value(), 0, arg.length()), call.op);
+        copiedBack.increment();
       }
       return sum;
     }
