@@ -439,8 +439,8 @@ final class Instructions {
     Object value;
     try {
       if (!field.canAccess(null) && !field.trySetAccessible()) {
-        reader.fail("reading " + where + ", which is not public and whose package is not open to "
-            + "dev.pincette.translate,");
+        reader.fail("reading " + where + ", which Pincette may not read (make it a compile-time constant, or open "
+            + type.getPackageName() + " to dev.pincette.translate),");
       }
       value = field.get(null);
     } catch (IllegalAccessException | ExceptionInInitializerError e) {

@@ -64,16 +64,21 @@ final class OpenClSpelling {
     OPS.put(Op.I2S, "(as_int(as_uint(%1$s) << 16) >> 16)");
     OPS.put(Op.I2C, "(%1$s & 0xFFFF)");
 
-    for (Intrinsic f : new Intrinsic[] {Intrinsic.SQRT, Intrinsic.CBRT, Intrinsic.EXP, Intrinsic.EXPM1, Intrinsic.LOG,
-        Intrinsic.LOG10, Intrinsic.LOG1P, Intrinsic.SIN, Intrinsic.COS, Intrinsic.TAN, Intrinsic.ASIN, Intrinsic.ACOS,
-        Intrinsic.ATAN, Intrinsic.SINH, Intrinsic.COSH, Intrinsic.TANH, Intrinsic.FLOOR, Intrinsic.CEIL,
-        Intrinsic.RINT}) {
+    for (Intrinsic f : new Intrinsic[] {Intrinsic.SQRT, Intrinsic.CBRT, Intrinsic.LOG, Intrinsic.LOG10, Intrinsic.LOG1P,
+        Intrinsic.SIN, Intrinsic.COS, Intrinsic.TAN, Intrinsic.ASIN, Intrinsic.ACOS, Intrinsic.ATAN, Intrinsic.COSH}) {
       CALLS.put(f, f.name().toLowerCase(Locale.ROOT) + "(%1$s)");
     }
+    // Through guards: PoCL 3.1 folds these builtins of constant NaNs (rint also of infinities and huge values) into
+    // poison, which lets the optimizer delete whole paths of a kernel; the guards hand such values back unchanged,
+    // which is the right result, and cost a compare elsewhere.
+    for (Intrinsic f : new Intrinsic[] {Intrinsic.EXP, Intrinsic.EXPM1, Intrinsic.SINH, Intrinsic.TANH,
+        Intrinsic.FLOOR, Intrinsic.CEIL, Intrinsic.RINT}) {
+      CALLS.put(f, "pincette_" + f.name().toLowerCase(Locale.ROOT) + "_d(%1$s)");
+    }
     CALLS.put(Intrinsic.SQRT_F, "sqrt(%1$s)");
-    CALLS.put(Intrinsic.FLOOR_F, "floor(%1$s)");
-    CALLS.put(Intrinsic.CEIL_F, "ceil(%1$s)");
-    CALLS.put(Intrinsic.RINT_F, "rint(%1$s)");
+    CALLS.put(Intrinsic.FLOOR_F, "pincette_floor_f(%1$s)");
+    CALLS.put(Intrinsic.CEIL_F, "pincette_ceil_f(%1$s)");
+    CALLS.put(Intrinsic.RINT_F, "pincette_rint_f(%1$s)");
     CALLS.put(Intrinsic.ATAN2, "atan2(%1$s, %2$s)");
     CALLS.put(Intrinsic.HYPOT, "hypot(%1$s, %2$s)");
     CALLS.put(Intrinsic.POW, "pincette_pow(%1$s, %2$s)");
@@ -174,8 +179,11 @@ final class OpenClSpelling {
         if (a == 0.0f && b == 0.0f && as_uint(a) == 0x80000000u) return b;
         return a >= b ? a : b;
       }
+      static inline float pincette_floor_f(float a) { return fabs(a) < 0x1p23f ? floor(a) : a; }
+      static inline float pincette_ceil_f(float a) { return fabs(a) < 0x1p23f ? ceil(a) : a; }
+      static inline float pincette_rint_f(float a) { return fabs(a) < 0x1p23f ? rint(a) : a; }
       static inline int pincette_round_f(float a) {
-        float f = floor(a);
+        float f = pincette_floor_f(a);
         return pincette_f2i(f) + (a - f >= 0.5f ? 1 : 0);
       }
       static inline int pincette_floordiv_i(int x, int y) {
@@ -234,8 +242,15 @@ final class OpenClSpelling {
         if (a == 0.0 && b == 0.0 && as_ulong(a) == 0x8000000000000000UL) return b;
         return a >= b ? a : b;
       }
+      static inline double pincette_floor_d(double a) { return fabs(a) < 0x1p52 ? floor(a) : a; }
+      static inline double pincette_ceil_d(double a) { return fabs(a) < 0x1p52 ? ceil(a) : a; }
+      static inline double pincette_rint_d(double a) { return fabs(a) < 0x1p52 ? rint(a) : a; }
+      static inline double pincette_exp_d(double a) { return a != a ? a : exp(a); }
+      static inline double pincette_expm1_d(double a) { return a != a ? a : expm1(a); }
+      static inline double pincette_sinh_d(double a) { return a != a ? a : sinh(a); }
+      static inline double pincette_tanh_d(double a) { return a != a ? a : tanh(a); }
       static inline long pincette_round_d(double a) {
-        double f = floor(a);
+        double f = pincette_floor_d(a);
         return pincette_d2l(f) + (a - f >= 0.5 ? 1 : 0);
       }
       static inline int pincette_compare_d(double a, double b) {
