@@ -2,6 +2,7 @@
 module dev.pincette.benchmarks {
   requires dev.pincette.api;
   requires dev.pincette.cpu;
+  requires dev.pincette.translate;
   requires jmh.core;
   requires org.locationtech.jts;
 

@@ -53,7 +53,8 @@ final class MethodReader {
   private final Map<Integer, Integer> blockAt = new HashMap<>();
   private final Frame[] entries;
   private final int[] irBlocks;
-  private final Map<Integer, Var> locals = new HashMap<>();
+  /** Variables of local slots, by {@code slot * 4 + kind}; created on first use. */
+  private Var[] locals = new Var[0];
   private final Map<Integer, Var> stackVars = new HashMap<>();
   /** References in the parameter slots; filled by the caller before {@link #read}. */
   private final Item[] initialLocals;
@@ -142,7 +143,11 @@ final class MethodReader {
 
   /** The variable of local slot {@code slot} holding a {@code kind}. */
   Var local(int slot, Kind kind) {
-    return locals.computeIfAbsent(slot * 4 + kind.ordinal(), k -> kernel.variable(kind));
+    int key = slot * 4 + kind.ordinal();
+    if (key >= locals.length) locals = Arrays.copyOf(locals, Math.max(key + 1, 2 * locals.length));
+    Var v = locals[key];
+    if (v == null) locals[key] = v = kernel.variable(kind);
+    return v;
   }
 
   /** The variable that carries stack position {@code depth} of kind {@code kind} across blocks. */
@@ -427,8 +432,17 @@ final class MethodReader {
     return new Binary(op, left, right);
   }
 
+  /** The site of the last line asked for: consecutive statements mostly share a line. */
+  private int siteLine = Integer.MIN_VALUE;
+  private int siteId;
+
   int site() {
-    return kernel.site(position());
+    int line = element < lines.length ? lines[element] : -1;
+    if (line != siteLine) {
+      siteId = kernel.site(new SourcePos(display, file, line));
+      siteLine = line;
+    }
+    return siteId;
   }
 
   SourcePos position() {
