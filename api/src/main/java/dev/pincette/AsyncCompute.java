@@ -203,7 +203,8 @@ public final class AsyncCompute {
   }
 
   /** {@link Compute#forEach(int, Kernel1, Object)} with 5 arguments. */
-  public <A, B, C, D, E> CompletableFuture<Void> forEach(int n, Kernel5<A, B, C, D, E> kernel, A a, B b, C c, D d, E e) {
+  public <A, B, C, D, E> CompletableFuture<Void> forEach(int n, Kernel5<A, B, C, D, E> kernel, A a, B b, C c, D d,
+      E e) {
     return submit(() -> {
       KernelCalls.forEach(n, kernel, a, b, c, d, e);
       return null;
@@ -211,7 +212,8 @@ public final class AsyncCompute {
   }
 
   /** {@link Compute#forEach(int, Kernel1, Object)} with 6 arguments. */
-  public <A, B, C, D, E, F> CompletableFuture<Void> forEach(int n, Kernel6<A, B, C, D, E, F> kernel, A a, B b, C c, D d, E e, F f) {
+  public <A, B, C, D, E, F> CompletableFuture<Void> forEach(int n, Kernel6<A, B, C, D, E, F> kernel, A a, B b, C c,
+      D d, E e, F f) {
     return submit(() -> {
       KernelCalls.forEach(n, kernel, a, b, c, d, e, f);
       return null;
@@ -219,7 +221,8 @@ public final class AsyncCompute {
   }
 
   /** {@link Compute#forEach(int, Kernel1, Object)} with 7 arguments. */
-  public <A, B, C, D, E, F, G> CompletableFuture<Void> forEach(int n, Kernel7<A, B, C, D, E, F, G> kernel, A a, B b, C c, D d, E e, F f, G g) {
+  public <A, B, C, D, E, F, G> CompletableFuture<Void> forEach(int n, Kernel7<A, B, C, D, E, F, G> kernel, A a, B b,
+      C c, D d, E e, F f, G g) {
     return submit(() -> {
       KernelCalls.forEach(n, kernel, a, b, c, d, e, f, g);
       return null;
@@ -227,7 +230,8 @@ public final class AsyncCompute {
   }
 
   /** {@link Compute#forEach(int, Kernel1, Object)} with 8 arguments. */
-  public <A, B, C, D, E, F, G, H> CompletableFuture<Void> forEach(int n, Kernel8<A, B, C, D, E, F, G, H> kernel, A a, B b, C c, D d, E e, F f, G g, H h) {
+  public <A, B, C, D, E, F, G, H> CompletableFuture<Void> forEach(int n, Kernel8<A, B, C, D, E, F, G, H> kernel, A a,
+      B b, C c, D d, E e, F f, G g, H h) {
     return submit(() -> {
       KernelCalls.forEach(n, kernel, a, b, c, d, e, f, g, h);
       return null;
@@ -255,22 +259,26 @@ public final class AsyncCompute {
   }
 
   /** {@link Compute#sum(int, FloatKernel1, Object)} with 5 arguments. */
-  public <A, B, C, D, E> CompletableFuture<Double> sum(int n, FloatKernel5<A, B, C, D, E> kernel, A a, B b, C c, D d, E e) {
+  public <A, B, C, D, E> CompletableFuture<Double> sum(int n, FloatKernel5<A, B, C, D, E> kernel, A a, B b, C c, D d,
+      E e) {
     return submit(() -> KernelCalls.sum(n, kernel, a, b, c, d, e));
   }
 
   /** {@link Compute#sum(int, FloatKernel1, Object)} with 6 arguments. */
-  public <A, B, C, D, E, F> CompletableFuture<Double> sum(int n, FloatKernel6<A, B, C, D, E, F> kernel, A a, B b, C c, D d, E e, F f) {
+  public <A, B, C, D, E, F> CompletableFuture<Double> sum(int n, FloatKernel6<A, B, C, D, E, F> kernel, A a, B b, C c,
+      D d, E e, F f) {
     return submit(() -> KernelCalls.sum(n, kernel, a, b, c, d, e, f));
   }
 
   /** {@link Compute#sum(int, FloatKernel1, Object)} with 7 arguments. */
-  public <A, B, C, D, E, F, G> CompletableFuture<Double> sum(int n, FloatKernel7<A, B, C, D, E, F, G> kernel, A a, B b, C c, D d, E e, F f, G g) {
+  public <A, B, C, D, E, F, G> CompletableFuture<Double> sum(int n, FloatKernel7<A, B, C, D, E, F, G> kernel, A a,
+      B b, C c, D d, E e, F f, G g) {
     return submit(() -> KernelCalls.sum(n, kernel, a, b, c, d, e, f, g));
   }
 
   /** {@link Compute#sum(int, FloatKernel1, Object)} with 8 arguments. */
-  public <A, B, C, D, E, F, G, H> CompletableFuture<Double> sum(int n, FloatKernel8<A, B, C, D, E, F, G, H> kernel, A a, B b, C c, D d, E e, F f, G g, H h) {
+  public <A, B, C, D, E, F, G, H> CompletableFuture<Double> sum(int n, FloatKernel8<A, B, C, D, E, F, G, H> kernel,
+      A a, B b, C c, D d, E e, F f, G g, H h) {
     return submit(() -> KernelCalls.sum(n, kernel, a, b, c, d, e, f, g, h));
   }
 

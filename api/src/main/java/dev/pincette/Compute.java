@@ -331,12 +331,14 @@ public final class Compute {
   }
 
   /** {@link #forEach(int, Kernel1, Object)} with 7 arguments. */
-  public static <A, B, C, D, E, F, G> void forEach(int n, Kernel7<A, B, C, D, E, F, G> kernel, A a, B b, C c, D d, E e, F f, G g) {
+  public static <A, B, C, D, E, F, G> void forEach(int n, Kernel7<A, B, C, D, E, F, G> kernel, A a, B b, C c, D d,
+      E e, F f, G g) {
     KernelCalls.forEach(n, kernel, a, b, c, d, e, f, g);
   }
 
   /** {@link #forEach(int, Kernel1, Object)} with 8 arguments. */
-  public static <A, B, C, D, E, F, G, H> void forEach(int n, Kernel8<A, B, C, D, E, F, G, H> kernel, A a, B b, C c, D d, E e, F f, G g, H h) {
+  public static <A, B, C, D, E, F, G, H> void forEach(int n, Kernel8<A, B, C, D, E, F, G, H> kernel, A a, B b, C c,
+      D d, E e, F f, G g, H h) {
     KernelCalls.forEach(n, kernel, a, b, c, d, e, f, g, h);
   }
 
@@ -375,17 +377,20 @@ public final class Compute {
   }
 
   /** {@link #sum(int, FloatKernel1, Object)} with 6 arguments. */
-  public static <A, B, C, D, E, F> double sum(int n, FloatKernel6<A, B, C, D, E, F> kernel, A a, B b, C c, D d, E e, F f) {
+  public static <A, B, C, D, E, F> double sum(int n, FloatKernel6<A, B, C, D, E, F> kernel, A a, B b, C c, D d, E e,
+      F f) {
     return KernelCalls.sum(n, kernel, a, b, c, d, e, f);
   }
 
   /** {@link #sum(int, FloatKernel1, Object)} with 7 arguments. */
-  public static <A, B, C, D, E, F, G> double sum(int n, FloatKernel7<A, B, C, D, E, F, G> kernel, A a, B b, C c, D d, E e, F f, G g) {
+  public static <A, B, C, D, E, F, G> double sum(int n, FloatKernel7<A, B, C, D, E, F, G> kernel, A a, B b, C c, D d,
+      E e, F f, G g) {
     return KernelCalls.sum(n, kernel, a, b, c, d, e, f, g);
   }
 
   /** {@link #sum(int, FloatKernel1, Object)} with 8 arguments. */
-  public static <A, B, C, D, E, F, G, H> double sum(int n, FloatKernel8<A, B, C, D, E, F, G, H> kernel, A a, B b, C c, D d, E e, F f, G g, H h) {
+  public static <A, B, C, D, E, F, G, H> double sum(int n, FloatKernel8<A, B, C, D, E, F, G, H> kernel, A a, B b, C c,
+      D d, E e, F f, G g, H h) {
     return KernelCalls.sum(n, kernel, a, b, c, d, e, f, g, h);
   }
 

@@ -182,12 +182,14 @@ public final class ComputeOn {
   }
 
   /** {@link Compute#forEach(int, Kernel1, Object)} with 7 arguments, on this backend. */
-  public <A, B, C, D, E, F, G> void forEach(int n, Kernel7<A, B, C, D, E, F, G> kernel, A a, B b, C c, D d, E e, F f, G g) {
+  public <A, B, C, D, E, F, G> void forEach(int n, Kernel7<A, B, C, D, E, F, G> kernel, A a, B b, C c, D d, E e, F f,
+      G g) {
     run(() -> KernelCalls.forEach(n, kernel, a, b, c, d, e, f, g));
   }
 
   /** {@link Compute#forEach(int, Kernel1, Object)} with 8 arguments, on this backend. */
-  public <A, B, C, D, E, F, G, H> void forEach(int n, Kernel8<A, B, C, D, E, F, G, H> kernel, A a, B b, C c, D d, E e, F f, G g, H h) {
+  public <A, B, C, D, E, F, G, H> void forEach(int n, Kernel8<A, B, C, D, E, F, G, H> kernel, A a, B b, C c, D d, E e,
+      F f, G g, H h) {
     run(() -> KernelCalls.forEach(n, kernel, a, b, c, d, e, f, g, h));
   }
 
@@ -222,12 +224,14 @@ public final class ComputeOn {
   }
 
   /** {@link Compute#sum(int, FloatKernel1, Object)} with 7 arguments, on this backend. */
-  public <A, B, C, D, E, F, G> double sum(int n, FloatKernel7<A, B, C, D, E, F, G> kernel, A a, B b, C c, D d, E e, F f, G g) {
+  public <A, B, C, D, E, F, G> double sum(int n, FloatKernel7<A, B, C, D, E, F, G> kernel, A a, B b, C c, D d, E e,
+      F f, G g) {
     return call(() -> KernelCalls.sum(n, kernel, a, b, c, d, e, f, g));
   }
 
   /** {@link Compute#sum(int, FloatKernel1, Object)} with 8 arguments, on this backend. */
-  public <A, B, C, D, E, F, G, H> double sum(int n, FloatKernel8<A, B, C, D, E, F, G, H> kernel, A a, B b, C c, D d, E e, F f, G g, H h) {
+  public <A, B, C, D, E, F, G, H> double sum(int n, FloatKernel8<A, B, C, D, E, F, G, H> kernel, A a, B b, C c, D d,
+      E e, F f, G g, H h) {
     return call(() -> KernelCalls.sum(n, kernel, a, b, c, d, e, f, g, h));
   }
 }

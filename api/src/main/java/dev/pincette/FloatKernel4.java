@@ -1,6 +1,9 @@
 package dev.pincette;
 
-/** A kernel of 4 arguments returning a term per work item, summed by {@link Compute#sum(int, FloatKernel4, Object, Object, Object, Object)}; see {@link FloatKernel2}. */
+/**
+ * A kernel of 4 arguments returning a term per work item, summed by {@link Compute#sum(int, FloatKernel4, Object,
+ * Object, Object, Object)}; see {@link FloatKernel2}.
+ */
 @FunctionalInterface
 public interface FloatKernel4<A, B, C, D> extends java.io.Serializable {
   /** The term of work item {@code i}. */

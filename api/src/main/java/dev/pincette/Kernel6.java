@@ -1,6 +1,9 @@
 package dev.pincette;
 
-/** A kernel of 6 arguments, run by {@link Compute#forEach(int, Kernel6, Object, Object, Object, Object, Object, Object)}; see {@link Kernel3}. */
+/**
+ * A kernel of 6 arguments, run by {@link Compute#forEach(int, Kernel6, Object, Object, Object, Object, Object,
+ * Object)}; see {@link Kernel3}.
+ */
 @FunctionalInterface
 public interface Kernel6<A, B, C, D, E, F> extends java.io.Serializable {
   /** The work of work item {@code i}. */

@@ -1,6 +1,9 @@
 package dev.pincette;
 
-/** A kernel of 7 arguments, run by {@link Compute#forEach(int, Kernel7, Object, Object, Object, Object, Object, Object, Object)}; see {@link Kernel3}. */
+/**
+ * A kernel of 7 arguments, run by {@link Compute#forEach(int, Kernel7, Object, Object, Object, Object, Object, Object,
+ * Object)}; see {@link Kernel3}.
+ */
 @FunctionalInterface
 public interface Kernel7<A, B, C, D, E, F, G> extends java.io.Serializable {
   /** The work of work item {@code i}. */

@@ -1,6 +1,9 @@
 package dev.pincette;
 
-/** A kernel of 8 arguments, run by {@link Compute#forEach(int, Kernel8, Object, Object, Object, Object, Object, Object, Object, Object)}; see {@link Kernel3}. */
+/**
+ * A kernel of 8 arguments, run by {@link Compute#forEach(int, Kernel8, Object, Object, Object, Object, Object, Object,
+ * Object, Object)}; see {@link Kernel3}.
+ */
 @FunctionalInterface
 public interface Kernel8<A, B, C, D, E, F, G, H> extends java.io.Serializable {
   /** The work of work item {@code i}. */

@@ -17,15 +17,16 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * Translating a 50-line kernel ({@link KernelSamples#forces}: loops, branches, four callees, Math calls, constants)
  * from its class file to the checked model, without the cache: the target is under 5 ms. {@code saxpy} is the floor
- * (reading and parsing a class file).
+ * (reading and parsing a class file). {@code forces50LinesColdJvm} is the first translation in a fresh JVM, which also
+ * loads and warms {@code java.lang.classfile} and the translator.
  *
  * <pre>{@code java -jar benchmarks/target/benchmarks.jar KernelTranslationBenchmark}</pre>
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
+@Warmup(iterations = 10, time = 1)
+@Measurement(iterations = 10, time = 1)
 @Fork(1)
 public class KernelTranslationBenchmark {
   private static final MethodTypeDesc FORCES = MethodTypeDesc.ofDescriptor("(I[F[F[I[I[F[F)V");
@@ -33,6 +34,16 @@ public class KernelTranslationBenchmark {
 
   @Benchmark
   public KernelModel forces50Lines() {
+    return KernelTranslator.translateUncached(KernelSamples.class, "forces", FORCES);
+  }
+
+  @Benchmark
+  @BenchmarkMode(Mode.SingleShotTime)
+  @OutputTimeUnit(TimeUnit.MILLISECONDS)
+  @Warmup(iterations = 0)
+  @Measurement(iterations = 1)
+  @Fork(10)
+  public KernelModel forces50LinesColdJvm() {
     return KernelTranslator.translateUncached(KernelSamples.class, "forces", FORCES);
   }
 

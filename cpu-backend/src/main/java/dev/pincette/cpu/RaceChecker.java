@@ -146,7 +146,9 @@ final class RaceChecker {
     public boolean write(Object array, int index, int length) {
       Shadow s = shadow(array, index, length);
       int me = item + 1;
-      if (s.writer[index] != 0 && s.writer[index] != me) throw race(array, index, s.writer[index] - 1, "writes", "writes");
+      if (s.writer[index] != 0 && s.writer[index] != me) {
+        throw race(array, index, s.writer[index] - 1, "writes", "writes");
+      }
       checkReaders(array, index, s, me, "writes");
       if (s.atomic[index] != 0 && s.atomic[index] != me) {
         throw race(array, index, s.atomic[index] - 1, "updates atomically", "writes without an atomic");

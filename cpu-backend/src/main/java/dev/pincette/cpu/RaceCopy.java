@@ -128,7 +128,8 @@ record RaceCopy(CpuKernels.Loop loop, Class<?> type, String[] methods, String[] 
     switch (e) {
       case ArrayLoadInstruction a -> {
         ClassDesc element = element(a.typeKind());
-        c.invokestatic(RECORDER, "load" + letter(a.typeKind()), MethodTypeDesc.of(element, element.arrayType(), CD_int));
+        c.invokestatic(RECORDER, "load" + letter(a.typeKind()),
+            MethodTypeDesc.of(element, element.arrayType(), CD_int));
       }
       case ArrayStoreInstruction a -> {
         ClassDesc element = element(a.typeKind());

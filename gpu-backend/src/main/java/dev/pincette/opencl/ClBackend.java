@@ -98,7 +98,7 @@ public final class ClBackend implements Backend {
     this.reduce = new ClReduce(fp64 && fp64Sums);
     this.matmul = chosen != null
         ? new ClMatmul(chosen, System.getProperty("pincette.opencl.matmulTiles"), emulateMatrixUnits) : null;
-    this.kernels = chosen != null ? new ClJavaKernels(chosen, reduce) : null;
+    this.kernels = chosen != null ? new ClJavaKernels(chosen, reduce, ClJavaKernels.BOUNDS_CHECKS) : null;
   }
 
   private static ClDevice choose(List<ClDevice> devices, String filter) {

@@ -40,12 +40,15 @@ final class ClJavaKernels {
   private final OpenClRenderer.DeviceTraits traits;
   private final boolean floatDenormals;
   private final ClReduce reduce;
+  /** Whether the generated code checks every index (see {@link #BOUNDS_CHECKS}). */
+  private final boolean boundsChecks;
   /** Arrays copied back to the host, for tests that only written arrays are. */
   private final java.util.concurrent.atomic.LongAdder copiedBack = new java.util.concurrent.atomic.LongAdder();
 
-  ClJavaKernels(ClDevice device, ClReduce reduce) {
+  ClJavaKernels(ClDevice device, ClReduce reduce, boolean boundsChecks) {
     this.device = device;
     this.reduce = reduce;
+    this.boundsChecks = boundsChecks;
     long config = singleFpConfig(device);
     this.floatDenormals = (config & FP_DENORM) != 0;
     this.traits = new OpenClRenderer.DeviceTraits(device.fp64(), (config & FP_CORRECTLY_ROUNDED_DIVIDE_SQRT) != 0);
@@ -84,8 +87,8 @@ final class ClJavaKernels {
         String why = model.name() + " computes in double, and " + device.name() + " has no float64 (cl_khr_fp64)";
         return new Prepared(null, null, null, () -> new IllegalStateException(why));
       }
-      OpenClRenderer.Rendered rendered = OpenClRenderer.render(model, traits, BOUNDS_CHECKS);
-      return new Prepared(model, rendered, "java:" + model.hash() + (BOUNDS_CHECKS ? "" : ":unchecked"), null);
+      OpenClRenderer.Rendered rendered = OpenClRenderer.render(model, traits, boundsChecks);
+      return new Prepared(model, rendered, "java:" + model.hash() + (boundsChecks ? "" : ":unchecked"), null);
     });
   }
 
@@ -114,12 +117,11 @@ final class ClJavaKernels {
       Map<Object, Long> buffers = new IdentityHashMap<>();
       for (Parameter parameter : model.parameters()) {
         if (parameter.role() != Parameter.Role.ARRAY || !parameter.used()) continue;
-        Object array = argument(launch, parameter).value();
-        if (buffers.containsKey(array)) continue;
         KernelArg arg = argument(launch, parameter);
+        if (buffers.containsKey(arg.value())) continue;
         long buffer = call.buffer(arg.bytes());
-        buffers.put(array, buffer);
-        if (arg.length() > 0) call.queue.write(buffer, ClHostSpan.of(array, 0, arg.length()), call.op);
+        buffers.put(arg.value(), buffer);
+        if (arg.length() > 0) call.queue.write(buffer, ClHostSpan.of(arg.value(), 0, arg.length()), call.op);
       }
       long errors = call.buffer(4L * OpenClRenderer.ERROR_INTS);
       call.fill(errors, 0, 4L * OpenClRenderer.ERROR_INTS);
@@ -131,7 +133,8 @@ final class ClJavaKernels {
           case Argument.Count c -> kernel.i32(index, n);
           case Argument.Errors e -> kernel.mem(index, errors);
           case Argument.Terms t -> kernel.mem(index, terms);
-          case Argument.Array arr -> kernel.mem(index, buffers.get(launch.arguments().get(arr.parameter() - 1).value()));
+          case Argument.Array arr ->
+              kernel.mem(index, buffers.get(launch.arguments().get(arr.parameter() - 1).value()));
           case Argument.Length l -> kernel.i32(index, launch.arguments().get(l.parameter() - 1).length());
           case Argument.Scalar s -> scalar(kernel, index, launch.arguments().get(s.parameter() - 1).value());
         }

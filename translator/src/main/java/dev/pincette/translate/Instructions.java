@@ -275,7 +275,6 @@ final class Instructions {
     String owner = inv.owner().asInternalName();
     String name = inv.name().stringValue();
     MethodTypeDesc type = inv.typeSymbol();
-    String signature = ClassFiles.signature(owner, name, type);
     switch (inv.opcode()) {
       case INVOKESTATIC -> {
         JdkMethods.Mapping mapping = JdkMethods.lookup(owner, name, type.descriptorString());
@@ -285,17 +284,20 @@ final class Instructions {
         }
         Class<?> declaring = reader.resolve(owner);
         if (ClassFiles.isJdk(declaring) || owner.equals(JdkMethods.ATOMICS)) {
-          reader.fail("a call to " + signature);
+          reader.fail("a call to " + ClassFiles.signature(owner, name, type));
         }
         MethodModel callee = find(declaring, name, type);
-        if (callee == null) reader.fail("a call to " + signature + ", which cannot be found,");
-        List<Item> arguments = arguments(type, frame, signature);
+        if (callee == null) {
+          reader.fail("a call to " + ClassFiles.signature(owner, name, type) + ", which cannot be found,");
+        }
+        List<Item> arguments = arguments(type, frame, owner, name);
         reader.inline(declaringClass, callee, arguments, frame);
       }
-      case INVOKEVIRTUAL -> unbox(owner, name, type, frame, signature);
-      case INVOKEINTERFACE -> reader.fail("a call to the interface method " + signature);
+      case INVOKEVIRTUAL -> unbox(owner, name, type, frame);
+      case INVOKEINTERFACE ->
+          reader.fail("a call to the interface method " + ClassFiles.signature(owner, name, type));
       default -> reader.fail(name.equals("<init>") ? "a constructor call of " + ClassFiles.javaName(owner)
-          : "a call to the instance method " + signature);
+          : "a call to the instance method " + ClassFiles.signature(owner, name, type));
     }
   }
 
@@ -315,7 +317,7 @@ final class Instructions {
   }
 
   /** Pops a call's arguments, checking that each is something a kernel can pass. */
-  private List<Item> arguments(MethodTypeDesc type, Frame frame, String signature) {
+  private List<Item> arguments(MethodTypeDesc type, Frame frame, String owner, String name) {
     List<Item> args = new ArrayList<>();
     for (int k = type.parameterCount() - 1; k >= 0; k--) {
       String d = type.parameterType(k).descriptorString();
@@ -326,7 +328,10 @@ final class Instructions {
         case Item.BoxRef b -> ElementType.ofBox(d) == b.type();
         case Item.Conflict c -> throw reader.failure("passing an array that may be " + c.description());
       };
-      if (!ok) reader.fail("passing " + describe(item) + " as a " + ClassFiles.descriptorName(d) + " to " + signature);
+      if (!ok) {
+        reader.fail("passing " + describe(item) + " as a " + ClassFiles.descriptorName(d) + " to "
+            + ClassFiles.signature(owner, name, type));
+      }
       args.add(item);
     }
     Collections.reverse(args);
@@ -382,13 +387,13 @@ final class Instructions {
   }
 
   /** {@code Float.floatValue()} and its kin on a boxed scalar parameter; any other instance call is unsupported. */
-  private void unbox(String owner, String name, MethodTypeDesc type, Frame frame, String signature) {
+  private void unbox(String owner, String name, MethodTypeDesc type, Frame frame) {
     ElementType box = ElementType.ofBox("L" + owner + ";");
     Kind wanted = primitiveKind(type.returnType().descriptorString());
     boolean unboxing = box != null && type.parameterCount() == 0 && wanted != null
         && name.equals(type.returnType().displayName() + "Value");
     if (!unboxing || !(frame.stack.getLast() instanceof Item.BoxRef ref)) {
-      reader.fail("a call to the instance method " + signature);
+      reader.fail("a call to the instance method " + ClassFiles.signature(owner, name, type));
       return;
     }
     frame.pop();

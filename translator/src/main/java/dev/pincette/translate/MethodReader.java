@@ -223,9 +223,8 @@ final class MethodReader {
 
   private void analyze() {
     emitting = false;
-    entries[0] = new Frame(Arrays.copyOf(initialLocals, Math.max(((java.lang.classfile.attribute.CodeAttribute) code).maxLocals(),
-        initialLocals.length)),
-        new ArrayList<>());
+    int slots = Math.max(((java.lang.classfile.attribute.CodeAttribute) code).maxLocals(), initialLocals.length);
+    entries[0] = new Frame(Arrays.copyOf(initialLocals, slots), new ArrayList<>());
     worklist.add(0);
     while (!worklist.isEmpty()) {
       int b = worklist.poll();
