@@ -98,7 +98,7 @@ public final class ClBackend implements Backend {
     this.reduce = new ClReduce(fp64 && fp64Sums);
     this.matmul = chosen != null
         ? new ClMatmul(chosen, System.getProperty("pincette.opencl.matmulTiles"), emulateMatrixUnits) : null;
-    this.kernels = chosen != null ? new ClJavaKernels(chosen, reduce, ClJavaKernels.BOUNDS_CHECKS) : null;
+    this.kernels = chosen != null ? new ClJavaKernels(chosen, fp64, reduce, ClJavaKernels.BOUNDS_CHECKS) : null;
   }
 
   private static ClDevice choose(List<ClDevice> devices, String filter) {
@@ -457,6 +457,11 @@ public final class ClBackend implements Backend {
   @Override
   public double sum(KernelLaunch launch) {
     return kernels.run(context(), launch);
+  }
+
+  /** Whether calls here may compute in float64. */
+  boolean fp64() {
+    return fp64;
   }
 
   /** Java kernels on this device, for tests. */

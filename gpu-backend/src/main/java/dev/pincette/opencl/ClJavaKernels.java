@@ -45,13 +45,14 @@ final class ClJavaKernels {
   /** Arrays copied back to the host, for tests that only written arrays are. */
   private final java.util.concurrent.atomic.LongAdder copiedBack = new java.util.concurrent.atomic.LongAdder();
 
-  ClJavaKernels(ClDevice device, ClReduce reduce, boolean boundsChecks) {
+  /** {@code fp64}: whether kernels may compute in double here (the device has it, and it is not switched off). */
+  ClJavaKernels(ClDevice device, boolean fp64, ClReduce reduce, boolean boundsChecks) {
     this.device = device;
     this.reduce = reduce;
     this.boundsChecks = boundsChecks;
     long config = singleFpConfig(device);
     this.floatDenormals = (config & FP_DENORM) != 0;
-    this.traits = new OpenClRenderer.DeviceTraits(device.fp64(), (config & FP_CORRECTLY_ROUNDED_DIVIDE_SQRT) != 0);
+    this.traits = new OpenClRenderer.DeviceTraits(fp64, (config & FP_CORRECTLY_ROUNDED_DIVIDE_SQRT) != 0);
   }
 
   private static long singleFpConfig(ClDevice device) {

@@ -57,8 +57,8 @@ public final class ClKernelBench {
         return;
       }
       ClContext context = backend.context();
-      ClJavaKernels checked = new ClJavaKernels(backend.device(), backend.reduceOp(), true);
-      ClJavaKernels unchecked = new ClJavaKernels(backend.device(), backend.reduceOp(), false);
+      ClJavaKernels checked = new ClJavaKernels(backend.device(), backend.fp64(), backend.reduceOp(), true);
+      ClJavaKernels unchecked = new ClJavaKernels(backend.device(), backend.fp64(), backend.reduceOp(), false);
       SplittableRandom rnd = new SplittableRandom(7);
       float[] x = new float[n];
       float[] y = new float[n];

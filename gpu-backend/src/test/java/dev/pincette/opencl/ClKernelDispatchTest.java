@@ -24,6 +24,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -45,9 +46,12 @@ class ClKernelDispatchTest {
     opencl = (ClBackend) Dispatcher.get().backend("opencl");
   }
 
+  /** Each test starts with the device on: injected failures of one test must not switch it off for the next. */
+  @BeforeEach
   @AfterEach
   void disarm() {
     ClFaults.clear();
+    Dispatcher.get().health().reset();
   }
 
   static void shifted(int i, float[] x, float[] y) {
@@ -283,7 +287,38 @@ class ClKernelDispatchTest {
     assertArrayEquals(new float[] {2, 4, 6}, y);
   }
 
-  /** The kernel {@code scale} as the facade resolves it, by a call made once through {@code Compute}. */
+  static void floatRoot(int i, float[] x) {
+    x[i] = (float) Math.sqrt(x[i]);
+  }
+
+  @Test
+  void aKernelComputingInDoubleIsRefusedByADeviceWithoutFloat64() {
+    double[] x = {1, 4, 9};
+    float[] f = {1, 4, 9};
+    dev.pincette.spi.KernelMethod squareMethod = new dev.pincette.spi.KernelMethod(
+        (dev.pincette.Kernel1<double[]>) ClKernelDispatchTest::square, ClKernelDispatchTest.class, "square",
+        java.lang.constant.MethodTypeDesc.ofDescriptor("(I[D)V"), List.of(int.class, double[].class),
+        List.of("i", "x"), false);
+    dev.pincette.spi.KernelMethod rootMethod = new dev.pincette.spi.KernelMethod(
+        (dev.pincette.Kernel1<float[]>) ClKernelDispatchTest::floatRoot, ClKernelDispatchTest.class, "floatRoot",
+        java.lang.constant.MethodTypeDesc.ofDescriptor("(I[F)V"), List.of(int.class, float[].class),
+        List.of("i", "x"), false);
+    try (ClBackend noFloat64 = new ClBackend(null, null, false, true, false, false)) {
+      var square = new dev.pincette.spi.KernelLaunch(squareMethod, 3, List.of(new dev.pincette.spi.KernelArg(1, "x",
+          dev.pincette.spi.KernelArg.Kind.ARRAY, dev.pincette.spi.KernelArg.Type.DOUBLE, x)), false);
+      RuntimeException why = noFloat64.kernelRefusal(square);
+      assertTrue(why instanceof IllegalStateException, String.valueOf(why));
+      assertTrue(why.getMessage().startsWith("ClKernelDispatchTest.square computes in double, and "), why.getMessage());
+      // (float) Math.sqrt(float) is computed in float, which gives the same bits: no float64 needed.
+      var root = new dev.pincette.spi.KernelLaunch(rootMethod, 3, List.of(new dev.pincette.spi.KernelArg(1, "x",
+          dev.pincette.spi.KernelArg.Kind.ARRAY, dev.pincette.spi.KernelArg.Type.FLOAT, f)), false);
+      assertEquals(null, noFloat64.kernelRefusal(root));
+      noFloat64.forEach(root);
+      assertArrayEquals(new float[] {1, 2, 3}, f);
+    }
+  }
+
+  /** The kernel {@code scale} resolved by hand, as the facade resolves a method reference. */
   private static dev.pincette.spi.KernelMethod kernel() {
     return RESOLVED;
   }

@@ -12,6 +12,7 @@ import dev.pincette.internal.Dispatcher;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -28,6 +29,11 @@ class ClKernelSemanticsTest {
   static void requireDevice() {
     ClTestDevice.require(new ClBackend(null, null, false, true));
     opencl = (ClBackend) Dispatcher.get().backend("opencl");
+  }
+
+  @BeforeEach
+  void deviceOn() {
+    Dispatcher.get().health().reset();
   }
 
   private static void assertOnDevice() {
