@@ -2,6 +2,8 @@
 module dev.pincette.benchmarks {
   requires dev.pincette.api;
   requires dev.pincette.cpu;
+  requires java.management;
+  requires jdk.management;
   requires jmh.core;
   requires org.locationtech.jts;
 

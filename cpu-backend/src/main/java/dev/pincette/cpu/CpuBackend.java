@@ -50,6 +50,7 @@ public final class CpuBackend implements Backend {
     }, null, false);
     this.matmul = new CpuMatmul(pool, matmulSerialBelow, vector);
     this.reduce = new CpuReduce(pool, reduceSerialBelow, vector);
+    if (vector) KernelWarmup.startOnce(matmul);
   }
 
   @Override
@@ -83,6 +84,7 @@ public final class CpuBackend implements Backend {
     props.put("threads", Integer.toString(pool.getParallelism()));
     props.put("simd", vector ? VectorSupport.describe() : VectorSupport.ENABLED ? "scalar path (forced)"
         : VectorSupport.describe());
+    if (vector) props.put("warm-up", KernelWarmup.describe());
     props.put("arch", System.getProperty("os.arch"));
     props.put("java", Runtime.version().toString());
     return List.of(new DeviceInfo("cpu", cpuName(), "CPU", !closed, unavailableReason(), props));

@@ -36,16 +36,30 @@ final class CpuMatmul {
   }
 
   float[] multiply(float[] a, float[] b, int m, int k, int n) {
-    long work = (long) m * k * n;
-    if (vector && packs(m, k, n)) return packed(a, null, b, null, m, k, n);
+    awaitWarmup(m, k, n);
+    return multiply(a, b, m, k, n, pool);
+  }
+
+  /** The product computed on the calling thread alone, by the same path and kernels; for the warm-up. */
+  float[] multiplyOnCaller(float[] a, float[] b, int m, int k, int n) {
+    return multiply(a, b, m, k, n, null);
+  }
+
+  /** {@code a · b}, spread over {@code workers} (when not null and the product is large enough) and the caller. */
+  private float[] multiply(float[] a, float[] b, int m, int k, int n, ForkJoinPool workers) {
+    boolean parallel = workers != null && (long) m * k * n >= serialBelow;
+    if (vector && packs(m, k, n)) {
+      return new PackedProduct(a, null, b, null, m, k, n, mr, nr, workers == null ? 1 : workers.getParallelism())
+          .run(workers, scratch);
+    }
     float[] c = new float[m * n];
     if (m == 0 || n == 0 || k == 0) return c;
     if (!vector) {
-      scalarBlocked(a, b, c, m, k, n, work >= serialBelow);
+      scalarBlocked(a, b, c, m, k, n, parallel);
     } else if (m >= mr && n >= nr && (4L * k * n <= DIRECT_B_BYTES || m <= DIRECT_MAX_ROWS)) {
-      directTiles(a, b, c, m, k, n, work >= serialBelow);
+      directTiles(a, b, c, m, k, n, parallel);
     } else {
-      directRows(a, 0, b, 0, c, 0, m, k, n, work >= serialBelow);
+      directRows(a, 0, b, 0, c, 0, m, k, n, parallel);
     }
     return c;
   }
@@ -58,9 +72,16 @@ final class CpuMatmul {
    * through arrays.
    */
   void multiply(MemorySegment a, MemorySegment b, MemorySegment c, int m, int k, int n) {
-    float[] product = vector && packs(m, k, n) ? packed(null, a, null, b, m, k, n)
+    awaitWarmup(m, k, n);
+    float[] product = vector && packs(m, k, n)
+        ? new PackedProduct(null, a, null, b, m, k, n, mr, nr, pool.getParallelism()).run(pool, scratch)
         : multiply(a.toArray(ValueLayout.JAVA_FLOAT), b.toArray(ValueLayout.JAVA_FLOAT), m, k, n);
     MemorySegment.copy(product, 0, c, ValueLayout.JAVA_FLOAT, 0, product.length);
+  }
+
+  /** A product large enough to run a while on interpreted kernels waits until {@link KernelWarmup} has compiled them. */
+  private void awaitWarmup(int m, int k, int n) {
+    if (vector && (long) m * k * n >= KernelWarmup.WAIT_FROM) KernelWarmup.awaitIfRunning();
   }
 
   /**
@@ -71,10 +92,6 @@ final class CpuMatmul {
     if (m < mr || n < nr || k < 16 || (long) m * k * n < serialBelow) return false;
     if (4L * k * n <= DIRECT_B_BYTES || m <= DIRECT_MAX_ROWS) return false;
     return (long) (n + nr - 1) / nr * nr * Math.min(k, KC) <= Integer.MAX_VALUE - 8;
-  }
-
-  private float[] packed(float[] a, MemorySegment aSegment, float[] b, MemorySegment bSegment, int m, int k, int n) {
-    return new PackedProduct(a, aSegment, b, bSegment, m, k, n, mr, nr, pool.getParallelism()).run(pool, scratch);
   }
 
   /**

@@ -101,11 +101,11 @@ final class PackedProduct {
   }
 
   /**
-   * Computes the product with the caller and up to {@code pool.getParallelism() - 1} of the pool's workers, and
-   * returns it as a new array; {@code scratch} gives each thread its own buffers.
+   * Computes the product with the caller and up to {@code pool.getParallelism() - 1} of the pool's workers (none when
+   * {@code pool} is null), and returns it as a new array; {@code scratch} gives each thread its own buffers.
    */
   float[] run(ForkJoinPool pool, ThreadLocal<Scratch> scratch) {
-    int helpers = Math.min(pool.getParallelism(), chunks) - 1;
+    int helpers = pool == null ? 0 : Math.min(pool.getParallelism(), chunks) - 1;
     ForkJoinTask<?>[] tasks = new ForkJoinTask<?>[Math.max(0, helpers)];
     for (int i = 0; i < tasks.length; i++) tasks[i] = pool.submit(() -> work(scratch.get()));
     try {
