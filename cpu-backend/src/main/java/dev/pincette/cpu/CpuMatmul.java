@@ -25,6 +25,7 @@ final class CpuMatmul {
   private final int mr;
   private final int nr;
   private final ThreadLocal<PackedProduct.Scratch> scratch;
+  private final PackedProduct.Workspace workspace = new PackedProduct.Workspace();
 
   CpuMatmul(ForkJoinPool pool, long serialBelow, boolean vector) {
     this.pool = pool;
@@ -49,8 +50,8 @@ final class CpuMatmul {
   private float[] multiply(float[] a, float[] b, int m, int k, int n, ForkJoinPool workers) {
     boolean parallel = workers != null && (long) m * k * n >= serialBelow;
     if (vector && packs(m, k, n)) {
-      return new PackedProduct(a, null, b, null, m, k, n, mr, nr, workers == null ? 1 : workers.getParallelism())
-          .run(workers, scratch);
+      return new PackedProduct(a, null, b, null, m, k, n, mr, nr, workers == null ? 1 : workers.getParallelism(),
+          workspace).run(workers, scratch);
     }
     float[] c = new float[m * n];
     if (m == 0 || n == 0 || k == 0) return c;
@@ -74,7 +75,7 @@ final class CpuMatmul {
   void multiply(MemorySegment a, MemorySegment b, MemorySegment c, int m, int k, int n) {
     awaitWarmup(m, k, n);
     float[] product = vector && packs(m, k, n)
-        ? new PackedProduct(null, a, null, b, m, k, n, mr, nr, pool.getParallelism()).run(pool, scratch)
+        ? new PackedProduct(null, a, null, b, m, k, n, mr, nr, pool.getParallelism(), workspace).run(pool, scratch)
         : multiply(a.toArray(ValueLayout.JAVA_FLOAT), b.toArray(ValueLayout.JAVA_FLOAT), m, k, n);
     MemorySegment.copy(product, 0, c, ValueLayout.JAVA_FLOAT, 0, product.length);
   }

@@ -16,10 +16,15 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * thread is packing, and each element of C is summed by one thread in the same order on every call, whichever thread
  * that is (the result is the same bit for bit across calls).
  *
+ * <p>Strips are ordered by column block, then row block, then panel: the threads working at one time share the B
+ * panels of one column block ({@link #B_BLOCK_BYTES} of them across every slab, kept in L3) while they pass over all
+ * of A, as Goto's NC blocking does.
+ *
  * <p>The caller allocates C (the JVM zeroes it, on the caller's thread) while the pool's workers already pack B and
  * compute their first chunk into a buffer of their own, copied into C once it exists; then the caller works through
  * chunks beside them. A is read in place, six row streams per register tile, rather than packed: packing it saved
- * nothing measurable on one core, and unpacked A needs no sharing between threads.
+ * nothing measurable on one core, and unpacked A needs no sharing between threads. The packed slabs are handed back to
+ * the caller's {@link Workspace} for the next product, so a steady stream of products allocates only C.
  */
 final class PackedProduct {
   /** Depth of a slab: a {@code KC×NR} B panel (32 KiB at NR=32) stays in L1 while a block of rows passes over it. */
@@ -30,8 +35,22 @@ final class PackedProduct {
   private static final int STRIPS_PER_THREAD = 8;
   /** Chunks per thread at least: a thread the OS holds up leaves the rest of its share to the others. */
   private static final int CHUNKS_PER_THREAD = 4;
-  /** Floats of C one chunk covers at most, so they stay in L2 from one depth slab to the next. */
-  private static final int CHUNK_FLOATS = 16 * 1024;
+  /**
+   * Floats of C one chunk covers at most (256 KiB), so they stay in L2 from one depth slab to the next, beside the
+   * chunk's rows of A; wide enough that copying those rows (see {@link #CONFLICT_STRIDE}) costs little.
+   */
+  private static final int CHUNK_FLOATS = 64 * 1024;
+  /**
+   * Row strides (in bytes) that are a multiple of this map a block of 96 rows onto at least 24 lines of each L2 set
+   * used (64 KiB ways: Zen 5's 1 MiB 16-way L2, Ice Lake's 1.25 MiB 20-way), so the rows evict each other between
+   * uses. Such an A has its rows copied out per chunk and depth slab, and such a C is computed in a buffer.
+   */
+  private static final long CONFLICT_STRIDE = 16 << 10;
+  /**
+   * Bytes of packed B (every slab of a column block) the threads share at one time: 4096³ reads B from L3 once per
+   * column block rather than once per chunk, and A once per column block.
+   */
+  private static final long B_BLOCK_BYTES = 8L << 20;
   /** Busy waits before a waiting thread yields its core (the thread it waits for may need that core). */
   private static final int SPINS_BEFORE_YIELD = 256;
 
@@ -45,13 +64,21 @@ final class PackedProduct {
   private final int mr;
   private final int nr;
   private final int rowBlock;
+  private final int rowBlocks;
   private final int panels;
+  /** Panels of a column block; the last block may have fewer. */
+  private final int blockPanels;
   private final int strips;
   /** Chunks, a multiple of the threads where there are strips enough, of strip counts differing by one at most. */
   private final int chunks;
   private final int slabs;
-  /** Packed B, one array per depth slab, allocated by the first thread that packs one of its panels. */
+  /** Whether A's rows are copied out per chunk and slab ({@link #CONFLICT_STRIDE}); always so from a segment. */
+  private final boolean copiesA;
+  /** Whether chunks are computed into a buffer and copied into C at their end ({@link #CONFLICT_STRIDE}). */
+  private final boolean buffersC;
+  /** Packed B, one array per depth slab, from the workspace or allocated by the thread that takes its first panel. */
   private final AtomicReferenceArray<float[]> packedB;
+  private final Workspace workspace;
   /** Per slab: panels taken by a packing thread, and panels packed (whose writes the increment publishes). */
   private final AtomicIntegerArray takenPanels;
   private final AtomicIntegerArray packedPanels;
@@ -66,7 +93,7 @@ final class PackedProduct {
    * for {@code threads} threads and an {@code mr×nr} register tile.
    */
   PackedProduct(float[] a, MemorySegment aSegment, float[] b, MemorySegment bSegment, int m, int k, int n, int mr,
-      int nr, int threads) {
+      int nr, int threads, Workspace workspace) {
     this.a = a;
     this.aSegment = aSegment;
     this.b = b;
@@ -80,12 +107,22 @@ final class PackedProduct {
     int rows = MAX_ROW_BLOCK;
     while (rows > mr && (long) ceilDiv(m, rows) * panels < (long) STRIPS_PER_THREAD * threads) rows /= 2;
     this.rowBlock = rows;
-    this.strips = ceilDiv(m, rowBlock) * panels;
+    this.rowBlocks = ceilDiv(m, rowBlock);
+    this.strips = rowBlocks * panels;
+    this.blockPanels = (int) Math.clamp(B_BLOCK_BYTES / (4L * nr * k), 1, panels);
     int maxStrips = Math.max(1, CHUNK_FLOATS / (rowBlock * nr));
     long wanted = (long) threads * Math.max(CHUNKS_PER_THREAD, ceilDiv(strips, threads * maxStrips));
     this.chunks = (int) Math.min(strips, wanted);
     this.slabs = ceilDiv(k, KC);
+    this.copiesA = a == null || 4L * k % CONFLICT_STRIDE == 0;
+    this.buffersC = slabs > 1 && 4L * n % CONFLICT_STRIDE == 0;
+    this.workspace = workspace;
+    float[][] spare = workspace.take();
     this.packedB = new AtomicReferenceArray<>(slabs);
+    for (int slab = 0; spare != null && slab < Math.min(slabs, spare.length); slab++) {
+      int kc = Math.min(KC, k - slab * KC);
+      if (spare[slab] != null && spare[slab].length >= panels * nr * kc) packedB.set(slab, spare[slab]);
+    }
     this.takenPanels = new AtomicIntegerArray(slabs);
     this.packedPanels = new AtomicIntegerArray(slabs);
   }
@@ -115,6 +152,9 @@ final class PackedProduct {
       fail(t);
     }
     for (ForkJoinTask<?> task : tasks) task.quietlyJoin();
+    float[][] slabArrays = new float[slabs][];
+    for (int slab = 0; slab < slabs; slab++) slabArrays[slab] = packedB.get(slab);
+    workspace.giveBack(slabArrays);
     Throwable t = failure;
     if (t instanceof RuntimeException e) throw e;
     if (t instanceof Error e) throw e;
@@ -141,12 +181,12 @@ final class PackedProduct {
   }
 
   /**
-   * Strips {@code [first, last)} through every depth slab, into C or, while the caller is still allocating C, into
-   * this thread's buffer, copied into C at the end.
+   * Strips {@code [first, last)} through every depth slab, into C or, while the caller is still allocating C (or when
+   * {@link #buffersC}), into this thread's buffer, copied into C at the end.
    */
   private void chunk(int first, int last, Scratch scratch) {
     float[] out = c;
-    boolean buffered = out == null;
+    boolean buffered = out == null || buffersC;
     if (buffered) out = scratch.chunkBuffer(rowBlock * nr * (last - first));
     for (int slab = 0; slab < slabs; slab++) {
       int pc = slab * KC;
@@ -157,20 +197,21 @@ final class PackedProduct {
       float[] aRows = a;
       int lda = k;
       for (int s = first; s < last; s++) {
-        int block = s / panels;
+        int block = rowBlockOf(s);
         int i0 = block * rowBlock;
         int i1 = Math.min(m, i0 + rowBlock);
-        if (a == null && block != blockOfRows) {
-          aRows = scratch.rowsOf(aSegment, k, i0, i1, pc, kc);
+        if (copiesA && block != blockOfRows) {
+          aRows = scratch.rowsOf(a, aSegment, k, i0, i1, pc, kc);
           lda = kc;
         }
         blockOfRows = block;
-        int col = (s % panels) * nr;
+        int panel = panelOf(s);
+        int col = panel * nr;
         int cols = Math.min(nr, n - col);
-        int bOff = (s % panels) * nr * kc;
+        int bOff = panel * nr * kc;
         int ldc = buffered ? nr : n;
         for (int i = i0; i < i1; i += mr) {
-          int aOff = a == null ? (i - i0) * kc : i * k + pc;
+          int aOff = copiesA ? (i - i0) * kc : i * k + pc;
           int cOff = buffered ? ((s - first) * rowBlock + i - i0) * nr : i * n + col;
           int rows = Math.min(mr, i1 - i);
           if (rows == mr && cols == nr) {
@@ -184,13 +225,32 @@ final class PackedProduct {
     if (buffered) copyOut(out, first, last);
   }
 
+  /** The row block of strip {@code s}: strips run by column block, then row block, then panel. */
+  private int rowBlockOf(int s) {
+    int stripsPerColumnBlock = rowBlocks * blockPanels;
+    int columnBlock = s / stripsPerColumnBlock;
+    return (s - columnBlock * stripsPerColumnBlock) / panelsIn(columnBlock);
+  }
+
+  /** The B panel (column tile) of strip {@code s}. */
+  private int panelOf(int s) {
+    int stripsPerColumnBlock = rowBlocks * blockPanels;
+    int columnBlock = s / stripsPerColumnBlock;
+    return columnBlock * blockPanels + (s - columnBlock * stripsPerColumnBlock) % panelsIn(columnBlock);
+  }
+
+  /** Panels of column block {@code columnBlock}: {@link #blockPanels}, fewer for the last. */
+  private int panelsIn(int columnBlock) {
+    return Math.min(blockPanels, panels - columnBlock * blockPanels);
+  }
+
   /** A chunk computed into a buffer (strip after strip, rows of NR), into C once the caller has allocated it. */
   private void copyOut(float[] buffer, int first, int last) {
     float[] out = awaitResult();
     for (int s = first; s < last; s++) {
-      int i0 = (s / panels) * rowBlock;
+      int i0 = rowBlockOf(s) * rowBlock;
       int i1 = Math.min(m, i0 + rowBlock);
-      int col = (s % panels) * nr;
+      int col = panelOf(s) * nr;
       int cols = Math.min(nr, n - col);
       for (int i = i0; i < i1; i++) {
         System.arraycopy(buffer, ((s - first) * rowBlock + i - i0) * nr, out, i * n + col, cols);
@@ -252,17 +312,19 @@ final class PackedProduct {
     if (panel >= panels) return false;
     int pc = slab * KC;
     int kc = Math.min(KC, k - pc);
-    packPanel(slabArray(slab, kc), pc, kc, panel);
+    packPanel(slabArray(slab, kc, panel == 0), pc, kc, panel);
     packedPanels.incrementAndGet(slab);
     return true;
   }
 
-  private float[] slabArray(int slab, int kc) {
+  /** The array of {@code slab}: allocated by the thread that took its first panel, awaited by the others. */
+  private float[] slabArray(int slab, int kc, boolean allocates) {
     float[] array = packedB.get(slab);
-    if (array == null) {
-      float[] fresh = new float[panels * nr * kc];
-      array = packedB.compareAndSet(slab, null, fresh) ? fresh : packedB.get(slab);
+    if (array == null && allocates) {
+      array = new float[panels * nr * kc];
+      packedB.set(slab, array);
     }
+    for (int spins = 0; array == null; array = packedB.get(slab)) pause(spins++);
     return array;
   }
 
@@ -297,6 +359,24 @@ final class PackedProduct {
     return (x + y - 1) / y;
   }
 
+  /**
+   * The packed slabs of the last product, kept for the next one (softly: the collector may take them back). A product
+   * takes them whole or not at all, so products running at once never share them.
+   */
+  static final class Workspace {
+    private final java.util.concurrent.atomic.AtomicReference<java.lang.ref.SoftReference<float[][]>> spare =
+        new java.util.concurrent.atomic.AtomicReference<>();
+
+    float[][] take() {
+      java.lang.ref.SoftReference<float[][]> ref = spare.getAndSet(null);
+      return ref == null ? null : ref.get();
+    }
+
+    void giveBack(float[][] slabs) {
+      spare.set(new java.lang.ref.SoftReference<>(slabs));
+    }
+  }
+
   /** Ends a thread's work once another thread of the product has failed. */
   private static final class Stopped extends RuntimeException {
     private static final long serialVersionUID = 1L;
@@ -324,11 +404,18 @@ final class PackedProduct {
       return chunk;
     }
 
-    /** Rows {@code [i0, i1)}, columns {@code [pc, pc+kc)} of a row-major segment, as an array with row length kc. */
-    float[] rowsOf(MemorySegment segment, int lda, int i0, int i1, int pc, int kc) {
+    /**
+     * Rows {@code [i0, i1)}, columns {@code [pc, pc+kc)} of row-major {@code array} (or {@code segment} when it is
+     * null), as an array with row length kc.
+     */
+    float[] rowsOf(float[] array, MemorySegment segment, int lda, int i0, int i1, int pc, int kc) {
       if (rows.length < MAX_ROW_BLOCK * KC) rows = new float[MAX_ROW_BLOCK * KC];
       for (int r = 0; r < i1 - i0; r++) {
-        MemorySegment.copy(segment, ValueLayout.JAVA_FLOAT, 4L * ((long) (i0 + r) * lda + pc), rows, r * kc, kc);
+        if (array != null) {
+          System.arraycopy(array, (i0 + r) * lda + pc, rows, r * kc, kc);
+        } else {
+          MemorySegment.copy(segment, ValueLayout.JAVA_FLOAT, 4L * ((long) (i0 + r) * lda + pc), rows, r * kc, kc);
+        }
       }
       return rows;
     }

@@ -24,7 +24,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The packed path ({@link PackedProduct}): edge shapes (rows not a multiple of the register tile's, a last B panel of
- * one column, depths around the slab depth), tall-skinny shapes, more threads than cores, heap arrays against native
+ * one column, depths around the slab depth, a depth whose B splits into three column blocks, row lengths of A and C
+ * that are a multiple of 16 KiB), tall-skinny shapes, more threads than cores, heap arrays against native
  * segments, and products racing each other on one pool; every result within the reference's bound and the same bit for
  * bit whatever the thread count.
  */
@@ -36,7 +37,8 @@ class PackedProductTest {
 
   @ParameterizedTest(name = "{0}x{1} · {1}x{2}")
   @CsvSource({"131, 257, 263", "134, 256, 257", "129, 17, 4099", "200, 600, 130", "1031, 70, 1000",
-      "133, 40, 2049", "300, 513, 140", "137, 17, 4096", "4099, 64, 1057"})
+      "133, 40, 2049", "300, 513, 140", "137, 17, 4096", "4099, 64, 1057", "150, 4200, 1000",
+      "130, 4096, 300", "131, 300, 4096"})
   void packedProductsMatchReferenceAndAgreeAcrossThreadCounts(int m, int k, int n) {
     float[] a = Products.random(m * k, 31L * m + k);
     float[] b = Products.random(k * n, 17L * n + k);
@@ -114,14 +116,15 @@ class PackedProductTest {
   void planGivesEveryThreadWorkInBalancedChunks() {
     // 512³ on 16 threads: 96-row blocks give 96 strips, fewer than 8 per thread, so blocks of 48 rows.
     PackedProduct p = new PackedProduct(new float[512 * 512], null, new float[512 * 512], null, 512, 512, 512, 6, 32,
-        16);
+        16, new PackedProduct.Workspace());
     assertEquals(48, p.rowBlock());
     assertEquals(64, p.chunks());
     PackedProduct large = new PackedProduct(new float[2048 * 2048], null, new float[2048 * 2048], null, 2048, 2048,
-        2048, 6, 32, 2);
+        2048, 6, 32, 2, new PackedProduct.Workspace());
     assertEquals(96, large.rowBlock());
     assertEquals(0, large.chunks() % 2, "a multiple of the threads");
-    PackedProduct tiny = new PackedProduct(new float[6 * 32], null, new float[32 * 32], null, 6, 32, 32, 6, 32, 16);
+    PackedProduct tiny = new PackedProduct(new float[6 * 32], null, new float[32 * 32], null, 6, 32, 32, 6, 32, 16,
+        new PackedProduct.Workspace());
     assertEquals(1, tiny.chunks(), "one strip, one chunk");
   }
 
