@@ -3,7 +3,6 @@ package dev.pincette.cpu;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.concurrent.ForkJoinPool;
-import java.util.stream.IntStream;
 
 /**
  * Float32 matmul on the CPU: packed panels and a register-blocked micro-kernel (Goto/BLIS), ForkJoin over
@@ -117,7 +116,7 @@ final class CpuMatmul {
       }
     };
     if (parallel && tasks > 1 && pool.getParallelism() > 1) {
-      pool.submit(() -> IntStream.range(0, tasks).parallel().forEach(block)).join();
+      ChunkRunner.run(pool, tasks, block);
     } else {
       for (int t = 0; t < tasks; t++) block.accept(t);
     }
@@ -161,7 +160,7 @@ final class CpuMatmul {
       if (fullCols < n) VectorKernels.directBlock(a, b, c, i, i + rows, fullCols, n, k, n);
     };
     if (parallel && rowTiles > 1 && pool.getParallelism() > 1) {
-      pool.submit(() -> IntStream.range(0, rowTiles).parallel().forEach(rowTile)).join();
+      ChunkRunner.run(pool, rowTiles, rowTile);
     } else {
       for (int t = 0; t < rowTiles; t++) rowTile.accept(t);
     }
@@ -175,7 +174,7 @@ final class CpuMatmul {
     int itemsPerTask = (int) Math.max(1, Math.min(count, serialBelow / Math.max(1, workPerItem)));
     int tasks = (count + itemsPerTask - 1) / itemsPerTask;
     boolean narrow = vector && n <= VectorKernels.LANES;
-    Runnable body = () -> IntStream.range(0, tasks).parallel().forEach(t -> {
+    java.util.function.IntConsumer task = t -> {
       int end = Math.min(count, (t + 1) * itemsPerTask);
       if (narrow) {
         VectorKernels.batchedNarrow(a, b, c, t * itemsPerTask, end, m, k, n);
@@ -184,9 +183,9 @@ final class CpuMatmul {
       for (int item = t * itemsPerTask; item < end; item++) {
         direct(a, item * m * k, b, item * k * n, c, item * m * n, 0, m, k, n);
       }
-    });
-    if (tasks == 1) body.run();
-    else pool.submit(body).join();
+    };
+    if (tasks == 1) task.accept(0);
+    else ChunkRunner.run(pool, tasks, task);
     return c;
   }
 
@@ -198,8 +197,8 @@ final class CpuMatmul {
     }
     int rowsPerTask = Math.max(1, (int) Math.min(m, serialBelow / Math.max(1L, (long) k * n)));
     int tasks = (m + rowsPerTask - 1) / rowsPerTask;
-    pool.submit(() -> IntStream.range(0, tasks).parallel().forEach(t ->
-        direct(a, aOff, b, bOff, c, cOff, t * rowsPerTask, Math.min(m, (t + 1) * rowsPerTask), k, n))).join();
+    ChunkRunner.run(pool, tasks, t ->
+        direct(a, aOff, b, bOff, c, cOff, t * rowsPerTask, Math.min(m, (t + 1) * rowsPerTask), k, n));
   }
 
   private void direct(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int i0, int i1, int k, int n) {
