@@ -25,7 +25,8 @@ run() {
 {
   echo "== machine"
   grep -m1 'model name' /proc/cpuinfo; echo "cores: $(nproc)"; uptime
-  python3 -c 'import numpy; print("numpy", numpy.__version__); numpy.show_config()' 2>&1 | grep -iE 'numpy|openblas|version' | head -6
+  python3 -c 'import numpy; print("numpy", numpy.__version__); numpy.show_config()' 2>&1 \
+    | grep -E '^numpy|openblas configuration' | head -3
 } > "$OUT/machine.txt" 2>&1
 
 # A fresh JVM each: the first ten 1024² products, with the kernel warm-up and without it. The cost model's calibration
