@@ -6,8 +6,9 @@
 #   tools/cpu-gemm-peer.sh [BUNDLE_DIR] [MatmulPeerTable options, e.g. --rounds 2 --shapes 512x512x512,...]
 #
 # BUNDLE_DIR is a folder made by ../shared/tools/gpu-bundle (it needs no shaded jar); without one, the local build's
-# benchmarks/target/benchmarks.jar runs with $JAVA (a JDK 25). Full logs go under $OUT (default /tmp/cpu-gemm-peer);
-# the tables are printed last. About 5 minutes with the default shapes.
+# benchmarks/target/benchmarks.jar runs (./mvnw -q -B -pl benchmarks -am package -DskipTests) with $JAVA, else the
+# first JDK 25 in /usr/lib/jvm. Full logs go under $OUT (default /tmp/cpu-gemm-peer); the tables are printed last.
+# About 5 minutes with the default shapes.
 set -u
 OUT=${OUT:-/tmp/cpu-gemm-peer}
 mkdir -p "$OUT"
@@ -17,6 +18,16 @@ if [ -z "$bundle" ]; then
   for b in .gpu-bundle-gemm-cpu .gpu-bundle; do [ -x "$b/run" ] && { bundle=$b; break; }; done
 fi
 flags=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow)
+if [ -z "$bundle" ] && [ -z "${JAVA:-}" ]; then
+  for d in /usr/lib/jvm/*; do
+    v=$("$d/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')
+    if [ "${v%%.*}" -ge 25 ] 2>/dev/null; then JAVA=$d/bin/java; break; fi
+  done
+fi
+# OpenCL drivers built on LLVM (PoCL) install signal handlers over the JVM's; libjsig makes them chain instead.
+if [ -z "$bundle" ] && [ -n "${JAVA:-}" ] && [ -f "$(dirname "$(dirname "$JAVA")")/lib/libjsig.so" ]; then
+  export LD_PRELOAD="$(dirname "$(dirname "$JAVA")")/lib/libjsig.so${LD_PRELOAD:+:$LD_PRELOAD}"
+fi
 run() {
   if [ -n "$bundle" ]; then "$bundle/run" "$@"
   else "${JAVA:-java}" "${flags[@]}" ${JAVA_OPTS:-} -cp benchmarks/target/benchmarks.jar "$@"; fi
@@ -33,11 +44,11 @@ run() {
 # is off so that only Pincette's own start-up is measured (it would share the cores with the products).
 for warmup in true false; do
   JAVA_OPTS="${JAVA_OPTS:-} -Dpincette.backend=cpu -Dpincette.calibrate=false -Dpincette.warmup=$warmup" \
-    timeout 120 bash -c "$(declare -f run); $(declare -p bundle flags); run dev.pincette.benchmarks.MatmulFirstProducts 1024 10" \
+    JAVA=${JAVA:-java} timeout 120 bash -c "$(declare -f run); $(declare -p bundle flags); run dev.pincette.benchmarks.MatmulFirstProducts 1024 10" \
     > "$OUT/first-products-warmup-$warmup.txt" 2>&1
 done
 
-timeout 540 bash -c "$(declare -f run); $(declare -p bundle flags); run dev.pincette.benchmarks.MatmulPeerTable --wi 3 --i 4 $*" \
+JAVA=${JAVA:-java} timeout 540 bash -c "$(declare -f run); $(declare -p bundle flags); run dev.pincette.benchmarks.MatmulPeerTable --wi 3 --i 4 $*" \
   > "$OUT/peer-table.txt" 2>&1
 rc=$?
 

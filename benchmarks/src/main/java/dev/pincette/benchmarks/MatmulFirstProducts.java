@@ -58,7 +58,8 @@ public final class MatmulFirstProducts {
     System.out.printf(Locale.ROOT, "then %d products in %.0f s: median %.2f ms (%.0f GFLOP/s), fastest %.2f ms%n", calls,
         STEADY_SECONDS, median, flops / median / 1e6, sorted[0]);
     Compute.devices().stream().filter(d -> d.backend().equals("cpu")).forEach(d ->
-        System.out.println("cpu warm-up: " + d.properties().getOrDefault("warm-up", "none")));
+        System.out.println("cpu: " + d.properties().get("simd") + "; warm-up: "
+            + d.properties().getOrDefault("warm-up", "none")));
   }
 
   private static float[] uniform(int n, long seed) {

@@ -94,6 +94,12 @@ public class MatmulPeerBenchmark {
     return cpu.matmul(a, b, m, k, n);
   }
 
+  /** What the JVM charges any Java API that returns a new result: allocating (and zeroing) the array of C alone. */
+  @Benchmark
+  public float[] resultAllocation() {
+    return new float[m * n];
+  }
+
   @Benchmark
   public MemorySegment openBlas() {
     blas.sgemm(na, nb, nc, m, k, n);

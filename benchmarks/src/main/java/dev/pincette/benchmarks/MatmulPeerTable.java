@@ -21,7 +21,9 @@ import org.openjdk.jmh.runner.options.VerboseMode;
  * Runs {@link MatmulPeerBenchmark} one shape at a time (its three sides back to back, so load from other processes
  * falls on all three alike) and prints the table: the median ms per product with its GFLOP/s, the fastest call, and
  * OpenBLAS time / Pincette time of both (above 1: Pincette is faster), with the machine, the OpenBLAS build and the
- * load average before and after. Needs no shaded jar, so it runs from the GPU bundle too.
+ * load average before and after, and the median time of allocating C alone (the JVM zeroes it on the caller's
+ * thread; every Java API returning a new result pays it, OpenBLAS writing into a given buffer does not). Needs no
+ * shaded jar, so it runs from the GPU bundle too.
  *
  * <pre>{@code
  * java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
@@ -56,17 +58,18 @@ public final class MatmulPeerTable {
       peer = blas.description();
     }
     List<String> lines = new ArrayList<>();
-    lines.add("CPU: " + cpuName() + ", " + cores + " cores; Java " + Runtime.version());
+    lines.add("CPU: " + cpuName() + ", " + cores + " cores; Java " + Runtime.version() + "; Pincette: "
+        + dev.pincette.cpu.VectorSupport.describe());
     lines.add("peer: OpenBLAS " + peer);
     lines.add("median ms per product (GFLOP/s) / fastest ms; ratio = OpenBLAS time / Pincette time, median and"
-        + " fastest (above 1: Pincette is faster)");
-    lines.add(String.format(Locale.ROOT, "%-15s %5s %24s %24s %24s %11s %11s  %s", "m×k×n", "round", "public API",
-        "backend", "OpenBLAS", "API ratio", "backend", "load avg 1/5/15 min before -> after"));
+        + " fastest (above 1: Pincette is faster); new float[]: median ms to allocate C alone");
+    lines.add(String.format(Locale.ROOT, "%-15s %5s %24s %24s %24s %11s %11s %12s  %s", "m×k×n", "round",
+        "public API", "backend", "OpenBLAS", "API ratio", "backend", "new float[]", "load avg 1/5/15 min before -> after"));
     lines.forEach(System.out::println);
     for (int round = 1; round <= rounds; round++) {
       for (String shape : shapes) {
         ChainedOptionsBuilder options = new OptionsBuilder()
-            .include(MatmulPeerBenchmark.class.getName() + "\\.(publicApi|backend|openBlas)$")
+            .include(MatmulPeerBenchmark.class.getName() + "\\.(publicApi|backend|openBlas|resultAllocation)$")
             .param("shape", shape).verbosity(VerboseMode.SILENT);
         if (warmups != null) options.warmupIterations(warmups);
         if (iterations != null) options.measurementIterations(iterations);
@@ -78,10 +81,10 @@ public final class MatmulPeerTable {
         }
         double flops = flops(shape);
         Statistics api = times.get("publicApi"), backend = times.get("backend"), blas = times.get("openBlas");
-        String line = String.format(Locale.ROOT, "%-15s %5d %24s %24s %24s %5.2f %5.2f %5.2f %5.2f  %s -> %s", shape,
-            round, cell(api, flops), cell(backend, flops), cell(blas, flops), median(blas) / median(api),
-            blas.getMin() / api.getMin(), median(blas) / median(backend), blas.getMin() / backend.getMin(), loadBefore,
-            loadAverage());
+        String line = String.format(Locale.ROOT, "%-15s %5d %24s %24s %24s %5.2f %5.2f %5.2f %5.2f %12.3f  %s -> %s",
+            shape, round, cell(api, flops), cell(backend, flops), cell(blas, flops), median(blas) / median(api),
+            blas.getMin() / api.getMin(), median(blas) / median(backend), blas.getMin() / backend.getMin(),
+            median(times.get("resultAllocation")), loadBefore, loadAverage());
         lines.add(line);
         System.out.println(line);
       }
