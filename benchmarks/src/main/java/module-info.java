@@ -3,6 +3,8 @@ module dev.pincette.benchmarks {
   requires dev.pincette.api;
   requires dev.pincette.cpu;
   requires dev.pincette.translate;
+  requires java.management;
+  requires jdk.management;
   requires jmh.core;
   requires org.locationtech.jts;
 

@@ -53,6 +53,7 @@ public final class CpuBackend implements Backend {
     this.matmul = new CpuMatmul(pool, matmulSerialBelow, vector);
     this.reduce = new CpuReduce(pool, reduceSerialBelow, vector);
     this.kernels = new CpuKernels(pool);
+    if (vector) KernelWarmup.startOnce(matmul);
   }
 
   @Override
@@ -86,6 +87,7 @@ public final class CpuBackend implements Backend {
     props.put("threads", Integer.toString(pool.getParallelism()));
     props.put("simd", vector ? VectorSupport.describe() : VectorSupport.ENABLED ? "scalar path (forced)"
         : VectorSupport.describe());
+    if (vector) props.put("warm-up", KernelWarmup.describe());
     props.put("arch", System.getProperty("os.arch"));
     props.put("java", Runtime.version().toString());
     return List.of(new DeviceInfo("cpu", cpuName(), "CPU", !closed, unavailableReason(), props));

@@ -27,48 +27,9 @@ final class VectorKernels {
   }
 
   /**
-   * {@code c[6×NR] += ap · bp} over {@code kc} steps, packed operands: {@code ap} holds MR values per step,
-   * {@code bp} NR values per step. {@code c} is row-major with leading dimension {@code ldc}.
-   */
-  static void microKernel(float[] ap, int aOff, float[] bp, int bOff, int kc, float[] c, int cOff, int ldc,
-      boolean overwrite) {
-    FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
-    FloatVector c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-    for (int p = 0; p < kc; p++) {
-      int ao = aOff + p * MR;
-      int bo = bOff + p * NR;
-      FloatVector b0 = FloatVector.fromArray(F, bp, bo);
-      FloatVector b1 = FloatVector.fromArray(F, bp, bo + LANES);
-      FloatVector a = FloatVector.broadcast(F, ap[ao]);
-      c00 = a.fma(b0, c00);
-      c01 = a.fma(b1, c01);
-      a = FloatVector.broadcast(F, ap[ao + 1]);
-      c10 = a.fma(b0, c10);
-      c11 = a.fma(b1, c11);
-      a = FloatVector.broadcast(F, ap[ao + 2]);
-      c20 = a.fma(b0, c20);
-      c21 = a.fma(b1, c21);
-      a = FloatVector.broadcast(F, ap[ao + 3]);
-      c30 = a.fma(b0, c30);
-      c31 = a.fma(b1, c31);
-      a = FloatVector.broadcast(F, ap[ao + 4]);
-      c40 = a.fma(b0, c40);
-      c41 = a.fma(b1, c41);
-      a = FloatVector.broadcast(F, ap[ao + 5]);
-      c50 = a.fma(b0, c50);
-      c51 = a.fma(b1, c51);
-    }
-    storeRow(c, cOff, c00, c01, overwrite);
-    storeRow(c, cOff + ldc, c10, c11, overwrite);
-    storeRow(c, cOff + 2 * ldc, c20, c21, overwrite);
-    storeRow(c, cOff + 3 * ldc, c30, c31, overwrite);
-    storeRow(c, cOff + 4 * ldc, c40, c41, overwrite);
-    storeRow(c, cOff + 5 * ldc, c50, c51, overwrite);
-  }
-
-  /**
-   * {@code c[6×NR] = a · b} straight from the row-major operands, without packing: for problems small enough (or with
-   * few enough rows) that B stays in cache, packing would cost more than the strided loads it saves.
+   * {@code c[6×NR] = a · b} (or {@code +=} when not {@code overwrite}) over {@code k} steps, with A's six rows read in
+   * place ({@code lda} apart) and B's rows {@code ldb} apart: {@code ldb = NR} for a packed panel, B's row length for
+   * B read in place (small products, where packing would cost more than the strided loads it saves).
    */
   static void tileDirect(float[] a, int aOff, int lda, float[] b, int bOff, int ldb, int k, float[] c, int cOff,
       int ldc, boolean overwrite) {
