@@ -46,6 +46,10 @@ public final class DeviceArray<T> implements AutoCloseable {
   private static final Cleaner CLEANER = Cleaner.create();
   private static final System.Logger LOG = System.getLogger("dev.pincette");
 
+  static {
+    dev.pincette.internal.ResidentHandles.install(DeviceArray::new, (array, op) -> array.resident(op));
+  }
+
   private final Resident resident;
   private final KernelArg.Type type;
   private final State state;
