@@ -282,6 +282,116 @@ public final class AsyncCompute {
     return submit(() -> KernelCalls.sum(n, kernel, a, b, c, d, e, f, g, h));
   }
 
+  /** {@link Compute#forEach(int, Kernel1, Object[])}. */
+  public <A> CompletableFuture<Void> forEach(int n, Kernel1<A> kernel, Object... arguments) {
+    return submit(() -> {
+      KernelCalls.forEach(n, kernel, arguments);
+      return null;
+    });
+  }
+
+  /** {@link Compute#forEach(int, Kernel2, Object[])}. */
+  public <A, B> CompletableFuture<Void> forEach(int n, Kernel2<A, B> kernel, Object... arguments) {
+    return submit(() -> {
+      KernelCalls.forEach(n, kernel, arguments);
+      return null;
+    });
+  }
+
+  /** {@link Compute#forEach(int, Kernel3, Object[])}. */
+  public <A, B, C> CompletableFuture<Void> forEach(int n, Kernel3<A, B, C> kernel, Object... arguments) {
+    return submit(() -> {
+      KernelCalls.forEach(n, kernel, arguments);
+      return null;
+    });
+  }
+
+  /** {@link Compute#forEach(int, Kernel4, Object[])}. */
+  public <A, B, C, D> CompletableFuture<Void> forEach(int n, Kernel4<A, B, C, D> kernel, Object... arguments) {
+    return submit(() -> {
+      KernelCalls.forEach(n, kernel, arguments);
+      return null;
+    });
+  }
+
+  /** {@link Compute#forEach(int, Kernel5, Object[])}. */
+  public <A, B, C, D, E> CompletableFuture<Void> forEach(int n, Kernel5<A, B, C, D, E> kernel, Object... arguments) {
+    return submit(() -> {
+      KernelCalls.forEach(n, kernel, arguments);
+      return null;
+    });
+  }
+
+  /** {@link Compute#forEach(int, Kernel6, Object[])}. */
+  public <A, B, C, D, E, F> CompletableFuture<Void> forEach(int n, Kernel6<A, B, C, D, E, F> kernel,
+      Object... arguments) {
+    return submit(() -> {
+      KernelCalls.forEach(n, kernel, arguments);
+      return null;
+    });
+  }
+
+  /** {@link Compute#forEach(int, Kernel7, Object[])}. */
+  public <A, B, C, D, E, F, G> CompletableFuture<Void> forEach(int n, Kernel7<A, B, C, D, E, F, G> kernel,
+      Object... arguments) {
+    return submit(() -> {
+      KernelCalls.forEach(n, kernel, arguments);
+      return null;
+    });
+  }
+
+  /** {@link Compute#forEach(int, Kernel8, Object[])}. */
+  public <A, B, C, D, E, F, G, H> CompletableFuture<Void> forEach(int n, Kernel8<A, B, C, D, E, F, G, H> kernel,
+      Object... arguments) {
+    return submit(() -> {
+      KernelCalls.forEach(n, kernel, arguments);
+      return null;
+    });
+  }
+
+  /** {@link Compute#sum(int, FloatKernel1, Object[])}. */
+  public <A> CompletableFuture<Double> sum(int n, FloatKernel1<A> kernel, Object... arguments) {
+    return submit(() -> KernelCalls.sum(n, kernel, arguments));
+  }
+
+  /** {@link Compute#sum(int, FloatKernel2, Object[])}. */
+  public <A, B> CompletableFuture<Double> sum(int n, FloatKernel2<A, B> kernel, Object... arguments) {
+    return submit(() -> KernelCalls.sum(n, kernel, arguments));
+  }
+
+  /** {@link Compute#sum(int, FloatKernel3, Object[])}. */
+  public <A, B, C> CompletableFuture<Double> sum(int n, FloatKernel3<A, B, C> kernel, Object... arguments) {
+    return submit(() -> KernelCalls.sum(n, kernel, arguments));
+  }
+
+  /** {@link Compute#sum(int, FloatKernel4, Object[])}. */
+  public <A, B, C, D> CompletableFuture<Double> sum(int n, FloatKernel4<A, B, C, D> kernel, Object... arguments) {
+    return submit(() -> KernelCalls.sum(n, kernel, arguments));
+  }
+
+  /** {@link Compute#sum(int, FloatKernel5, Object[])}. */
+  public <A, B, C, D, E> CompletableFuture<Double> sum(int n, FloatKernel5<A, B, C, D, E> kernel, Object... arguments) {
+    return submit(() -> KernelCalls.sum(n, kernel, arguments));
+  }
+
+  /** {@link Compute#sum(int, FloatKernel6, Object[])}. */
+  public <A, B, C, D, E, F> CompletableFuture<Double> sum(int n, FloatKernel6<A, B, C, D, E, F> kernel,
+      Object... arguments) {
+    return submit(() -> KernelCalls.sum(n, kernel, arguments));
+  }
+
+  /** {@link Compute#sum(int, FloatKernel7, Object[])}. */
+  public <A, B, C, D, E, F, G> CompletableFuture<Double> sum(int n, FloatKernel7<A, B, C, D, E, F, G> kernel,
+      Object... arguments) {
+    return submit(() -> KernelCalls.sum(n, kernel, arguments));
+  }
+
+  /** {@link Compute#sum(int, FloatKernel8, Object[])}. */
+  public <A, B, C, D, E, F, G, H> CompletableFuture<Double> sum(int n, FloatKernel8<A, B, C, D, E, F, G, H> kernel,
+      Object... arguments) {
+    return submit(() -> KernelCalls.sum(n, kernel, arguments));
+  }
+
   private <T> CompletableFuture<T> submit(Supplier<T> call) {
     CompletableFuture<T> future = new CompletableFuture<>();
     BackendKind placed = kind != null ? kind : Dispatcher.get().currentKind();

@@ -191,6 +191,87 @@ public final class Compute {
   }
 
   /**
+   * A {@link DeviceArray} holding a copy of {@code values}, resident where chained work runs best: the GPU when there
+   * is one (or the backend of the current {@code Compute.on} scope), else the CPU. Pass it to kernels in place of the
+   * array; {@link DeviceArray#download()} brings it back.
+   */
+  public static DeviceArray<float[]> upload(float[] values) {
+    return uploadArray("upload", values);
+  }
+
+  /** {@link #upload(float[])} of doubles. */
+  public static DeviceArray<double[]> upload(double[] values) {
+    return uploadArray("upload", values);
+  }
+
+  /** {@link #upload(float[])} of ints (indices, counts, neighbour lists). */
+  public static DeviceArray<int[]> upload(int[] values) {
+    return uploadArray("upload", values);
+  }
+
+  /** {@link #upload(float[])} of longs. */
+  public static DeviceArray<long[]> upload(long[] values) {
+    return uploadArray("upload", values);
+  }
+
+  /** {@link #upload(float[])} of bytes. */
+  public static DeviceArray<byte[]> upload(byte[] values) {
+    return uploadArray("upload", values);
+  }
+
+  private static <T> DeviceArray<T> uploadArray(String op, Object values) {
+    Objects.requireNonNull(values, op + ": values is null");
+    Object copy = switch (values) {
+      case float[] f -> f.clone();
+      case double[] d -> d.clone();
+      case int[] i -> i.clone();
+      case long[] l -> l.clone();
+      case byte[] b -> b.clone();
+      default -> throw new IllegalArgumentException(op + ": not a kernel array: " + values.getClass().getName());
+    };
+    return new DeviceArray<>(Dispatcher.get().uploadArray(copy));
+  }
+
+  /**
+   * A resident array of {@code length} zeros, e.g. {@code Compute.zeros(float[].class, n)}, where {@link #upload}
+   * would put it, without moving any data there.
+   *
+   * @param arrayType {@code float[].class}, {@code double[].class}, {@code int[].class}, {@code long[].class} or
+   *     {@code byte[].class}
+   */
+  public static <T> DeviceArray<T> zeros(Class<T> arrayType, int length) {
+    Objects.requireNonNull(arrayType, "zeros: arrayType is null");
+    dev.pincette.spi.KernelArg.Type type = dev.pincette.spi.KernelArg.Type.ofArray(arrayType);
+    if (type == null) {
+      throw new IllegalArgumentException("zeros: " + arrayType.getSimpleName() + " is not a kernel array type (float[],"
+          + " double[], int[], long[] or byte[])");
+    }
+    if (length < 0) throw new IllegalArgumentException("zeros: negative length " + length);
+    return new DeviceArray<>(Dispatcher.get().allocate(type, length));
+  }
+
+  /**
+   * Σ x_i of a resident float array, within 1e-6·Σ|x_i|, computed where it lives unless moving it is cheaper; waits
+   * for the kernels writing it.
+   */
+  public static double sum(DeviceArray<float[]> x) {
+    Objects.requireNonNull(x, "sum: x is null");
+    var r = x.resident("sum");
+    long elements = r.length();
+    CallCost cost = new CallCost(CallCost.REDUCE, elements, 0, 8, java.util.Map.of(r.backend(), 4 * elements));
+    try {
+      return Dispatcher.get().runOn("sum", "n=" + elements + " resident array", cost, List.of(r),
+          (be, in) -> be.sum(in.get(0)));
+    } catch (dev.pincette.spi.KernelFault fault) {
+      throw fault.toUserException();
+    } catch (dev.pincette.spi.BackendException e) {
+      throw lost("sum", e);
+    } finally {
+      java.lang.ref.Reference.reachabilityFence(x);
+    }
+  }
+
+  /**
    * The same ops as {@code Compute}, returning futures: calls run on Pincette's own threads, and independent calls in
    * flight overlap (each device call takes its own queue). See {@link AsyncCompute}.
    */
@@ -392,6 +473,98 @@ public final class Compute {
   public static <A, B, C, D, E, F, G, H> double sum(int n, FloatKernel8<A, B, C, D, E, F, G, H> kernel, A a, B b, C c,
       D d, E e, F f, G g, H h) {
     return KernelCalls.sum(n, kernel, a, b, c, d, e, f, g, h);
+  }
+
+  /**
+   * {@link #forEach(int, Kernel1, Object)} with resident arrays among the arguments: a {@link DeviceArray} stands for
+   * a Java array of its type, which kernels read and write in place. Arguments are checked as there.
+   *
+   * <pre>{@code
+   * Compute.forEach(n, Physics::saxpy, 2f, x, y);   // x, y: DeviceArray<float[]>
+   * }</pre>
+   */
+  public static <A> void forEach(int n, Kernel1<A> kernel, Object... arguments) {
+    KernelCalls.forEach(n, kernel, arguments);
+  }
+
+  /** {@link #forEach(int, Kernel1, Object[])} with 2 parameters after the index. */
+  public static <A, B> void forEach(int n, Kernel2<A, B> kernel, Object... arguments) {
+    KernelCalls.forEach(n, kernel, arguments);
+  }
+
+  /** {@link #forEach(int, Kernel1, Object[])} with 3 parameters after the index. */
+  public static <A, B, C> void forEach(int n, Kernel3<A, B, C> kernel, Object... arguments) {
+    KernelCalls.forEach(n, kernel, arguments);
+  }
+
+  /** {@link #forEach(int, Kernel1, Object[])} with 4 parameters after the index. */
+  public static <A, B, C, D> void forEach(int n, Kernel4<A, B, C, D> kernel, Object... arguments) {
+    KernelCalls.forEach(n, kernel, arguments);
+  }
+
+  /** {@link #forEach(int, Kernel1, Object[])} with 5 parameters after the index. */
+  public static <A, B, C, D, E> void forEach(int n, Kernel5<A, B, C, D, E> kernel, Object... arguments) {
+    KernelCalls.forEach(n, kernel, arguments);
+  }
+
+  /** {@link #forEach(int, Kernel1, Object[])} with 6 parameters after the index. */
+  public static <A, B, C, D, E, F> void forEach(int n, Kernel6<A, B, C, D, E, F> kernel, Object... arguments) {
+    KernelCalls.forEach(n, kernel, arguments);
+  }
+
+  /** {@link #forEach(int, Kernel1, Object[])} with 7 parameters after the index. */
+  public static <A, B, C, D, E, F, G> void forEach(int n, Kernel7<A, B, C, D, E, F, G> kernel, Object... arguments) {
+    KernelCalls.forEach(n, kernel, arguments);
+  }
+
+  /** {@link #forEach(int, Kernel1, Object[])} with 8 parameters after the index. */
+  public static <A, B, C, D, E, F, G, H> void forEach(int n, Kernel8<A, B, C, D, E, F, G, H> kernel,
+      Object... arguments) {
+    KernelCalls.forEach(n, kernel, arguments);
+  }
+
+  /**
+   * {@link #sum(int, FloatKernel1, Object)} with resident arrays among the arguments (see
+   * {@link #forEach(int, Kernel1, Object[])}).
+   */
+  public static <A> double sum(int n, FloatKernel1<A> kernel, Object... arguments) {
+    return KernelCalls.sum(n, kernel, arguments);
+  }
+
+  /** {@link #sum(int, FloatKernel1, Object[])} with 2 parameters after the index. */
+  public static <A, B> double sum(int n, FloatKernel2<A, B> kernel, Object... arguments) {
+    return KernelCalls.sum(n, kernel, arguments);
+  }
+
+  /** {@link #sum(int, FloatKernel1, Object[])} with 3 parameters after the index. */
+  public static <A, B, C> double sum(int n, FloatKernel3<A, B, C> kernel, Object... arguments) {
+    return KernelCalls.sum(n, kernel, arguments);
+  }
+
+  /** {@link #sum(int, FloatKernel1, Object[])} with 4 parameters after the index. */
+  public static <A, B, C, D> double sum(int n, FloatKernel4<A, B, C, D> kernel, Object... arguments) {
+    return KernelCalls.sum(n, kernel, arguments);
+  }
+
+  /** {@link #sum(int, FloatKernel1, Object[])} with 5 parameters after the index. */
+  public static <A, B, C, D, E> double sum(int n, FloatKernel5<A, B, C, D, E> kernel, Object... arguments) {
+    return KernelCalls.sum(n, kernel, arguments);
+  }
+
+  /** {@link #sum(int, FloatKernel1, Object[])} with 6 parameters after the index. */
+  public static <A, B, C, D, E, F> double sum(int n, FloatKernel6<A, B, C, D, E, F> kernel, Object... arguments) {
+    return KernelCalls.sum(n, kernel, arguments);
+  }
+
+  /** {@link #sum(int, FloatKernel1, Object[])} with 7 parameters after the index. */
+  public static <A, B, C, D, E, F, G> double sum(int n, FloatKernel7<A, B, C, D, E, F, G> kernel, Object... arguments) {
+    return KernelCalls.sum(n, kernel, arguments);
+  }
+
+  /** {@link #sum(int, FloatKernel1, Object[])} with 8 parameters after the index. */
+  public static <A, B, C, D, E, F, G, H> double sum(int n, FloatKernel8<A, B, C, D, E, F, G, H> kernel,
+      Object... arguments) {
+    return KernelCalls.sum(n, kernel, arguments);
   }
 
   /**

@@ -234,4 +234,84 @@ public final class ComputeOn {
       E e, F f, G g, H h) {
     return call(() -> KernelCalls.sum(n, kernel, a, b, c, d, e, f, g, h));
   }
+
+  /** {@link Compute#forEach(int, Kernel1, Object[])} on this backend. */
+  public <A> void forEach(int n, Kernel1<A> kernel, Object... arguments) {
+    run(() -> KernelCalls.forEach(n, kernel, arguments));
+  }
+
+  /** {@link Compute#forEach(int, Kernel2, Object[])} on this backend. */
+  public <A, B> void forEach(int n, Kernel2<A, B> kernel, Object... arguments) {
+    run(() -> KernelCalls.forEach(n, kernel, arguments));
+  }
+
+  /** {@link Compute#forEach(int, Kernel3, Object[])} on this backend. */
+  public <A, B, C> void forEach(int n, Kernel3<A, B, C> kernel, Object... arguments) {
+    run(() -> KernelCalls.forEach(n, kernel, arguments));
+  }
+
+  /** {@link Compute#forEach(int, Kernel4, Object[])} on this backend. */
+  public <A, B, C, D> void forEach(int n, Kernel4<A, B, C, D> kernel, Object... arguments) {
+    run(() -> KernelCalls.forEach(n, kernel, arguments));
+  }
+
+  /** {@link Compute#forEach(int, Kernel5, Object[])} on this backend. */
+  public <A, B, C, D, E> void forEach(int n, Kernel5<A, B, C, D, E> kernel, Object... arguments) {
+    run(() -> KernelCalls.forEach(n, kernel, arguments));
+  }
+
+  /** {@link Compute#forEach(int, Kernel6, Object[])} on this backend. */
+  public <A, B, C, D, E, F> void forEach(int n, Kernel6<A, B, C, D, E, F> kernel, Object... arguments) {
+    run(() -> KernelCalls.forEach(n, kernel, arguments));
+  }
+
+  /** {@link Compute#forEach(int, Kernel7, Object[])} on this backend. */
+  public <A, B, C, D, E, F, G> void forEach(int n, Kernel7<A, B, C, D, E, F, G> kernel, Object... arguments) {
+    run(() -> KernelCalls.forEach(n, kernel, arguments));
+  }
+
+  /** {@link Compute#forEach(int, Kernel8, Object[])} on this backend. */
+  public <A, B, C, D, E, F, G, H> void forEach(int n, Kernel8<A, B, C, D, E, F, G, H> kernel, Object... arguments) {
+    run(() -> KernelCalls.forEach(n, kernel, arguments));
+  }
+
+  /** {@link Compute#sum(int, FloatKernel1, Object[])} on this backend. */
+  public <A> double sum(int n, FloatKernel1<A> kernel, Object... arguments) {
+    return call(() -> KernelCalls.sum(n, kernel, arguments));
+  }
+
+  /** {@link Compute#sum(int, FloatKernel2, Object[])} on this backend. */
+  public <A, B> double sum(int n, FloatKernel2<A, B> kernel, Object... arguments) {
+    return call(() -> KernelCalls.sum(n, kernel, arguments));
+  }
+
+  /** {@link Compute#sum(int, FloatKernel3, Object[])} on this backend. */
+  public <A, B, C> double sum(int n, FloatKernel3<A, B, C> kernel, Object... arguments) {
+    return call(() -> KernelCalls.sum(n, kernel, arguments));
+  }
+
+  /** {@link Compute#sum(int, FloatKernel4, Object[])} on this backend. */
+  public <A, B, C, D> double sum(int n, FloatKernel4<A, B, C, D> kernel, Object... arguments) {
+    return call(() -> KernelCalls.sum(n, kernel, arguments));
+  }
+
+  /** {@link Compute#sum(int, FloatKernel5, Object[])} on this backend. */
+  public <A, B, C, D, E> double sum(int n, FloatKernel5<A, B, C, D, E> kernel, Object... arguments) {
+    return call(() -> KernelCalls.sum(n, kernel, arguments));
+  }
+
+  /** {@link Compute#sum(int, FloatKernel6, Object[])} on this backend. */
+  public <A, B, C, D, E, F> double sum(int n, FloatKernel6<A, B, C, D, E, F> kernel, Object... arguments) {
+    return call(() -> KernelCalls.sum(n, kernel, arguments));
+  }
+
+  /** {@link Compute#sum(int, FloatKernel7, Object[])} on this backend. */
+  public <A, B, C, D, E, F, G> double sum(int n, FloatKernel7<A, B, C, D, E, F, G> kernel, Object... arguments) {
+    return call(() -> KernelCalls.sum(n, kernel, arguments));
+  }
+
+  /** {@link Compute#sum(int, FloatKernel8, Object[])} on this backend. */
+  public <A, B, C, D, E, F, G, H> double sum(int n, FloatKernel8<A, B, C, D, E, F, G, H> kernel, Object... arguments) {
+    return call(() -> KernelCalls.sum(n, kernel, arguments));
+  }
 }

@@ -7,6 +7,11 @@ import dev.pincette.spi.KernelArg;
 import dev.pincette.spi.KernelFault;
 import dev.pincette.spi.KernelLaunch;
 import dev.pincette.spi.KernelMethod;
+import dev.pincette.spi.Resident;
+import dev.pincette.translate.KernelTranslator;
+import dev.pincette.translate.Parameter;
+import dev.pincette.translate.UnsupportedKernelException;
+import java.lang.ref.Reference;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -27,9 +32,6 @@ final class KernelCalls {
   private static final Map<Class<?>, Class<?>> BOXES = Map.of(int.class, Integer.class, long.class, Long.class,
       float.class, Float.class, double.class, Double.class, byte.class, Byte.class, short.class, Short.class,
       char.class, Character.class, boolean.class, Boolean.class);
-  private static final Map<Class<?>, KernelArg.Type> ARRAYS = Map.of(byte[].class, KernelArg.Type.BYTE,
-      int[].class, KernelArg.Type.INT, long[].class, KernelArg.Type.LONG, float[].class, KernelArg.Type.FLOAT,
-      double[].class, KernelArg.Type.DOUBLE);
   private static final Map<Class<?>, KernelArg.Type> SCALARS = Map.of(int.class, KernelArg.Type.INT,
       Integer.class, KernelArg.Type.INT, long.class, KernelArg.Type.LONG, Long.class, KernelArg.Type.LONG,
       float.class, KernelArg.Type.FLOAT, Float.class, KernelArg.Type.FLOAT, double.class, KernelArg.Type.DOUBLE,
@@ -57,27 +59,30 @@ final class KernelCalls {
       throw new IllegalArgumentException(op + ": " + method.displayName() + " is not a kernel " + op + " takes");
     }
     if (n < 0) throw new IllegalArgumentException(op + ": n is negative: " + n);
-    List<KernelArg> table = bind(op, method, arguments);
-    if (n == 0) return 0;
-    boolean races = checkingRaces();
-    KernelLaunch launch = new KernelLaunch(method, n, table, races);
-    long bytes = 0;
-    for (KernelArg a : table) bytes += a.bytes();
-    // Which arrays the kernel writes is a backend's knowledge (its translation): count every array both ways.
-    CallCost cost = new CallCost(CallCost.KERNEL + method.id(), n + bytes / 4.0, bytes, bytes);
-    String shape = method.displayName() + " n=" + n + (races ? " (checking races)" : "");
-    Function<Backend, RuntimeException> refusal = be -> be.kernelRefusal(launch);
-    Function<Backend, Double> run = sum ? be -> be.sum(launch) : be -> {
-      be.forEach(launch);
-      return 0.0;
-    };
     try {
-      if (!races) return Dispatcher.get().runKernel(op, shape, cost, refusal, run);
+      List<KernelArg> table = bind(op, method, arguments);
+      if (n == 0) return 0;
+      boolean races = checkingRaces();
+      KernelLaunch launch = new KernelLaunch(method, n, table, races);
+      KernelTransfers moved = KernelTransfers.of(table);
+      CallCost cost = new CallCost(CallCost.KERNEL + method.id(), n + moved.elements(), moved.upBytes(),
+          moved.backBytes(), moved.residentBytes());
+      String shape = method.displayName() + " n=" + n + moved + (races ? " (checking races)" : "");
+      Function<Backend, RuntimeException> refusal = be -> be.kernelRefusal(launch);
+      Function<Backend, Double> run = sum ? be -> be.sum(launch) : be -> {
+        be.forEach(launch);
+        return 0.0;
+      };
+      List<Resident> residents = moved.residents();
+      if (!races) return Dispatcher.get().runKernel(op, shape, cost, residents, refusal, run);
       // Race checking records every access of every work item: the CPU runs it, whatever the scope asks.
       return ScopedValue.where(Dispatcher.SCOPE, BackendKind.CPU)
-          .call(() -> Dispatcher.get().runKernel(op, shape, cost, refusal, run));
+          .call(() -> Dispatcher.get().runKernel(op, shape, cost, residents, refusal, run));
     } catch (KernelFault fault) {
       throw fault.toUserException();
+    } finally {
+      // The DeviceArrays' residents are in use until the call returns: their handles must not be cleaned meanwhile.
+      Reference.reachabilityFence(arguments);
     }
   }
 
@@ -88,6 +93,7 @@ final class KernelCalls {
       throw new IllegalArgumentException(op + ": " + method.displayName() + " takes " + (types.size() - 1)
           + " arguments after the index, got " + arguments.length);
     }
+    Parameter[] access = access(method);
     List<KernelArg> table = new ArrayList<>(arguments.length);
     for (int k = 0; k < arguments.length; k++) {
       Class<?> type = types.get(k + 1);
@@ -95,17 +101,51 @@ final class KernelCalls {
       String name = method.parameterNames().get(k + 1);
       String what = "argument " + (k + 1) + " (" + name + ") of " + method.displayName();
       if (value == null) throw new NullPointerException(op + ": " + what + " is null");
+      KernelArg.Type array = KernelArg.Type.ofArray(type);
+      KernelArg.Type scalar = SCALARS.get(type);
+      boolean read = access == null || access[k + 1].read();
+      boolean written = access == null || access[k + 1].written();
+      if (array != null && value instanceof DeviceArray<?> resident) {
+        if (resident.arrayType() != type) {
+          throw new IllegalArgumentException(op + ": " + what + " must be a " + type.getSimpleName() + " or a"
+              + " DeviceArray<" + type.getSimpleName() + ">, got a DeviceArray<"
+              + resident.arrayType().getSimpleName() + ">");
+        }
+        table.add(new KernelArg(k + 1, name, KernelArg.Kind.RESIDENT, array, resident.resident(op), read, written));
+        continue;
+      }
+      if (value instanceof DeviceMatrix) {
+        throw new IllegalArgumentException(op + ": " + what + " is a DeviceMatrix, whose values never change; pass a"
+            + " DeviceArray (Compute.upload(float[])) to a kernel");
+      }
       Class<?> expected = type.isPrimitive() ? BOXES.get(type) : type;
       if (!expected.isInstance(value)) {
-        throw new IllegalArgumentException(op + ": " + what + " must be a " + expected.getSimpleName() + ", got a "
-            + value.getClass().getSimpleName());
+        throw new IllegalArgumentException(op + ": " + what + " must be a " + expected.getSimpleName()
+            + (array != null ? " or a DeviceArray<" + type.getSimpleName() + ">" : "") + ", got a "
+            + (value instanceof DeviceArray<?> d ? "DeviceArray<" + d.arrayType().getSimpleName() + ">"
+                : value.getClass().getSimpleName()));
       }
-      KernelArg.Type array = ARRAYS.get(type);
-      KernelArg.Type scalar = SCALARS.get(type);
       KernelArg.Kind kind = array != null ? KernelArg.Kind.ARRAY : scalar != null ? KernelArg.Kind.SCALAR
           : KernelArg.Kind.OTHER;
-      table.add(new KernelArg(k + 1, name, kind, array != null ? array : scalar, value));
+      table.add(new KernelArg(k + 1, name, kind, array != null ? array : scalar, value, read, written));
     }
     return table;
+  }
+
+  /**
+   * What the kernel does with each parameter, from its translation, or null when that is unknown (a kernel only the
+   * CPU runs) or not needed: with one backend no bytes are weighed and nothing is copied.
+   */
+  private static Parameter[] access(KernelMethod method) {
+    Object known = method.state(KernelCalls.class, k -> {
+      if (Dispatcher.get().usableBackends().size() < 2) return Boolean.FALSE;
+      try {
+        return KernelTranslator.shared().translate(k.owner(), k.name(), k.type()).parameters()
+            .toArray(Parameter[]::new);
+      } catch (UnsupportedKernelException e) {
+        return Boolean.FALSE;
+      }
+    });
+    return known instanceof Parameter[] parameters ? parameters : null;
   }
 }

@@ -164,10 +164,26 @@ public final class Dispatcher {
    */
   public <T> T runKernel(String op, String shape, CallCost cost, Function<Backend, RuntimeException> refusal,
       Function<Backend, T> call) {
-    return runOn(op, shape, cost, List.of(), refusal, (be, inputs) -> call.apply(be));
+    return runKernel(op, shape, cost, List.of(), refusal, call);
+  }
+
+  /**
+   * {@link #runKernel(String, String, CallCost, Function, Function)} for a call on {@code residents}, which the
+   * backends use where they are (no copies are made here): a call that waits for residents still computing, or leaves
+   * them computing, teaches the cost model nothing.
+   */
+  public <T> T runKernel(String op, String shape, CallCost cost, List<Resident> residents,
+      Function<Backend, RuntimeException> refusal, Function<Backend, T> call) {
+    return runOn(op, shape, cost, residents, false, refusal, (be, inputs) -> call.apply(be));
   }
 
   private <T> T runOn(String op, String shape, CallCost cost, List<Resident> inputs,
+      Function<Backend, RuntimeException> refusal, BiFunction<Backend, List<Resident>, T> call) {
+    return runOn(op, shape, cost, inputs, true, refusal, call);
+  }
+
+  /** {@code move}: whether inputs held by another backend than the chosen one are copied there for the call. */
+  private <T> T runOn(String op, String shape, CallCost cost, List<Resident> inputs, boolean move,
       Function<Backend, RuntimeException> refusal, BiFunction<Backend, List<Resident>, T> call) {
     BackendKind requested = currentKind();
     Placement placement = place(requested, cost, refusal);
@@ -196,9 +212,10 @@ public final class Dispatcher {
     long start = System.nanoTime();
     T result;
     try {
-      result = applyOn(chosen, inputs, call);
+      result = move ? applyOn(chosen, inputs, call) : call.apply(chosen, inputs);
       runningCounted = true;
       boolean timed = inputsComputed && (!(result instanceof Resident r) || r.computed());
+      for (Resident r : move ? List.<Resident>of() : inputs) timed &= r.computed();
       costModel.finished(running, chosen, cost, (System.nanoTime() - start) * 1e-9, timed ? predicted : null);
       health.succeeded(chosen.name(), failuresAtStart);
       judged = true;
@@ -216,7 +233,7 @@ public final class Dispatcher {
       if (!refused) noteFailure(chosen.name(), op, e);
       judged = !refused;
       fallbacks.increment();
-      result = applyOn(cpu, inputs, call);
+      result = move ? applyOn(cpu, inputs, call) : call.apply(cpu, inputs);
       chosen = cpu;
     } finally {
       // An Error (out of memory, a stack overflow) still ends the call: it no longer runs, and it judged nothing.
@@ -296,6 +313,31 @@ public final class Dispatcher {
   }
 
   /**
+   * Makes {@code values} (a private array of a kernel element type) resident on {@link #residentHome()} as an array
+   * kernels write in place, or on the CPU when that backend fails: never lost, the CPU keeps the array itself.
+   */
+  public Resident uploadArray(Object values) {
+    return onHome("upload", be -> be.uploadArray(values));
+  }
+
+  /** {@code length} zeros of {@code type}, resident on {@link #residentHome()} (or the CPU when that fails). */
+  public Resident allocate(dev.pincette.spi.KernelArg.Type type, int length) {
+    return onHome("zeros", be -> be.allocate(type, length));
+  }
+
+  private Resident onHome(String op, Function<Backend, Resident> make) {
+    Backend home = residentHome();
+    try {
+      return make.apply(home);
+    } catch (RuntimeException e) {
+      Backend cpu = cpu();
+      if (home == cpu || e instanceof IllegalArgumentException || e instanceof IllegalStateException) throw e;
+      reportFailure(home.name(), op, e);
+      return make.apply(cpu);
+    }
+  }
+
+  /**
    * Native host memory for a {@code HostMatrix}, from {@link #residentHome()} (a GPU pins it for DMA), or ordinary
    * off-heap memory from the CPU when that backend cannot allocate it.
    */
@@ -333,6 +375,17 @@ public final class Dispatcher {
     }
   }
 
+  /** Copies {@code r} into {@code into}, an array of its type and length, as {@link #download(Resident)}. */
+  public void downloadInto(Resident r, Object into) {
+    Backend b = holder(r);
+    try {
+      b.downloadInto(r, into);
+    } catch (RuntimeException e) {
+      reportFailure(b.name(), "download", e);
+      throw e;
+    }
+  }
+
   /** Waits until {@code r} is computed; a device failure found meanwhile counts against its backend. */
   public void await(Resident r) {
     try {
@@ -349,7 +402,9 @@ public final class Dispatcher {
    * caller's mistakes count nothing (see {@link Health}).
    */
   public void reportFailure(String backend, String op, RuntimeException e) {
-    if (!backend.equals(BackendKind.CPU.id()) && Health.isDeviceFailure(e)) noteFailure(backend, op, e);
+    if (!backend.equals(BackendKind.CPU.id()) && !(e instanceof KernelFault) && Health.isDeviceFailure(e)) {
+      noteFailure(backend, op, e);
+    }
   }
 
   /** Thrown through the caller's code by an explained call; caught by {@code Compute.explain}. */

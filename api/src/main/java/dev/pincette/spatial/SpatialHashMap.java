@@ -1,11 +1,14 @@
 package dev.pincette.spatial;
 
 import dev.pincette.internal.CallCost;
+import dev.pincette.DeviceArray;
 import dev.pincette.internal.Dispatcher;
+import dev.pincette.internal.ResidentHandles;
 import dev.pincette.kernels.CellKeys;
 import dev.pincette.kernels.SpatialOp;
 import dev.pincette.spi.BackendException;
 import dev.pincette.spi.BackendRefusedException;
+import dev.pincette.spi.Resident;
 import dev.pincette.spi.SpatialIndex;
 
 /**
@@ -56,7 +59,10 @@ public final class SpatialHashMap implements AutoCloseable {
   private final Level[] levels;
   private final int dims;
   private final int size;
-  /** The latest positions (a private copy): to rebuild on the CPU if a device fails or refuses a search. */
+  /**
+   * The latest positions (a private copy): to rebuild on the CPU if a device fails or refuses a search. Null after an
+   * update from resident data until {@link #hostPositions()} reads them back.
+   */
   private volatile float[] positions;
   /** Set once by {@link #close()}, under the map's monitor; every search and update checks it. */
   private volatile boolean closed;
@@ -231,6 +237,27 @@ public final class SpatialHashMap implements AutoCloseable {
   }
 
   /**
+   * {@link #neighborsWithin(float)} kept where the map lives, as resident arrays for kernels: on a GPU the lists are
+   * built on the device and stay there (no host round trip); on the CPU they are the arrays themselves. The caller
+   * closes the result.
+   */
+  public DeviceNeighbors neighborsWithinResident(float radius) {
+    SpatialOp.checkRadius(radius);
+    SpatialIndex.ResidentCsr csr = search("neighborsWithinResident", levelFor(radius),
+        index -> index.neighborsWithinResident(radius));
+    return new DeviceNeighbors(ResidentHandles.wrap(csr.offsets()), ResidentHandles.wrap(csr.indices()));
+  }
+
+  /**
+   * The points grouped by cell (at the finest level) where the map lives, with the permutation from place to point:
+   * see {@link CellOrder}. The caller closes the result.
+   */
+  public CellOrder cellOrder() {
+    SpatialIndex.ResidentCellOrder order = search("cellOrder", levels[0], SpatialIndex::cellOrder);
+    return new CellOrder(ResidentHandles.wrap(order.positions()), ResidentHandles.wrap(order.order()), dims);
+  }
+
+  /**
    * How many other points lie within {@code radius} of each point, without listing them, on the backend that holds
    * the map (on a GPU only the counts come back).
    */
@@ -285,6 +312,87 @@ public final class SpatialHashMap implements AutoCloseable {
   }
 
   /**
+   * Moves the points to {@code newPositions}, resident data of the same length as at build ({@code dims} floats per
+   * point, e.g. positions a kernel integrates): a level on the backend holding it rebuilds from it there (on a GPU,
+   * without a host round trip; the values are checked there too); other levels read it once. The map keeps no host
+   * copy of such positions: should its device fail later, it reads them back from the device or, when they were lost
+   * with it, throws {@link IllegalStateException}. No warning about coordinates beyond the cell keys' range is given
+   * for them.
+   *
+   * @throws IllegalArgumentException if the length differs or a coordinate is not finite (nothing moves then)
+   */
+  public void update(DeviceArray<float[]> newPositions) {
+    checkOpen("update");
+    if (listingPairs.get()[0] > 0) {
+      throw new IllegalStateException("update: called from a forEachPair consumer of this map, whose pairs are still"
+          + " being listed; update once forEachPair has returned");
+    }
+    java.util.Objects.requireNonNull(newPositions, "spatial: newPositions is null");
+    Resident resident = ResidentHandles.resident(newPositions, "update");
+    if (resident.length() != (long) size * dims) {
+      throw new IllegalArgumentException("spatial: update has length " + resident.length() + ", wanted " + size
+          + " points x " + dims + " = " + (long) size * dims);
+    }
+    try {
+      synchronized (this) {
+        checkOpen("update");
+        float[] host = null;
+        for (Level level : levels) {
+          SpatialIndex index = level.index;
+          if (level.backend.equals(resident.backend())) {
+            try {
+              index.update(resident);
+              continue;
+            } catch (BackendException e) {
+              host = hostValues(resident, host);
+              positions = host;
+              replaceFailed("update", level, index, e);
+              continue;
+            }
+          }
+          host = hostValues(resident, host);
+          try {
+            level.index.update(host.clone());
+          } catch (BackendException e) {
+            positions = host;
+            replaceFailed("update", level, level.index, e);
+          }
+        }
+        positions = host;
+      }
+    } finally {
+      java.lang.ref.Reference.reachabilityFence(newPositions);
+    }
+  }
+
+  /** {@code known}, or a checked copy of {@code resident}'s values read now. */
+  private float[] hostValues(Resident resident, float[] known) {
+    if (known != null) return known;
+    float[] values = ((float[]) resident.hostArray()).clone();
+    SpatialOp.checkPositions(values, dims);
+    return values;
+  }
+
+  /**
+   * The latest positions on the host: after an update from resident data, read back from the first level that can
+   * give them; {@link IllegalStateException} when every level's device lost them.
+   */
+  private synchronized float[] hostPositions() {
+    float[] known = positions;
+    if (known != null) return known;
+    BackendException last = null;
+    for (Level level : levels) {
+      try {
+        return positions = level.index.positions();
+      } catch (BackendException e) {
+        last = e;
+      }
+    }
+    throw new IllegalStateException("spatial: the map's positions came from resident data on a device that failed,"
+        + " and cannot be read back: " + last.getMessage(), last);
+  }
+
+  /**
    * Runs {@code search} on {@code level}'s index. When the device fails, the level moves to the CPU and the search
    * runs there; a search whose index was replaced meanwhile by another thread (its device failed, and it was closed
    * under this one) runs again on the level's new index. A search the device refuses (its result would not fit the
@@ -299,7 +407,8 @@ public final class SpatialHashMap implements AutoCloseable {
       } catch (BackendRefusedException e) {
         LOG.log(System.Logger.Level.DEBUG, "pincette: spatial " + op + " refused by " + level.backend + ", ran on"
             + " cpu: " + e.getMessage());
-        try (SpatialIndex cpu = Dispatcher.get().cpu().buildSpatial(positions.clone(), dims, level.cellSize)) {
+        try (SpatialIndex cpu = Dispatcher.get().cpu().buildSpatial(hostPositions().clone(), dims,
+            level.cellSize)) {
           return search.apply(cpu);
         }
       } catch (BackendException e) {
@@ -338,7 +447,7 @@ public final class SpatialHashMap implements AutoCloseable {
   private volatile Spacing spacing;
 
   private double spacing() {
-    float[] xyz = positions;
+    float[] xyz = hostPositions();
     Spacing s = spacing;
     if (s == null || s.of != xyz) spacing = s = new Spacing(xyz, meanSpacing(xyz, dims));
     return s.value;
@@ -379,7 +488,7 @@ public final class SpatialHashMap implements AutoCloseable {
     LOG.log(System.Logger.Level.WARNING, "pincette: spatial map on " + level.backend + " failed, moved to cpu: "
         + cause.getMessage());
     Dispatcher.get().reportFailure(level.backend, "spatial " + op, cause);
-    level.index = Dispatcher.get().cpu().buildSpatial(positions.clone(), dims, level.cellSize);
+    level.index = Dispatcher.get().cpu().buildSpatial(hostPositions().clone(), dims, level.cellSize);
     level.backend = "cpu";
     try {
       failed.close();

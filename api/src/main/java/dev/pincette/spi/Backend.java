@@ -137,11 +137,26 @@ public interface Backend extends AutoCloseable {
   int argmax(float[] x);
 
   /**
-   * Makes {@code values} resident here. The array is immutable from now on: the caller never changes it, and the
-   * backend may keep it as its host copy. Backends on host memory keep the array itself.
+   * Makes {@code values} resident here, as a matrix's values. The array is immutable from now on: the caller never
+   * changes it, and the backend may keep it as its host copy. Backends on host memory keep the array itself.
    */
   default Resident upload(float[] values) {
+    return uploadArray(values);
+  }
+
+  /**
+   * Makes {@code values} ({@code float[]}, {@code double[]}, {@code int[]}, {@code long[]} or {@code byte[]}) resident
+   * here as an array kernels may write in place. The backend owns the array from now on (the caller passes a private
+   * copy): backends on host memory keep it as the data itself, a device may keep it as its host copy until a kernel
+   * writes the data.
+   */
+  default Resident uploadArray(Object values) {
     return new HostResident(name(), values);
+  }
+
+  /** A resident array of {@code length} zeros of {@code type}, written in place by kernels. */
+  default Resident allocate(KernelArg.Type type, int length) {
+    return uploadArray(type.newArray(length));
   }
 
   /**
@@ -149,7 +164,15 @@ public interface Backend extends AutoCloseable {
    * host copy).
    */
   default float[] download(Resident x) {
-    return ((HostResident) x).values();
+    return (float[]) x.hostArray();
+  }
+
+  /**
+   * Copies the values of {@code x}, a resident of this backend, into {@code into}, an array of its type and length
+   * that the caller owns. The default copies from {@link Resident#hostArray()}; a device reads straight into it.
+   */
+  default void downloadInto(Resident x, Object into) {
+    System.arraycopy(x.hostArray(), 0, into, 0, x.length());
   }
 
   /**

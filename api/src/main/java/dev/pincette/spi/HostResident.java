@@ -3,16 +3,22 @@ package dev.pincette.spi;
 import java.util.Objects;
 
 /**
- * A resident that is an ordinary heap array: what backends working on host memory (the CPU) hold. The array is
- * shared read-only between the resident and whoever created it, which is safe because residents never change.
+ * A resident that is an ordinary heap array ({@code float[]}, {@code double[]}, {@code int[]}, {@code long[]} or
+ * {@code byte[]}): what backends working on host memory (the CPU) hold. Kernels on such a backend read and write the
+ * array itself, with no copy. A matrix's array is shared read-only with whoever created it, which is safe because
+ * matrices never change; an array resident owns its array.
  */
 public final class HostResident implements Resident {
   private final String backend;
-  private final float[] values;
+  private final Object values;
+  private final KernelArg.Type type;
 
-  public HostResident(String backend, float[] values) {
+  /** {@code values} is a primitive array of one of the kernel element types. */
+  public HostResident(String backend, Object values) {
     this.backend = Objects.requireNonNull(backend);
     this.values = Objects.requireNonNull(values);
+    this.type = KernelArg.Type.ofArray(values.getClass());
+    if (type == null) throw new IllegalArgumentException("not a kernel array: " + values.getClass().getName());
   }
 
   @Override
@@ -22,11 +28,22 @@ public final class HostResident implements Resident {
 
   @Override
   public int length() {
-    return values.length;
+    return java.lang.reflect.Array.getLength(values);
   }
 
-  /** The values; callers must not modify them. */
+  @Override
+  public KernelArg.Type type() {
+    return type;
+  }
+
+  /** The floats of a {@link KernelArg.Type#FLOAT} resident; callers must not modify a matrix's. */
   public float[] values() {
+    return (float[]) values;
+  }
+
+  /** The array itself. */
+  @Override
+  public Object hostArray() {
     return values;
   }
 

@@ -47,9 +47,47 @@ public interface SpatialIndex extends AutoCloseable {
   /** Moves every point; {@code newPositions} is a private copy the index may keep. */
   void update(float[] newPositions);
 
+  /**
+   * Moves every point to {@code newPositions}, a resident of {@code size()·dims()} floats (validated but for its
+   * values): where the index lives on the backend holding it, without bringing it to the host. The default reads its
+   * host array, which must then be finite ({@link IllegalArgumentException} otherwise), as an index on host memory
+   * does; a device checks the values there.
+   */
+  default void update(Resident newPositions) {
+    float[] values = ((float[]) newPositions.hostArray()).clone();
+    dev.pincette.kernels.SpatialOp.checkPositions(values, dims());
+    update(values);
+  }
+
+  /** The points' current positions, a copy (from a device, a download). */
+  float[] positions();
+
+  /**
+   * {@link #neighborsWithin(float)} as resident arrays on the backend holding the index, for kernels to read in place:
+   * on a device the lists never leave it. The default wraps the lists as the CPU's residents (for indexes on host
+   * memory). The caller owns (and closes) both.
+   */
+  default ResidentCsr neighborsWithinResident(float radius) {
+    Csr csr = neighborsWithin(radius);
+    return new ResidentCsr(new HostResident("cpu", csr.offsets()), new HostResident("cpu", csr.indices()));
+  }
+
+  /**
+   * The points grouped by cell as the index holds them, as residents on its backend: {@code positions} holds point
+   * {@code order[k]}'s coordinates at place {@code k}. Points of one cell are consecutive, and neighbouring cells
+   * mostly near each other, so a kernel walking places in order reads space in order. The caller owns both.
+   */
+  ResidentCellOrder cellOrder();
+
   @Override
   void close();
 
   /** Compressed sparse rows: the neighbours of point {@code i} are {@code indices[offsets[i] .. offsets[i+1])}. */
   record Csr(int[] offsets, int[] indices) {}
+
+  /** {@link Csr} as residents of ints: {@code offsets} has one entry more than there are points. */
+  record ResidentCsr(Resident offsets, Resident indices) {}
+
+  /** Positions in cell order ({@code dims} floats per point) and the permutation: place to point. */
+  record ResidentCellOrder(Resident positions, Resident order) {}
 }

@@ -73,6 +73,16 @@ final class CellSweep {
     return new CellSweep(dims, cellSize, keys, cellFrom, ids, xyz, vector);
   }
 
+  /** The points in sweep order (do not modify). */
+  int[] ids() {
+    return ids;
+  }
+
+  /** Their positions in that order (do not modify). */
+  float[] positions() {
+    return xyz;
+  }
+
   private static IntStream stream(int n, boolean parallel) {
     return parallel ? IntStream.range(0, n).parallel() : IntStream.range(0, n);
   }

@@ -167,17 +167,31 @@ public final class CpuBackend implements Backend {
     return null;
   }
 
+  /**
+   * Resident arguments run as the arrays they are on the CPU (no copy); a device's are read through their host copy,
+   * which holds what the kernel wrote afterwards.
+   */
   @Override
   public void forEach(KernelLaunch launch) {
     checkOpen();
-    if (launch.checkRaces()) RaceChecker.forEach(launch);
-    else kernels.forEach(launch);
+    KernelLaunch host = launch.onHost();
+    try {
+      if (host.checkRaces()) RaceChecker.forEach(host);
+      else kernels.forEach(host);
+    } finally {
+      launch.hostWritten();
+    }
   }
 
   @Override
   public double sum(KernelLaunch launch) {
     checkOpen();
-    return launch.checkRaces() ? RaceChecker.sum(launch) : kernels.sum(launch);
+    KernelLaunch host = launch.onHost();
+    try {
+      return host.checkRaces() ? RaceChecker.sum(host) : kernels.sum(host);
+    } finally {
+      launch.hostWritten();
+    }
   }
 
   @Override

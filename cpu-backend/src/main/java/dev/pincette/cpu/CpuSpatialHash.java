@@ -1,6 +1,7 @@
 package dev.pincette.cpu;
 
 import dev.pincette.kernels.CellKeys;
+import dev.pincette.spi.HostResident;
 import dev.pincette.spi.SpatialIndex;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -433,6 +434,32 @@ final class CpuSpatialHash implements SpatialIndex {
       }
     }
     return s;
+  }
+
+  @Override
+  public float[] positions() {
+    lock.readLock().lock();
+    try {
+      return positions.clone();
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  /** The sorted view's order: cells by key (x fastest), each cell's points by index. */
+  @Override
+  public ResidentCellOrder cellOrder() {
+    if (size == 0) {
+      return new ResidentCellOrder(new HostResident("cpu", new float[0]), new HostResident("cpu", new int[0]));
+    }
+    lock.readLock().lock();
+    try {
+      CellSweep s = sweep();
+      return new ResidentCellOrder(new HostResident("cpu", s.positions().clone()),
+          new HostResident("cpu", s.ids().clone()));
+    } finally {
+      lock.readLock().unlock();
+    }
   }
 
   @Override

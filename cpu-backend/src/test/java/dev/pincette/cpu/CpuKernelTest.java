@@ -154,13 +154,13 @@ class CpuKernelTest {
     Kernel2 raw = (Kernel2) (Kernel2<float[], float[]>) CpuKernelTest::shifted;
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> CPU.forEach(4, raw, new float[4], new int[4]));
-    assertEquals("forEach: argument 2 (y) of CpuKernelTest.shifted must be a float[], got a int[]", e.getMessage());
+    assertEquals("forEach: argument 2 (y) of CpuKernelTest.shifted must be a float[] or a DeviceArray<float[]>, got a int[]", e.getMessage());
     NullPointerException npe = assertThrows(NullPointerException.class,
         () -> CPU.forEach(4, CpuKernelTest::shifted, new float[4], null));
     assertEquals("forEach: argument 2 (y) of CpuKernelTest.shifted is null", npe.getMessage());
     Kernel1 boxed = (Kernel1) (Kernel1<float[]>) CpuKernelTest::twice;
     e = assertThrows(IllegalArgumentException.class, () -> CPU.forEach(4, boxed, 3f));
-    assertEquals("forEach: argument 1 (x) of CpuKernelTest.twice must be a float[], got a Float", e.getMessage());
+    assertEquals("forEach: argument 1 (x) of CpuKernelTest.twice must be a float[] or a DeviceArray<float[]>, got a Float", e.getMessage());
   }
 
   @Test

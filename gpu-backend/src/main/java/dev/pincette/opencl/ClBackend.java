@@ -451,12 +451,28 @@ public final class ClBackend implements Backend {
 
   @Override
   public void forEach(KernelLaunch launch) {
-    kernels.run(context(), launch);
+    runOnHostArrays(launch);
   }
 
   @Override
   public double sum(KernelLaunch launch) {
-    return kernels.run(context(), launch);
+    return runOnHostArrays(launch);
+  }
+
+  /** Resident arguments of other backends take part as the arrays they hold. */
+  private double runOnHostArrays(KernelLaunch launch) {
+    KernelLaunch host = launch.onHost();
+    try {
+      return kernels.run(context(), host);
+    } finally {
+      launch.hostWritten();
+    }
+  }
+
+  /** Resident arrays stay on the CPU until this backend holds them in its store. */
+  @Override
+  public Resident uploadArray(Object values) {
+    throw new BackendRefusedException("resident arrays live on the cpu");
   }
 
   /** Whether calls here may compute in float64. */

@@ -60,6 +60,11 @@ final class ClResident implements Resident {
   }
 
   @Override
+  public Object hostArray() {
+    return store.download(this);
+  }
+
+  @Override
   public void close() {
     store.close(this);
   }

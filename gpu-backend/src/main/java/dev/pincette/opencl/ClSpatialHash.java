@@ -600,6 +600,39 @@ final class ClSpatialHash implements SpatialIndex {
     }
   }
 
+  @Override
+  public float[] positions() {
+    lock.readLock().lock();
+    try {
+      checkOpen();
+      if (size == 0) return new float[0];
+      try (ClCall call = context.begin("spatial.positions")) {
+        return call.downloadFloats(positions, size * dims);
+      }
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  @Override
+  public ResidentCellOrder cellOrder() {
+    lock.readLock().lock();
+    try {
+      checkOpen();
+      if (size == 0) {
+        return new ResidentCellOrder(new dev.pincette.spi.HostResident("cpu", new float[0]),
+            new dev.pincette.spi.HostResident("cpu", new int[0]));
+      }
+      try (ClCall call = context.begin("spatial.cellOrder")) {
+        return new ResidentCellOrder(new dev.pincette.spi.HostResident("cpu",
+            call.downloadFloats(sortedPositions, size * dims)),
+            new dev.pincette.spi.HostResident("cpu", call.downloadInts(order, size)));
+      }
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
   /**
    * Rebuilds on the device. One that fails midway leaves a half-built structure (new positions, old runs): the index
    * closes before it gives up the write lock, so that readers waiting for it fail (and their map runs them again on

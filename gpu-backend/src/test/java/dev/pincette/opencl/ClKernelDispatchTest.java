@@ -208,7 +208,7 @@ class ClKernelDispatchTest {
     Kernel2 raw = (Kernel2) (Kernel2<float[], float[]>) ClKernelDispatchTest::shifted;
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> GPU.forEach(4, raw, new double[4], new float[4]));
-    assertEquals("forEach: argument 1 (x) of ClKernelDispatchTest.shifted must be a float[], got a double[]",
+    assertEquals("forEach: argument 1 (x) of ClKernelDispatchTest.shifted must be a float[] or a DeviceArray<float[]>, got a double[]",
         e.getMessage());
   }
 

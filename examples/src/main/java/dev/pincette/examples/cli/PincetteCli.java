@@ -62,6 +62,10 @@ public final class PincetteCli implements Callable<Integer> {
     @Option(names = "--backend", defaultValue = "auto", description = "auto (default), cpu or opencl.")
     String backend;
 
+    @Option(names = "--physics", defaultValue = "kernels",
+        description = "kernels (default: Java kernels on resident data) or loops (hand-written host loops).")
+    String physics;
+
     @Option(names = "--png", paramLabel = "FILE", description = "Write a snapshot after the last step.")
     java.nio.file.Path png;
 
@@ -82,8 +86,13 @@ public final class PincetteCli implements Callable<Integer> {
       if (png != null && ModuleLayer.boot().findModule("java.desktop").isEmpty()) {
         throw new CommandLine.ParameterException(spec.commandLine(), "--png needs the java.desktop module");
       }
+      var mode = switch (physics) {
+        case "kernels" -> dev.pincette.examples.ParticlesExample.Physics.KERNELS;
+        case "loops" -> dev.pincette.examples.ParticlesExample.Physics.LOOPS;
+        default -> throw new CommandLine.ParameterException(spec.commandLine(), "--physics is kernels or loops");
+      };
       var fluid = new dev.pincette.examples.ParticlesExample(particles);
-      Compute.on(kind).run(() -> fluid.simulate(steps, System.out));
+      Compute.on(kind).run(() -> fluid.simulate(steps, mode, System.out));
       if (png != null) {
         fluid.writePng(png, 800);
         System.out.println("snapshot: " + png);
