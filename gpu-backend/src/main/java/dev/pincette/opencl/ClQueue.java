@@ -309,12 +309,8 @@ final class ClQueue implements AutoCloseable {
     String call = "clEnqueueWriteBuffer(" + op + ")";
     ClFaults.check(call);
     if (!context.staged) {
-      long address = map(buffer, CL_MAP_WRITE_INVALIDATE_REGION, 4L * total, op);
-      try {
-        span.toNative(context.copyPool, 0, Math.toIntExact(total), address);
-      } finally {
-        unmap(buffer, address, op);
-      }
+      mapped(buffer, CL_MAP_WRITE_INVALIDATE_REGION, 4L * total, op,
+          address -> span.toNative(context.copyPool, 0, Math.toIntExact(total), address));
       return;
     }
     int chunk = chunkElements(span);
@@ -342,12 +338,8 @@ final class ClQueue implements AutoCloseable {
     String call = "clEnqueueReadBuffer(" + op + ")";
     ClFaults.check(call);
     if (!context.staged) {
-      long address = map(buffer, CL_MAP_READ, 4L * total, op);
-      try {
-        span.toHeap(context.copyPool, address, 0, Math.toIntExact(total));
-      } finally {
-        unmap(buffer, address, op);
-      }
+      mapped(buffer, CL_MAP_READ, 4L * total, op,
+          address -> span.toHeap(context.copyPool, address, 0, Math.toIntExact(total)));
       return;
     }
     int chunk = chunkElements(span);
@@ -410,6 +402,35 @@ final class ClQueue implements AutoCloseable {
       ClError.check(nclEnqueueReadBuffer(handle, buffer, CL_FALSE, 4L * offset, 4L * n, address, 0, 0,
           event.address()), call);
       stagingEvent[slot] = event.get(0);
+    }
+  }
+
+  /**
+   * Maps {@code bytes} of {@code buffer}, runs {@code copy} on the host address, unmaps and waits for the unmap, under
+   * the context's lock for that buffer: several queues may read one resident buffer at once, and an unmap of one
+   * mapping invalidated another's on PoCL.
+   */
+  private void mapped(long buffer, long flags, long bytes, String op, java.util.function.LongConsumer copy) {
+    java.util.concurrent.locks.ReentrantLock lock = context.mapLock(buffer);
+    lock.lock();
+    try {
+      long address = map(buffer, flags, bytes, op);
+      try {
+        copy.accept(address);
+      } finally {
+        try (MemoryStack stack = MemoryStack.stackPush()) {
+          PointerBuffer event = stack.mallocPointer(1);
+          String call = "clEnqueueUnmapMemObject(" + op + ")";
+          ClError.check(nclEnqueueUnmapMemObject(handle, buffer, address, 0, 0, event.address()), call);
+          try {
+            ClError.check(clWaitForEvents(event.get(0)), "clWaitForEvents(" + call + ")");
+          } finally {
+            clReleaseEvent(event.get(0));
+          }
+        }
+      }
+    } finally {
+      lock.unlock();
     }
   }
 

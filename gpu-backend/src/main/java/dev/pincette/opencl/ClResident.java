@@ -33,6 +33,8 @@ final class ClResident implements Resident {
   Runnable redo;
   /** How often the device copy was written again after a failure. */
   int version;
+  /** The download making {@link #host} now, which other readers wait for, or null. */
+  java.util.concurrent.CompletableFuture<float[]> downloading;
 
   ClResident(ClResidentStore store, int length) {
     this.store = store;
