@@ -226,9 +226,8 @@ final class ClResidentStore {
     try {
       for (ClResident source : sources) settle(source);
       boolean succeeded = ClQueue.succeeded(events, "resident");
-      // What follows a failed command on its queue is the runtime's choice: later products go to a new queue.
-      if (!succeeded) context.retireResidentQueue();
       boolean sourcesValid = true;
+      boolean firstToFind;
       lock.lock();
       try {
         for (int i = 0; i < sources.length; i++) sourcesValid &= sources[i].version == versions[i];
@@ -236,13 +235,20 @@ final class ClResidentStore {
           finishLocked(r, events[0]);
           return;
         }
+        // Other readers (or a reap) may have found this failure too, and the product written again since.
+        firstToFind = !succeeded && r.ready == events[0] && !r.failureFound;
+        if (firstToFind) r.failureFound = true;
       } finally {
         lock.unlock();
       }
-      // A command that failed from valid sources is a device failure of its own (one behind a failed source is not).
-      if (!succeeded && sourcesValid) {
-        context.deviceFailed(new BackendException("a resident product's kernel failed on the device after its call"
-            + " returned"));
+      if (firstToFind) {
+        // What follows a failed command on its queue is the runtime's choice: later products go to a new queue.
+        context.retireResidentQueue();
+        // A command that failed from valid sources is a device failure of its own (one behind a failed source is not).
+        if (sourcesValid) {
+          context.deviceFailed(new BackendException("a resident product's kernel failed on the device after its"
+              + " call returned"));
+        }
       }
       rewrite(r, events[0]);
     } finally {
@@ -368,8 +374,10 @@ final class ClResidentStore {
         for (int i = 0; i < r.sources.length; i++) {
           ownFailure &= r.sources[i].ready == 0 && r.sources[i].version == r.sourceVersions[i];
         }
+        boolean firstToFind = !r.failureFound;
+        r.failureFound = true;
         finishLocked(r, r.ready);
-        if (ownFailure) {
+        if (ownFailure && firstToFind) {
           context.deviceFailed(new BackendException("a resident product's kernel failed on the device after its"
               + " call returned (the product was closed unread)"));
         }
