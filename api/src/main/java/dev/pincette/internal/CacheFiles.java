@@ -20,8 +20,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * to the OpenCL driver, which runs it, and a calibration decides where calls run: a file someone else could write (a
  * shared CI cache, a folder under {@code /tmp}) must feed neither. So folders are created readable by their owner
  * only, and a folder or file is refused, with a warning logged once, when another user owns it or when its group or
- * others may write it ({@code chmod go-w} makes it usable again). Writes go to a temporary file in the same folder,
- * moved into place at once, and deleted when anything fails.
+ * others may write it ({@code chmod go-w} makes it usable again). A folder is judged by what a symbolic link to it
+ * leads to; a file that is a link is refused. Writes go to a temporary file in the same folder, moved into place at
+ * once, and deleted when anything fails.
  *
  * <p>On file systems without POSIX permissions (Windows) folders are created with the default access of their parent
  * (the user's profile, private to the user, for the default location), and only the owner of folders and files is
@@ -54,9 +55,12 @@ public final class CacheFiles {
    */
   public static byte[] read(Path file) {
     if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) return null;
-    if (!trusted(file.toAbsolutePath().getParent()) || !trusted(file)) return null;
+    Path dir = realFolder(file);
+    if (dir == null || !trusted(dir)) return null;
+    Path real = dir.resolve(file.getFileName());
+    if (!trusted(real)) return null;
     try {
-      return Files.readAllBytes(file);
+      return Files.readAllBytes(real);
     } catch (IOException | RuntimeException e) {
       LOG.log(Level.DEBUG, "pincette: could not read " + file + ": " + e);
       return null;
@@ -73,10 +77,12 @@ public final class CacheFiles {
     Path tmp = null;
     try {
       createDirectories(dir);
+      dir = dir.toRealPath();
       if (!trusted(dir)) return false;
       tmp = Files.createTempFile(dir, file.getFileName().toString(), ".tmp", ownerOnly(dir, false));
       Files.write(tmp, content);
-      Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      Files.move(tmp, dir.resolve(file.getFileName()), StandardCopyOption.REPLACE_EXISTING,
+          StandardCopyOption.ATOMIC_MOVE);
       tmp = null;
       return true;
     } catch (IOException | RuntimeException e) {
@@ -90,6 +96,20 @@ public final class CacheFiles {
           LOG.log(Level.DEBUG, "pincette: could not delete " + tmp + ": " + e);
         }
       }
+    }
+  }
+
+  /**
+   * The folder holding {@code file}, links resolved, or null when it cannot be resolved. Folders are judged by what a
+   * link leads to (Linux reports every link itself as {@code rwxrwxrwx}, and a CI cache is often mounted through
+   * one); the file itself is never followed.
+   */
+  private static Path realFolder(Path file) {
+    try {
+      return file.toAbsolutePath().getParent().toRealPath();
+    } catch (IOException | RuntimeException e) {
+      LOG.log(Level.DEBUG, "pincette: could not resolve the folder of " + file + ": " + e);
+      return null;
     }
   }
 
