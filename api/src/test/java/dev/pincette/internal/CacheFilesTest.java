@@ -54,6 +54,40 @@ class CacheFilesTest {
   }
 
   /**
+   * A folder of ours that our group or others may write (umask 002 on user-private groups, folders of earlier
+   * versions) is tightened ({@code chmod go-w}) and used: each file's owner is checked anyway.
+   */
+  @Test
+  void aFolderOfOursOthersCanWriteIsTightenedAndUsed() throws IOException {
+    Path dir = tmp.resolve("shared");
+    Path file = dir.resolve("program.bin");
+    assertTrue(CacheFiles.write(file, bytes("ours")));
+    for (String[] shared : new String[][] {{"rwxrwx---", "rwxr-x---"}, {"rwx---rwx", "rwx---r-x"},
+        {"rwxrwxrwx", "rwxr-xr-x"}, {"rwxrwxr-x", "rwxr-xr-x"}}) {
+      Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString(shared[0]));
+      assertArrayEquals(bytes("ours"), CacheFiles.read(file), shared[0]);
+      assertEquals(shared[1], permissions(dir), "tightened from " + shared[0]);
+      Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString(shared[0]));
+      assertTrue(CacheFiles.write(dir.resolve("other.bin"), bytes("x")), shared[0]);
+      assertEquals(shared[1], permissions(dir), "tightened from " + shared[0]);
+    }
+  }
+
+  /** A folder of another user that others may write is refused, not tightened: it is not ours to change. */
+  @Test
+  void aFolderOfAnotherUserOthersCanWriteIsRefused() throws IOException {
+    Path dir = tmp.resolve("theirs");
+    Path file = dir.resolve("program.bin");
+    assertTrue(CacheFiles.write(file, bytes("x")));
+    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwxrwx"));
+    chownToNobody(dir);
+    assertNull(CacheFiles.read(file));
+    assertFalse(CacheFiles.write(dir.resolve("other.bin"), bytes("x")));
+    assertFalse(Files.exists(dir.resolve("other.bin")));
+    assertEquals("rwxrwxrwx", permissions(dir), "left as it was");
+  }
+
+  /**
    * A cache folder reached through a symbolic link (a CI cache mount) is judged by the folder it leads to (Linux
    * reports every link itself as rwxrwxrwx); a file that is a link is still refused.
    */
@@ -81,6 +115,44 @@ class CacheFilesTest {
     } catch (IOException | UnsupportedOperationException e) {
       Assumptions.abort("changing a file's owner needs root: " + e);
     }
+  }
+
+  /**
+   * The owners Pincette accepts include whoever owns the files it creates: on Windows an elevated administrator's
+   * new files belong to BUILTIN\Administrators, not to user.name, and would otherwise all be refused.
+   */
+  @Test
+  void theOwnerOfFilesThisJvmCreatesIsAccepted() throws IOException {
+    Path file = Files.createFile(tmp.resolve("mine"));
+    assertTrue(CacheFiles.acceptedOwners().contains(Files.getOwner(file)), CacheFiles.acceptedOwners().toString());
+    assertNull(CacheFiles.unsafeReason(file));
+  }
+
+  @Test
+  void aFileOthersCanWriteIsRefusedAndAWriteReplacesIt() throws IOException {
+    Path file = tmp.resolve("cache/calibration.properties");
+    assertTrue(CacheFiles.write(file, bytes("overhead=1e-6")));
+    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-rw-rw-"));
+    assertNull(CacheFiles.read(file));
+    assertTrue(CacheFiles.write(file, bytes("overhead=2e-6")));
+    assertEquals("rw-------", permissions(file));
+    assertArrayEquals(bytes("overhead=2e-6"), CacheFiles.read(file));
+  }
+
+  @Test
+  void aFolderOrFileOfAnotherUserIsRefused() throws IOException {
+    Path file = tmp.resolve("cache/program.bin");
+    assertTrue(CacheFiles.write(file, bytes("x")));
+    UserPrincipal other;
+    try {
+      other = tmp.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("nobody");
+      Files.setOwner(file, other);
+    } catch (IOException | UnsupportedOperationException e) {
+      Assumptions.abort("changing a file's owner needs root: " + e);
+      return;
+    }
+    assertTrue(CacheFiles.unsafeReason(file).startsWith("it belongs to nobody"), CacheFiles.unsafeReason(file));
+    assertNull(CacheFiles.read(file));
   }
 
   @Test
