@@ -212,11 +212,21 @@ public final class SpatialHashMap implements AutoCloseable {
       for (int q = 0; q < mine.length; q++) mine[q] = radii[points[l][q]];
       found[l] = searchEach(levels[l], points[l], mine);
     }
-    int[] offsets = new int[n + 1];
+    return merge(found, levelOf, rowOf);
+  }
+
+  /**
+   * One list per point {@code i}: row {@code rowOf[i]} of level {@code levelOf[i]}'s result in {@code found}. Levels
+   * that each fit one list may not together: that is an {@link ArithmeticException}, as on one level.
+   */
+  static Neighbors merge(SpatialIndex.Csr[] found, int[] levelOf, int[] rowOf) {
+    int n = levelOf.length;
+    int[] counts = new int[n];
     for (int i = 0; i < n; i++) {
       int[] o = found[levelOf[i]].offsets();
-      offsets[i + 1] = offsets[i] + o[rowOf[i] + 1] - o[rowOf[i]];
+      counts[i] = o[rowOf[i] + 1] - o[rowOf[i]];
     }
+    int[] offsets = SpatialOp.offsets(counts);
     int[] indices = new int[offsets[n]];
     for (int i = 0; i < n; i++) {
       SpatialIndex.Csr c = found[levelOf[i]];

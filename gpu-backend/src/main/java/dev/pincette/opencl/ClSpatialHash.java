@@ -1,6 +1,7 @@
 package dev.pincette.opencl;
 
 import dev.pincette.kernels.CellKeys;
+import dev.pincette.kernels.SpatialOp;
 import dev.pincette.spi.BackendException;
 import dev.pincette.spi.BackendRefusedException;
 import dev.pincette.spi.SpatialIndex;
@@ -563,15 +564,15 @@ final class ClSpatialHash implements SpatialIndex {
   }
 
   /**
-   * Offsets summed in int on the device wrap past 2^31 − 1 pairs, which no list holds: an error of the request, as on
-   * the CPU ({@link ArithmeticException}), not of the device.
+   * Offsets summed in int on the device wrap past 2^31 − 1 pairs (each count is below 2^28, so a wrap shows as a
+   * decrease), and a total past the largest Java array cannot be one list: either is an error of the request, as on
+   * the CPU ({@link ArithmeticException}, from {@link SpatialOp#checkPairs}), not of the device.
    */
-  private static void checkOffsets(int[] offsets) {
+  static void checkOffsets(int[] offsets) {
     for (int i = 0; i + 1 < offsets.length; i++) {
-      if (offsets[i + 1] < offsets[i]) {
-        throw new ArithmeticException("spatial: more than 2^31 - 1 neighbour pairs do not fit one list");
-      }
+      if (offsets[i + 1] < offsets[i]) SpatialOp.checkPairs(-1);
     }
+    SpatialOp.checkPairs(offsets[offsets.length - 1]);
   }
 
   /** The search of {@link #neighborsWithin} counting only: no lists are built or moved, only a count per point. */

@@ -93,6 +93,32 @@ public final class SpatialOp {
     }
   }
 
+  /**
+   * The offsets of neighbour lists of {@code counts[i]} pairs each ({@code offsets[i + 1] = offsets[i] + counts[i]},
+   * summed in long): more pairs than one list holds are an {@link ArithmeticException} (see {@link #checkPairs}).
+   */
+  public static int[] offsets(int[] counts) {
+    int[] offsets = new int[counts.length + 1];
+    long total = 0;
+    for (int i = 0; i < counts.length; i++) {
+      total += counts[i];
+      offsets[i + 1] = checkPairs(total);
+    }
+    return offsets;
+  }
+
+  /**
+   * {@code total} neighbour pairs as an int, or an {@link ArithmeticException} when one list cannot hold them: more
+   * than {@link Elements#MAX}, the largest Java array, on every backend (a total between that and 2^31 − 1 once
+   * became an OutOfMemoryError, and a sum in int past it a negative array size).
+   */
+  public static int checkPairs(long total) {
+    if (total < 0 || total > Elements.MAX) {
+      throw new ArithmeticException("spatial: more than " + Elements.MAX + " neighbour pairs do not fit one list");
+    }
+    return (int) total;
+  }
+
   /** The least and the greatest coordinate of any point on any axis, {@code {min, max}}; {@code {0, 0}} for none. */
   public static float[] coordinateRange(float[] positions) {
     if (positions.length == 0) return new float[2];
