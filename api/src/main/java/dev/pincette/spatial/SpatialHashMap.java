@@ -65,12 +65,13 @@ public final class SpatialHashMap implements AutoCloseable {
   /** Whether points beyond the cell keys' range were reported already (once per map). */
   private volatile boolean reportedKeyRange;
 
-  private SpatialHashMap(Level[] levels, int dims, float[] positions) {
+  /** A map of {@code levels} over {@code positions}, whose least and greatest coordinate are {@code range}. */
+  private SpatialHashMap(Level[] levels, int dims, float[] positions, float[] range) {
     this.levels = levels;
     this.dims = dims;
     this.size = positions.length / dims;
     this.positions = positions;
-    reportKeyRange(SpatialOp.coordinateRange(positions));
+    reportKeyRange(range);
   }
 
   /**
@@ -78,7 +79,6 @@ public final class SpatialHashMap implements AutoCloseable {
    * of edge {@code cellSize}.
    */
   public static SpatialHashMap build(float[] positions, int dims, float cellSize) {
-    SpatialOp.checkBuild(positions, dims, cellSize);
     return build(positions, dims, new float[] {cellSize});
   }
 
@@ -88,7 +88,7 @@ public final class SpatialHashMap implements AutoCloseable {
    */
   public static SpatialHashMap build(float[] positions, int dims, float[] cellSizes) {
     SpatialOp.checkCellSizes(cellSizes);
-    SpatialOp.checkBuild(positions, dims, cellSizes[0]);
+    float[] range = SpatialOp.checkBuild(positions, dims, cellSizes[0]);
     float[] own = positions.clone();
     Level[] levels = new Level[cellSizes.length];
     try {
@@ -99,7 +99,7 @@ public final class SpatialHashMap implements AutoCloseable {
       }
       throw e;
     }
-    return new SpatialHashMap(levels, dims, own);
+    return new SpatialHashMap(levels, dims, own, range);
   }
 
   /**
@@ -277,9 +277,9 @@ public final class SpatialHashMap implements AutoCloseable {
       throw new IllegalStateException("update: called from a forEachPair consumer of this map, whose pairs are still"
           + " being listed; update once forEachPair has returned");
     }
-    SpatialOp.checkUpdate(newPositions, dims, size);
+    float[] range = SpatialOp.checkUpdate(newPositions, dims, size);
     float[] own = newPositions.clone();
-    reportKeyRange(SpatialOp.coordinateRange(own));
+    reportKeyRange(range);
     synchronized (this) {
       checkOpen("update");
       positions = own;

@@ -1,6 +1,7 @@
 package dev.pincette.kernels;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -28,5 +29,16 @@ class SpatialOpTest {
     assertThrows(ArithmeticException.class, () -> SpatialOp.checkPairs(Elements.MAX + 1));
     assertThrows(ArithmeticException.class, () -> SpatialOp.checkPairs(-1));
     SpatialOp.offsets(new int[] {(int) Elements.MAX});
+  }
+
+  /** The check of a map's positions also finds their range, in the same pass (an update needs both). */
+  @Test
+  void checkingPositionsFindsTheirRange() {
+    assertArrayEquals(new float[] {-3f, 7f}, SpatialOp.checkPositions(new float[] {0, 7, -3, 1}, 2));
+    assertArrayEquals(new float[] {0, 0}, SpatialOp.checkPositions(new float[0], 3));
+    assertArrayEquals(new float[] {1, 2}, SpatialOp.checkUpdate(new float[] {1, 2}, 2, 1));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> SpatialOp.checkPositions(new float[] {0, 1, 2, Float.NaN}, 2));
+    assertEquals("spatial: coordinate 1 of point 1 is not finite: NaN", e.getMessage());
   }
 }
