@@ -283,6 +283,22 @@ final class ClContext implements AutoCloseable {
   }
 
   /**
+   * Frees buffers leased outside a call instead of returning them for reuse: commands that may still run (their queue
+   * could not be drained) may write into them. A no-op once the context is closed.
+   */
+  void discardBuffers(long... buffers) {
+    lifecycle.readLock().lock();
+    try {
+      if (closed) return;
+      for (long buffer : buffers) {
+        if (buffer != 0) pool.discard(buffer);
+      }
+    } finally {
+      lifecycle.readLock().unlock();
+    }
+  }
+
+  /**
    * Unmaps and releases a buffer mapped for as long as it lived ({@link ClHostMemory}). Once the context is closed
    * its queues are gone, and releasing the buffer frees the mapping with it.
    */

@@ -509,8 +509,8 @@ final class ClQueue implements AutoCloseable {
     return System.nanoTime() - start;
   }
 
-  /** Waits for everything enqueued here, including pending staging transfers. */
-  void finish() {
+  /** Waits for everything enqueued here, including pending staging transfers; {@code op} names it in errors. */
+  void finish(String op) {
     int rc = clFinish(handle);
     for (int slot = 0; slot < 2; slot++) {
       if (stagingEvent[slot] != 0) {
@@ -518,7 +518,14 @@ final class ClQueue implements AutoCloseable {
         stagingEvent[slot] = 0;
       }
     }
-    ClError.check(rc, "clFinish");
+    String call = "clFinish(" + op + ")";
+    ClError.check(rc, call);
+    ClFaults.check(call);
+  }
+
+  /** Waits for everything enqueued here, including pending staging transfers. */
+  void finish() {
+    finish("queue");
   }
 
   /** Waits for {@code event}. */
