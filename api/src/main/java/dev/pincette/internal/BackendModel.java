@@ -1,9 +1,8 @@
 package dev.pincette.internal;
 
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.StringReader;
-import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
@@ -45,13 +44,16 @@ record BackendModel(String key, double overheadSeconds, double bytesPerSecond, M
     p.setProperty("overhead", String.format(Locale.ROOT, "%.6g", overheadSeconds));
     p.setProperty("bandwidth", Double.toString(bytesPerSecond));
     curves.forEach((family, curve) -> p.setProperty("curve." + family, curve.encode()));
-    StringWriter text = new StringWriter();
+    // The byte streams' format: Latin-1, every other character escaped, so a device name in any script survives the
+    // round trip (written raw through a Writer, then encoded as Latin-1, "摩尔线程" came back as "????" and never
+    // matched).
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     try {
-      p.store(text, "Pincette cost-model calibration; delete to recalibrate");
+      p.store(bytes, "Pincette cost-model calibration; delete to recalibrate");
     } catch (IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
-    return CacheFiles.write(file, text.toString().getBytes(StandardCharsets.ISO_8859_1));
+    return CacheFiles.write(file, bytes.toByteArray());
   }
 
   /**
@@ -64,7 +66,7 @@ record BackendModel(String key, double overheadSeconds, double bytesPerSecond, M
     if (bytes == null) return null;
     Properties p = new Properties();
     try {
-      p.load(new StringReader(new String(bytes, StandardCharsets.ISO_8859_1)));
+      p.load(new ByteArrayInputStream(bytes));
       if (!FORMAT.equals(p.getProperty("format")) || !key.equals(p.getProperty("key"))) return null;
       double overhead = Double.parseDouble(p.getProperty("overhead"));
       double bandwidth = Double.parseDouble(p.getProperty("bandwidth"));

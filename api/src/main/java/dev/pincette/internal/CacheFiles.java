@@ -3,6 +3,7 @@ package dev.pincette.internal;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.file.FileSystemException;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
@@ -19,13 +20,18 @@ import java.util.concurrent.ConcurrentHashMap;
  * The user's cache folder, and the one way Pincette reads and writes files in it. A cached program binary is handed
  * to the OpenCL driver, which runs it, and a calibration decides where calls run: a file someone else could write (a
  * shared CI cache, a folder under {@code /tmp}) must feed neither. So folders are created readable by their owner
- * only, and a folder or file is refused, with a warning logged once, when another user owns it or when its group or
- * others may write it ({@code chmod go-w} makes it usable again). Writes go to a temporary file in the same folder,
- * moved into place at once, and deleted when anything fails.
+ * only; a folder or file another user owns is refused, with a warning logged once; a file whose group or others may
+ * write it is refused too, while such a folder of the user's own is tightened ({@code chmod go-w}, logged once) and
+ * used, since each file in it is checked. A folder is judged by what a symbolic link to it leads to; a file that is a
+ * link is refused. Writes go to a temporary file in the same folder, moved into place at once, and deleted when
+ * anything fails.
  *
- * <p>On file systems without POSIX permissions (Windows) folders are created with the default access of their parent
- * (the user's profile, private to the user, for the default location), and only the owner of folders and files is
- * checked: Pincette does not read ACLs, so a cache folder there must not be one that other users may write.
+ * <p>"Another user" is anyone but {@code user.name} and the owner of the files this JVM creates (see
+ * {@link #acceptedOwners}). On file systems without POSIX permissions (Windows) folders are created with the default
+ * access of their parent (the user's profile, private to the user, for the default location), and only the owner of
+ * folders and files is checked: Pincette does not read ACLs, so a cache folder there must not be one that other
+ * users may write. An elevated administrator's files belong to {@code BUILTIN\Administrators}: a cache written
+ * elevated is refused by the same user's unelevated runs, which then need a {@code pincette.cache.dir} of their own.
  */
 public final class CacheFiles {
   private static final System.Logger LOG = System.getLogger("dev.pincette");
@@ -33,6 +39,8 @@ public final class CacheFiles {
       PosixFilePermission.OTHERS_WRITE);
   /** Paths whose refusal was logged already: once each, not at every call. */
   private static final Set<Path> REPORTED = ConcurrentHashMap.newKeySet();
+  /** Folders whose tightening was logged already. */
+  private static final Set<Path> TIGHTENED = ConcurrentHashMap.newKeySet();
 
   private CacheFiles() {}
 
@@ -50,13 +58,16 @@ public final class CacheFiles {
 
   /**
    * The contents of {@code file}, or null when it is missing, cannot be read, or is refused (logged): another user
-   * owns it or its folder, or their group or others may write either.
+   * owns it or its folder, or its group or others may write it (a folder of the user's own is tightened instead).
    */
   public static byte[] read(Path file) {
     if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) return null;
-    if (!trusted(file.toAbsolutePath().getParent()) || !trusted(file)) return null;
+    Path dir = realFolder(file);
+    if (dir == null || !trustedFolder(dir)) return null;
+    Path real = dir.resolve(file.getFileName());
+    if (!trusted(real)) return null;
     try {
-      return Files.readAllBytes(file);
+      return Files.readAllBytes(real);
     } catch (IOException | RuntimeException e) {
       LOG.log(Level.DEBUG, "pincette: could not read " + file + ": " + e);
       return null;
@@ -73,10 +84,12 @@ public final class CacheFiles {
     Path tmp = null;
     try {
       createDirectories(dir);
-      if (!trusted(dir)) return false;
+      dir = dir.toRealPath();
+      if (!trustedFolder(dir)) return false;
       tmp = Files.createTempFile(dir, file.getFileName().toString(), ".tmp", ownerOnly(dir, false));
       Files.write(tmp, content);
-      Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      Files.move(tmp, dir.resolve(file.getFileName()), StandardCopyOption.REPLACE_EXISTING,
+          StandardCopyOption.ATOMIC_MOVE);
       tmp = null;
       return true;
     } catch (IOException | RuntimeException e) {
@@ -90,6 +103,20 @@ public final class CacheFiles {
           LOG.log(Level.DEBUG, "pincette: could not delete " + tmp + ": " + e);
         }
       }
+    }
+  }
+
+  /**
+   * The folder holding {@code file}, links resolved, or null when it cannot be resolved. Folders are judged by what a
+   * link leads to (Linux reports every link itself as {@code rwxrwxrwx}, and a CI cache is often mounted through
+   * one); the file itself is never followed.
+   */
+  private static Path realFolder(Path file) {
+    try {
+      return file.toAbsolutePath().getParent().toRealPath();
+    } catch (IOException | RuntimeException e) {
+      LOG.log(Level.DEBUG, "pincette: could not resolve the folder of " + file + ": " + e);
+      return null;
     }
   }
 
@@ -115,9 +142,11 @@ public final class CacheFiles {
    */
   static String unsafeReason(Path path) throws IOException {
     UserPrincipal owner = Files.getOwner(path, LinkOption.NOFOLLOW_LINKS);
-    UserPrincipal me = currentUser(path);
-    if (me != null && !me.equals(owner)) return "it belongs to " + owner.getName() + ", not to " + me.getName();
-    if (Files.getFileStore(path).supportsFileAttributeView(java.nio.file.attribute.PosixFileAttributeView.class)) {
+    Set<UserPrincipal> accepted = acceptedOwners();
+    if (!accepted.isEmpty() && !accepted.contains(owner)) {
+      return "it belongs to " + owner.getName() + ", not to " + System.getProperty("user.name");
+    }
+    if (posix(path)) {
       Set<PosixFilePermission> permissions = Files.getPosixFilePermissions(path, LinkOption.NOFOLLOW_LINKS);
       for (PosixFilePermission p : OTHERS_WRITE) {
         if (permissions.contains(p)) {
@@ -128,14 +157,77 @@ public final class CacheFiles {
     return null;
   }
 
-  /** The user this JVM runs as, or null when the file system cannot say. */
-  private static UserPrincipal currentUser(Path near) {
+  /** Owners accepted, found once: see {@link #acceptedOwners}. */
+  private static volatile Set<UserPrincipal> acceptedOwners;
+
+  /**
+   * The owners whose folders and files are trusted: the user this JVM runs as ({@code user.name}), and whoever owns
+   * the files it creates (found from a temporary file). They differ on Windows for an administrator running elevated,
+   * whose new files belong to {@code BUILTIN\Administrators}; checked against {@code user.name} alone, every file
+   * Pincette wrote there was refused. Empty when the file system can say neither (then owners are not checked).
+   */
+  static Set<UserPrincipal> acceptedOwners() {
+    Set<UserPrincipal> owners = acceptedOwners;
+    if (owners != null) return owners;
+    Set<UserPrincipal> found = new java.util.HashSet<>();
     try {
-      return near.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName(
-          System.getProperty("user.name"));
+      found.add(FileSystems.getDefault().getUserPrincipalLookupService().lookupPrincipalByName(
+          System.getProperty("user.name")));
     } catch (IOException | RuntimeException e) {
-      return null;
+      LOG.log(Level.DEBUG, "pincette: no principal for user.name: " + e);
     }
+    Path probe = null;
+    try {
+      probe = Files.createTempFile("pincette-owner", ".tmp");
+      found.add(Files.getOwner(probe));
+    } catch (IOException | RuntimeException e) {
+      LOG.log(Level.DEBUG, "pincette: could not find the owner of new files: " + e);
+    } finally {
+      if (probe != null) {
+        try {
+          Files.deleteIfExists(probe);
+        } catch (IOException | RuntimeException e) {
+          LOG.log(Level.DEBUG, "pincette: could not delete " + probe + ": " + e);
+        }
+      }
+    }
+    return acceptedOwners = Set.copyOf(found);
+  }
+
+  private static boolean posix(Path path) throws IOException {
+    return Files.getFileStore(path).supportsFileAttributeView(java.nio.file.attribute.PosixFileAttributeView.class);
+  }
+
+  /**
+   * Removes write access for group and others from {@code dir} when it belongs to an accepted owner: folders made
+   * under {@code umask 002} (user-private groups on Debian and Ubuntu) or by earlier versions of Pincette were refused
+   * outright, losing every binary and calibration in them. Safe because each file's own owner and permissions are
+   * still checked: a file someone else put there while they could is refused. Logged once per folder.
+   */
+  private static void tightenIfOurs(Path dir) {
+    try {
+      if (!posix(dir)) return;
+      Set<UserPrincipal> accepted = acceptedOwners();
+      if (accepted.isEmpty() || !accepted.contains(Files.getOwner(dir, LinkOption.NOFOLLOW_LINKS))) return;
+      Set<PosixFilePermission> before = Files.getPosixFilePermissions(dir, LinkOption.NOFOLLOW_LINKS);
+      Set<PosixFilePermission> after = java.util.EnumSet.noneOf(PosixFilePermission.class);
+      after.addAll(before);
+      if (!after.removeAll(OTHERS_WRITE)) return;
+      Files.setPosixFilePermissions(dir, after);
+      if (TIGHTENED.add(dir)) {
+        LOG.log(Level.INFO, "pincette: the cache folder " + dir + " was writable by its group or others ("
+            + PosixFilePermissions.toString(before) + "); made it " + PosixFilePermissions.toString(after)
+            + " (chmod go-w). Files in it that another user owns or may write are still refused");
+      }
+    } catch (IOException | RuntimeException e) {
+      LOG.log(Level.DEBUG, "pincette: could not tighten " + dir + ": " + e);
+    }
+  }
+
+  /** Whether the folder {@code dir} (links resolved) may be used, once tightened if it is ours. */
+  private static boolean trustedFolder(Path dir) {
+    tightenIfOurs(dir);
+    return trusted(dir);
   }
 
   private static boolean trusted(Path path) {

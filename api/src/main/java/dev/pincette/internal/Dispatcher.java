@@ -196,7 +196,8 @@ public final class Dispatcher {
     Backend chosen = placement.chosen;
     String fallback = placement.fallback;
     // A backend switched off after failures takes a call only as its probe, one at a time.
-    if (chosen != cpu && !health.claim(chosen.name())) {
+    long ticket = chosen == cpu ? Health.ON : health.claim(chosen.name());
+    if (ticket == Health.REFUSED) {
       fallback = requested == BackendKind.AUTO ? "" : chosen.name() + " is off after repeated failures: ran on cpu";
       chosen = cpu;
     }
@@ -217,7 +218,7 @@ public final class Dispatcher {
       boolean timed = inputsComputed && (!(result instanceof Resident r) || r.computed());
       for (Resident r : move ? List.<Resident>of() : inputs) timed &= r.computed();
       costModel.finished(running, chosen, cost, (System.nanoTime() - start) * 1e-9, timed ? predicted : null);
-      health.succeeded(chosen.name(), failuresAtStart);
+      health.succeeded(chosen.name(), failuresAtStart, ticket);
       judged = true;
     } catch (RuntimeException e) {
       if (!runningCounted) running.decrementAndGet();
@@ -230,7 +231,7 @@ public final class Dispatcher {
       }
       boolean refused = e instanceof BackendRefusedException;
       fallback = chosen.name() + (refused ? " refused: " : " failed: ") + e.getMessage();
-      if (!refused) noteFailure(chosen.name(), op, e);
+      if (!refused) noteFailure(chosen.name(), op, e, ticket);
       judged = !refused;
       fallbacks.increment();
       result = move ? applyOn(cpu, inputs, call) : call.apply(cpu, inputs);
@@ -238,7 +239,7 @@ public final class Dispatcher {
     } finally {
       // An Error (out of memory, a stack overflow) still ends the call: it no longer runs, and it judged nothing.
       if (!runningCounted) running.decrementAndGet();
-      if (!judged) health.released(placement.chosen.name());
+      if (!judged) health.released(placement.chosen.name(), ticket);
     }
     completed.computeIfAbsent(chosen.name(), name -> new java.util.concurrent.atomic.LongAdder()).increment();
     long nanos = System.nanoTime() - start;
@@ -403,7 +404,7 @@ public final class Dispatcher {
    */
   public void reportFailure(String backend, String op, RuntimeException e) {
     if (!backend.equals(BackendKind.CPU.id()) && !(e instanceof KernelFault) && Health.isDeviceFailure(e)) {
-      noteFailure(backend, op, e);
+      noteFailure(backend, op, e, Health.ON);
     }
   }
 
@@ -499,8 +500,9 @@ public final class Dispatcher {
     return fallbacks.sum();
   }
 
-  private void noteFailure(String backend, String op, RuntimeException e) {
-    boolean switchedOff = health.failed(backend);
+  /** Counts a device failure of {@code backend}, in the call holding {@code ticket} (see {@link Health#claim}). */
+  private void noteFailure(String backend, String op, RuntimeException e, long ticket) {
+    boolean switchedOff = health.failed(backend, ticket);
     String key = backend + ":" + op + ":" + e.getClass().getName();
     if (logged.add(key)) {
       LOG.log(Level.WARNING, "pincette: " + op + " on " + backend + " failed: " + e.getMessage());

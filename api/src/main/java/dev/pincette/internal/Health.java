@@ -26,6 +26,11 @@ public final class Health {
   private final LongSupplier clock;
   private final Map<String, State> states = new ConcurrentHashMap<>();
 
+  /** What {@link #claim} returns when the call must not go to the backend now. */
+  static final long REFUSED = -1;
+  /** The ticket of a call on a backend that is on: not a probe. Probes get positive tickets, each its own. */
+  static final long ON = 0;
+
   private static final class State {
     /** Device failures since the last success that vouched for the device. */
     int inARow;
@@ -34,8 +39,10 @@ public final class Health {
     /** While switched off: when the current cool-down began, and how long it lasts. */
     long offSince;
     long coolDown;
-    /** Whether a probe is running now (one at a time). */
-    boolean probing;
+    /** The ticket of the probe running now, or {@link #ON} when none is (one at a time). */
+    long probe;
+    /** The last probe ticket handed out. */
+    long probes;
   }
 
   Health(long coolDownNanos, LongSupplier clock) {
@@ -84,21 +91,23 @@ public final class Health {
   boolean mayTry(String backend) {
     State s = state(backend);
     synchronized (s) {
-      return s.inARow < OFF_AFTER || (!s.probing && clock.getAsLong() - s.offSince >= s.coolDown);
+      return s.inARow < OFF_AFTER || (s.probe == ON && clock.getAsLong() - s.offSince >= s.coolDown);
     }
   }
 
   /**
-   * Claims a call on {@code backend}: true when it is on, or when this call becomes its probe (then
-   * {@link #succeeded} or {@link #failed} must follow); false when it is off and not to be tried now.
+   * Claims a call on {@code backend}: {@link #ON} when it is on; a probe's ticket (positive) when it is off, its
+   * cool-down is over and no probe runs, this call then being the probe; else {@link #REFUSED}. The call ends with
+   * {@link #succeeded}, {@link #failed} or {@link #released} and its ticket: only the probe's ends the probe, so a
+   * call that began while the backend was on and ends during a probe neither lets a second probe in nor counts as a
+   * failed probe.
    */
-  boolean claim(String backend) {
+  long claim(String backend) {
     State s = state(backend);
     synchronized (s) {
-      if (s.inARow < OFF_AFTER) return true;
-      if (s.probing || clock.getAsLong() - s.offSince < s.coolDown) return false;
-      s.probing = true;
-      return true;
+      if (s.inARow < OFF_AFTER) return ON;
+      if (s.probe != ON || clock.getAsLong() - s.offSince < s.coolDown) return REFUSED;
+      return s.probe = ++s.probes;
     }
   }
 
@@ -111,22 +120,31 @@ public final class Health {
   }
 
   /**
-   * A call on {@code backend} that began when {@link #failures} was {@code failuresAtStart} succeeded: the backend is
-   * healthy again, unless a failure surfaced meanwhile.
+   * A call on {@code backend} with {@code ticket} that began when {@link #failures} was {@code failuresAtStart}
+   * succeeded: the backend is healthy again (on, if it was off), unless a failure surfaced meanwhile.
    */
-  void succeeded(String backend, long failuresAtStart) {
+  void succeeded(String backend, long failuresAtStart, long ticket) {
     State s = state(backend);
     synchronized (s) {
-      s.probing = false;
+      endProbe(s, ticket);
       if (s.failures == failuresAtStart) s.inARow = 0;
     }
   }
 
   /**
-   * Records a device failure of {@code backend}; returns true when it switched the backend off (a failure that ends
-   * a probe restarts the cool-down, twice as long).
+   * Records a device failure of {@code backend} found outside any call's verdict (a kernel found failed after its
+   * call returned, a spatial map's search); returns true when it switched the backend off.
    */
   boolean failed(String backend) {
+    return failed(backend, ON);
+  }
+
+  /**
+   * Records a device failure of {@code backend} in the call with {@code ticket}; returns true when it switched the
+   * backend off. A failed probe restarts the cool-down, twice as long; a failure of a call that is not the probe, while
+   * the backend is off, is counted and changes nothing else.
+   */
+  boolean failed(String backend, long ticket) {
     State s = state(backend);
     synchronized (s) {
       s.failures++;
@@ -135,21 +153,28 @@ public final class Health {
       if (s.inARow < OFF_AFTER) return false;
       if (wasOn) {
         s.coolDown = coolDownNanos;
-      } else if (s.probing) {
+        s.offSince = clock.getAsLong();
+      } else if (endProbe(s, ticket)) {
         s.coolDown = Math.min(Math.max(1, s.coolDown) * 2, coolDownNanos * MAX_BACKOFF);
+        s.offSince = clock.getAsLong();
       }
-      s.probing = false;
-      s.offSince = clock.getAsLong();
       return wasOn;
     }
   }
 
-  /** A probe that ended without a verdict (a refusal, a user error): another call may probe. */
-  void released(String backend) {
+  /** A call with {@code ticket} ended without a verdict (a refusal, a user error): if it was the probe, another may. */
+  void released(String backend, long ticket) {
     State s = state(backend);
     synchronized (s) {
-      s.probing = false;
+      endProbe(s, ticket);
     }
+  }
+
+  /** Under the state's monitor: ends the running probe when {@code ticket} is its; whether it was. */
+  private static boolean endProbe(State s, long ticket) {
+    if (ticket == ON || s.probe != ticket) return false;
+    s.probe = ON;
+    return true;
   }
 
   /** Device failures of {@code backend} in a row now, for tests and diagnostics. */

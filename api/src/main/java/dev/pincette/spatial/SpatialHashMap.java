@@ -71,12 +71,13 @@ public final class SpatialHashMap implements AutoCloseable {
   /** Whether points beyond the cell keys' range were reported already (once per map). */
   private volatile boolean reportedKeyRange;
 
-  private SpatialHashMap(Level[] levels, int dims, float[] positions) {
+  /** A map of {@code levels} over {@code positions}, whose least and greatest coordinate are {@code range}. */
+  private SpatialHashMap(Level[] levels, int dims, float[] positions, float[] range) {
     this.levels = levels;
     this.dims = dims;
     this.size = positions.length / dims;
     this.positions = positions;
-    reportKeyRange(SpatialOp.coordinateRange(positions));
+    reportKeyRange(range);
   }
 
   /**
@@ -84,7 +85,6 @@ public final class SpatialHashMap implements AutoCloseable {
    * of edge {@code cellSize}.
    */
   public static SpatialHashMap build(float[] positions, int dims, float cellSize) {
-    SpatialOp.checkBuild(positions, dims, cellSize);
     return build(positions, dims, new float[] {cellSize});
   }
 
@@ -94,7 +94,7 @@ public final class SpatialHashMap implements AutoCloseable {
    */
   public static SpatialHashMap build(float[] positions, int dims, float[] cellSizes) {
     SpatialOp.checkCellSizes(cellSizes);
-    SpatialOp.checkBuild(positions, dims, cellSizes[0]);
+    float[] range = SpatialOp.checkBuild(positions, dims, cellSizes[0]);
     float[] own = positions.clone();
     Level[] levels = new Level[cellSizes.length];
     try {
@@ -105,7 +105,7 @@ public final class SpatialHashMap implements AutoCloseable {
       }
       throw e;
     }
-    return new SpatialHashMap(levels, dims, own);
+    return new SpatialHashMap(levels, dims, own, range);
   }
 
   /**
@@ -218,11 +218,21 @@ public final class SpatialHashMap implements AutoCloseable {
       for (int q = 0; q < mine.length; q++) mine[q] = radii[points[l][q]];
       found[l] = searchEach(levels[l], points[l], mine);
     }
-    int[] offsets = new int[n + 1];
+    return merge(found, levelOf, rowOf);
+  }
+
+  /**
+   * One list per point {@code i}: row {@code rowOf[i]} of level {@code levelOf[i]}'s result in {@code found}. Levels
+   * that each fit one list may not together: that is an {@link ArithmeticException}, as on one level.
+   */
+  static Neighbors merge(SpatialIndex.Csr[] found, int[] levelOf, int[] rowOf) {
+    int n = levelOf.length;
+    int[] counts = new int[n];
     for (int i = 0; i < n; i++) {
       int[] o = found[levelOf[i]].offsets();
-      offsets[i + 1] = offsets[i] + o[rowOf[i] + 1] - o[rowOf[i]];
+      counts[i] = o[rowOf[i] + 1] - o[rowOf[i]];
     }
+    int[] offsets = SpatialOp.offsets(counts);
     int[] indices = new int[offsets[n]];
     for (int i = 0; i < n; i++) {
       SpatialIndex.Csr c = found[levelOf[i]];
@@ -294,9 +304,9 @@ public final class SpatialHashMap implements AutoCloseable {
       throw new IllegalStateException("update: called from a forEachPair consumer of this map, whose pairs are still"
           + " being listed; update once forEachPair has returned");
     }
-    SpatialOp.checkUpdate(newPositions, dims, size);
+    float[] range = SpatialOp.checkUpdate(newPositions, dims, size);
     float[] own = newPositions.clone();
-    reportKeyRange(SpatialOp.coordinateRange(own));
+    reportKeyRange(range);
     synchronized (this) {
       checkOpen("update");
       positions = own;

@@ -53,19 +53,79 @@ class CacheFilesTest {
     assertNull(CacheFiles.read(tmp.resolve("cache/missing.bin")));
   }
 
+  /**
+   * A folder of ours that our group or others may write (umask 002 on user-private groups, folders of earlier
+   * versions) is tightened ({@code chmod go-w}) and used: each file's owner is checked anyway.
+   */
   @Test
-  void aFolderOthersCanWriteIsRefusedForReadingAndWriting() throws IOException {
+  void aFolderOfOursOthersCanWriteIsTightenedAndUsed() throws IOException {
     Path dir = tmp.resolve("shared");
     Path file = dir.resolve("program.bin");
-    assertTrue(CacheFiles.write(file, bytes("planted?")));
-    for (String shared : new String[] {"rwxrwx---", "rwx---rwx", "rwxrwxrwx"}) {
-      Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString(shared));
-      assertNull(CacheFiles.read(file), shared);
-      assertFalse(CacheFiles.write(dir.resolve("other.bin"), bytes("x")), shared);
-      assertFalse(Files.exists(dir.resolve("other.bin")));
+    assertTrue(CacheFiles.write(file, bytes("ours")));
+    for (String[] shared : new String[][] {{"rwxrwx---", "rwxr-x---"}, {"rwx---rwx", "rwx---r-x"},
+        {"rwxrwxrwx", "rwxr-xr-x"}, {"rwxrwxr-x", "rwxr-xr-x"}}) {
+      Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString(shared[0]));
+      assertArrayEquals(bytes("ours"), CacheFiles.read(file), shared[0]);
+      assertEquals(shared[1], permissions(dir), "tightened from " + shared[0]);
+      Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString(shared[0]));
+      assertTrue(CacheFiles.write(dir.resolve("other.bin"), bytes("x")), shared[0]);
+      assertEquals(shared[1], permissions(dir), "tightened from " + shared[0]);
     }
-    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
-    assertArrayEquals(bytes("planted?"), CacheFiles.read(file), "readable by others is fine, writable is not");
+  }
+
+  /** A folder of another user that others may write is refused, not tightened: it is not ours to change. */
+  @Test
+  void aFolderOfAnotherUserOthersCanWriteIsRefused() throws IOException {
+    Path dir = tmp.resolve("theirs");
+    Path file = dir.resolve("program.bin");
+    assertTrue(CacheFiles.write(file, bytes("x")));
+    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwxrwx"));
+    chownToNobody(dir);
+    assertNull(CacheFiles.read(file));
+    assertFalse(CacheFiles.write(dir.resolve("other.bin"), bytes("x")));
+    assertFalse(Files.exists(dir.resolve("other.bin")));
+    assertEquals("rwxrwxrwx", permissions(dir), "left as it was");
+  }
+
+  /**
+   * A cache folder reached through a symbolic link (a CI cache mount) is judged by the folder it leads to (Linux
+   * reports every link itself as rwxrwxrwx); a file that is a link is still refused.
+   */
+  @Test
+  void aFolderReachedThroughASymbolicLinkIsJudgedByItsTarget() throws IOException {
+    Path real = tmp.resolve("real");
+    assertTrue(CacheFiles.write(real.resolve("calibration.properties"), bytes("a")));
+    Path link = Files.createSymbolicLink(tmp.resolve("link"), real);
+    assertArrayEquals(bytes("a"), CacheFiles.read(link.resolve("calibration.properties")));
+    assertTrue(CacheFiles.write(link.resolve("program.bin"), bytes("b")));
+    assertArrayEquals(bytes("b"), CacheFiles.read(real.resolve("program.bin")));
+    assertTrue(CacheFiles.write(link.resolve("nested/deeper/program.bin"), bytes("c")));
+    assertArrayEquals(bytes("c"), CacheFiles.read(link.resolve("nested/deeper/program.bin")));
+
+    Path fileLink = Files.createSymbolicLink(real.resolve("linked.bin"), real.resolve("program.bin"));
+    assertNull(CacheFiles.read(fileLink), "a file that is a link is not followed");
+
+    chownToNobody(real);
+    assertNull(CacheFiles.read(link.resolve("calibration.properties")), "a link to another user's folder");
+  }
+
+  private void chownToNobody(Path path) throws IOException {
+    try {
+      Files.setOwner(path, tmp.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("nobody"));
+    } catch (IOException | UnsupportedOperationException e) {
+      Assumptions.abort("changing a file's owner needs root: " + e);
+    }
+  }
+
+  /**
+   * The owners Pincette accepts include whoever owns the files it creates: on Windows an elevated administrator's
+   * new files belong to BUILTIN\Administrators, not to user.name, and would otherwise all be refused.
+   */
+  @Test
+  void theOwnerOfFilesThisJvmCreatesIsAccepted() throws IOException {
+    Path file = Files.createFile(tmp.resolve("mine"));
+    assertTrue(CacheFiles.acceptedOwners().contains(Files.getOwner(file)), CacheFiles.acceptedOwners().toString());
+    assertNull(CacheFiles.unsafeReason(file));
   }
 
   @Test

@@ -236,6 +236,19 @@ class CostModelTest {
     assertNull(BackendModel.load(dir.resolve("missing"), "dev|drv"));
   }
 
+  /** Device names are not all Latin-1: a key such as "摩尔线程 MTT S80" must match itself after a round trip. */
+  @Test
+  void aCalibrationKeyBeyondLatin1RoundTrips(@TempDir Path dir) {
+    for (String key : new String[] {"摩尔线程 MTT S80|driver 2.7", "Radeon™ Pro|pilote é", "GPU 🚀|drv"}) {
+      Path file = dir.resolve("c.properties");
+      assertTrue(model(key, 3e-6, 12e9, 1e-12).save(file), key);
+      BackendModel loaded = BackendModel.load(file, key);
+      assertNotNull(loaded, key);
+      assertEquals(key, loaded.key());
+      assertNull(BackendModel.load(file, key.replace('|', '/')), "another key does not match");
+    }
+  }
+
   @Test
   void curveInterpolatesInLogLogAndExtrapolatesProportionally() {
     Curve c = new Curve(new double[] {100, 10_000}, new double[] {1e-6, 1e-3});

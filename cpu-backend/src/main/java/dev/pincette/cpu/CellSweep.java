@@ -1,6 +1,7 @@
 package dev.pincette.cpu;
 
 import dev.pincette.kernels.CellKeys;
+import dev.pincette.kernels.SpatialOp;
 import dev.pincette.spi.SpatialIndex.Csr;
 import java.util.Arrays;
 import java.util.concurrent.ForkJoinPool;
@@ -104,8 +105,7 @@ final class CellSweep {
     boolean parallel = size >= SERIAL_BELOW;
     int tasks = chunks.length;
     int[] counts = counts(chunks, size);
-    int[] offsets = new int[size + 1];
-    for (int i = 0; i < size; i++) offsets[i + 1] = Math.addExact(offsets[i], counts[i]);
+    int[] offsets = SpatialOp.offsets(counts);
     int[] indices = new int[offsets[size]];
     run(pool, parallel, () -> {
       stream(tasks, parallel).forEach(t -> {

@@ -1,6 +1,7 @@
 package dev.pincette.cpu;
 
 import dev.pincette.kernels.CellKeys;
+import dev.pincette.kernels.SpatialOp;
 import dev.pincette.spi.HostResident;
 import dev.pincette.spi.SpatialIndex;
 import java.lang.invoke.MethodHandles;
@@ -369,8 +370,7 @@ final class CpuSpatialHash implements SpatialIndex {
       chunkIndices[c] = out.toArray();
       chunkStarts[c] = starts;
     })).join();
-    int[] offsets = new int[rows + 1];
-    for (int q = 0; q < rows; q++) offsets[q + 1] = Math.addExact(offsets[q], counts[q]);
+    int[] offsets = SpatialOp.offsets(counts);
     int[] indices = new int[offsets[rows]];
     pool.submit(() -> IntStream.range(0, chunks).parallel().forEach(c -> {
       for (int p = 0; p < chunkStarts[c].length; p++) {

@@ -95,12 +95,12 @@ class SpatialHashMapLifecycleTest {
   @Test
   void cellsBeyondTheKeyRangeAreReported() {
     // 3D keys hold 2^21 cells per axis: cells of 1e-7 over [0, 1) need 10^7.
-    float[] unit = SpatialOp.coordinateRange(cloud(3 * 100, 4));
+    float[] unit = SpatialOp.checkPositions(cloud(3 * 100, 4), 3);
     assertTrue(SpatialOp.beyondKeyRange(unit, 3, 1e-7f));
     assertFalse(SpatialOp.beyondKeyRange(unit, 3, 1e-3f));
-    assertTrue(SpatialOp.beyondKeyRange(SpatialOp.coordinateRange(new float[] {0, 0, 3e9f, 0}), 2, 1f));
-    assertTrue(SpatialOp.beyondKeyRange(SpatialOp.coordinateRange(new float[] {-3e9f, 0}), 2, 1f));
-    assertFalse(SpatialOp.beyondKeyRange(SpatialOp.coordinateRange(new float[0]), 3, 1e-30f));
+    assertTrue(SpatialOp.beyondKeyRange(SpatialOp.checkPositions(new float[] {0, 0, 3e9f, 0}, 2), 2, 1f));
+    assertTrue(SpatialOp.beyondKeyRange(SpatialOp.checkPositions(new float[] {-3e9f, 0}, 2), 2, 1f));
+    assertFalse(SpatialOp.beyondKeyRange(SpatialOp.checkPositions(new float[0], 3), 3, 1e-30f));
     // A map over them builds and answers exactly (the warning is logged once).
     float[] far = cloud(3 * 300, 5);
     try (SpatialHashMap map = SpatialHashMap.build(far, 3, 1e-7f)) {

@@ -44,6 +44,11 @@ final class ClBufferPool implements AutoCloseable {
     return owned.size();
   }
 
+  /** Whether {@code buffer} is one of the pool's now, leased or idle. */
+  boolean owns(long buffer) {
+    return owned.containsKey(buffer);
+  }
+
   /** Buffers leased now (owned and not idle). */
   int leasedCount() {
     int idleCount = 0;

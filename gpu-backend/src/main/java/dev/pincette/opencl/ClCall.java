@@ -31,6 +31,8 @@ final class ClCall implements AutoCloseable {
   private final boolean resident;
   /** Set by {@link #drained()}: every command of the call is known to be complete, so closing need not wait. */
   private boolean drained;
+  /** Set by {@link #close()}: whether every command of the call was then known to be complete. */
+  private boolean completed;
 
   ClCall(ClContext context, ClQueue queue, String op) {
     this(context, queue, op, false);
@@ -149,7 +151,7 @@ final class ClCall implements AutoCloseable {
     if (!drained) {
       drained = true;
       try {
-        queue.finish();
+        queue.finish(op);
       } catch (BackendException e) {
         drained = false;
       }
@@ -161,6 +163,15 @@ final class ClCall implements AutoCloseable {
       else context.pool.discard(buffer);
     }
     buffers.clear();
+    completed = drained;
     end(drained);
+  }
+
+  /**
+   * After {@link #close()}: whether every command of the call was complete (its queue drained). When not, commands
+   * may still use buffers the call's caller leased ({@link #lease}): they must be freed, not given back for reuse.
+   */
+  boolean completed() {
+    return completed;
   }
 }

@@ -59,6 +59,16 @@ final class ClContext implements AutoCloseable {
   private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
   /** Written under the write lock, read under the read lock. */
   private boolean closed;
+  /**
+   * Host mappings of one buffer, one at a time ({@link ClQueue} maps a buffer, copies, unmaps and waits for the unmap):
+   * with two queues mapping one buffer at once, one thread's unmap invalidated the mapping another was still copying
+   * from, and the JVM died on PoCL. Striped by buffer handle; a stripe is held for one transfer's copy.
+   */
+  private final java.util.concurrent.locks.ReentrantLock[] mapLocks = new java.util.concurrent.locks.ReentrantLock[64];
+
+  {
+    for (int i = 0; i < mapLocks.length; i++) mapLocks[i] = new java.util.concurrent.locks.ReentrantLock();
+  }
 
   private ClContext(ClDevice device, long handle, Path cacheDir, boolean staged,
       java.util.function.Consumer<BackendException> failures) {
@@ -99,6 +109,12 @@ final class ClContext implements AutoCloseable {
     } finally {
       ClSignals.restore();
     }
+  }
+
+  /** The lock serialising host mappings of {@code buffer} (see {@link #mapLocks}). */
+  java.util.concurrent.locks.ReentrantLock mapLock(long buffer) {
+    long h = buffer * 0x9E3779B97F4A7C15L;
+    return mapLocks[(int) (h >>> 58)];
   }
 
   /** Reports a device failure found outside a call (see {@link dev.pincette.spi.Backend#reportFailuresTo}). */
@@ -260,6 +276,22 @@ final class ClContext implements AutoCloseable {
       if (closed) return;
       for (long buffer : buffers) {
         if (buffer != 0) pool.release(buffer);
+      }
+    } finally {
+      lifecycle.readLock().unlock();
+    }
+  }
+
+  /**
+   * Frees buffers leased outside a call instead of returning them for reuse: commands that may still run (their queue
+   * could not be drained) may write into them. A no-op once the context is closed.
+   */
+  void discardBuffers(long... buffers) {
+    lifecycle.readLock().lock();
+    try {
+      if (closed) return;
+      for (long buffer : buffers) {
+        if (buffer != 0) pool.discard(buffer);
       }
     } finally {
       lifecycle.readLock().unlock();

@@ -11,7 +11,8 @@ import java.util.concurrent.atomic.AtomicReference;
  *
  * <pre>{@code
  * ClFaults.failNext("clEnqueueNDRangeKernel");   // or "clCreateBuffer", "clEnqueueWriteBuffer", "clEnqueue",
- *                                                // "clBuildProgram(matmul_mma.cl)" (a driver refusing a program)
+ *                                                // "clBuildProgram(matmul_mma.cl)" (a driver refusing a program),
+ *                                                // "clFinish(spatial.update)" (a queue that cannot be drained)
  * float[] c = Compute.on(BackendKind.OPENCL).matmul(a, 64, 64, b, 64, 64);   // reruns on the CPU
  * }</pre>
  */

@@ -1,7 +1,9 @@
 package dev.pincette.opencl;
 
 import dev.pincette.Precision;
+import dev.pincette.kernels.Elements;
 import dev.pincette.spi.BackendException;
+import dev.pincette.spi.BackendRefusedException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -202,7 +204,7 @@ final class ClMatmul {
   /** {@code count} products of host arrays in {@code precision}: on tensor cores when {@link ClMatmulMma} takes it. */
   float[] multiply(ClContext context, String op, float[] a, float[] b, int count, int m, int k, int n,
       Precision precision) {
-    int size = count * m * n;
+    int size = Elements.checked(op, "result " + count + " × " + m + "x" + n, Elements.product(count, m, n));
     if (size == 0 || k == 0) return new float[size];
     if (count == 1 && small(m, k, n)) {
       try (ClCall call = context.begin(op)) {
@@ -222,7 +224,7 @@ final class ClMatmul {
       }
     }
     if (usable.isEmpty()) {
-      throw new BackendException("no matmul block shape fits " + context.device.name());
+      throw noBlockFits(context);
     }
     if (count == 1 && pipelined(context, m, k, n)) {
       int panel = pipelinePanel;
@@ -267,7 +269,7 @@ final class ClMatmul {
     }
     boolean matrixUnits = mma.takes(context, precision, 1, m, k, n);
     if (usable.isEmpty() && !matrixUnits) {
-      throw new BackendException("no matmul block shape fits " + context.device.name());
+      throw noBlockFits(context);
     }
     int panel = pipelinePanel;
     if (!matrixUnits && hostPipelined(context, m, k, n)) {
@@ -342,15 +344,16 @@ final class ClMatmul {
   /** {@link #multiplyEach(ClContext, float[][], float[][], int, int, int)} in {@code precision}. */
   float[][] multiplyEach(ClContext context, float[][] as, float[][] bs, int m, int k, int n, Precision precision) {
     int count = as.length;
+    int size = Elements.of("matmul", "result", m, n);
     float[][] out = new float[count][];
-    if ((long) m * n * k == 0 || count == 0) {
-      for (int i = 0; i < count; i++) out[i] = new float[m * n];
+    if (size == 0 || k == 0 || count == 0) {
+      for (int i = 0; i < count; i++) out[i] = new float[size];
       return out;
     }
     // Decided as for one product, so each result equals what the product alone gives.
     boolean matrixUnits = mma.takes(context, precision, 1, m, k, n);
     if (usable.isEmpty() && !matrixUnits) {
-      throw new BackendException("no matmul block shape fits " + context.device.name());
+      throw noBlockFits(context);
     }
     Tile tile = matrixUnits ? null : choose(context, 1, m, k, n);
     ClMatmulMma.Shape shape = matrixUnits ? mma.choose(context, precision, 1, m, n) : null;
@@ -362,10 +365,18 @@ final class ClMatmul {
       call.queue.writePieces(db, bs, k * n, call.op);
       if (matrixUnits) mma.launch(call, shape, precision, da, db, dc, count, m, k, n, false);
       else launch(call, tile, da, db, dc, count, m, k, n, false);
-      for (int i = 0; i < count; i++) out[i] = new float[m * n];
-      call.queue.readPieces(dc, out, m * n, call.op);
+      for (int i = 0; i < count; i++) out[i] = new float[size];
+      call.queue.readPieces(dc, out, size, call.op);
       return out;
     }
+  }
+
+  /**
+   * No block shape of the kernel fits the device's work-group size or local memory: a capacity of the device, which
+   * the dispatcher takes as a refusal (the call runs on the CPU, the device stays in use).
+   */
+  private static BackendRefusedException noBlockFits(ClContext context) {
+    return new BackendRefusedException("no matmul block shape fits " + context.device.name());
   }
 
   /** {@code c = a · b} of device buffers, waiting until it is done. */
@@ -377,7 +388,7 @@ final class ClMatmul {
   void multiply(ClContext context, long a, long b, long c, int m, int k, int n, Precision precision) {
     boolean matrixUnits = (long) m * n > 0 && k > 0 && mma.takes(context, precision, 1, m, k, n);
     if (usable.isEmpty() && !matrixUnits) {
-      throw new BackendException("no matmul block shape fits " + context.device.name());
+      throw noBlockFits(context);
     }
     Tile tile = matrixUnits ? null : choose(context, 1, m, k, n);
     ClMatmulMma.Shape shape = matrixUnits ? mma.choose(context, precision, 1, m, n) : null;
@@ -435,7 +446,7 @@ final class ClMatmul {
    * smallest.
    */
   Tile choose(ClContext context, int count, int m, int k, int n) {
-    if (!tuned && (long) count * m * k * n >= TUNE_ABOVE) tune(context);
+    if (!tuned && Elements.product(count, m, k, n) >= TUNE_ABOVE) tune(context);
     List<Tile> shapes = usable;
     if (shapes.isEmpty()) throw new BackendException("no matmul block shape works on " + context.device.name());
     int units = context.device.computeUnits();

@@ -315,12 +315,8 @@ final class ClQueue implements AutoCloseable {
     ClFaults.check(call);
     long size = span.elementBytes();
     if (!context.staged) {
-      long address = map(buffer, CL_MAP_WRITE_INVALIDATE_REGION, size * total, op);
-      try {
-        span.toNative(context.copyPool, 0, Math.toIntExact(total), address);
-      } finally {
-        unmap(buffer, address, op);
-      }
+      mapped(buffer, CL_MAP_WRITE_INVALIDATE_REGION, size * total, op,
+          address -> span.toNative(context.copyPool, 0, Math.toIntExact(total), address));
       return;
     }
     int chunk = chunkElements(span);
@@ -349,12 +345,8 @@ final class ClQueue implements AutoCloseable {
     ClFaults.check(call);
     int size = span.elementBytes();
     if (!context.staged) {
-      long address = map(buffer, CL_MAP_READ, (long) size * total, op);
-      try {
-        span.toHeap(context.copyPool, address, 0, Math.toIntExact(total));
-      } finally {
-        unmap(buffer, address, op);
-      }
+      mapped(buffer, CL_MAP_READ, (long) size * total, op,
+          address -> span.toHeap(context.copyPool, address, 0, Math.toIntExact(total)));
       return;
     }
     int chunk = chunkElements(span);
@@ -417,6 +409,35 @@ final class ClQueue implements AutoCloseable {
       ClError.check(nclEnqueueReadBuffer(handle, buffer, CL_FALSE, size * offset, (long) size * n, address, 0, 0,
           event.address()), call);
       stagingEvent[slot] = event.get(0);
+    }
+  }
+
+  /**
+   * Maps {@code bytes} of {@code buffer}, runs {@code copy} on the host address, unmaps and waits for the unmap, under
+   * the context's lock for that buffer: several queues may read one resident buffer at once, and an unmap of one
+   * mapping invalidated another's on PoCL.
+   */
+  private void mapped(long buffer, long flags, long bytes, String op, java.util.function.LongConsumer copy) {
+    java.util.concurrent.locks.ReentrantLock lock = context.mapLock(buffer);
+    lock.lock();
+    try {
+      long address = map(buffer, flags, bytes, op);
+      try {
+        copy.accept(address);
+      } finally {
+        try (MemoryStack stack = MemoryStack.stackPush()) {
+          PointerBuffer event = stack.mallocPointer(1);
+          String call = "clEnqueueUnmapMemObject(" + op + ")";
+          ClError.check(nclEnqueueUnmapMemObject(handle, buffer, address, 0, 0, event.address()), call);
+          try {
+            ClError.check(clWaitForEvents(event.get(0)), "clWaitForEvents(" + call + ")");
+          } finally {
+            clReleaseEvent(event.get(0));
+          }
+        }
+      }
+    } finally {
+      lock.unlock();
     }
   }
 
@@ -495,8 +516,8 @@ final class ClQueue implements AutoCloseable {
     return System.nanoTime() - start;
   }
 
-  /** Waits for everything enqueued here, including pending staging transfers. */
-  void finish() {
+  /** Waits for everything enqueued here, including pending staging transfers; {@code op} names it in errors. */
+  void finish(String op) {
     int rc = clFinish(handle);
     for (int slot = 0; slot < 2; slot++) {
       if (stagingEvent[slot] != 0) {
@@ -504,7 +525,14 @@ final class ClQueue implements AutoCloseable {
         stagingEvent[slot] = 0;
       }
     }
-    ClError.check(rc, "clFinish");
+    String call = "clFinish(" + op + ")";
+    ClError.check(rc, call);
+    ClFaults.check(call);
+  }
+
+  /** Waits for everything enqueued here, including pending staging transfers. */
+  void finish() {
+    finish("queue");
   }
 
   /** Waits for {@code event}. */

@@ -31,8 +31,15 @@ final class ClResident implements Resident {
   /** Each source's {@link #version} when the command was enqueued: a source written again since was read invalid. */
   int[] sourceVersions;
   Runnable redo;
+  /**
+   * Whether a failure of {@link #ready}'s command was found already (by a settle or a reap): found by several threads,
+   * it is reported and its queue retired once. A resident is produced by one command only, so once is per resident.
+   */
+  boolean failureFound;
   /** How often the device copy was written again after a failure. */
   int version;
+  /** The download making {@link #host} now, which other readers wait for, or null. */
+  java.util.concurrent.CompletableFuture<float[]> downloading;
 
   ClResident(ClResidentStore store, int length) {
     this.store = store;

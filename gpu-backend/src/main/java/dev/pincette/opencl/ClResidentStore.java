@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -225,9 +226,8 @@ final class ClResidentStore {
     try {
       for (ClResident source : sources) settle(source);
       boolean succeeded = ClQueue.succeeded(events, "resident");
-      // What follows a failed command on its queue is the runtime's choice: later products go to a new queue.
-      if (!succeeded) context.retireResidentQueue();
       boolean sourcesValid = true;
+      boolean firstToFind;
       lock.lock();
       try {
         for (int i = 0; i < sources.length; i++) sourcesValid &= sources[i].version == versions[i];
@@ -235,13 +235,20 @@ final class ClResidentStore {
           finishLocked(r, events[0]);
           return;
         }
+        // Other readers (or a reap) may have found this failure too, and the product written again since.
+        firstToFind = !succeeded && r.ready == events[0] && !r.failureFound;
+        if (firstToFind) r.failureFound = true;
       } finally {
         lock.unlock();
       }
-      // A command that failed from valid sources is a device failure of its own (one behind a failed source is not).
-      if (!succeeded && sourcesValid) {
-        context.deviceFailed(new BackendException("a resident product's kernel failed on the device after its call"
-            + " returned"));
+      if (firstToFind) {
+        // What follows a failed command on its queue is the runtime's choice: later products go to a new queue.
+        context.retireResidentQueue();
+        // A command that failed from valid sources is a device failure of its own (one behind a failed source is not).
+        if (sourcesValid) {
+          context.deviceFailed(new BackendException("a resident product's kernel failed on the device after its"
+              + " call returned"));
+        }
       }
       rewrite(r, events[0]);
     } finally {
@@ -367,8 +374,10 @@ final class ClResidentStore {
         for (int i = 0; i < r.sources.length; i++) {
           ownFailure &= r.sources[i].ready == 0 && r.sources[i].version == r.sourceVersions[i];
         }
+        boolean firstToFind = !r.failureFound;
+        r.failureFound = true;
         finishLocked(r, r.ready);
-        if (ownFailure) {
+        if (ownFailure && firstToFind) {
           context.deviceFailed(new BackendException("a resident product's kernel failed on the device after its"
               + " call returned (the product was closed unread)"));
         }
@@ -420,26 +429,67 @@ final class ClResidentStore {
     }
   }
 
-  /** The values of {@code r}: its host copy, made now by a download if it has none (and kept: values never change). */
+  /**
+   * The values of {@code r}: its host copy, made now by a download if it has none (and kept: values never change).
+   * One download per resident at a time: readers arriving meanwhile wait for it and return its values (four threads
+   * mapping one buffer at once crashed the JVM on PoCL); should it fail, each of them tries again itself.
+   */
   float[] download(ClResident r) {
     settle(r);
-    float[] host = hostCopyOrPin(r);
-    if (host != null) return host;
-    float[] values;
+    for (;;) {
+      CompletableFuture<float[]> running;
+      lock.lock();
+      try {
+        if (r.closed) throw new IllegalStateException("a DeviceMatrix this call uses was closed during the call");
+        if (r.host != null) return r.host;
+        running = r.downloading;
+        if (running == null) {
+          // This thread downloads: the device copy, the only one then, stays put until the unpin below.
+          r.downloading = new CompletableFuture<>();
+          onDevice.remove(r);
+          onDevice.add(r);
+          r.pins++;
+        }
+      } finally {
+        lock.unlock();
+      }
+      if (running == null) return downloadOnce(r);
+      try {
+        return running.join();
+      } catch (java.util.concurrent.CompletionException e) {
+        // The download this thread waited for failed (and was reported by its own reader): try again.
+      }
+    }
+  }
+
+  /** The download of {@link #download(ClResident)} by the thread that started it; {@code r} is pinned for it. */
+  private float[] downloadOnce(ClResident r) {
+    float[] values = null;
+    Throwable failure = null;
     try (ClCall call = context.begin("download")) {
       values = call.downloadFloats(r.buffer, r.length);
+    } catch (RuntimeException | Error e) {
+      failure = e;
+      throw e;
     } finally {
-      unpin(r);
+      CompletableFuture<float[]> done;
+      lock.lock();
+      try {
+        done = r.downloading;
+        r.downloading = null;
+        // Closed meanwhile: hand the values over, but keep no copy for a resident nobody can use.
+        if (failure == null && !r.closed) {
+          if (r.host == null) r.host = values;
+          values = r.host;
+        }
+        unpin(r);
+      } finally {
+        lock.unlock();
+      }
+      if (failure != null) done.completeExceptionally(failure);
+      else done.complete(values);
     }
-    lock.lock();
-    try {
-      // Closed meanwhile: hand the values over, but keep no copy for a resident nobody can use.
-      if (r.closed) return values;
-      if (r.host == null) r.host = values;
-      return r.host;
-    } finally {
-      lock.unlock();
-    }
+    return values;
   }
 
   /**

@@ -1,6 +1,7 @@
 package dev.pincette.opencl;
 
 import dev.pincette.kernels.CellKeys;
+import dev.pincette.kernels.SpatialOp;
 import dev.pincette.spi.BackendException;
 import dev.pincette.spi.BackendRefusedException;
 import dev.pincette.spi.SpatialIndex;
@@ -108,16 +109,49 @@ final class ClSpatialHash implements SpatialIndex {
     this.padded = Math.max(2 * sortGroup, Integer.highestOneBit(Math.max(1, size - 1)) << 1);
     this.tableMask = (Integer.highestOneBit(Math.max(16, size) * 2 - 1) << 1) - 1;
     if (size == 0) return;
-    try (ClCall call = context.begin("spatial.build")) {
+    runOrClose("spatial.build", call -> {
       positions = call.lease(4L * points.length);
       sortedPositions = call.lease(4L * points.length);
       placeOf = call.lease(4L * size);
       order = call.lease(4L * padded);
       rebuild(call, points);
-    } catch (RuntimeException e) {
-      releaseBuffers();
-      throw e;
+    });
+  }
+
+  /**
+   * Runs {@code work} (a build) in a call of its own. Should it fail, or should its commands not be known complete
+   * when the call ends (the queue could not be drained), the index closes and gives up its buffers: back to the pool
+   * when the queue drained, else freed, since a command still running could write into a buffer handed to another
+   * call. Held under the write lock (or in the constructor).
+   */
+  private void runOrClose(String op, java.util.function.Consumer<ClCall> work) {
+    ClCall call = context.begin(op);
+    Throwable failure = null;
+    try {
+      work.accept(call);
+    } catch (RuntimeException | Error e) {
+      failure = e;
     }
+    try {
+      call.close();
+    } catch (RuntimeException | Error e) {
+      if (failure == null) failure = e;
+      else failure.addSuppressed(e);
+    }
+    if (failure == null && !call.completed()) {
+      failure = new BackendException("the commands of " + op + " did not complete: the OpenCL queue could not be"
+          + " drained");
+    }
+    if (failure == null) return;
+    closed = true;
+    if (call.completed()) {
+      releaseBuffers();
+    } else {
+      context.discardBuffers(buffersHeld());
+      positions = sortedPositions = placeOf = keys = order = table = cellEnd = gridStart = 0;
+    }
+    if (failure instanceof Error error) throw error;
+    throw (RuntimeException) failure;
   }
 
   @Override
@@ -563,15 +597,15 @@ final class ClSpatialHash implements SpatialIndex {
   }
 
   /**
-   * Offsets summed in int on the device wrap past 2^31 − 1 pairs, which no list holds: an error of the request, as on
-   * the CPU ({@link ArithmeticException}), not of the device.
+   * Offsets summed in int on the device wrap past 2^31 − 1 pairs (each count is below 2^28, so a wrap shows as a
+   * decrease), and a total past the largest Java array cannot be one list: either is an error of the request, as on
+   * the CPU ({@link ArithmeticException}, from {@link SpatialOp#checkPairs}), not of the device.
    */
-  private static void checkOffsets(int[] offsets) {
+  static void checkOffsets(int[] offsets) {
     for (int i = 0; i + 1 < offsets.length; i++) {
-      if (offsets[i + 1] < offsets[i]) {
-        throw new ArithmeticException("spatial: more than 2^31 - 1 neighbour pairs do not fit one list");
-      }
+      if (offsets[i + 1] < offsets[i]) SpatialOp.checkPairs(-1);
     }
+    SpatialOp.checkPairs(offsets[offsets.length - 1]);
   }
 
   /** The search of {@link #neighborsWithin} counting only: no lists are built or moved, only a count per point. */
@@ -643,17 +677,19 @@ final class ClSpatialHash implements SpatialIndex {
     lock.writeLock().lock();
     try {
       checkOpen();
-      if (size > 0) {
-        try (ClCall call = context.begin("spatial.update")) {
-          rebuild(call, newPositions);
-        } catch (RuntimeException | Error e) {
-          closed = true;
-          releaseBuffers();
-          throw e;
-        }
-      }
+      if (size > 0) runOrClose("spatial.update", call -> rebuild(call, newPositions));
     } finally {
       lock.writeLock().unlock();
+    }
+  }
+
+  /** The device buffers the index holds now (0 for those it has not leased), for tests. */
+  long[] buffers() {
+    lock.readLock().lock();
+    try {
+      return buffersHeld();
+    } finally {
+      lock.readLock().unlock();
     }
   }
 
@@ -674,7 +710,11 @@ final class ClSpatialHash implements SpatialIndex {
   }
 
   private void releaseBuffers() {
-    context.releaseBuffers(positions, sortedPositions, placeOf, keys, order, table, cellEnd, gridStart);
+    context.releaseBuffers(buffersHeld());
     positions = sortedPositions = placeOf = keys = order = table = cellEnd = gridStart = 0;
+  }
+
+  private long[] buffersHeld() {
+    return new long[] {positions, sortedPositions, placeOf, keys, order, table, cellEnd, gridStart};
   }
 }

@@ -1,6 +1,7 @@
 package dev.pincette.opencl;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pincette.BackendKind;
@@ -8,6 +9,7 @@ import dev.pincette.Compute;
 import dev.pincette.ComputeOn;
 import dev.pincette.DeviceMatrix;
 import dev.pincette.Matrix;
+import dev.pincette.spi.BackendRefusedException;
 import dev.pincette.spi.Resident;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -47,6 +49,40 @@ class ClResidentSizeTest {
       Matrix down = c.download();
       assertEquals(Matrix.zeros(300, 200), down);
       assertEquals(0f, down.get(299, 199));
+    }
+  }
+
+  /**
+   * Host-array products below the facade: a batch whose result count·m·n wraps an int (65536 · 1x65537 became 65536
+   * floats) and independent products whose m·n does are refused with the size, not answered with a wrong length.
+   */
+  @Test
+  void hostArrayBatchesPastTheElementCapAreRefusedBeforeAllocating() {
+    try (ClBackend backend = new ClBackend(null, null, false, true)) {
+      IllegalArgumentException batch = assertThrows(IllegalArgumentException.class,
+          () -> backend.batchedMatmul(new float[0], new float[0], 65536, 1, 0, 65537));
+      assertTrue(batch.getMessage().contains("4295032832 elements"), batch.getMessage());
+      IllegalArgumentException each = assertThrows(IllegalArgumentException.class,
+          () -> backend.matmulEach(new float[][] {new float[0]}, new float[][] {new float[0]}, 65536, 0, 65537));
+      assertTrue(each.getMessage().contains("4295032832 elements"), each.getMessage());
+      assertEquals(3 * 5 * 7, backend.batchedMatmul(new float[0], new float[0], 3, 5, 0, 7).length);
+    }
+  }
+
+  /** A device on which no block shape of the kernel fits refuses products (a capacity, not a device failure). */
+  @Test
+  void noBlockShapeFittingTheDeviceIsARefusal() {
+    try (ClBackend backend = new ClBackend(null, null, false, true)) {
+      ClContext context = backend.context();
+      ClDevice tiny = new ClDevice(0, 0, "tiny", "test", "test", "GPU", 1, 1L << 30, 16, 1, 1L << 30, false, "1",
+          "OpenCL 3.0", java.util.Set.of());
+      ClMatmul matmul = new ClMatmul(tiny, null, false);
+      assertTrue(matmul.usableTiles().isEmpty());
+      int n = 256;   // above the small products' path, which has no blocks
+      float[] a = new float[n * n];
+      assertThrows(BackendRefusedException.class, () -> matmul.multiply(context, "matmul", a, a, 1, n, n, n));
+      assertThrows(BackendRefusedException.class,
+          () -> matmul.multiplyEach(context, new float[][] {a}, new float[][] {a}, n, n, n));
     }
   }
 

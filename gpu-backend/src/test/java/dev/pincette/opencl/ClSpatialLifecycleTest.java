@@ -120,6 +120,29 @@ class ClSpatialLifecycleTest {
     }
   }
 
+  /**
+   * An update whose queue cannot be drained (its wait fails): commands may still write the index's buffers, so they
+   * are freed, not handed to the pool for the next call; and the update fails even though every command was enqueued.
+   */
+  @Test
+  void anUpdateWhoseQueueCannotDrainFreesItsBuffersInsteadOfPoolingThem() {
+    float[] xyz = cloud(3 * 2000, 12);
+    ClSpatialHash index = (ClSpatialHash) BACKEND.buildSpatial(xyz.clone(), 3, 0.05f);
+    try {
+      long[] held = index.buffers();
+      assertTrue(java.util.Arrays.stream(held).filter(b -> b != 0).count() >= 4, java.util.Arrays.toString(held));
+      ClFaults.failNext("clFinish(spatial.update)");
+      assertThrows(BackendException.class, () -> index.update(cloud(3 * 2000, 13)));
+      assertFalse(ClFaults.armed(), "the fault fired");
+      for (long buffer : held) {
+        if (buffer != 0) assertFalse(BACKEND.context().pool.owns(buffer), "buffer " + buffer + " went back to the pool");
+      }
+      assertThrows(BackendException.class, () -> index.query(new float[3], 0.1f), "the index is closed");
+    } finally {
+      index.close();
+    }
+  }
+
   /** Through the map: the level moves to the CPU and answers for the new positions. */
   @Test
   void aMapWhoseUpdateFailsOnTheDeviceAnswersForTheNewPositionsOnTheCpu() {

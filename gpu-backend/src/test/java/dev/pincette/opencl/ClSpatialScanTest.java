@@ -32,6 +32,20 @@ class ClSpatialScanTest {
     BACKEND.close();
   }
 
+  /**
+   * Offsets summed in int on the device: a total that wrapped, and one between the largest Java array and 2^31 − 1
+   * (which wraps nothing, and made {@code new int[total]} an OutOfMemoryError), are both ArithmeticExceptions.
+   */
+  @Test
+  void deviceOffsetsPastOneListAreAnArithmeticException() {
+    ClSpatialHash.checkOffsets(new int[] {0, 5, (int) dev.pincette.kernels.Elements.MAX});
+    for (int[] offsets : new int[][] {{0, Integer.MAX_VALUE - 5}, {0, Integer.MAX_VALUE, Integer.MIN_VALUE + 3},
+        {0, 7, 3}}) {
+      org.junit.jupiter.api.Assertions.assertThrows(ArithmeticException.class,
+          () -> ClSpatialHash.checkOffsets(offsets), java.util.Arrays.toString(offsets));
+    }
+  }
+
   @Test
   void theGridTheCountedAndTheSortedBuildGiveBruteForcesLists() {
     int n = 20_000;
