@@ -83,9 +83,14 @@ public final class Matrix {
 
   /** The element at {@code row, col}. */
   public float get(int row, int col) {
-    Objects.checkIndex(row, rows);
-    Objects.checkIndex(col, cols);
+    if (row < 0 || row >= rows) throw outside("get: row", row, rows);
+    if (col < 0 || col >= cols) throw outside("get: col", col, cols);
     return data[row * cols + col];
+  }
+
+  /** An index outside {@code [0, length)}, named as the caller knows it. */
+  static IndexOutOfBoundsException outside(String what, int index, int length) {
+    return new IndexOutOfBoundsException(what + " " + index + " is not in [0, " + length + ")");
   }
 
   /** A copy of the elements, row-major. */

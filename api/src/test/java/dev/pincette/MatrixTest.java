@@ -31,4 +31,21 @@ class MatrixTest {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Matrix.of(rows));
     assertTrue(e.getMessage().contains("65536x65537") && e.getMessage().contains("elements"), e.getMessage());
   }
+
+  @Test
+  void indicesOutsideTheMatrixNameTheRowOrTheColumn() {
+    Matrix m = Matrix.zeros(2, 3);
+    assertOutside("get: row 2 is not in [0, 2)", () -> m.get(2, 0));
+    assertOutside("get: col -1 is not in [0, 3)", () -> m.get(0, -1));
+    try (HostMatrix h = new HostMatrix(2, 3, dev.pincette.spi.HostMemory.offHeap(24))) {
+      assertOutside("get: row -2147483648 is not in [0, 2)", () -> h.get(Integer.MIN_VALUE, 0));
+      assertOutside("set: col 3 is not in [0, 3)", () -> h.set(1, 3, 1f));
+    }
+  }
+
+  static void assertOutside(String message, org.junit.jupiter.api.function.Executable call) {
+    IndexOutOfBoundsException e = assertThrows(IndexOutOfBoundsException.class, call);
+    assertEquals(IndexOutOfBoundsException.class, e.getClass(), "not from inside an array");
+    assertEquals(message, e.getMessage());
+  }
 }
