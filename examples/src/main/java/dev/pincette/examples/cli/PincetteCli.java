@@ -15,7 +15,7 @@ import picocli.CommandLine.Option;
     description = "Runs compute kernels on the CPU or an OpenCL GPU, whichever finishes first.",
     subcommands = {PincetteCli.DemoCommand.class, PincetteCli.DevicesCommand.class, BenchCommand.class,
         CalibrateCommand.class, DeviceDataCommand.class, PincetteCli.ParticlesCommand.class, SoakCommand.class,
-        CommandLine.HelpCommand.class})
+        FuzzCommand.class, CommandLine.HelpCommand.class})
 public final class PincetteCli implements Callable<Integer> {
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
