@@ -22,9 +22,10 @@ import java.util.Objects;
  * }</pre>
  *
  * <p>Accuracy: sum and dot are within 1e-6·Σ|terms| of the exact value; matmul is within {@code (k+2)·2^-24·Σ|a·b|}
- * per element on every backend, unless a relaxed {@link Precision} is asked for (then within that precision's bound).
- * NaN propagates through every op. The backend is read from the system property
- * {@code pincette.backend} ({@code auto}, {@code cpu} or {@code opencl}) when {@code Compute} is first used.
+ * per element on every backend (plus {@code (k+2)·2^-149} among float's subnormals), unless a relaxed {@link Precision}
+ * is asked for (then within that precision's bound). NaN propagates through every op. The backend is read from the
+ * system property {@code pincette.backend} ({@code auto}, {@code cpu} or {@code opencl}) when {@code Compute} is first
+ * used.
  */
 public final class Compute {
   private Compute() {}

@@ -167,12 +167,12 @@ public final class HostMatrix implements AutoCloseable {
 
   /** The element at {@code row, col}. */
   public float get(int row, int col) {
-    return segment("get").getAtIndex(ValueLayout.JAVA_FLOAT, index(row, col));
+    return segment("get").getAtIndex(ValueLayout.JAVA_FLOAT, index("get", row, col));
   }
 
   /** Sets the element at {@code row, col}. */
   public void set(int row, int col, float value) {
-    segment("set").setAtIndex(ValueLayout.JAVA_FLOAT, index(row, col), value);
+    segment("set").setAtIndex(ValueLayout.JAVA_FLOAT, index("set", row, col), value);
   }
 
   /** Copies {@code rowMajor}, which must hold exactly {@code rows·cols} values, into this matrix; returns it. */
@@ -243,9 +243,9 @@ public final class HostMatrix implements AutoCloseable {
     if (state.isClosed()) throw new IllegalStateException(op + ": the HostMatrix " + shape() + " is closed");
   }
 
-  private long index(int row, int col) {
-    Objects.checkIndex(row, rows);
-    Objects.checkIndex(col, cols);
+  private long index(String op, int row, int col) {
+    if (row < 0 || row >= rows) throw Matrix.outside(op + ": row", row, rows);
+    if (col < 0 || col >= cols) throw Matrix.outside(op + ": col", col, cols);
     return (long) row * cols + col;
   }
 }

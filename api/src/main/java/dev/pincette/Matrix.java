@@ -40,7 +40,7 @@ public final class Matrix {
   public static Matrix of(float[][] rows) {
     Objects.requireNonNull(rows, "Matrix.of: rows is null");
     int cols = rows.length == 0 ? 0 : Objects.requireNonNull(rows[0], "Matrix.of: row 0 is null").length;
-    float[] data = new float[Math.multiplyExact(rows.length, cols)];
+    float[] data = new float[elements("Matrix.of", rows.length, cols)];
     for (int r = 0; r < rows.length; r++) {
       float[] row = Objects.requireNonNull(rows[r], "Matrix.of: row " + r + " is null");
       if (row.length != cols) {
@@ -53,7 +53,19 @@ public final class Matrix {
 
   /** A {@code rows×cols} matrix of zeros. */
   public static Matrix zeros(int rows, int cols) {
-    return of(rows, cols, new float[Math.multiplyExact(Math.max(rows, 0), Math.max(cols, 0))]);
+    if (rows < 0 || cols < 0) throw new IllegalArgumentException("Matrix.zeros: negative shape " + rows + "x" + cols);
+    return new Matrix(rows, cols, new float[elements("Matrix.zeros", rows, cols)]);
+  }
+
+  /** Elements a matrix may hold: as many as a Java array. */
+  private static final long MAX_ELEMENTS = Integer.MAX_VALUE - 8;
+
+  /** {@code rows·cols}, refused with the shape named when a Java array cannot hold that many. */
+  private static int elements(String op, long rows, long cols) {
+    if (rows * cols > MAX_ELEMENTS) {
+      throw new IllegalArgumentException(op + ": " + rows + "x" + cols + " has more than " + MAX_ELEMENTS + " elements");
+    }
+    return (int) (rows * cols);
   }
 
   /** Wraps an array this library just produced and nobody else holds. */
@@ -71,9 +83,14 @@ public final class Matrix {
 
   /** The element at {@code row, col}. */
   public float get(int row, int col) {
-    Objects.checkIndex(row, rows);
-    Objects.checkIndex(col, cols);
+    if (row < 0 || row >= rows) throw outside("get: row", row, rows);
+    if (col < 0 || col >= cols) throw outside("get: col", col, cols);
     return data[row * cols + col];
+  }
+
+  /** An index outside {@code [0, length)}, named as the caller knows it. */
+  static IndexOutOfBoundsException outside(String what, int index, int length) {
+    return new IndexOutOfBoundsException(what + " " + index + " is not in [0, " + length + ")");
   }
 
   /** A copy of the elements, row-major. */

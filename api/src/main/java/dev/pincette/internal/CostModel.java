@@ -32,6 +32,8 @@ public final class CostModel {
   /** Calibration time per backend: a CPU and one GPU stay under 2 s together. */
   static final double CALIBRATION_SECONDS = 0.85;
   private static final String LIBRARY_VERSION = "0.1.0";
+  /** The refit of a curve ({@link Drift}) learns only from calls whose predicted time is at least this share compute. */
+  private static final double COMPUTE_SHARE = 0.8;
 
   /** Calibrated models by backend name; absent while calibrating. Written by the calibration thread. */
   private final Map<String, BackendModel> models = new ConcurrentHashMap<>();
@@ -39,6 +41,13 @@ public final class CostModel {
   private final Map<String, Window> corrections = new ConcurrentHashMap<>();
   /** Calls running now, per backend name: a second call waits for (or shares the device with) the first. */
   private final Map<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
+  /** When a call last started on each backend while another ran there ({@link #clock} time). */
+  private final Map<String, java.util.concurrent.atomic.AtomicLong> sharedSince = new ConcurrentHashMap<>();
+  /** Recent calls that had their backend to themselves, per backend and curve, against the calibrated curve. */
+  private final Map<String, Drift> drifts = new ConcurrentHashMap<>();
+  /** The last refit of each backend and curve, for {@code explain}. */
+  private final Map<String, String> refits = new ConcurrentHashMap<>();
+  /** Where calibrations are stored, or null to keep them in memory only. */
   private final Path cacheDir;
   /** Completes when the calibration started by {@link #start} is done (at once when none was needed). */
   private final java.util.concurrent.CompletableFuture<Void> ready = new java.util.concurrent.CompletableFuture<>();
@@ -46,6 +55,7 @@ public final class CostModel {
   /** Time of observed calls, for the correction window; a clock of its own in tests. */
   private final java.util.function.LongSupplier clock;
 
+  /** A model storing calibrations in {@code cacheDir}, or (null) in memory only. */
   public CostModel(Path cacheDir) {
     this(cacheDir, System::nanoTime);
   }
@@ -64,7 +74,7 @@ public final class CostModel {
   public void start(List<Backend> backends, boolean background) {
     List<Backend> missing = new ArrayList<>();
     for (Backend b : backends) {
-      BackendModel stored = BackendModel.load(file(b), key(b));
+      BackendModel stored = cacheDir == null ? null : BackendModel.load(file(b), key(b));
       if (stored != null) models.put(b.name(), stored);
       else missing.add(b);
     }
@@ -110,7 +120,9 @@ public final class CostModel {
       m = new BackendModel(key(b), m.overheadSeconds(), m.bytesPerSecond(), m.curves());
       models.put(b.name(), m);
       corrections.keySet().removeIf(k -> k.startsWith(b.name() + "/"));
-      m.save(file(b));
+      drifts.keySet().removeIf(k -> k.startsWith(b.name() + "/"));
+      refits.keySet().removeIf(k -> k.startsWith(b.name() + "/"));
+      store(b, m);
       LOG.log(Level.DEBUG, () -> String.format("pincette: calibrated %s in %.2f s", b.name(),
           (System.nanoTime() - start) * 1e-9));
       return m;
@@ -120,12 +132,17 @@ public final class CostModel {
     }
   }
 
-  private static String key(Backend b) {
+  /** Stores {@code m} as the calibration of {@code b}, when there is a cache folder. */
+  private void store(Backend b, BackendModel m) {
+    if (cacheDir != null) m.save(file(b));
+  }
+
+  static String key(Backend b) {
     return b.calibrationKey() + "|" + LIBRARY_VERSION + "|" + Runtime.version().feature() + "|"
         + Runtime.getRuntime().availableProcessors();
   }
 
-  private Path file(Backend b) {
+  Path file(Backend b) {
     byte[] digest;
     try {
       digest = java.security.MessageDigest.getInstance("SHA-256")
@@ -197,23 +214,95 @@ public final class CostModel {
   /** Marks a call as running on {@code backend}; the returned counter is decremented by {@link #finished}. */
   public AtomicInteger started(String backend) {
     AtomicInteger n = inFlight.computeIfAbsent(backend, k -> new AtomicInteger());
-    n.incrementAndGet();
+    if (n.incrementAndGet() > 1) {
+      sharedSince.computeIfAbsent(backend, k -> new java.util.concurrent.atomic.AtomicLong(Long.MIN_VALUE))
+          .set(clock.getAsLong());
+    }
     return n;
   }
 
   /** Records a finished call: its observed time refines the prediction for its backend, family and size. */
   public void finished(AtomicInteger running, Backend b, CallCost cost, double seconds, Prediction predicted) {
-    running.decrementAndGet();
+    boolean alone = running.getAndDecrement() == 1 && !sharedDuring(b.name(), seconds);
     if (predicted == null || !predicted.calibrated()) return;
-    BackendModel m = models.get(b.name());
     // A spatial map is placed for its build and a search after it (one simulation step): the family's calibrated
     // curve covers both, but the dispatched call is the build alone, so its time would teach the model half the cost.
-    if (m == null || !(seconds > 0) || cost.family().equals(CallCost.SPATIAL)) return;
-    double uncorrected = m.overheadSeconds() + transferSeconds(b.name(), m, cost)
-        + m.computeSeconds(m.curveOf(cost), cost.work());
+    // The map reports build and first search together ({@link #observed}).
+    if (cost.family().equals(CallCost.SPATIAL)) return;
+    learn(b, cost, seconds, alone);
+  }
+
+  /**
+   * Records the time of work that was not one dispatched call: a spatial map's build and its first search together,
+   * as the family's curve measures them. Learnt from only when nothing else ran on the backend meanwhile.
+   */
+  public void observed(Backend b, CallCost cost, double seconds) {
+    AtomicInteger running = inFlight.get(b.name());
+    if (running != null && running.get() > 0) return;
+    if (!sharedDuring(b.name(), seconds)) learn(b, cost, seconds, true);
+  }
+
+  /** Whether a call ending now after {@code seconds} shared {@code backend} with another call at some point. */
+  private boolean sharedDuring(String backend, double seconds) {
+    var since = sharedSince.get(backend);
+    return since != null && since.get() >= clock.getAsLong() - (long) (seconds * 1e9);
+  }
+
+  private void learn(Backend b, CallCost cost, double seconds, boolean alone) {
+    BackendModel m = models.get(b.name());
+    if (m == null || !(seconds > 0)) return;
+    String curve = m.curveOf(cost);
+    double fixed = m.overheadSeconds() + transferSeconds(b.name(), m, cost);
+    double uncorrected = fixed + m.computeSeconds(curve, cost.work());
     if (!(uncorrected > 0) || Double.isInfinite(uncorrected)) return;
-    corrections.computeIfAbsent(bucket(b.name(), m, cost), k -> new Window()).add(seconds / uncorrected,
-        clock.getAsLong());
+    long now = clock.getAsLong();
+    corrections.computeIfAbsent(bucket(b.name(), m, cost), k -> new Window()).add(seconds / uncorrected, now);
+    // Only calibrated curves are refitted (a kernel's calls are predicted by the reduce curve and corrected per kernel).
+    if (!m.curves().containsKey(curve)) return;
+    Drift drift = drifts.computeIfAbsent(b.name() + "/" + curve, k -> new Drift());
+    // A call whose predicted time is mostly overhead or transfer measures those, not the curve.
+    if (!alone || !drift.warm(now) || fixed > (1 - COMPUTE_SHARE) * uncorrected) return;
+    drift.add(cost.work(), seconds, fixed, uncorrected, now);
+    if (!Double.isNaN(drift.disagreement(now))) refit(b, curve, drift, now);
+  }
+
+  /**
+   * The calls predicted by {@code curve} on {@code b} keep disagreeing with it: it is refitted from them (see
+   * {@link Drift#refit}), stored in place of the calibration file's, and the corrections learnt against the old one
+   * are dropped.
+   */
+  private void refit(Backend b, String curve, Drift drift, long now) {
+    synchronized (drift) {
+      double ratio = drift.disagreement(now);
+      BackendModel m = models.get(b.name());
+      Curve old = m == null ? null : m.curves().get(curve);
+      if (Double.isNaN(ratio) || old == null) return;
+      int calls = drift.calls();
+      Map<String, Curve> curves = new java.util.TreeMap<>(m.curves());
+      curves.put(curve, drift.refit(old));
+      BackendModel refitted = new BackendModel(m.key(), m.overheadSeconds(), m.bytesPerSecond(), curves);
+      models.put(b.name(), refitted);
+      corrections.keySet().removeIf(k -> k.startsWith(b.name() + "/" + curve + "/"));
+      drift.clear();
+      String note = String.format(java.util.Locale.ROOT, "%s's %s curve refitted from %d calls, which took %.2gx "
+          + "its time", b.name(), curve, calls, ratio);
+      refits.put(b.name() + "/" + curve, note);
+      store(b, refitted);
+      LOG.log(Level.INFO, "pincette: " + note + (cacheDir == null ? "" : "; stored in " + file(b)));
+    }
+  }
+
+  /**
+   * What was refitted among the curves that predict {@code cost} (its family's and its precision's) on any backend, or
+   * an empty string; for explanations.
+   */
+  public String refitNote(CallCost cost) {
+    StringBuilder s = new StringBuilder();
+    refits.forEach((key, note) -> {
+      String curve = key.substring(key.indexOf('/') + 1);
+      if (curve.equals(cost.family()) || curve.equals(cost.curve())) s.append(s.isEmpty() ? "" : "; ").append(note);
+    });
+    return s.toString();
   }
 
   /**

@@ -63,4 +63,15 @@ final class Curve {
   int points() {
     return logWork.length;
   }
+
+  /** This curve with every time multiplied by {@code factor}. */
+  Curve scaled(double factor) {
+    double[] work = new double[logWork.length];
+    double[] seconds = new double[logWork.length];
+    for (int i = 0; i < work.length; i++) {
+      work[i] = Math.exp(logWork[i]);
+      seconds[i] = Math.exp(logSeconds[i]) * factor;
+    }
+    return new Curve(work, seconds);
+  }
 }

@@ -188,8 +188,9 @@ public final class Dispatcher {
     BackendKind requested = currentKind();
     Placement placement = place(requested, cost, refusal);
     if (EXPLAIN.isBound()) {
+      String refitted = costModel.refitNote(cost);
       EXPLAIN.get()[0] = new Explanation(op, shape, cost.precision(), requested, placement.chosen.name(),
-          placement.reason, placement.predictions);
+          refitted.isEmpty() ? placement.reason : placement.reason + "; " + refitted, placement.predictions);
       throw new ExplainedSignal();
     }
     Backend cpu = cpu();
@@ -472,6 +473,12 @@ public final class Dispatcher {
       }
     }
     return best;
+  }
+
+  /** Reports work of {@code backend} timed outside a dispatched call to the cost model ({@link CostModel#observed}). */
+  public void observed(String backend, CallCost cost, double seconds) {
+    Backend b = backends.get(backend);
+    if (b != null) costModel.observed(b, cost, seconds);
   }
 
   /** The cost model, for {@code pincette calibrate} and benchmarks. */

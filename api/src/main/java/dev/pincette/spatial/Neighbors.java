@@ -1,7 +1,6 @@
 package dev.pincette.spatial;
 
 import java.util.Arrays;
-import java.util.Objects;
 
 /**
  * Neighbour lists of every point in compressed sparse rows: the neighbours of point {@code i} are
@@ -38,13 +37,19 @@ public final class Neighbors {
 
   /** Number of neighbours of point {@code i}. */
   public int count(int i) {
-    Objects.checkIndex(i, size());
+    check("count", i);
     return offsets[i + 1] - offsets[i];
   }
 
   /** The neighbours of point {@code i}, ascending (a copy). */
   public int[] of(int i) {
-    Objects.checkIndex(i, size());
+    check("of", i);
     return Arrays.copyOfRange(indices, offsets[i], offsets[i + 1]);
+  }
+
+  private void check(String op, int i) {
+    if (i < 0 || i >= size()) {
+      throw new IndexOutOfBoundsException(op + ": point " + i + " is not in [0, " + size() + ")");
+    }
   }
 }

@@ -132,12 +132,16 @@ public final class SpatialHashMap implements AutoCloseable {
   private static Level buildLevel(float[] positions, int dims, float cellSize) {
     String shape = (positions.length / dims) + " points, " + dims + "D, cell " + cellSize;
     String[] placed = new String[1];
+    long[] buildNanos = new long[1];
     CallCost cost = new CallCost(CallCost.SPATIAL, positions.length / dims, 4L * positions.length, 0);
     SpatialIndex index = Dispatcher.get().run("spatial.build", shape, cost, be -> {
       placed[0] = be.name();
-      return be.buildSpatial(positions.clone(), dims, cellSize);
+      long start = System.nanoTime();
+      SpatialIndex built = be.buildSpatial(positions.clone(), dims, cellSize);
+      buildNanos[0] = Math.max(1, System.nanoTime() - start);
+      return built;
     });
-    return new Level(cellSize, index, placed[0]);
+    return new Level(cellSize, new FirstSearchTiming(index, placed[0], cost, cellSize, buildNanos[0]), placed[0]);
   }
 
   /** Number of points. */

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 class CostModelTest {
   /** A backend that only has a name and a bus; the model is installed, not measured. */
-  record NamedBackend(String name, double transferBytesPerSecond) implements Backend {
+  public record NamedBackend(String name, double transferBytesPerSecond) implements Backend {
     public boolean isAvailable() { return true; }
     public String unavailableReason() { return ""; }
     public List<DeviceInfo> devices() { return List.of(); }
@@ -73,7 +73,7 @@ class CostModelTest {
 
   @Test
   void predictionSplitsOverheadTransferAndCompute() {
-    CostModel m = new CostModel(Path.of("unused"));
+    CostModel m = new CostModel(null);
     Backend gpu = new NamedBackend("gpu", 10e9);
     m.install("gpu", model("gpu", 20e-6, 10e9, 1e-13));
     Prediction p = m.predict(gpu, new CallCost(CallCost.MATMUL, 2e9, 8_000_000, 4_000_000));
@@ -85,7 +85,7 @@ class CostModelTest {
 
   @Test
   void smallCallsGoWhereOverheadIsLowAndLargeWhereThroughputIsHigh() {
-    CostModel m = new CostModel(Path.of("unused"));
+    CostModel m = new CostModel(null);
     Backend cpu = new NamedBackend("cpu", Double.POSITIVE_INFINITY);
     Backend gpu = new NamedBackend("gpu", 10e9);
     m.install("cpu", model("cpu", 1e-6, Double.POSITIVE_INFINITY, 1e-11));
@@ -98,7 +98,7 @@ class CostModelTest {
 
   @Test
   void observedTimesCorrectAWrongCalibrationWithinAFewCalls() {
-    CostModel m = new CostModel(Path.of("unused"));
+    CostModel m = new CostModel(null);
     Backend gpu = new NamedBackend("gpu", Double.POSITIVE_INFINITY);
     m.install("gpu", model("gpu", 0, Double.POSITIVE_INFINITY, 1e-12));
     CallCost cost = new CallCost(CallCost.MATMUL, 1e9, 0, 0);
@@ -155,7 +155,7 @@ class CostModelTest {
 
   @Test
   void callsOnNativeHostMemoryKeepTheirOwnCorrection() {
-    CostModel m = new CostModel(Path.of("unused"));
+    CostModel m = new CostModel(null);
     Backend gpu = new NamedBackend("gpu", Double.POSITIVE_INFINITY);
     m.install("gpu", model("gpu", 0, Double.POSITIVE_INFINITY, 1e-12));
     CallCost arrays = new CallCost(CallCost.MATMUL, 1e9, 0, 0);
@@ -171,7 +171,7 @@ class CostModelTest {
 
   @Test
   void oneOutlierDoesNotMoveTheCorrection() {
-    CostModel m = new CostModel(Path.of("unused"));
+    CostModel m = new CostModel(null);
     Backend cpu = new NamedBackend("cpu", Double.POSITIVE_INFINITY);
     m.install("cpu", model("cpu", 0, Double.POSITIVE_INFINITY, 1e-12));
     CallCost cost = new CallCost(CallCost.MATMUL, 1e9, 0, 0);
@@ -184,7 +184,7 @@ class CostModelTest {
   @Test
   void aShortBurstOfSlowCallsDoesNotMoveTheCorrectionButALastingSlowdownDoes() {
     long[] now = {0};
-    CostModel m = new CostModel(Path.of("unused"), () -> now[0]);
+    CostModel m = new CostModel(null, () -> now[0]);
     Backend cpu = new NamedBackend("cpu", Double.POSITIVE_INFINITY);
     m.install("cpu", model("cpu", 0, Double.POSITIVE_INFINITY, 1e-12));
     CallCost cost = new CallCost(CallCost.MATMUL, 1e6, 0, 0);
@@ -208,7 +208,7 @@ class CostModelTest {
 
   @Test
   void runningCallsAddWait() {
-    CostModel m = new CostModel(Path.of("unused"));
+    CostModel m = new CostModel(null);
     Backend gpu = new NamedBackend("gpu", Double.POSITIVE_INFINITY);
     m.install("gpu", model("gpu", 0, Double.POSITIVE_INFINITY, 1e-12));
     CallCost cost = new CallCost(CallCost.MATMUL, 1e9, 0, 0);

@@ -152,9 +152,25 @@ public final class ClBackend implements Backend {
       boolean selected = d == device;
       String why = selected ? unavailableReason()
           : "not selected; choose it with -Dpincette.opencl.device=\"" + d.name() + "\"";
-      out.add(d.info(selected && isAvailable(), why, selected ? fp64 : d.fp64()));
+      DeviceInfo info = d.info(selected && isAvailable(), why, selected ? fp64 : d.fp64());
+      ClContext c = context;
+      out.add(selected && c != null ? withMemory(info, c) : info);
     }
     return out;
+  }
+
+  /**
+   * {@code info} with the device memory the context holds now, in bytes: its pool's buffers (leased to calls, resident
+   * data and spatial maps, or idle for reuse) and the resident data among them, once the products computing now are
+   * done.
+   */
+  private static DeviceInfo withMemory(DeviceInfo info, ClContext c) {
+    Map<String, String> props = new java.util.LinkedHashMap<>(info.properties());
+    props.put("buffer bytes", Long.toString(c.pool.allocatedBytes()));
+    props.put("buffers", Integer.toString(c.pool.allocatedCount()));
+    props.put("buffers leased", Integer.toString(c.pool.leasedCount()));
+    props.put("resident bytes", Long.toString(c.residents.deviceBytes()));
+    return new DeviceInfo(info.backend(), info.name(), info.type(), info.available(), info.reason(), props);
   }
 
   /** The device calls run on, or null when the backend is unavailable. */

@@ -77,6 +77,14 @@ final class ClMatmul {
       new Tile(128, 128, 16, 16, 8), new Tile(64, 64, 16, 4, 4), new Tile(32, 32, 16, 4, 4));
 
   /**
+   * The default shapes kept on CPU devices (PoCL), where generating a block's work-group function costs far more than
+   * the block can win: on a loaded 2-core machine PoCL 3.1 took 2.6 s for 128x128x8/8x8 and 1.2 s for 64x64x16/4x4,
+   * but 15 s for 32x32x16/4x4, 38 s for 128x128x16/8x8, 102 s for 128x128x16/16x8 and 335 s for 256x128x8/16x8,
+   * which the first large product (tuning) or the first 256-row one paid.
+   */
+  static final List<Tile> CPU_TILES = List.of(new Tile(128, 128, 8, 8, 8), new Tile(64, 64, 16, 4, 4));
+
+  /**
    * The candidate shapes: {@link #TILES} and any given in {@code pincette.opencl.matmulTiles} (comma-separated
    * {@code BMxBNxBK/TMxTN}, for trying shapes on a new device with {@code ClBench --tiles}), largest blocks first.
    */
@@ -171,8 +179,9 @@ final class ClMatmul {
   }
 
   /**
-   * With {@code extraTiles} as in {@code pincette.opencl.matmulTiles} (malformed ones are logged and ignored);
-   * {@code emulateMatrixUnits} builds the tensor-core path with portable stand-ins for its PTX on any device (tests).
+   * With {@code extraTiles} as in {@code pincette.opencl.matmulTiles} (malformed ones are logged and ignored; on CPU
+   * devices only the defaults of {@link #CPU_TILES} are kept, with any extra ones); {@code emulateMatrixUnits} builds
+   * the tensor-core path with portable stand-ins for its PTX on any device (tests).
    */
   ClMatmul(ClDevice device, String extraTiles, boolean emulateMatrixUnits) {
     this.mma = new ClMatmulMma(device, emulateMatrixUnits, System.getProperty("pincette.opencl.mmaShapes"));
@@ -185,7 +194,12 @@ final class ClMatmul {
     }
     List<Tile> fit = new ArrayList<>();
     for (Tile t : all) {
-      if (t.fits(device)) fit.add(t);
+      if (t.fits(device) && (device.isGpu() || !TILES.contains(t) || CPU_TILES.contains(t))) fit.add(t);
+    }
+    if (fit.isEmpty()) {
+      for (Tile t : all) {
+        if (t.fits(device)) fit.add(t);
+      }
     }
     this.usable = List.copyOf(fit);
     this.preferred = fit.isEmpty() ? null : fit.get(0);

@@ -82,6 +82,17 @@ final class ClProgramCache implements AutoCloseable {
    * whose register counts {@code pincette.opencl.buildLog=true} prints, or {@code -cl-nv-maxrregcount=64}).
    */
   private static final String EXTRA_OPTIONS = System.getProperty("pincette.opencl.buildOptions", "").strip();
+
+  /**
+   * Options added to the builds of one program, read at each build: {@code pincette.opencl.buildOptions.matmul} for
+   * {@code matmul.cl}. The OpenCL tests build matmul with {@code -cl-opt-disable} on PoCL, whose optimiser spent
+   * minutes on each large register-tiled block (see the gpu-backend pom).
+   */
+  private static String programOptions(String resource) {
+    String program = resource.endsWith(".cl") ? resource.substring(0, resource.length() - 3) : resource;
+    return System.getProperty("pincette.opencl.buildOptions." + program, "").strip();
+  }
+
   /** {@code pincette.opencl.buildLog=true}: prints each program's build log to standard error after a source build. */
   private static final boolean PRINT_LOG = Boolean.getBoolean("pincette.opencl.buildLog");
 
@@ -96,7 +107,7 @@ final class ClProgramCache implements AutoCloseable {
    * reads the resource {@code name}.
    */
   long program(String name, String source, String options) {
-    String all = EXTRA_OPTIONS.isEmpty() ? options : options + " " + EXTRA_OPTIONS;
+    String all = allOptions(name, options);
     return programs.computeIfAbsent(name + " " + all, k -> {
       try {
         return build(name, source != null ? source : source(name), all);
@@ -108,7 +119,13 @@ final class ClProgramCache implements AutoCloseable {
 
   /** The cache file a program would use; for tests. */
   Path file(String resource, String options) {
-    return dir == null ? null : dir.resolve(key(source(resource), options) + ".bin");
+    return dir == null ? null : dir.resolve(key(source(resource), allOptions(resource, options)) + ".bin");
+  }
+
+  /** A program's own options, then those added to every build and to its builds. */
+  private static String allOptions(String resource, String options) {
+    return java.util.stream.Stream.of(options, EXTRA_OPTIONS, programOptions(resource)).filter(o -> !o.isBlank())
+        .collect(java.util.stream.Collectors.joining(" "));
   }
 
   private long build(String resource, String source, String options) {

@@ -13,18 +13,26 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** The matmul kernel's block shapes: extra candidates ({@code pincette.opencl.matmulTiles}) and their products. */
+/**
+ * The matmul kernel's block shapes: extra candidates ({@code pincette.opencl.matmulTiles}) and their products. Every
+ * shape is built here, on PoCL too, where the optimiser takes minutes over the large blocks (see
+ * {@link ClMatmul#CPU_TILES}): this class builds matmul.cl without optimisations, except for one block built as users
+ * get it.
+ */
 class ClMatmulTilesTest {
+  private static final String BUILD_OPTIONS = "pincette.opencl.buildOptions.matmul";
   private static final ClBackend BACKEND = new ClBackend(null, ClProgramCache.defaultDir(), false, true);
   private static final String EXTRA = "128x256x8/8x16,256x128x8/8x16,128x128x8/16x8,64x128x16/4x8";
 
   @BeforeAll
   static void requireDevice() {
     ClTestDevice.require(BACKEND);
+    System.setProperty(BUILD_OPTIONS, "-cl-opt-disable");
   }
 
   @AfterAll
   static void close() {
+    System.clearProperty(BUILD_OPTIONS);
     BACKEND.close();
   }
 
@@ -85,11 +93,11 @@ class ClMatmulTilesTest {
   }
 
   /**
-   * Every shape on full blocks, partial blocks, K a multiple of 4 but not of BK (the last k-step loads element by
-   * element), N a multiple of 4 with a partial last block, and a batch of three.
+   * Every shape on full blocks (K of three 16-deep steps), partial blocks, K a multiple of 4 but not of BK (the last
+   * k-step loads element by element), N a multiple of 4 with a partial last block, and a batch of three.
    */
   @ParameterizedTest(name = "{0} × {1}x{2} · {2}x{3}")
-  @CsvSource({"1,256,256,256", "1,300,70,257", "1,1,33,5", "1,129,9,513", "1,260,36,388", "1,257,40,260",
+  @CsvSource({"1,256,48,256", "1,300,70,257", "1,1,33,5", "1,129,9,513", "1,260,36,388", "1,257,40,260",
       "3,130,20,132"})
   void everyCandidateShapeMatchesTheReference(int count, int m, int k, int n) {
     ClContext context = BACKEND.context();
@@ -119,11 +127,44 @@ class ClMatmulTilesTest {
     assertTrue(run >= ClMatmul.candidates(EXTRA).size() - 2, run + " shapes fit " + context.device.name());
   }
 
+  /** This class builds matmul.cl unoptimised; the block with the smallest register tile is built as users get it. */
+  @Test
+  void aBlockBuiltWithTheCompilersOptimisationsMatchesTheReference() {
+    System.clearProperty(BUILD_OPTIONS);
+    try (ClBackend optimised = new ClBackend(null, null, false, true)) {
+      ClContext context = optimised.context();
+      ClMatmul.Tile tile = ClMatmul.TILES.stream().filter(t -> t.fits(context.device))
+          .min(java.util.Comparator.comparingInt(t -> t.tm() * t.tn())).orElseThrow();
+      int m = 130, k = 20, n = 132;
+      float[] a = ClResidentTest.random(m * k, 3);
+      float[] b = ClResidentTest.random(k * n, 4);
+      try (ClCall call = context.begin("matmul.test")) {
+        long dc = call.buffer(4L * m * n);
+        ClMatmul.launch(call, tile, call.upload(a), call.upload(b), dc, 1, m, k, n, false);
+        ClResidentTest.assertProduct(a, b, m, k, n, call.downloadFloats(dc, m * n));
+      }
+    } finally {
+      System.setProperty(BUILD_OPTIONS, "-cl-opt-disable");
+    }
+  }
+
   @Test
   void aMalformedPropertyLeavesTheBuiltInShapes() {
     ClMatmul matmul = new ClMatmul(BACKEND.device(), "128x128", false);
-    List<ClMatmul.Tile> fit = ClMatmul.TILES.stream().filter(t -> t.fits(BACKEND.device())).toList();
-    assertEquals(fit, matmul.usableTiles());
+    assertEquals(new ClMatmul(BACKEND.device(), null, false).usableTiles(), matmul.usableTiles());
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"GPU", "CPU"})
+  void cpuDevicesKeepTheDefaultsTheirCompilerBuildsQuicklyAndEveryExtraShape(String type) {
+    ClDevice device = new ClDevice(0, 0, "test", "test", "test", type, 16, 16L << 30, 64 << 10, 1024, 4L << 30,
+        false, "1", "OpenCL 3.0", java.util.Set.of());
+    List<ClMatmul.Tile> defaults = type.equals("GPU") ? ClMatmul.TILES : ClMatmul.CPU_TILES;
+    assertEquals(defaults, new ClMatmul(device, null, false).usableTiles());
+    List<ClMatmul.Tile> withExtra = new ClMatmul(device, "64x128x16/4x8", false).usableTiles();
+    assertTrue(withExtra.containsAll(defaults) && withExtra.contains(ClMatmul.parse("64x128x16/4x8")),
+        withExtra.toString());
+    assertEquals(defaults.size() + 1, withExtra.size());
   }
 
   /** A shape whose kernel fails while tuning is left out, and the note keeps it out in the next JVM. */

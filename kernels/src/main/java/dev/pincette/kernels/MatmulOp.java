@@ -100,7 +100,11 @@ public final class MatmulOp {
     return c;
   }
 
-  /** Per-element error bound of a float32 product: {@code (k+2)·2^-24·Σ|a_ip·b_pj|}. */
+  /**
+   * Per-element error bound of a float32 product: {@code (k+2)·2^-24·Σ|a_ip·b_pj| + (k+2)·2^-149}. The second term is
+   * the rounding of results among float's subnormals, whose spacing is absolute (2^-149): there a correctly rounded
+   * product of 1.5·2^-149 is off by 2^-150, far beyond any relative bound.
+   */
   public static double[] errorBound(float[] a, float[] b, int m, int k, int n) {
     return errorBound(a, b, m, k, n, 0);
   }
@@ -111,7 +115,8 @@ public final class MatmulOp {
    * product by at most {@code (2u + u²)·|a·b|}; the float32 sum of the rounded products, aligned by truncation on
    * matrix units, adds at most {@code (k+2)·2^-23} of their absolute sum, which rounding grew by {@code (1+u)²} at most.
    * {@code u = 0} is the float32 product's bound, {@code (k+2)·2^-24·Σ|a·b|}. It holds for finite inputs whose rounding
-   * stays finite and normal (matrix units may flush subnormal inputs to zero).
+   * stays finite and normal (matrix units may flush subnormal inputs to zero). Both add {@code (k+2)·2^-149} for the
+   * float32 rounding of results among the subnormals.
    */
   public static double[] errorBound(float[] a, float[] b, int m, int k, int n, double inputRoundoff) {
     double[] bound = new double[m * n];
@@ -122,7 +127,8 @@ public final class MatmulOp {
       }
     }
     double scale = boundScale(k, inputRoundoff);
-    for (int i = 0; i < bound.length; i++) bound[i] *= scale;
+    double subnormal = (k + 2) * 0x1p-149;
+    for (int i = 0; i < bound.length; i++) bound[i] = bound[i] * scale + subnormal;
     return bound;
   }
 

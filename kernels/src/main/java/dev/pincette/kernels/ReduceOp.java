@@ -51,28 +51,37 @@ public enum ReduceOp {
     }
   }
 
-  /** Compensated float64 sum, exact enough to be the oracle for the 1e-6 contract. */
+  /**
+   * Compensated float64 sum, exact enough to be the oracle for the 1e-6 contract. With an infinity or NaN among the
+   * terms it is their IEEE sum (an infinity, or NaN), which compensation would turn into NaN (Inf - Inf).
+   */
   public static double referenceSum(float[] x) {
-    double sum = 0, compensation = 0;
+    double sum = 0, compensation = 0, plain = 0;
     for (float v : x) {
       double y = v - compensation;
       double t = sum + y;
       compensation = (t - sum) - y;
       sum = t;
+      plain += v;
     }
-    return sum;
+    return Double.isFinite(plain) ? sum : plain;
   }
 
-  /** Compensated float64 dot product of exact float64 products. */
+  /**
+   * Compensated float64 dot product of exact float64 products; with an infinite or NaN product among the terms, their
+   * IEEE sum (see {@link #referenceSum}). A float's square cannot overflow a double, so only such terms are not finite.
+   */
   public static double referenceDot(float[] x, float[] y) {
-    double sum = 0, compensation = 0;
+    double sum = 0, compensation = 0, plain = 0;
     for (int i = 0; i < x.length; i++) {
-      double term = (double) x[i] * y[i] - compensation;
+      double product = (double) x[i] * y[i];
+      double term = product - compensation;
       double t = sum + term;
       compensation = (t - sum) - term;
       sum = t;
+      plain += product;
     }
-    return sum;
+    return Double.isFinite(plain) ? sum : plain;
   }
 
   /** Σ|x_i|, the scale of the sum contract. */

@@ -14,7 +14,8 @@ import picocli.CommandLine.Option;
 @Command(name = "pincette", mixinStandardHelpOptions = true, version = "pincette 0.1.0",
     description = "Runs compute kernels on the CPU or an OpenCL GPU, whichever finishes first.",
     subcommands = {PincetteCli.DemoCommand.class, PincetteCli.DevicesCommand.class, BenchCommand.class,
-        CalibrateCommand.class, DeviceDataCommand.class, PincetteCli.ParticlesCommand.class, CommandLine.HelpCommand.class})
+        CalibrateCommand.class, DeviceDataCommand.class, PincetteCli.ParticlesCommand.class, SoakCommand.class,
+        FuzzCommand.class, CommandLine.HelpCommand.class})
 public final class PincetteCli implements Callable<Integer> {
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;

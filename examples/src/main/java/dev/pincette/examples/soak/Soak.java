@@ -1,0 +1,229 @@
+package dev.pincette.examples.soak;
+
+import dev.pincette.BackendKind;
+import dev.pincette.Compute;
+import dev.pincette.opencl.ClFaults;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Load and soak: many threads calling every op for a given time, each result checked against the float64 reference,
+ * with OpenCL failures injected at random ({@link ClFaults}), so that every fallback path runs under load. Memory is
+ * read once the warm-up (JIT, kernel builds, pools filling) is over and again at the end, both with every thread
+ * stopped and every handle closed: what a long run leaks shows as growth between the two.
+ *
+ * <pre>{@code
+ * Soak.Result r = new Soak(64, 600, 1, true, null, System.out).run();   // null: auto, cpu and opencl mixed
+ * }</pre>
+ */
+public final class Soak {
+  /** Call names whose next call fails as if the device had (see {@link ClFaults}). */
+  private static final List<String> FAULTS = List.of("clEnqueueNDRangeKernel", "clCreateBuffer",
+      "clEnqueueWriteBuffer", "clEnqueueReadBuffer", "clEnqueueMapBuffer", "clEnqueueFillBuffer", "clWaitForEvents",
+      "kernelFailure(matmul)");
+  /** A run stops and reports a hang when no call completes for this long. */
+  private static final long HANG_NANOS = TimeUnit.SECONDS.toNanos(180);
+  /** C-allocator growth allowed between the two readings: the allocator's own caches and the JIT's arenas. */
+  private static final long NATIVE_SLACK = 64L << 20;
+
+  private final int threads;
+  private final double seconds;
+  private final long seed;
+  private final boolean faults;
+  /** The backend every op runs on, or null to mix auto, the CPU and OpenCL at random, op by op. */
+  private final BackendKind backend;
+  private final PrintStream out;
+
+  public Soak(int threads, double seconds, long seed, boolean faults, BackendKind backend, PrintStream out) {
+    if (threads < 1) throw new IllegalArgumentException("soak: threads must be at least 1, got " + threads);
+    if (!(seconds > 0)) throw new IllegalArgumentException("soak: the run must last more than 0 s, got " + seconds);
+    this.threads = threads;
+    this.seconds = seconds;
+    this.seed = seed;
+    this.faults = faults;
+    this.backend = backend;
+    this.out = out;
+  }
+
+  /** What a run found; {@link #passed()} when no result was wrong, nothing unexpected was thrown and memory stayed. */
+  public record Result(Tally tally, MemoryGauge start, MemoryGauge end, boolean hung, List<String> problems) {
+    public boolean passed() {
+      return problems.isEmpty();
+    }
+  }
+
+  public Result run() {
+    Tally tally = new Tally();
+    List<String> problems = new ArrayList<>();
+    double warmUp = Math.min(60, seconds / 10);
+    out.printf(Locale.ROOT, "soak: %d threads, %.0f s (%.0f s warm-up first), backend %s, faults %s, seed %d%n",
+        threads, seconds, warmUp, backend != null ? backend.id() : "mixed", faults ? "on" : "off", seed);
+    SharedMap shared = Compute.on(backend != null ? backend : BackendKind.AUTO).call(() -> new SharedMap(seed));
+    boolean hung;
+    MemoryGauge start;
+    try {
+      SoakOps ops = new SoakOps(shared);
+      hung = phase(ops, tally, warmUp, seed);
+      start = MemoryGauge.read();
+      hung |= !hung && phase(ops, tally, seconds - warmUp, seed + 1);
+    } finally {
+      shared.close();
+    }
+    MemoryGauge end = MemoryGauge.read();
+    judge(tally, start, end, hung, problems);
+    return new Result(tally, start, end, hung, problems);
+  }
+
+  /** Runs the mix on every thread for {@code seconds}; true when it hung (no call completed for too long). */
+  private boolean phase(SoakOps ops, Tally tally, double seconds, long phaseSeed) {
+    AtomicBoolean stop = new AtomicBoolean();
+    List<SoakOps.Weighted> mix = ops.mix();
+    List<BackendKind> kinds = new ArrayList<>(List.of(BackendKind.AUTO, BackendKind.CPU));
+    if (Compute.devices().stream().anyMatch(d -> d.backend().equals("opencl") && d.available())) {
+      kinds.add(BackendKind.OPENCL);
+    }
+    int total = mix.stream().mapToInt(SoakOps.Weighted::weight).sum();
+    List<Thread> workers = new ArrayList<>();
+    for (int t = 0; t < threads; t++) {
+      SplittableRandom rnd = new SplittableRandom(phaseSeed * 1_000_003L + t);
+      Thread worker = new Thread(() -> {
+        while (!stop.get()) {
+          SoakOps.Weighted op = draw(mix, total, rnd);
+          BackendKind scope = backend != null ? backend : kinds.get(rnd.nextInt(kinds.size()));
+          try {
+            Compute.on(scope).run(() -> op.op().run(rnd, tally));
+          } catch (RuntimeException | Error e) {
+            tally.unexpected(op.name(), e);
+          }
+        }
+      }, "soak-" + t);
+      worker.setDaemon(true);
+      workers.add(worker);
+    }
+    Thread injector = faults ? injector(stop, tally, phaseSeed) : null;
+    workers.forEach(Thread::start);
+    long end = System.nanoTime() + (long) (seconds * 1e9);
+    long lastCalls = -1, lastProgress = System.nanoTime(), nextReport = System.nanoTime() + 30_000_000_000L;
+    boolean hung = false;
+    while (System.nanoTime() < end) {
+      sleep(1000);
+      long calls = tally.totalCalls();
+      if (calls != lastCalls) {
+        lastCalls = calls;
+        lastProgress = System.nanoTime();
+      } else if (System.nanoTime() - lastProgress > HANG_NANOS) {
+        hung = true;
+        dumpThreads();
+        break;
+      }
+      if (System.nanoTime() > nextReport) {
+        nextReport += 30_000_000_000L;
+        out.printf(Locale.ROOT, "  %,d calls, %d wrong, %d unexpected, %d fallbacks, %d faults fired%n", calls,
+            tally.wrong.sum(), tally.unexpected.sum(), tally.fallbacks.sum(), tally.faultsFired.sum());
+      }
+    }
+    stop.set(true);
+    for (Thread w : workers) join(w, hung ? 1 : HANG_NANOS / 1_000_000);
+    if (injector != null) join(injector, 10_000);
+    ClFaults.clear();
+    for (Thread w : workers) hung |= w.isAlive();
+    return hung;
+  }
+
+  private static SoakOps.Weighted draw(List<SoakOps.Weighted> mix, int total, SplittableRandom rnd) {
+    int pick = rnd.nextInt(total);
+    for (SoakOps.Weighted w : mix) {
+      pick -= w.weight();
+      if (pick < 0) return w;
+    }
+    return mix.getLast();
+  }
+
+  /**
+   * Arms one fault at a time, every 20 to 220 ms, and counts those that fired; one that no call meets within a second
+   * (a call the mix makes rarely) gives way to another.
+   */
+  private static Thread injector(AtomicBoolean stop, Tally tally, long seed) {
+    SplittableRandom rnd = new SplittableRandom(seed ^ 0x5eed);
+    Thread t = new Thread(() -> {
+      long armedAt = 0;
+      while (!stop.get()) {
+        if (ClFaults.armed() && System.nanoTime() - armedAt > 1_000_000_000L) ClFaults.clear();
+        if (!ClFaults.armed()) {
+          ClFaults.failNext(FAULTS.get(rnd.nextInt(FAULTS.size())));
+          armedAt = System.nanoTime();
+          tally.faultsArmed.increment();
+        }
+        sleep(20 + rnd.nextInt(200));
+        if (!ClFaults.armed()) tally.faultsFired.increment();
+      }
+    }, "soak-faults");
+    t.setDaemon(true);
+    t.start();
+    return t;
+  }
+
+  private void judge(Tally tally, MemoryGauge start, MemoryGauge end, boolean hung, List<String> problems) {
+    if (hung) problems.add("no call completed for " + HANG_NANOS / 1_000_000_000L + " s (threads dumped above)");
+    if (tally.wrong.sum() > 0) problems.add(tally.wrong.sum() + " wrong results");
+    if (tally.unexpected.sum() > 0) problems.add(tally.unexpected.sum() + " unexpected exceptions");
+    long grown = end.nativeBesidesDevice() - start.nativeBesidesDevice();
+    if (start.mallocBytes() >= 0 && grown > NATIVE_SLACK) {
+      problems.add(String.format(Locale.ROOT, "native memory besides the device pool grew by %.1f MiB",
+          grown / 1048576.0));
+    }
+    if (end.deviceBuffersLeased() > 0) problems.add(end.deviceBuffersLeased() + " device buffers still leased");
+    if (end.deviceResidentBytes() > 0) problems.add(end.deviceResidentBytes() + " resident device bytes left");
+  }
+
+  /** The report: calls, results, fallbacks, memory, verdict. */
+  public void print(Result r) {
+    Tally t = r.tally();
+    long calls = t.totalCalls();
+    out.printf(Locale.ROOT, "calls              %,d%n", calls);
+    for (Map.Entry<String, Long> e : t.callsByOp().entrySet()) {
+      out.printf(Locale.ROOT, "  %-16s %,d%n", e.getKey(), e.getValue());
+    }
+    out.printf(Locale.ROOT, "on a device        %,d dispatched calls%n", t.onDevice.sum());
+    out.printf(Locale.ROOT, "wrong results      %d%n", t.wrong.sum());
+    out.printf(Locale.ROOT, "unexpected errors  %d%n", t.unexpected.sum());
+    out.printf(Locale.ROOT, "fallbacks          %,d (faults armed %,d, fired %,d)%n", t.fallbacks.sum(),
+        t.faultsArmed.sum(), t.faultsFired.sum());
+    out.printf(Locale.ROOT, "lost residents     %d (a product whose device failed before it was read: documented)%n",
+        t.lost.sum());
+    for (String example : t.examples) out.println("  " + example);
+    out.println("memory             after warm-up       at the end     growth");
+    out.print(r.start().compare(r.end()));
+    out.println(r.passed() ? "PASS" : "FAIL: " + String.join("; ", r.problems()));
+  }
+
+  private static void dumpThreads() {
+    System.err.println("soak: no call completed for a while; threads:");
+    Thread.getAllStackTraces().forEach((thread, stack) -> {
+      System.err.println("\"" + thread.getName() + "\" " + thread.getState());
+      for (StackTraceElement frame : stack) System.err.println("    at " + frame);
+    });
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static void join(Thread t, long millis) {
+    try {
+      t.join(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
