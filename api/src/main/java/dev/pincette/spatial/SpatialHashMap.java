@@ -144,6 +144,7 @@ public final class SpatialHashMap implements AutoCloseable {
     return closed;
   }
 
+  /** Dimensions of the points: 2 or 3. */
   public int dims() {
     return dims;
   }

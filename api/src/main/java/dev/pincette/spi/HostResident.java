@@ -10,6 +10,7 @@ public final class HostResident implements Resident {
   private final String backend;
   private final float[] values;
 
+  /** {@code values} held by {@code backend}; the array is shared, never written. */
   public HostResident(String backend, float[] values) {
     this.backend = Objects.requireNonNull(backend);
     this.values = Objects.requireNonNull(values);

@@ -13,6 +13,7 @@ import java.util.Objects;
 public final class SpatialOp {
   private SpatialOp() {}
 
+  /** Checks the input of a map's build: 2 or 3 dimensions, finite coordinates, a positive finite cell size. */
   public static void checkBuild(float[] positions, int dims, float cellSize) {
     Objects.requireNonNull(positions, "spatial: positions is null");
     checkDims(dims);
@@ -22,10 +23,12 @@ public final class SpatialOp {
     checkPositions(positions, dims);
   }
 
+  /** Checks that {@code dims} is 2 or 3. */
   public static void checkDims(int dims) {
     if (dims != 2 && dims != 3) throw new IllegalArgumentException("spatial: dims must be 2 or 3, got " + dims);
   }
 
+  /** Checks that {@code positions} holds whole points of finite coordinates. */
   public static void checkPositions(float[] positions, int dims) {
     if (positions.length % dims != 0) {
       throw new IllegalArgumentException("spatial: positions length " + positions.length
@@ -39,6 +42,7 @@ public final class SpatialOp {
     }
   }
 
+  /** Checks that an update moves each of the map's {@code size} points to finite coordinates. */
   public static void checkUpdate(float[] newPositions, int dims, int size) {
     Objects.requireNonNull(newPositions, "spatial: newPositions is null");
     if (newPositions.length != size * dims) {
@@ -48,6 +52,7 @@ public final class SpatialOp {
     checkPositions(newPositions, dims);
   }
 
+  /** Checks a query's center (finite, {@code dims} coordinates) and radius. */
   public static void checkQuery(float[] center, int dims, float radius) {
     Objects.requireNonNull(center, "spatial: center is null");
     if (center.length != dims) {
@@ -59,6 +64,7 @@ public final class SpatialOp {
     checkRadius(radius);
   }
 
+  /** Checks that {@code radius} is finite and not negative. */
   public static void checkRadius(float radius) {
     if (!(radius >= 0) || !Float.isFinite(radius)) {
       throw new IllegalArgumentException("spatial: radius must be finite and ≥ 0, got " + radius);
