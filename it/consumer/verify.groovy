@@ -5,7 +5,9 @@ def expect = { String line, int times ->
   def found = log.count(line)
   if (found != times) throw new AssertionError("expected ${times} × '${line}' in build.log, found ${found}")
 }
-expect('consumer: ok on the classpath', 1)
+expect('consumer: ok on the classpath', 2)
+expect(' JFR events', 2)                                // both paths, under a recording
+expect(', without jdk.jfr', 1)                          // a runtime without jdk.jfr (--limit-modules)
 expect('consumer: ok on the modulepath', 1)
 expect('consumer: FAILED (10)', 1)   // class path without --add-modules jdk.incubator.vector
 expect('consumer: FAILED (11)', 3)   // without native access (class path), without org.lwjgl.natives or native

@@ -3,6 +3,7 @@ module dev.pincette.benchmarks {
   requires dev.pincette.api;
   requires dev.pincette.cpu;
   requires jmh.core;
+  requires jdk.jfr;
   requires org.locationtech.jts;
 
   opens dev.pincette.benchmarks;

@@ -17,41 +17,57 @@ import java.util.Random;
  * What a project that depends on Pincette does, checked: a product, reductions, a spatial query and a product in
  * native memory on every backend Pincette should find, each compared with a plain loop here.
  *
- * <p>{@code java ... example.consumer.Main classpath|modulepath opencl=required|optional}. The first argument is where
- * the run must find itself (a "module path" run that quietly ran on the class path proves nothing). A missing piece
- * exits with its own code, so that a run without a flag can be told to fail in exactly that way: 10 the Vector API is
- * not active ({@code --add-modules jdk.incubator.vector}); 11 OpenCL is not usable (native access, natives, or no
- * device); 12 a backend is not registered (its service provider is not found); 13 a wrong result; 2 bad arguments.
+ * <p>{@code java ... example.consumer.Main classpath|modulepath opencl=required|optional jfr=record|none}. The first
+ * argument is where the run must find itself (a "module path" run that quietly ran on the class path proves nothing).
+ * With {@code jfr=record} the calls run under a JDK Flight Recorder recording that must hold Pincette's events; with
+ * {@code jfr=none} the runtime must lack {@code jdk.jfr} (Pincette then records nothing and works all the same). A
+ * missing piece exits with its own code, so that a run without a flag can be told to fail in exactly that way: 10 the
+ * Vector API is not active ({@code --add-modules jdk.incubator.vector}); 11 OpenCL is not usable (native access,
+ * natives, or no device); 12 a backend is not registered (its service provider is not found); 13 a wrong result; 14
+ * Pincette's JFR events are missing; 2 bad arguments.
  */
 public final class Main {
   static final int VECTOR_API_MISSING = 10;
   static final int OPENCL_UNAVAILABLE = 11;
   static final int BACKEND_NOT_REGISTERED = 12;
   static final int WRONG_RESULT = 13;
+  static final int EVENTS_MISSING = 14;
 
   private Main() {}
 
   public static void main(String[] args) {
-    if (args.length != 2 || !List.of("classpath", "modulepath").contains(args[0])
-        || !List.of("opencl=required", "opencl=optional").contains(args[1])) {
-      fail(2, "usage: Main classpath|modulepath opencl=required|optional");
+    if (args.length != 3 || !List.of("classpath", "modulepath").contains(args[0])
+        || !List.of("opencl=required", "opencl=optional").contains(args[1])
+        || !List.of("jfr=record", "jfr=none").contains(args[2])) {
+      fail(2, "usage: Main classpath|modulepath opencl=required|optional jfr=record|none");
     }
     boolean modulePath = Main.class.getModule().isNamed();
     if (modulePath != args[0].equals("modulepath")) {
       fail(2, "expected a " + args[0] + " run, but example.consumer is " + (modulePath ? "" : "not ") + "a named module");
     }
     List<BackendKind> backends = backends(args[1].equals("opencl=required"));
-    for (BackendKind kind : backends) {
-      Compute.on(kind).run(() -> {
-        matmul(kind);
-        reductions(kind);
-        spatial(kind);
-        hostMatrix(kind);
-      });
+    Runnable calls = () -> {
+      for (BackendKind kind : backends) {
+        Compute.on(kind).run(() -> {
+          matmul(kind);
+          reductions(kind);
+          spatial(kind);
+          hostMatrix(kind);
+        });
+      }
+      // Java kernels (Compute.forEach with Kernel1..8, from the translator branch) are checked here once they land:
+      // one kernel per backend, compared with the same loop run here.
+    };
+    boolean jfr = ModuleLayer.boot().findModule("jdk.jfr").isPresent();
+    if (args[2].equals("jfr=record")) {
+      if (!jfr) fail(EVENTS_MISSING, "jdk.jfr is not in this runtime");
+      int events = Events.recordedDuring(calls, backends.contains(BackendKind.OPENCL));
+      System.out.println("consumer: ok on the " + args[0] + " with " + backends + ", " + events + " JFR events");
+    } else {
+      if (jfr) fail(2, "jfr=none, but jdk.jfr is in this runtime");
+      calls.run();
+      System.out.println("consumer: ok on the " + args[0] + " with " + backends + ", without jdk.jfr");
     }
-    // Java kernels (Compute.forEach with Kernel1..8, from the translator branch) are checked here once they land:
-    // one kernel per backend, compared with the same loop run here.
-    System.out.println("consumer: ok on the " + args[0] + " with " + backends);
   }
 
   /** The backends to check: the CPU with the Vector API, and OpenCL when it is usable (or must be). */
@@ -188,7 +204,7 @@ public final class Main {
     return Matrix.of(rows, cols, values);
   }
 
-  private static <T> T fail(int code, String why) {
+  static <T> T fail(int code, String why) {
     System.out.println("consumer: FAILED (" + code + "): " + why);
     System.exit(code);
     throw new AssertionError(why);
