@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pincette.BackendKind;
 import dev.pincette.Compute;
+import dev.pincette.ComputeOn;
+import dev.pincette.HostMatrix;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -129,6 +131,33 @@ class JfrEventsTest {
       assertFalse(e.getStartTime().isBefore(call.getStartTime()), e.toString());
       assertFalse(e.getEndTime().isAfter(call.getEndTime()), e.toString());
     }
+  }
+
+  /** Past the small products (ClQueue.SMALL_BYTES), which go through one staging buffer instead. */
+  @Test
+  void aProductInNativeMemoryMovesItByDmaTimedOnTheDevice() throws IOException {
+    int side = 192;
+    assertTrue(4L * 3 * side * side > ClQueue.SMALL_BYTES);
+    List<RecordedEvent> events = record(() -> {
+      ComputeOn opencl = Compute.on(BackendKind.OPENCL);
+      try (HostMatrix a = opencl.hostMatrix(side, side); HostMatrix b = opencl.hostMatrix(side, side);
+          HostMatrix c = opencl.hostMatrix(side, side)) {
+        a.copyFrom(random(side * side, 3));
+        b.copyFrom(random(side * side, 4));
+        opencl.matmul(a, b, c);
+      }
+    });
+    RecordedEvent call = named(events, "dev.pincette.Call").stream()
+        .filter(e -> e.getString("op").equals("matmul")).findFirst().orElseThrow(() -> new AssertionError(events));
+    assertEquals("opencl", call.getString("backend"));
+    List<RecordedEvent> transfers = named(events, "dev.pincette.Transfer");
+    assertEquals(3, transfers.size(), transfers.toString());
+    for (RecordedEvent t : transfers) {
+      assertEquals("dma", t.getString("path"), t.toString());
+      assertTrue(t.getLong("deviceTime") >= 0, "timed on the device: " + t);
+    }
+    assertEquals(2L * 4 * side * side, bytes(transfers, "to device"));
+    assertEquals(4L * side * side, bytes(transfers, "to host"));
   }
 
   @Test
