@@ -8,6 +8,7 @@ import dev.pincette.BackendKind;
 import dev.pincette.Compute;
 import dev.pincette.ComputeOn;
 import dev.pincette.HostMatrix;
+import dev.pincette.internal.Dispatcher;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -18,6 +19,7 @@ import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordingFile;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -39,9 +41,12 @@ class JfrEventsTest {
     ClTestDevice.require(new ClBackend(null, null, false, true));
   }
 
+  /** Each test starts with the device on: the fallback test's injected failure counts against it. */
+  @BeforeEach
   @AfterEach
   void disarm() {
     ClFaults.clear();
+    Dispatcher.get().health().reset();
   }
 
   private static float[] random(int n, long seed) {
