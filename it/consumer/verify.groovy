@@ -13,6 +13,8 @@ expect('consumer: FAILED (10)', 1)   // class path without --add-modules jdk.inc
 expect('consumer: FAILED (11)', 3)   // without native access (class path), without org.lwjgl.natives or native
                                      // access for org.lwjgl (module path)
 expect('consumer: FAILED (12)', 1)   // the OpenCL backend without its service registration
+expect('consumer: FAILED (13)', 1)   // module path without native access for dev.pincette.opencl: OpenCL products
+                                     // in native memory fall back to the CPU
 
 def pom = new groovy.xml.XmlSlurper().parse(new File(basedir, 'pom.xml'))
 def doc = new File(projectRoot, 'docs/usage-in-a-project.md').text
