@@ -6,6 +6,7 @@ module dev.pincette.benchmarks {
   requires java.management;
   requires jdk.management;
   requires jmh.core;
+  requires jdk.jfr;
   requires org.locationtech.jts;
 
   opens dev.pincette.benchmarks;

@@ -4,6 +4,8 @@ module dev.pincette.opencl {
   requires dev.pincette.translate;
   requires org.lwjgl;
   requires org.lwjgl.opencl;
+  // JDK Flight Recorder events (dev.pincette.Kernel, dev.pincette.Transfer) where jdk.jfr is resolved.
+  requires static jdk.jfr;
 
   exports dev.pincette.opencl;
 

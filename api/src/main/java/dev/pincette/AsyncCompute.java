@@ -103,6 +103,7 @@ public final class AsyncCompute {
     return GATHERER.submit(placed, computed, a, b, aRows, aCols, bCols, Pool.EXECUTOR);
   }
 
+  /** {@link Compute#batchedMatmul} on Pincette's threads. */
   public CompletableFuture<float[]> batchedMatmul(float[] a, float[] b, int count, int m, int k, int n) {
     return submit(() -> Compute.batchedMatmul(a, b, count, m, k, n));
   }
@@ -138,34 +139,42 @@ public final class AsyncCompute {
     return done;
   }
 
+  /** {@link Compute#sum(DeviceMatrix)} on Pincette's threads. */
   public CompletableFuture<Double> sum(DeviceMatrix x) {
     return submit(() -> Compute.sum(x));
   }
 
+  /** {@link Compute#sum(float[])} on Pincette's threads. */
   public CompletableFuture<Double> sum(float[] x) {
     return submit(() -> Compute.sum(x));
   }
 
+  /** {@link Compute#mean} on Pincette's threads. */
   public CompletableFuture<Double> mean(float[] x) {
     return submit(() -> Compute.mean(x));
   }
 
+  /** {@link Compute#min} on Pincette's threads. */
   public CompletableFuture<Float> min(float[] x) {
     return submit(() -> Compute.min(x));
   }
 
+  /** {@link Compute#max} on Pincette's threads. */
   public CompletableFuture<Float> max(float[] x) {
     return submit(() -> Compute.max(x));
   }
 
+  /** {@link Compute#argmin} on Pincette's threads. */
   public CompletableFuture<Integer> argmin(float[] x) {
     return submit(() -> Compute.argmin(x));
   }
 
+  /** {@link Compute#argmax} on Pincette's threads. */
   public CompletableFuture<Integer> argmax(float[] x) {
     return submit(() -> Compute.argmax(x));
   }
 
+  /** {@link Compute#dot} on Pincette's threads. */
   public CompletableFuture<Double> dot(float[] x, float[] y) {
     return submit(() -> Compute.dot(x, y));
   }

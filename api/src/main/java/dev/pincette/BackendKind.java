@@ -4,7 +4,12 @@ import java.util.Locale;
 
 /** Where calls may run: {@code AUTO} lets Pincette choose per call, the others force a backend. */
 public enum BackendKind {
-  AUTO, CPU, OPENCL;
+  /** Each call goes where the cost model predicts it finishes first. */
+  AUTO,
+  /** The CPU backend: ForkJoin and the Vector API. */
+  CPU,
+  /** The OpenCL backend; a call that fails there is rerun on the CPU. */
+  OPENCL;
 
   /** The name used by the {@code pincette.backend} property and in logs. */
   public String id() {

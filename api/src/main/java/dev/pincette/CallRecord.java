@@ -12,6 +12,7 @@ package dev.pincette;
  */
 public record CallRecord(
     String op, String shape, BackendKind requested, String backend, long nanos, String fallbackReason) {
+  /** Whether the call left the backend it was placed on and was rerun on the CPU. */
   public boolean fellBack() {
     return !fallbackReason.isEmpty();
   }

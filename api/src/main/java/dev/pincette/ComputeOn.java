@@ -111,42 +111,52 @@ public final class ComputeOn {
     return call(() -> Compute.matmul(a, b, out));
   }
 
+  /** {@link Compute#matmul(Matrix, Matrix)} on this backend. */
   public Matrix matmul(Matrix a, Matrix b) {
     return call(() -> Compute.matmul(a, b));
   }
 
+  /** {@link Compute#matmul(float[], int, int, float[], int, int)} on this backend. */
   public float[] matmul(float[] a, int aRows, int aCols, float[] b, int bRows, int bCols) {
     return call(() -> Compute.matmul(a, aRows, aCols, b, bRows, bCols));
   }
 
+  /** {@link Compute#batchedMatmul} on this backend. */
   public float[] batchedMatmul(float[] a, float[] b, int count, int m, int k, int n) {
     return call(() -> Compute.batchedMatmul(a, b, count, m, k, n));
   }
 
+  /** {@link Compute#sum(float[])} on this backend. */
   public double sum(float[] x) {
     return call(() -> Compute.sum(x));
   }
 
+  /** {@link Compute#mean} on this backend. */
   public double mean(float[] x) {
     return call(() -> Compute.mean(x));
   }
 
+  /** {@link Compute#min} on this backend. */
   public float min(float[] x) {
     return call(() -> Compute.min(x));
   }
 
+  /** {@link Compute#max} on this backend. */
   public float max(float[] x) {
     return call(() -> Compute.max(x));
   }
 
+  /** {@link Compute#argmin} on this backend. */
   public int argmin(float[] x) {
     return call(() -> Compute.argmin(x));
   }
 
+  /** {@link Compute#argmax} on this backend. */
   public int argmax(float[] x) {
     return call(() -> Compute.argmax(x));
   }
 
+  /** {@link Compute#dot} on this backend. */
   public double dot(float[] x, float[] y) {
     return call(() -> Compute.dot(x, y));
   }

@@ -14,6 +14,7 @@ import java.util.Map;
  */
 public record DeviceInfo(
     String backend, String name, String type, boolean available, String reason, Map<String, String> properties) {
+  /** Copies {@code properties}; none of the arguments may be null. */
   public DeviceInfo {
     properties = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(properties));
   }

@@ -15,6 +15,7 @@ import java.util.List;
  */
 public record Explanation(String op, String shape, Precision precision, BackendKind requested, String chosen, String reason,
     List<Prediction> predictions) {
+  /** Copies {@code predictions}. */
   public Explanation {
     predictions = List.copyOf(predictions);
   }

@@ -138,10 +138,12 @@ public final class HostMatrix implements AutoCloseable {
     this.cleanable = CLEANER.register(this, state);
   }
 
+  /** Number of rows. */
   public int rows() {
     return rows;
   }
 
+  /** Number of columns. */
   public int cols() {
     return cols;
   }

@@ -73,10 +73,12 @@ public final class Matrix {
     return new Matrix(rows, cols, owned);
   }
 
+  /** Number of rows. */
   public int rows() {
     return rows;
   }
 
+  /** Number of columns. */
   public int cols() {
     return cols;
   }

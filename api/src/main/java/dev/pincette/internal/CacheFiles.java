@@ -13,8 +13,10 @@ import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserPrincipal;
+import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.UnaryOperator;
 
 /**
  * The user's cache folder, and the one way Pincette reads and writes files in it. A cached program binary is handed
@@ -46,14 +48,28 @@ public final class CacheFiles {
 
   /**
    * The cache folder: {@code pincette.cache.dir} unless blank (an empty value once meant the working directory),
-   * else {@code $XDG_CACHE_HOME/pincette}, else {@code ~/.cache/pincette}.
+   * else {@code pincette} in the platform's cache folder ({@link #platformCacheDir}).
    */
   public static Path root() {
     String dir = System.getProperty("pincette.cache.dir");
     if (dir != null && !dir.isBlank()) return Path.of(dir.strip());
-    String xdg = System.getenv("XDG_CACHE_HOME");
-    Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
-    return base.resolve("pincette");
+    return platformCacheDir(System.getProperty("os.name", ""), System::getenv, System.getProperty("user.home"))
+        .resolve("pincette");
+  }
+
+  /**
+   * The user's cache folder on {@code osName}: {@code %LOCALAPPDATA%} on Windows, {@code ~/Library/Caches} on macOS,
+   * else {@code $XDG_CACHE_HOME} or {@code ~/.cache}.
+   */
+  static Path platformCacheDir(String osName, UnaryOperator<String> env, String home) {
+    String os = osName.toLowerCase(Locale.ROOT);
+    if (os.startsWith("windows")) {
+      String local = env.apply("LOCALAPPDATA");
+      return local != null && !local.isBlank() ? Path.of(local) : Path.of(home, "AppData", "Local");
+    }
+    if (os.startsWith("mac")) return Path.of(home, "Library", "Caches");
+    String xdg = env.apply("XDG_CACHE_HOME");
+    return xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(home, ".cache");
   }
 
   /**

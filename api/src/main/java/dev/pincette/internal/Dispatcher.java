@@ -211,6 +211,8 @@ public final class Dispatcher {
     // time of such a call says nothing about its own cost, so the cost model does not learn from it.
     boolean inputsComputed = true;
     for (Resident r : inputs) inputsComputed &= r.computed();
+    CallEvent event = Jfr.AVAILABLE ? new CallEvent() : null;
+    if (event != null) event.begin();
     long start = System.nanoTime();
     T result;
     try {
@@ -245,6 +247,10 @@ public final class Dispatcher {
     completed.computeIfAbsent(chosen.name(), name -> new java.util.concurrent.atomic.LongAdder()).increment();
     long nanos = System.nanoTime() - start;
     lastCall.set(new CallRecord(op, shape, requested, chosen.name(), nanos, fallback));
+    if (event != null && event.shouldCommit()) {
+      event.record(op, shape, requested, placement.chosen.name(), placement.reason, predicted, chosen.name(), cost,
+          fallback);
+    }
     if (LOG.isLoggable(Level.DEBUG)) {
       LOG.log(Level.DEBUG, String.format(java.util.Locale.ROOT, "pincette: %s %s -> %s in %.1f us (%s)%s%s", op,
           shape, chosen.name(), nanos / 1e3, placement.reason, placement.predictions.isEmpty() ? ""

@@ -2,6 +2,7 @@ package dev.pincette.spatial;
 
 import dev.pincette.internal.CallCost;
 import dev.pincette.internal.Dispatcher;
+import dev.pincette.spi.Resident;
 import dev.pincette.spi.SpatialIndex;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -72,6 +73,27 @@ final class FirstSearchTiming implements SpatialIndex {
   public void update(float[] newPositions) {
     buildNanos.set(0);
     index.update(newPositions);
+  }
+
+  @Override
+  public void update(Resident newPositions) {
+    buildNanos.set(0);
+    index.update(newPositions);
+  }
+
+  @Override
+  public float[] positions() {
+    return index.positions();
+  }
+
+  @Override
+  public ResidentCsr neighborsWithinResident(float radius) {
+    return index.neighborsWithinResident(radius);
+  }
+
+  @Override
+  public ResidentCellOrder cellOrder() {
+    return index.cellOrder();
   }
 
   @Override

@@ -154,6 +154,7 @@ public final class SpatialHashMap implements AutoCloseable {
     return closed;
   }
 
+  /** Dimensions of the points: 2 or 3. */
   public int dims() {
     return dims;
   }

@@ -57,6 +57,7 @@ public interface Backend extends AutoCloseable {
   /** Devices known to this backend, usable or not. */
   List<DeviceInfo> devices();
 
+  /** The row-major product {@code a[m×k] · b[k×n]}, as a new array of {@code m·n} values. */
   float[] matmul(float[] a, float[] b, int m, int k, int n);
 
   /**
@@ -124,16 +125,22 @@ public interface Backend extends AutoCloseable {
   /** {@code count} independent {@code m×k · k×n} products stored back to back. */
   float[] batchedMatmul(float[] a, float[] b, int count, int m, int k, int n);
 
+  /** Sum of {@code x}, within the contract of {@code ReduceOp.SUM}. */
   double sum(float[] x);
 
+  /** Smallest element of {@code x} (not empty); NaN if any is NaN. */
   float min(float[] x);
 
+  /** Largest element of {@code x} (not empty); NaN if any is NaN. */
   float max(float[] x);
 
+  /** Dot product of {@code x} and {@code y} (equal lengths), within the contract of {@code ReduceOp.DOT}. */
   double dot(float[] x, float[] y);
 
+  /** Index of the first smallest element of {@code x}, or of its first NaN. */
   int argmin(float[] x);
 
+  /** Index of the first largest element of {@code x}, or of its first NaN. */
   int argmax(float[] x);
 
   /**

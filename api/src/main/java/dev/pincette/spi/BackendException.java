@@ -7,10 +7,12 @@ package dev.pincette.spi;
 public class BackendException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
+  /** A device failure described by {@code message}. */
   public BackendException(String message) {
     super(message);
   }
 
+  /** A device failure described by {@code message}, caused by {@code cause}. */
   public BackendException(String message, Throwable cause) {
     super(message, cause);
   }

@@ -13,7 +13,7 @@ public final class HostResident implements Resident {
   private final Object values;
   private final KernelArg.Type type;
 
-  /** {@code values} is a primitive array of one of the kernel element types. */
+  /** {@code values}, a primitive array of one of the kernel element types, held by {@code backend}. */
   public HostResident(String backend, Object values) {
     this.backend = Objects.requireNonNull(backend);
     this.values = Objects.requireNonNull(values);

@@ -5,8 +5,10 @@ package dev.pincette.spi;
  * queries and serialise {@link #update} against them.
  */
 public interface SpatialIndex extends AutoCloseable {
+  /** Number of points. */
   int size();
 
+  /** Dimensions of the points: 2 or 3. */
   int dims();
 
   /** Indices within {@code radius} (inclusive) of {@code center}, ascending. */

@@ -187,6 +187,20 @@ class CacheFilesTest {
     }
   }
 
+  @Test
+  void theCacheFolderIsThePlatformsOwn() {
+    Map<String, String> none = Map.of();
+    Map<String, String> set = Map.of("LOCALAPPDATA", "C:\\Users\\ada\\AppData\\Local", "XDG_CACHE_HOME", "/xdg");
+    assertEquals(Path.of("/home/ada", ".cache"), CacheFiles.platformCacheDir("Linux", none::get, "/home/ada"));
+    assertEquals(Path.of("/xdg"), CacheFiles.platformCacheDir("Linux", set::get, "/home/ada"));
+    assertEquals(Path.of("/Users/ada", "Library", "Caches"),
+        CacheFiles.platformCacheDir("Mac OS X", set::get, "/Users/ada"));
+    assertEquals(Path.of(set.get("LOCALAPPDATA")),
+        CacheFiles.platformCacheDir("Windows 11", set::get, "C:\\Users\\ada"));
+    assertEquals(Path.of("C:\\Users\\ada", "AppData", "Local"),
+        CacheFiles.platformCacheDir("Windows Server 2022", none::get, "C:\\Users\\ada"));
+  }
+
   /** Values no calibration writes are refused with a log line, not taken: overhead=Infinity switched a backend off. */
   @Test
   void aCalibrationWithImpossibleValuesIsIgnored() throws IOException {

@@ -35,6 +35,7 @@ public final class CpuBackend implements Backend {
   private final boolean vector;
   private volatile boolean closed;
 
+  /** A backend with a ForkJoin pool of one thread per core and the Vector API when the JVM has it. */
   public CpuBackend() {
     this(Runtime.getRuntime().availableProcessors(), DEFAULT_REDUCE_SERIAL_BELOW, DEFAULT_MATMUL_SERIAL_BELOW,
         VectorSupport.ENABLED);

@@ -83,10 +83,14 @@ class ComputePrecisionTest {
 
   @Test
   void asyncCallsCarryThePrecisionOfWhereTheyAreIssued() throws Exception {
-    CompletableFuture<Precision> seen = Compute.with(Precision.BF16).call(() ->
-        Compute.async().matmul(A, M, K, B, K, N).thenApply(c -> Compute.explain(() ->
-            Compute.matmul(A, M, K, B, K, N)).precision()));
-    assertEquals(Precision.FP32, seen.get(), "a callback runs outside the scope");
+    // A callback attached to a future that has already completed runs at once on the issuing thread, inside its scope
+    // (the product may well finish first, on a loaded machine); one run by Pincette's thread must not see the scope.
+    CompletableFuture<String> seen = Compute.with(Precision.BF16).call(() ->
+        Compute.async().matmul(A, M, K, B, K, N).thenApply(c -> Thread.currentThread().getName() + " "
+            + Compute.explain(() -> Compute.matmul(A, M, K, B, K, N)).precision()));
+    String ranOn = seen.get();
+    assertEquals(ranOn.startsWith("pincette-async-") ? Precision.FP32.name() : Precision.BF16.name(),
+        ranOn.substring(ranOn.lastIndexOf(' ') + 1), ranOn);
     float[] viaAsync = Compute.on(BackendKind.CPU).precision(Precision.TF32).async().matmul(A, M, K, B, K, N).get();
     assertArrayEquals(Compute.on(BackendKind.CPU).matmul(A, M, K, B, K, N), viaAsync);
   }

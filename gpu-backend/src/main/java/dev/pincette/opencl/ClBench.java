@@ -44,6 +44,7 @@ public final class ClBench {
 
   private ClBench() {}
 
+  /** Runs the benchmarks; the class comment lists the options. */
   public static void main(String[] args) {
     ClBench bench = new ClBench();
     bench.parse(args);

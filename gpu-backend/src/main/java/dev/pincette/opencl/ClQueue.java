@@ -33,6 +33,7 @@ import static org.lwjgl.opencl.CL12.clEnqueueBarrierWithWaitList;
 import static org.lwjgl.opencl.CL12.clEnqueueMarkerWithWaitList;
 import static org.lwjgl.opencl.CL12.nclEnqueueFillBuffer;
 
+import dev.pincette.internal.Jfr;
 import dev.pincette.spi.BackendException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -79,6 +80,8 @@ final class ClQueue implements AutoCloseable {
   private MemorySegment smallHost;
   private long smallDevice;
   private ClKernel smallKernel;
+  /** JFR events of commands still running, while a recording enables them. */
+  private final ClTrace trace = new ClTrace();
 
   ClQueue(ClContext context) {
     this.context = context;
@@ -135,14 +138,29 @@ final class ClQueue implements AutoCloseable {
     mark(marks, 0);
     String write = "clEnqueueWriteBuffer(" + op + ")";
     ClFaults.check(write);
-    ClError.check(nclEnqueueWriteBuffer(handle, smallDevice, CL_FALSE, 0, operands, host.address(), 0, 0, 0), write);
+    ClDeviceEvent up = Jfr.AVAILABLE ? ClTransferEvent.start(op, true, operands, "staged", context.device.name())
+        : null;
+    try (MemoryStack stack = MemoryStack.stackPush()) {
+      PointerBuffer event = up == null ? null : stack.mallocPointer(1);
+      ClError.check(nclEnqueueWriteBuffer(handle, smallDevice, CL_FALSE, 0, operands, host.address(), 0, 0,
+          event == null ? 0 : event.address()), write);
+      if (up != null) followOnly(event.get(0), up);
+    }
     mark(marks, 1);
     launch(smallKernel.i32(0, m).i32(1, n).i32(2, k), new long[] {n, m}, null, false);
     mark(marks, 2);
     String read = "clEnqueueReadBuffer(" + op + ")";
     ClFaults.check(read);
-    ClError.check(nclEnqueueReadBuffer(handle, smallDevice, CL_TRUE, operands, product, host.address() + operands, 0,
-        0, 0), read);
+    ClDeviceEvent down = Jfr.AVAILABLE ? ClTransferEvent.start(op, false, product, "staged", context.device.name())
+        : null;
+    try (MemoryStack stack = MemoryStack.stackPush()) {
+      PointerBuffer event = down == null ? null : stack.mallocPointer(1);
+      ClError.check(nclEnqueueReadBuffer(handle, smallDevice, CL_TRUE, operands, product, host.address() + operands,
+          0, 0, event == null ? 0 : event.address()), read);
+      if (down != null) followOnly(event.get(0), down);
+    }
+    // The blocking read ended every command of this product (the queue is in order), and no finish follows.
+    trace.harvest(false);
     mark(marks, 3);
     float[] out = null;
     if (c != null) {
@@ -200,11 +218,19 @@ final class ClQueue implements AutoCloseable {
   long launch(ClKernel kernel, long[] global, long[] local, boolean timed) {
     String call = "clEnqueueNDRangeKernel(" + kernel.name + ")";
     ClFaults.check(call);
+    ClDeviceEvent traced = Jfr.AVAILABLE
+        ? ClKernelEvent.start(kernel.name, global, local, context.device.name()) : null;
     try (MemoryStack stack = MemoryStack.stackPush()) {
-      PointerBuffer event = timed ? stack.mallocPointer(1) : null;
+      PointerBuffer event = timed || traced != null ? stack.mallocPointer(1) : null;
       ClError.check(clEnqueueNDRangeKernel(handle, kernel.handle, global.length, null, stack.pointers(global),
           local == null ? null : stack.pointers(local), null, event), call);
-      return timed ? event.get(0) : 0;
+      if (traced == null) return timed ? event.get(0) : 0;
+      if (timed) {
+        follow(event.get(0), traced);
+        return event.get(0);
+      }
+      followOnly(event.get(0), traced);
+      return 0;
     }
   }
 
@@ -212,13 +238,28 @@ final class ClQueue implements AutoCloseable {
   long launchAfter(ClKernel kernel, long[] global, long[] local, long... waitFor) {
     String call = "clEnqueueNDRangeKernel(" + kernel.name + ")";
     ClFaults.check(call);
+    ClDeviceEvent traced = Jfr.AVAILABLE
+        ? ClKernelEvent.start(kernel.name, global, local, context.device.name()) : null;
     try (MemoryStack stack = MemoryStack.stackPush()) {
       PointerBuffer event = stack.mallocPointer(1);
       ClError.check(clEnqueueNDRangeKernel(handle, kernel.handle, global.length, null, stack.pointers(global),
           local == null ? null : stack.pointers(local), waitFor.length == 0 ? null : stack.pointers(waitFor), event),
           call);
+      if (traced != null) follow(event.get(0), traced);
       return event.get(0);
     }
+  }
+
+  /** Commits {@code traced} once the command of {@code clEvent} has ended (and the events of those that have). */
+  private void follow(long clEvent, ClDeviceEvent traced) {
+    trace.harvest(false);
+    trace.add(clEvent, traced);
+  }
+
+  /** {@link #follow} for a command whose event nobody else wants: the trace keeps the only reference. */
+  private void followOnly(long clEvent, ClDeviceEvent traced) {
+    follow(clEvent, traced);
+    clReleaseEvent(clEvent);
   }
 
   /**
@@ -243,6 +284,8 @@ final class ClQueue implements AutoCloseable {
       String op) {
     String call = (toDevice ? "clEnqueueWriteBuffer(" : "clEnqueueReadBuffer(") + op + ")";
     ClFaults.check(call);
+    ClDeviceEvent traced = Jfr.AVAILABLE
+        ? ClTransferEvent.start(op, toDevice, rowBytes * rows, "dma", context.device.name()) : null;
     try (MemoryStack stack = MemoryStack.stackPush()) {
       PointerBuffer event = stack.mallocPointer(1);
       long waits = after == 0 ? 0 : MemoryUtil.memAddress(stack.pointers(after));
@@ -262,6 +305,7 @@ final class ClQueue implements AutoCloseable {
                 address, count, waits, event.address());
       }
       ClError.check(rc, call);
+      if (traced != null) follow(event.get(0), traced);
       return event.get(0);
     }
   }
@@ -309,6 +353,13 @@ final class ClQueue implements AutoCloseable {
 
   /** Copies {@code span} into the start of {@code buffer}: mapped in place, or through the staging chunks. */
   void write(long buffer, ClHostSpan span, String op) {
+    ClDeviceEvent traced = Jfr.AVAILABLE && span.length() > 0 ? ClTransferEvent.start(op, true, 4L * span.length(),
+        context.staged ? "staged" : "mapped", context.device.name()) : null;
+    if (traced == null) writeSpan(buffer, span, op);
+    else traced(traced, () -> writeSpan(buffer, span, op));
+  }
+
+  private void writeSpan(long buffer, ClHostSpan span, String op) {
     long total = span.length();
     if (total == 0) return;
     String call = "clEnqueueWriteBuffer(" + op + ")";
@@ -339,6 +390,24 @@ final class ClQueue implements AutoCloseable {
    * chunks, the DMA of the next chunk overlapping the copy out of this one.
    */
   void read(long buffer, ClHostSpan span, String op) {
+    ClDeviceEvent traced = Jfr.AVAILABLE && span.length() > 0 ? ClTransferEvent.start(op, false, 4L * span.length(),
+        context.staged ? "staged" : "mapped", context.device.name()) : null;
+    if (traced == null) readSpan(buffer, span, op);
+    else traced(traced, () -> readSpan(buffer, span, op));
+  }
+
+  /** Runs a transfer of Java arrays and commits its event: the host's time, not timed on the device. */
+  private static void traced(ClDeviceEvent event, Runnable transfer) {
+    try {
+      transfer.run();
+    } catch (RuntimeException e) {
+      event.completed(ClDeviceEvent.NOT_TIMED, String.valueOf(e.getMessage()));
+      throw e;
+    }
+    event.completed(ClDeviceEvent.NOT_TIMED, "");
+  }
+
+  private void readSpan(long buffer, ClHostSpan span, String op) {
     long total = span.length();
     if (total == 0) return;
     String call = "clEnqueueReadBuffer(" + op + ")";
@@ -525,6 +594,7 @@ final class ClQueue implements AutoCloseable {
         stagingEvent[slot] = 0;
       }
     }
+    trace.harvest(true);
     String call = "clFinish(" + op + ")";
     ClError.check(rc, call);
     ClFaults.check(call);
@@ -633,6 +703,7 @@ final class ClQueue implements AutoCloseable {
   @Override
   public void close() {
     clFinish(handle);
+    trace.harvest(true);
     for (int slot = 0; slot < 2; slot++) {
       if (stagingEvent[slot] != 0) clReleaseEvent(stagingEvent[slot]);
       if (stagingBuffer[slot] != 0) {

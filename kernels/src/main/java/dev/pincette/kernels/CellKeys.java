@@ -6,6 +6,7 @@ package dev.pincette.kernels;
  * radius; points beyond the clamp (about 10^6 cells from the origin in 3D) only share boundary cells.
  */
 public final class CellKeys {
+  /** The key of no cell: an empty slot of a hash table. */
   public static final long EMPTY = -1L;
   private static final long BIAS_3D = 1L << 20;
   private static final long BIAS_2D = 1L << 30;
@@ -32,10 +33,12 @@ public final class CellKeys {
     return (key >>> (bits * d)) & ((1L << bits) - 1);
   }
 
+  /** The key of the cell with biased indices {@code cx, cy[, cz]}. */
   public static long pack(long cx, long cy, long cz, int dims) {
     return dims == 3 ? cx | (cy << 21) | (cz << 42) : cx | (cy << 31);
   }
 
+  /** The key of the cell holding point {@code i} of {@code positions}. */
   public static long keyOf(float[] positions, int dims, int i, double cellSize) {
     int o = i * dims;
     long cx = cell(positions[o], cellSize, dims);

@@ -8,7 +8,18 @@ import java.util.Objects;
  * are within {@link #SUM_TOLERANCE}·Σ|terms| of the exact value.
  */
 public enum ReduceOp {
-  SUM(1), MIN(1), MAX(1), DOT(2), ARGMIN(1), ARGMAX(1);
+  /** Σx. */
+  SUM(1),
+  /** The smallest element. */
+  MIN(1),
+  /** The largest element. */
+  MAX(1),
+  /** Σx·y of two arrays of one length. */
+  DOT(2),
+  /** The index of the first smallest element. */
+  ARGMIN(1),
+  /** The index of the first largest element. */
+  ARGMAX(1);
 
   /** Relative accuracy contract of sum and dot, relative to the sum of absolute terms. */
   public static final double SUM_TOLERANCE = 1e-6;
@@ -98,12 +109,14 @@ public enum ReduceOp {
     return s;
   }
 
+  /** The smallest element by {@code Math.min} ({@code +∞} for no elements). */
   public static float referenceMin(float[] x) {
     float m = Float.POSITIVE_INFINITY;
     for (float v : x) m = Math.min(m, v);
     return m;
   }
 
+  /** The largest element by {@code Math.max} ({@code −∞} for no elements). */
   public static float referenceMax(float[] x) {
     float m = Float.NEGATIVE_INFINITY;
     for (float v : x) m = Math.max(m, v);

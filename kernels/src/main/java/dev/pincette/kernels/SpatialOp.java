@@ -23,6 +23,7 @@ public final class SpatialOp {
     return checkPositions(positions, dims);
   }
 
+  /** Checks that {@code dims} is 2 or 3. */
   public static void checkDims(int dims) {
     if (dims != 2 && dims != 3) throw new IllegalArgumentException("spatial: dims must be 2 or 3, got " + dims);
   }
@@ -62,6 +63,7 @@ public final class SpatialOp {
     return checkPositions(newPositions, dims);
   }
 
+  /** Checks a query's center (finite, {@code dims} coordinates) and radius. */
   public static void checkQuery(float[] center, int dims, float radius) {
     Objects.requireNonNull(center, "spatial: center is null");
     if (center.length != dims) {
@@ -73,6 +75,7 @@ public final class SpatialOp {
     checkRadius(radius);
   }
 
+  /** Checks that {@code radius} is finite and not negative. */
   public static void checkRadius(float radius) {
     if (!(radius >= 0) || !Float.isFinite(radius)) {
       throw new IllegalArgumentException("spatial: radius must be finite and ≥ 0, got " + radius);
