@@ -92,17 +92,20 @@ class ClProgramCacheTest {
   }
 
   /**
-   * A self-consistent binary in a folder others can write may be anyone's: it is never handed to the driver. The
-   * program is built from source instead, and loaded from disk again once the folder is the owner's alone.
+   * A folder of the user's own that others can write (umask 002, an older version's folder) is tightened and then
+   * used: a file another user planted there would be theirs and is refused, ours is loaded. A binary that others can
+   * write is never handed to the driver: the program is built from source instead, and loaded from disk again once
+   * the file is the owner's alone.
    */
   @Test
-  void binariesInAFolderOthersCanWriteAreNotLoaded() throws IOException {
+  void binariesOthersCanWriteAreNotLoaded() throws IOException {
     org.junit.jupiter.api.Assumptions.assumeTrue(Files.getFileStore(dir).supportsFileAttributeView("posix"));
     buildInFreshContext();
     Path folder = cacheFile().getParent();
     Files.setPosixFilePermissions(folder, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
-    assertArrayEquals(new int[] {1, 0}, buildInFreshContext(), "world-writable folder");
-    Files.setPosixFilePermissions(folder, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+    assertArrayEquals(new int[] {0, 1}, buildInFreshContext(), "own folder, tightened");
+    String folderMode = java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(folder));
+    assertEquals("rwxr-xr-x", folderMode, "group and others lose write permission on the folder");
     Files.setPosixFilePermissions(cacheFile(), java.nio.file.attribute.PosixFilePermissions.fromString("rw-rw-r--"));
     assertArrayEquals(new int[] {1, 0}, buildInFreshContext(), "group-writable file");
     assertArrayEquals(new int[] {0, 1}, buildInFreshContext(), "rewritten for the owner alone, then loaded");
