@@ -14,8 +14,9 @@ import java.util.List;
 import java.util.Random;
 
 /**
- * What a project that depends on Pincette does, checked: a product, reductions, a spatial query and a product in
- * native memory on every backend Pincette should find, each compared with a plain loop here.
+ * What a project that depends on Pincette does, checked: a product, reductions, a spatial query, a product in native
+ * memory and a Java kernel of this project's own on every backend Pincette should find, each compared with a plain
+ * loop here.
  *
  * <p>{@code java ... example.consumer.Main classpath|modulepath opencl=required|optional jfr=record|none}. The first
  * argument is where the run must find itself (a "module path" run that quietly ran on the class path proves nothing).
@@ -53,10 +54,9 @@ public final class Main {
           reductions(kind);
           spatial(kind);
           hostMatrix(kind);
+          kernels(kind);
         });
       }
-      // Java kernels (Compute.forEach with Kernel1..8, from the translator branch) are checked here once they land:
-      // one kernel per backend, compared with the same loop run here.
     };
     boolean jfr = ModuleLayer.boot().findModule("jdk.jfr").isPresent();
     if (args[2].equals("jfr=record")) {
@@ -189,6 +189,44 @@ public final class Main {
   }
 
   /** A forced call must run where it was sent, without falling back. */
+  /** A kernel of this project: Pincette reads its bytecode from this module (on the module path, a closed package). */
+  static void saxpy(int i, float a, float[] x, float[] y) {
+    y[i] = a * x[i] + y[i];
+  }
+
+  /** A term per index, for {@code Compute.sum}. */
+  static float distanceTerm(int i, float[] x, float[] y) {
+    float d = x[i] - y[i];
+    return d * d;
+  }
+
+  private static void kernels(BackendKind kind) {
+    Random random = new Random(21);
+    int n = 10_007;
+    float[] x = new float[n];
+    float[] y = new float[n];
+    float[] expected = new float[n];
+    for (int i = 0; i < n; i++) {
+      x[i] = random.nextFloat() * 2 - 1;
+      y[i] = random.nextFloat();
+      expected[i] = 2f * x[i] + y[i];
+    }
+    Compute.forEach(n, Main::saxpy, 2f, x, y);
+    ranOn(kind, "forEach");
+    for (int i = 0; i < n; i++) {
+      // Java's float rules hold on every backend: each element bit for bit.
+      if (Float.floatToRawIntBits(y[i]) != Float.floatToRawIntBits(expected[i])) {
+        fail(WRONG_RESULT, kind + " forEach saxpy: y[" + i + "] = " + y[i] + ", expected " + expected[i]);
+      }
+    }
+    double exact = 0;
+    for (int i = 0; i < n; i++) exact += distanceTerm(i, x, y);
+    double sum = Compute.sum(n, Main::distanceTerm, x, y);
+    ranOn(kind, "sum");
+    // Terms are non-negative: the bound of Compute.sum is 1e-6 of their sum.
+    if (Math.abs(sum - exact) > 1e-6 * exact) fail(WRONG_RESULT, kind + " kernel sum: " + sum + ", expected " + exact);
+  }
+
   private static void ranOn(BackendKind kind, String op) {
     CallRecord last = Compute.lastCall();
     if (!last.op().equals(op)) fail(WRONG_RESULT, "the last call was " + last.op() + ", expected " + op);
