@@ -145,15 +145,38 @@ final class ClJavaKernels {
       ByteBuffer record = call.readSmall(errors, 0, 4 * OpenClRenderer.ERROR_INTS);
       if (record.getInt(0) != 0) throw fault(model, launch, record);
       double sum = terms != 0 ? reduce.sumOnDevice(call, terms, n) : 0;
-      Map<Object, Boolean> copied = new IdentityHashMap<>();
-      for (Parameter parameter : model.parameters()) {
-        if (parameter.role() != Parameter.Role.ARRAY || !parameter.written()) continue;
-        KernelArg arg = argument(launch, parameter);
-        if (arg.length() == 0 || copied.put(arg.value(), true) != null) continue;
-        call.queue.read(buffers.get(arg.value()), ClHostSpan.of(arg.value(), 0, arg.length()), call.op);
-        copiedBack.increment();
-      }
+      copyBack(call, model, launch, buffers);
       return sum;
+    }
+  }
+
+  /**
+   * Copies the arrays the kernel writes back from the device. An array it also reads (through any parameter it is
+   * passed as) changes only once every read from the device has succeeded: a device failure reruns the call on the
+   * CPU, which must find its inputs as they were, so such arrays come back through a temporary each. An array the
+   * kernel only writes comes back in place: a rerun writes the same elements again, and the others still hold what
+   * was uploaded. Each read is named after its parameter ({@code clEnqueueReadBuffer(java_Physics_saxpy:y)}).
+   */
+  private void copyBack(ClCall call, KernelModel model, KernelLaunch launch, Map<Object, Long> buffers) {
+    Map<Object, Boolean> read = new IdentityHashMap<>();
+    for (Parameter parameter : model.parameters()) {
+      if (parameter.role() == Parameter.Role.ARRAY && parameter.read()) {
+        read.put(argument(launch, parameter).value(), true);
+      }
+    }
+    Map<Object, Boolean> copied = new IdentityHashMap<>();
+    Map<Object, Object> pending = new IdentityHashMap<>();
+    for (Parameter parameter : model.parameters()) {
+      if (parameter.role() != Parameter.Role.ARRAY || !parameter.written()) continue;
+      KernelArg arg = argument(launch, parameter);
+      if (arg.length() == 0 || copied.put(arg.value(), true) != null) continue;
+      Object target = read.containsKey(arg.value()) ? arg.type().newArray(arg.length()) : arg.value();
+      call.queue.read(buffers.get(arg.value()), ClHostSpan.of(target, 0, arg.length()), call.op + ":" + arg.name());
+      if (target != arg.value()) pending.put(arg.value(), target);
+      copiedBack.increment();
+    }
+    for (Map.Entry<Object, Object> e : pending.entrySet()) {
+      System.arraycopy(e.getValue(), 0, e.getKey(), 0, java.lang.reflect.Array.getLength(e.getKey()));
     }
   }
 
