@@ -79,7 +79,9 @@ final class RaceChecker {
         KernelModel model = KernelTranslator.shared().translate(k.owner(), k.name(), k.type());
         return RaceCopy.define(k, model);
       } catch (UnsupportedKernelException e) {
-        return "race checking needs a kernel a device could run: " + e.getMessage();
+        String why = "race checking needs a kernel a device could run: " + e.getMessage();
+        if (!e.lasting()) throw new IllegalArgumentException(why, e);
+        return why;
       }
     });
     if (copy instanceof String why) throw new IllegalArgumentException(why);

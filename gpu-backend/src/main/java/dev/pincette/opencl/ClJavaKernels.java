@@ -82,6 +82,7 @@ final class ClJavaKernels {
       try {
         model = KernelTranslator.shared().translate(k.owner(), k.name(), k.type());
       } catch (UnsupportedKernelException e) {
+        if (!e.lasting()) throw e;
         return new Prepared(null, null, null, e::copy);
       }
       if (model.usesDouble() && !traits.fp64()) {
@@ -96,7 +97,12 @@ final class ClJavaKernels {
   /** Null when the device runs {@code launch}'s kernel, else the exception a forced call throws. */
   RuntimeException refusal(KernelLaunch launch) {
     if (launch.checkRaces()) return new IllegalStateException("race checking runs on the cpu");
-    Prepared p = prepare(launch.kernel());
+    Prepared p;
+    try {
+      p = prepare(launch.kernel());
+    } catch (UnsupportedKernelException notYet) {
+      return notYet;
+    }
     return p.refusal() == null ? null : p.refusal().get();
   }
 
@@ -109,7 +115,12 @@ final class ClJavaKernels {
 
   /** Runs the kernel for every index; returns the sum of its terms for a {@code FloatKernel}, else 0. */
   double run(ClContext context, KernelLaunch launch) {
-    Prepared p = prepare(launch.kernel());
+    Prepared p;
+    try {
+      p = prepare(launch.kernel());
+    } catch (UnsupportedKernelException notYet) {
+      throw new BackendException(notYet.getMessage());
+    }
     if (p.refusal() != null) throw new BackendException(p.refusal().get().getMessage());
     KernelModel model = p.model();
     OpenClRenderer.Rendered rendered = p.rendered();
