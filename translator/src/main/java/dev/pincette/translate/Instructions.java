@@ -397,14 +397,20 @@ final class Instructions {
       return;
     }
     frame.pop();
-    if (ref.type().kind == wanted) {
-      frame.push(new Item.Prim(ref.value()));
-      return;
+    Value value = ref.value();
+    if (ref.type().kind != wanted) {
+      Var t = reader.temporary(wanted);
+      reader.assign(t, new Expr.Unary(Op.valueOf(letter(ref.type().kind) + "2" + letter(wanted)), value));
+      value = t;
     }
-    Op op = Op.valueOf(letter(ref.type().kind) + "2" + letter(wanted));
-    Var t = reader.temporary(wanted);
-    reader.assign(t, new Expr.Unary(op, ref.value()));
-    frame.push(new Item.Prim(t));
+    // byteValue() and shortValue() are (byte) and (short) of the int value: narrowed as i2b and i2s narrow.
+    String returns = type.returnType().descriptorString();
+    if (returns.equals("B") || returns.equals("S")) {
+      Var t = reader.temporary(Kind.INT);
+      reader.assign(t, new Expr.Unary(returns.equals("B") ? Op.I2B : Op.I2S, value));
+      value = t;
+    }
+    frame.push(new Item.Prim(value));
   }
 
   private static String letter(Kind kind) {
