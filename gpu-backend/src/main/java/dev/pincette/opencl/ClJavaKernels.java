@@ -22,7 +22,7 @@ import org.lwjgl.system.MemoryStack;
 
 /**
  * Runs Java kernels on the device: translated once per kernel ({@link KernelTranslator}), rendered as OpenCL C
- * ({@link OpenClRenderer}), built through the program cache under the bytecode's hash. Each call uploads the arrays
+ * ({@link OpenClRenderer}), built through the program cache under the rendered source's hash. Each call uploads the arrays
  * the kernel uses (an array passed twice once), launches one work item per index, reads the error record, and copies
  * back only the arrays the kernel writes.
  */
@@ -90,8 +90,26 @@ final class ClJavaKernels {
         return new Prepared(null, null, null, () -> new IllegalStateException(why));
       }
       OpenClRenderer.Rendered rendered = OpenClRenderer.render(model, traits, boundsChecks);
-      return new Prepared(model, rendered, "java:" + model.hash() + (boundsChecks ? "" : ":unchecked"), null);
+      return new Prepared(model, rendered, programName(rendered), null);
     });
+  }
+
+  /**
+   * The program's name in the program cache: the SHA-256 of what is built, the rendered source and its options. Not
+   * the bytecode's hash: the source also holds what the bytecode does not (the values of computed constants, which
+   * differ between two loaders of one class file, the device's float64 and bounds checks), and two kernels may
+   * share a program only when they are the same program.
+   */
+  private static String programName(OpenClRenderer.Rendered rendered) {
+    try {
+      java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
+      sha.update(rendered.source().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      sha.update((byte) 0);
+      sha.update(rendered.options().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return "java:" + java.util.HexFormat.of().formatHex(sha.digest());
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   /** Null when the device runs {@code launch}'s kernel, else the exception a forced call throws. */
