@@ -6,6 +6,7 @@ import static org.lwjgl.opencl.CL10.clGetDeviceInfo;
 import dev.pincette.opencl.kernel.OpenClRenderer;
 import dev.pincette.opencl.kernel.OpenClRenderer.Argument;
 import dev.pincette.spi.BackendException;
+import dev.pincette.spi.BackendRefusedException;
 import dev.pincette.spi.KernelArg;
 import dev.pincette.spi.KernelFault;
 import dev.pincette.spi.KernelLaunch;
@@ -42,6 +43,11 @@ final class ClJavaKernels {
   private final ClReduce reduce;
   /** Whether the generated code checks every index (see {@link #BOUNDS_CHECKS}). */
   private final boolean boundsChecks;
+  /**
+   * Why this device's compiler rejected a program, by program name: a refusal from then on, as the translator's are,
+   * never built again. Each method reference of a kernel is a KernelMethod of its own, so this is kept by program.
+   */
+  private final Map<String, String> rejected = new java.util.concurrent.ConcurrentHashMap<>();
   /** Arrays copied back to the host, for tests that only written arrays are. */
   private final java.util.concurrent.atomic.LongAdder copiedBack = new java.util.concurrent.atomic.LongAdder();
 
@@ -74,7 +80,11 @@ final class ClJavaKernels {
 
   /** A kernel as this device runs it, or why it cannot. */
   private record Prepared(KernelModel model, OpenClRenderer.Rendered rendered, String program,
-      Supplier<RuntimeException> refusal) {}
+      Supplier<RuntimeException> refusal) {
+    Prepared(Supplier<RuntimeException> refusal) {
+      this(null, null, null, refusal);
+    }
+  }
 
   private Prepared prepare(KernelMethod kernel) {
     return kernel.state(this, k -> {
@@ -83,11 +93,11 @@ final class ClJavaKernels {
         model = KernelTranslator.shared().translate(k.owner(), k.name(), k.type());
       } catch (UnsupportedKernelException e) {
         if (!e.lasting()) throw e;
-        return new Prepared(null, null, null, e::copy);
+        return new Prepared(e::copy);
       }
       if (model.usesDouble() && !traits.fp64()) {
         String why = model.name() + " computes in double, and " + device.name() + " has no float64 (cl_khr_fp64)";
-        return new Prepared(null, null, null, () -> new IllegalStateException(why));
+        return new Prepared(() -> new IllegalStateException(why));
       }
       OpenClRenderer.Rendered rendered = OpenClRenderer.render(model, traits, boundsChecks);
       return new Prepared(model, rendered, programName(rendered), null);
@@ -100,7 +110,7 @@ final class ClJavaKernels {
    * differ between two loaders of one class file, the device's float64 and bounds checks), and two kernels may
    * share a program only when they are the same program.
    */
-  private static String programName(OpenClRenderer.Rendered rendered) {
+  static String programName(OpenClRenderer.Rendered rendered) {
     try {
       java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
       sha.update(rendered.source().getBytes(java.nio.charset.StandardCharsets.UTF_8));
@@ -121,14 +131,21 @@ final class ClJavaKernels {
     } catch (UnsupportedKernelException notYet) {
       return notYet;
     }
-    return p.refusal() == null ? null : p.refusal().get();
+    if (p.refusal() != null) return p.refusal().get();
+    String why = rejected.get(p.program());
+    return why == null ? null : new IllegalArgumentException(why);
   }
 
   /** The OpenCL C source of {@code kernel} for this device, for tests and diagnosis. */
   String source(KernelMethod kernel) {
+    return rendered(kernel).source();
+  }
+
+  /** The program of {@code kernel} for this device, for tests and diagnosis. */
+  OpenClRenderer.Rendered rendered(KernelMethod kernel) {
     Prepared p = prepare(kernel);
     if (p.refusal() != null) throw p.refusal().get();
-    return p.rendered().source();
+    return p.rendered();
   }
 
   /** Runs the kernel for every index; returns the sum of its terms for a {@code FloatKernel}, else 0. */
@@ -140,6 +157,8 @@ final class ClJavaKernels {
       throw new BackendException(notYet.getMessage());
     }
     if (p.refusal() != null) throw new BackendException(p.refusal().get().getMessage());
+    String why = rejected.get(p.program());
+    if (why != null) throw new BackendRefusedException(why);
     KernelModel model = p.model();
     OpenClRenderer.Rendered rendered = p.rendered();
     int n = launch.n();
@@ -156,7 +175,7 @@ final class ClJavaKernels {
       long errors = call.buffer(4L * OpenClRenderer.ERROR_INTS);
       call.fill(errors, 0, 4L * OpenClRenderer.ERROR_INTS);
       long terms = model.result() != null ? call.buffer(4L * n) : 0;
-      ClKernel kernel = call.queue.kernel(p.program(), rendered.source(), rendered.options(), rendered.entry());
+      ClKernel kernel = kernel(call, p);
       int index = 0;
       for (Argument a : rendered.arguments()) {
         switch (a) {
@@ -206,6 +225,28 @@ final class ClJavaKernels {
     }
     for (Map.Entry<Object, Object> e : pending.entrySet()) {
       System.arraycopy(e.getValue(), 0, e.getKey(), 0, java.lang.reflect.Array.getLength(e.getKey()));
+    }
+  }
+
+  /**
+   * The kernel's {@code cl_kernel} on the call's queue, built on first use. A program the device's compiler rejects
+   * (it will reject the same source every time) becomes the kernel's refusal on this device; any other failure is
+   * the device's, rerun on the CPU and tried again next time.
+   */
+  private ClKernel kernel(ClCall call, Prepared p) {
+    OpenClRenderer.Rendered rendered = p.rendered();
+    try {
+      return call.queue.kernel(p.program(), rendered.source(), rendered.options(), rendered.entry());
+    } catch (BackendException e) {
+      String message = String.valueOf(e.getMessage());
+      if (!message.startsWith("CL_BUILD_PROGRAM_FAILURE") && !message.startsWith("CL_INVALID_BUILD_OPTIONS")
+          && !message.startsWith("CL_COMPILER_NOT_AVAILABLE")) {
+        throw e;
+      }
+      String why = p.model().name() + ": the OpenCL compiler of " + device.name() + " rejects its translation ("
+          + (message.length() > 400 ? message.substring(0, 400) + "..." : message) + ")";
+      rejected.putIfAbsent(p.program(), why);
+      throw new BackendRefusedException(why);
     }
   }
 
