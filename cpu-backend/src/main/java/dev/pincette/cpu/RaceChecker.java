@@ -50,27 +50,49 @@ final class RaceChecker {
 
   /**
    * The array parameter work item {@code item} indexes out of bounds, found by running that item alone through the
-   * instrumented copy without writing anything; null when the kernel cannot be copied or the failure does not repeat.
+   * instrumented copy, on copies of the arrays (the item sees its own writes, as when it failed, and the caller's
+   * arrays keep what the kernel left); null when the kernel cannot be copied or the failure does not repeat. Whatever
+   * the rerun throws, an {@link Error} included, only means it did not find the array (the caller reports the
+   * original failure); the JVM's own errors (out of memory) pass.
    */
   static String failingParameter(KernelLaunch launch, int item) {
     RaceCopy copy;
     try {
       copy = copy(launch.kernel());
-    } catch (IllegalArgumentException e) {
+    } catch (RuntimeException e) {
       return null;
     }
-    Probe probe = new Probe(launch);
+    Object[] values = launch.values();
+    Map<Object, Object> copies = new IdentityHashMap<>();
+    Map<Object, String> names = new IdentityHashMap<>();
+    for (int k = 0; k < values.length; k++) {
+      KernelArg a = launch.arguments().get(k);
+      if (a.kind() != KernelArg.Kind.ARRAY) continue;
+      values[k] = copies.computeIfAbsent(a.value(), RaceChecker::copyOf);
+      names.putIfAbsent(values[k], a.name());
+    }
+    Probe probe = new Probe(names);
     RaceRecorder.Access previous = RaceRecorder.CURRENT.get();
     RaceRecorder.CURRENT.set(probe);
     try {
-      copy.loop().run(item, item + 1, launch.values());
-    } catch (RuntimeException e) {
+      if (launch.kernel().returnsTerm()) copy.loop().sum(item, item + 1, values);
+      else copy.loop().run(item, item + 1, values);
+    } catch (VirtualMachineError e) {
+      throw e;
+    } catch (Throwable e) {
       // The probe stops the work item at its first failing access, or the work item failed otherwise.
     } finally {
       if (previous != null) RaceRecorder.CURRENT.set(previous);
       else RaceRecorder.CURRENT.remove();
     }
     return probe.found;
+  }
+
+  private static Object copyOf(Object array) {
+    int length = java.lang.reflect.Array.getLength(array);
+    Object copy = java.lang.reflect.Array.newInstance(array.getClass().componentType(), length);
+    System.arraycopy(array, 0, copy, 0, length);
+    return copy;
   }
 
   private static RaceCopy copy(KernelMethod kernel) {
@@ -172,11 +194,10 @@ final class RaceChecker {
     }
 
     private void checkReaders(Object array, int index, Shadow s, int me, String what) {
+      // A plain read races with another work item's atomic update too, even by an item that updates it atomically
+      // itself: only atomic updates on both sides are no race.
       for (int reader : new int[] {s.reader[index], s.otherReader[index]}) {
-        if (reader != 0 && reader != me) {
-          boolean atomicReader = s.atomic[index] == reader;
-          if (!atomicReader) throw race(array, index, reader - 1, "reads", what);
-        }
+        if (reader != 0 && reader != me) throw race(array, index, reader - 1, "reads", what);
       }
     }
 
@@ -193,14 +214,14 @@ final class RaceChecker {
     }
   }
 
-  /** Runs one work item without writing, and stops at its first access out of bounds, noting the array. */
+  /** Runs one work item on copies of the arrays, and stops at its first access out of bounds, noting the array. */
   private static final class Probe implements RaceRecorder.Access {
     private static final RuntimeException STOP = new RuntimeException("probe done", null, false, false) { };
     private final Map<Object, String> names;
     String found;
 
-    Probe(KernelLaunch launch) {
-      this.names = names(launch);
+    Probe(Map<Object, String> names) {
+      this.names = names;
     }
 
     @Override
@@ -221,13 +242,13 @@ final class RaceChecker {
     @Override
     public boolean write(Object array, int index, int length) {
       check(array, index, length);
-      return false;
+      return true;
     }
 
     @Override
     public boolean atomic(Object array, int index, int length) {
       check(array, index, length);
-      return false;
+      return true;
     }
 
     @Override

@@ -229,8 +229,10 @@ record RaceCopy(CpuKernels.Loop loop, Class<?> type, String[] methods, String[] 
     for (int p = 1; p < kernel.parameterCount(); p++) c.loadLocal(TypeKind.from(kernel.parameterType(p)), slots[p]);
     c.invokestatic(SELF, "m0", kernel);
     if (sum) {
+      // The kernel's own return type (a method reference may return any type widening to float), as its
+      // FloatKernel's float: int, short, byte and char through i2f, long through l2f.
       switch (returns) {
-        case "I" -> c.i2f();
+        case "I", "S", "B", "C" -> c.i2f();
         case "J" -> c.l2f();
         default -> { }
       }
