@@ -43,6 +43,10 @@ final class RaceChecker {
       if (sum) return copy.loop().sum(0, launch.n(), arguments);
       copy.loop().run(0, launch.n(), arguments);
       return 0;
+    } catch (IllegalAccessError | NoClassDefFoundError e) {
+      // The copy, a hidden class of Pincette's, reached something of the user's it may not (a private class).
+      throw new IllegalArgumentException("race checking cannot run " + launch.kernel().displayName() + " (" + e
+          + ")", e);
     } finally {
       RaceRecorder.CURRENT.remove();
     }
@@ -95,15 +99,24 @@ final class RaceChecker {
     return copy;
   }
 
+  /**
+   * The kernel's instrumented copy, made once: from the translator's model, or for a kernel only the CPU runs from its
+   * static calls found in the bytecode ({@link RaceCalls}); or why the kernel cannot be copied.
+   */
   private static RaceCopy copy(KernelMethod kernel) {
     Object copy = kernel.state(RaceChecker.class, k -> {
+      KernelModel model = null;
       try {
-        KernelModel model = KernelTranslator.shared().translate(k.owner(), k.name(), k.type());
-        return RaceCopy.define(k, model);
+        model = KernelTranslator.shared().translate(k.owner(), k.name(), k.type());
       } catch (UnsupportedKernelException e) {
-        String why = "race checking needs a kernel a device could run: " + e.getMessage();
-        if (!e.lasting()) throw new IllegalArgumentException(why, e);
-        return why;
+        if (!e.lasting()) throw new IllegalArgumentException("race checking cannot copy " + e.getMessage(), e);
+      }
+      try {
+        if (model != null) return RaceCopy.define(k, model);
+        RaceCalls.Found found = RaceCalls.of(k);
+        return RaceCopy.define(k, found.methods(), found.constants());
+      } catch (RuntimeException | LinkageError e) {
+        return "race checking cannot copy " + k.displayName() + " (" + e + ")";
       }
     });
     if (copy instanceof String why) throw new IllegalArgumentException(why);

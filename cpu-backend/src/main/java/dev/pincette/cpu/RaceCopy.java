@@ -57,10 +57,8 @@ record RaceCopy(CpuKernels.Loop loop, Class<?> type, String[] methods, String[] 
         }).orElse(methods[0]));
   }
 
+  /** The copy of a kernel the translator took: its methods and the constants it read. */
   static RaceCopy define(KernelMethod kernel, KernelModel model) {
-    List<KernelModel.MethodRef> refs = model.methods();
-    Map<String, Integer> index = new HashMap<>();
-    for (int k = 0; k < refs.size(); k++) index.put(key(refs.get(k)), k);
     Map<String, ConstantDesc> constants = new HashMap<>();
     for (KernelModel.StaticConstant c : model.constants()) {
       constants.put(c.owner().getName().replace('.', '/') + "." + c.name(), switch (c.value().kind()) {
@@ -70,6 +68,16 @@ record RaceCopy(CpuKernels.Loop loop, Class<?> type, String[] methods, String[] 
         case DOUBLE -> c.value().doubleValue();
       });
     }
+    return define(kernel, model.methods(), constants);
+  }
+
+  /**
+   * The copy of {@code refs} (the kernel first), with the static finals in {@code constants} (by
+   * {@code owner/internal/Name.field}) in place of their reads.
+   */
+  static RaceCopy define(KernelMethod kernel, List<KernelModel.MethodRef> refs, Map<String, ConstantDesc> constants) {
+    Map<String, Integer> index = new HashMap<>();
+    for (int k = 0; k < refs.size(); k++) index.put(key(refs.get(k)), k);
     String[] methods = new String[refs.size()];
     String[] files = new String[refs.size()];
     MethodModel[] sources = new MethodModel[refs.size()];
@@ -126,6 +134,8 @@ record RaceCopy(CpuKernels.Loop loop, Class<?> type, String[] methods, String[] 
   private static void instrument(CodeBuilder c, CodeElement e, Map<String, Integer> index,
       Map<String, ConstantDesc> constants) {
     switch (e) {
+      case ArrayLoadInstruction a when !recorded(a.typeKind()) -> c.with(e);
+      case ArrayStoreInstruction a when !recorded(a.typeKind()) -> c.with(e);
       case ArrayLoadInstruction a -> {
         ClassDesc element = element(a.typeKind());
         c.invokestatic(RECORDER, "load" + letter(a.typeKind()),
@@ -165,6 +175,12 @@ record RaceCopy(CpuKernels.Loop loop, Class<?> type, String[] methods, String[] 
       }
       default -> c.with(e);
     }
+  }
+
+  /** Whether accesses to arrays of {@code kind} are recorded: those of the element types kernels take on a device. */
+  private static boolean recorded(TypeKind kind) {
+    return kind == TypeKind.BYTE || kind == TypeKind.INT || kind == TypeKind.LONG || kind == TypeKind.FLOAT
+        || kind == TypeKind.DOUBLE;
   }
 
   private static ClassDesc element(TypeKind kind) {

@@ -78,6 +78,38 @@ class RaceCheckTest {
     x[i + 3] = 1;
   }
 
+  private static final float SCALE = (float) Math.sqrt(2);
+
+  static void allocatesAndShifts(int i, float[] x) {
+    float[] pair = new float[2];
+    pair[0] = x[Math.min(i + 1, x.length - 1)];
+    x[i] = pair[0];
+  }
+
+  static void allocatesInto(int i, float[] x, float[] y) {
+    float[] t = new float[1];
+    t[0] = x[i];
+    y[i] = scaled(t);
+  }
+
+  private static float scaled(float[] t) {
+    return t[0] * SCALE;
+  }
+
+  @Test
+  void kernelsOnlyTheCpuRunsAreCheckedToo() {
+    // Allocation keeps these off a device; the checker copies them from their bytecode all the same.
+    float[] x = {1, 2, 3, 4};
+    IllegalStateException e = assertThrows(IllegalStateException.class,
+        () -> Compute.checkingRaces().forEach(4, RaceCheckTest::allocatesAndShifts, x));
+    assertTrue(e.getMessage().contains("work item 0 reads x[1] and work item 1 writes it"), e.getMessage());
+    float[] y = new float[4];
+    Compute.checkingRaces().forEach(4, RaceCheckTest::allocatesInto, x, y);
+    float[] expected = new float[4];
+    for (int i = 0; i < 4; i++) allocatesInto(i, x, expected);
+    assertArrayEquals(expected, y);
+  }
+
   @Test
   void aSumKernelOutOfBoundsNamesTheArrayAmongSeveralOfTheFailingLength() {
     ArrayIndexOutOfBoundsException e = assertThrows(ArrayIndexOutOfBoundsException.class,
