@@ -211,7 +211,7 @@ record RaceCopy(CpuKernels.Loop loop, Class<?> type, String[] methods, String[] 
    */
   private static void loop(CodeBuilder c, MethodTypeDesc kernel, boolean sum) {
     String returns = kernel.returnType().descriptorString();
-    if (sum == returns.equals("V")) {
+    if (sum && returns.equals("V")) {
       ClassDesc unsupported = ClassDesc.of("java.lang.UnsupportedOperationException");
       c.new_(unsupported).dup().invokespecial(unsupported, ConstantDescs.INIT_NAME, ConstantDescs.MTD_void).athrow();
       return;
@@ -253,6 +253,10 @@ record RaceCopy(CpuKernels.Loop loop, Class<?> type, String[] methods, String[] 
         default -> { }
       }
       c.f2d().dadd().dstore(total);
+    } else if (!returns.equals("V")) {
+      // A method reference to a method that returns a value, run by forEach: the value is dropped.
+      if (returns.equals("J") || returns.equals("D")) c.pop2();
+      else c.pop();
     }
     c.iinc(item, 1).goto_(head);
     c.labelBinding(end);

@@ -99,7 +99,7 @@ final class ClJavaKernels {
         String why = model.name() + " computes in double, and " + device.name() + " has no float64 (cl_khr_fp64)";
         return new Prepared(() -> new IllegalStateException(why));
       }
-      OpenClRenderer.Rendered rendered = OpenClRenderer.render(model, traits, boundsChecks);
+      OpenClRenderer.Rendered rendered = OpenClRenderer.render(model, traits, boundsChecks, k.returnsTerm());
       return new Prepared(model, rendered, programName(rendered), null);
     });
   }
@@ -174,7 +174,8 @@ final class ClJavaKernels {
       }
       long errors = call.buffer(4L * OpenClRenderer.ERROR_INTS);
       call.fill(errors, 0, 4L * OpenClRenderer.ERROR_INTS);
-      long terms = model.result() != null ? call.buffer(4L * n) : 0;
+      // Only a sum has terms: a forEach of a method that returns a value drops it (rendered without them).
+      long terms = launch.kernel().returnsTerm() ? call.buffer(4L * n) : 0;
       ClKernel kernel = kernel(call, p);
       int index = 0;
       for (Argument a : rendered.arguments()) {
