@@ -1,8 +1,5 @@
 package dev.pincette.opencl;
 
-import static org.lwjgl.opencl.CL10.CL_DEVICE_SINGLE_FP_CONFIG;
-import static org.lwjgl.opencl.CL10.clGetDeviceInfo;
-
 import dev.pincette.opencl.kernel.OpenClRenderer;
 import dev.pincette.opencl.kernel.OpenClRenderer.Argument;
 import dev.pincette.spi.BackendException;
@@ -19,7 +16,6 @@ import java.nio.ByteBuffer;
 import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.function.Supplier;
-import org.lwjgl.system.MemoryStack;
 
 /**
  * Runs Java kernels on the device: translated once per kernel ({@link KernelTranslator}), rendered as OpenCL C
@@ -33,9 +29,6 @@ final class ClJavaKernels {
    * for users: on a host-unified device (PoCL, an integrated GPU) a store out of bounds writes the JVM's own memory.
    */
   static final boolean BOUNDS_CHECKS = !"false".equalsIgnoreCase(System.getProperty("pincette.kernel.boundsChecks"));
-  /** CL_FP_DENORM and CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT in CL_DEVICE_SINGLE_FP_CONFIG. */
-  private static final long FP_DENORM = 1;
-  private static final long FP_CORRECTLY_ROUNDED_DIVIDE_SQRT = 1 << 7;
 
   private final ClDevice device;
   private final OpenClRenderer.DeviceTraits traits;
@@ -56,16 +49,9 @@ final class ClJavaKernels {
     this.device = device;
     this.reduce = reduce;
     this.boundsChecks = boundsChecks;
-    long config = singleFpConfig(device);
-    this.floatDenormals = (config & FP_DENORM) != 0;
-    this.traits = new OpenClRenderer.DeviceTraits(fp64, (config & FP_CORRECTLY_ROUNDED_DIVIDE_SQRT) != 0);
-  }
-
-  private static long singleFpConfig(ClDevice device) {
-    try (MemoryStack stack = MemoryStack.stackPush()) {
-      var value = stack.mallocLong(1);
-      return clGetDeviceInfo(device.id(), CL_DEVICE_SINGLE_FP_CONFIG, value, null) == 0 ? value.get(0) : 0;
-    }
+    long config = device.singleFpConfig();
+    this.floatDenormals = (config & ClDevice.FP_DENORM) != 0;
+    this.traits = new OpenClRenderer.DeviceTraits(fp64, (config & ClDevice.FP_CORRECTLY_ROUNDED_DIVIDE_SQRT) != 0);
   }
 
   /** Arrays copied back to the host so far. */

@@ -84,6 +84,14 @@ class ClKernelSemanticsTest {
   }
 
   @Test
+  void theDeviceListSaysWhetherFloatDenormalsAreKept() {
+    dev.pincette.DeviceInfo info = Compute.devices().stream()
+        .filter(d -> d.backend().equals("opencl") && d.available()).findFirst().orElseThrow();
+    String denormals = info.properties().get("float denormals");
+    assertEquals(opencl.kernels().floatDenormals(), denormals.startsWith("kept"), denormals);
+  }
+
+  @Test
   void longArithmeticAsJava() {
     int n = JavaKernels.LONGS.length * JavaKernels.LONGS.length;
     int[] shifts = {0, 1, 31, 32, 33, 63, 64, 65, -1, 127};
