@@ -62,9 +62,10 @@ final class KernelResolver {
     }
     String name = form.getImplMethodName();
     MethodTypeDesc type = MethodTypeDesc.ofDescriptor(form.getImplMethodSignature());
-    MethodModel model = methodModel(owner, name, type);
+    ClassModel classModel = classModel(owner);
+    MethodModel model = methodModel(classModel, name, type);
     String display = owner.getName().substring(owner.getName().lastIndexOf('.') + 1) + "." + name + " ("
-        + sourceFile(owner) + line(model) + ")";
+        + sourceFile(classModel) + line(model) + ")";
     boolean lambda = name.startsWith("lambda$");
     if (form.getImplMethodKind() != MethodHandleInfo.REF_invokeStatic && !lambda) {
       throw new IllegalArgumentException("the kernel " + display + " is an instance method; a kernel is a static "
@@ -123,27 +124,26 @@ final class KernelResolver {
     }
   }
 
-  private static MethodModel methodModel(Class<?> owner, String name, MethodTypeDesc type) {
+  /** The parsed class file of {@code owner}, read once per resolution, or null when it cannot be read. */
+  private static ClassModel classModel(Class<?> owner) {
     try (InputStream in = owner.getResourceAsStream("/" + owner.getName().replace('.', '/') + ".class")) {
-      if (in == null) return null;
-      ClassModel model = ClassFile.of().parse(in.readAllBytes());
-      for (MethodModel m : model.methods()) {
-        if (m.methodName().equalsString(name) && m.methodTypeSymbol().equals(type)) return m;
-      }
-      return null;
+      return in == null ? null : ClassFile.of().parse(in.readAllBytes());
     } catch (IOException | IllegalArgumentException e) {
       return null;
     }
   }
 
-  private static String sourceFile(Class<?> owner) {
-    try (InputStream in = owner.getResourceAsStream("/" + owner.getName().replace('.', '/') + ".class")) {
-      if (in == null) return "Unknown Source";
-      return ClassFile.of().parse(in.readAllBytes()).findAttribute(Attributes.sourceFile())
-          .map(a -> a.sourceFile().stringValue()).orElse("Unknown Source");
-    } catch (IOException | IllegalArgumentException e) {
-      return "Unknown Source";
+  private static MethodModel methodModel(ClassModel model, String name, MethodTypeDesc type) {
+    if (model == null) return null;
+    for (MethodModel m : model.methods()) {
+      if (m.methodName().equalsString(name) && m.methodTypeSymbol().equals(type)) return m;
     }
+    return null;
+  }
+
+  private static String sourceFile(ClassModel model) {
+    if (model == null) return "Unknown Source";
+    return model.findAttribute(Attributes.sourceFile()).map(a -> a.sourceFile().stringValue()).orElse("Unknown Source");
   }
 
   private static String line(MethodModel model) {

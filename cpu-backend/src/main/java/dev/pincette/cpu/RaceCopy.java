@@ -81,9 +81,11 @@ record RaceCopy(CpuKernels.Loop loop, Class<?> type, String[] methods, String[] 
     String[] methods = new String[refs.size()];
     String[] files = new String[refs.size()];
     MethodModel[] sources = new MethodModel[refs.size()];
+    // Each class parsed once, however many of its methods the kernel calls.
+    Map<Class<?>, ClassModel> parsed = new HashMap<>();
     for (int k = 0; k < refs.size(); k++) {
       KernelModel.MethodRef ref = refs.get(k);
-      ClassModel classModel = ClassFile.of().parse(bytes(ref.owner()));
+      ClassModel classModel = parsed.computeIfAbsent(ref.owner(), type -> ClassFile.of().parse(bytes(type)));
       files[k] = classModel.findAttribute(Attributes.sourceFile()).map(a -> a.sourceFile().stringValue())
           .orElse("Unknown Source");
       methods[k] = ref.owner().getName().substring(ref.owner().getName().lastIndexOf('.') + 1) + "." + ref.name();

@@ -19,9 +19,9 @@ import java.util.function.Supplier;
 
 /**
  * Runs Java kernels on the device: translated once per kernel ({@link KernelTranslator}), rendered as OpenCL C
- * ({@link OpenClRenderer}), built through the program cache under the rendered source's hash. Each call uploads the arrays
- * the kernel uses (an array passed twice once), launches one work item per index, reads the error record, and copies
- * back only the arrays the kernel writes.
+ * ({@link OpenClRenderer}), built through the program cache under the rendered source's hash. Each call uploads the
+ * arrays the kernel uses (an array passed twice once), launches one work item per index, reads the error record, and
+ * copies back only the arrays the kernel writes.
  */
 final class ClJavaKernels {
   /**
