@@ -1,5 +1,6 @@
 package dev.pincette.opencl;
 
+import static java.lang.constant.ConstantDescs.CD_float;
 import static java.lang.constant.ConstantDescs.CD_int;
 import static java.lang.constant.ConstantDescs.CD_void;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -10,10 +11,13 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import dev.pincette.BackendKind;
 import dev.pincette.Compute;
 import dev.pincette.Kernel1;
+import dev.pincette.Kernel2;
 import dev.pincette.internal.Dispatcher;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
 import java.lang.classfile.ClassFile;
+import java.lang.classfile.attribute.MethodParameterInfo;
+import java.lang.classfile.attribute.MethodParametersAttribute;
 import java.lang.constant.ClassDesc;
 import java.lang.constant.MethodTypeDesc;
 import java.lang.invoke.LambdaMetafactory;
@@ -93,6 +97,72 @@ class ClKernelLoaderTest {
     return (Kernel1<int[]>) LambdaMetafactory.altMetafactory(lookup, "run", MethodType.methodType(Kernel1.class),
         MethodType.methodType(void.class, int.class, Object.class), lookup.findStatic(type, "kernel", kernelType),
         kernelType, LambdaMetafactory.FLAG_SERIALIZABLE).getTarget().invoke();
+  }
+
+  /**
+   * {@code static void kernel(int, float[], float[])} storing {@code second[i] = first[i + 1]}, without a
+   * LocalVariableTable, and with a MethodParameters attribute naming the parameters {@code names} unless null.
+   */
+  private static Kernel2<float[], float[]> shifted(String name, String[] names) throws Throwable {
+    ClassDesc self = ClassDesc.of(name);
+    ClassDesc lookupType = ClassDesc.of("java.lang.invoke.MethodHandles$Lookup");
+    MethodTypeDesc type = MethodTypeDesc.of(CD_void, CD_int, CD_float.arrayType(), CD_float.arrayType());
+    byte[] bytes = ClassFile.of().build(self, cb -> {
+      cb.withFlags(AccessFlag.PUBLIC, AccessFlag.FINAL);
+      cb.withMethod("kernel", type, ClassFile.ACC_PUBLIC | ClassFile.ACC_STATIC, mb -> {
+        if (names != null) {
+          mb.with(MethodParametersAttribute.of(java.util.Arrays.stream(names)
+              .map(n -> MethodParameterInfo.ofParameter(java.util.Optional.of(n), 0)).toList()));
+        }
+        mb.withCode(c -> c.aload(2).iload(0).aload(1).iload(0).iconst_1().iadd().faload().fastore().return_());
+      });
+      cb.withMethodBody("lookup", MethodTypeDesc.of(lookupType), ClassFile.ACC_PUBLIC | ClassFile.ACC_STATIC,
+          c -> c.invokestatic(ClassDesc.of("java.lang.invoke.MethodHandles"), "lookup", MethodTypeDesc.of(lookupType))
+              .areturn());
+    });
+    ClassLoader loader = new ClassLoader(ClKernelLoaderTest.class.getClassLoader()) {
+      private final Class<?> defined = defineClass(name, bytes, 0, bytes.length);
+
+      @Override
+      protected Class<?> findClass(String n) throws ClassNotFoundException {
+        if (n.equals(name)) return defined;
+        throw new ClassNotFoundException(n);
+      }
+
+      @Override
+      public InputStream getResourceAsStream(String resource) {
+        if (resource.equals(name.replace('.', '/') + ".class")) return new ByteArrayInputStream(bytes);
+        return super.getResourceAsStream(resource);
+      }
+    };
+    Class<?> generated = loader.loadClass(name);
+    MethodHandles.Lookup lookup = (MethodHandles.Lookup) generated.getMethod("lookup").invoke(null);
+    MethodType kernelType = MethodType.methodType(void.class, int.class, float[].class, float[].class);
+    @SuppressWarnings("unchecked")
+    Kernel2<float[], float[]> kernel = (Kernel2<float[], float[]>) LambdaMetafactory.altMetafactory(lookup, "run",
+        MethodType.methodType(Kernel2.class), MethodType.methodType(void.class, int.class, Object.class, Object.class),
+        lookup.findStatic(generated, "kernel", kernelType), kernelType, LambdaMetafactory.FLAG_SERIALIZABLE)
+        .getTarget().invoke();
+    return kernel;
+  }
+
+  @Test
+  void parametersAreNamedAlikeOnEveryBackendWithOrWithoutDebugInformation() throws Throwable {
+    for (String[] names : new String[][] {null, {"i", "source", "target"}}) {
+      Kernel2<float[], float[]> kernel = shifted("dev.pincette.opencl.generated.Shifted" + (names == null ? "" : "Named"),
+          names);
+      String array = names == null ? "arg1" : "source";
+      for (BackendKind kind : new BackendKind[] {BackendKind.CPU, BackendKind.OPENCL}) {
+        ArrayIndexOutOfBoundsException e = org.junit.jupiter.api.Assertions.assertThrows(
+            ArrayIndexOutOfBoundsException.class, () -> Compute.on(kind).forEach(4, kernel, new float[4], new float[4]));
+        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().endsWith("Index 4 out of bounds for length 4 of "
+            + array + ", in work item 3"), kind + ": " + e.getMessage());
+      }
+      IllegalArgumentException wrong = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+          () -> Compute.forEach(4, (Kernel2) kernel, new float[4], new int[4]));
+      org.junit.jupiter.api.Assertions.assertTrue(wrong.getMessage().contains("argument 2 ("
+          + (names == null ? "arg2" : "target") + ")"), wrong.getMessage());
+    }
   }
 
   @Test

@@ -172,8 +172,12 @@ public final class KernelTranslator {
     return slots;
   }
 
-  /** From the MethodParameters attribute, else the LocalVariableTable, else {@code arg<k>}. */
-  static String[] parameterNames(MethodModel method, MethodTypeDesc type) {
+  /**
+   * Every parameter's source name, the index first: from the MethodParameters attribute, else the
+   * LocalVariableTable, else {@code arg<k>} ({@code k} counting the index as 0). The one rule the facade and every
+   * backend name parameters by.
+   */
+  public static String[] parameterNames(MethodModel method, MethodTypeDesc type) {
     String[] names = new String[type.parameterCount()];
     method.findAttribute(Attributes.methodParameters()).ifPresent(a -> {
       List<MethodParameterInfo> list = a.parameters();
