@@ -45,8 +45,9 @@ final class RaceChecker {
       return 0;
     } catch (IllegalAccessError | NoClassDefFoundError e) {
       // The copy, a hidden class of Pincette's, reached something of the user's it may not (a private class).
-      throw new IllegalArgumentException("race checking cannot run " + launch.kernel().displayName() + " (" + e
-          + ")", e);
+      // For a kernel the translator refused, its reason names what the copy could not reach (a private field).
+      throw new IllegalArgumentException("race checking cannot run " + launch.kernel().displayName()
+          + (copy.refusal() != null ? ": " + copy.refusal() : "") + " (" + e + ")", e);
     } finally {
       RaceRecorder.CURRENT.remove();
     }
@@ -106,17 +107,19 @@ final class RaceChecker {
   private static RaceCopy copy(KernelMethod kernel) {
     Object copy = kernel.state(RaceChecker.class, k -> {
       KernelModel model = null;
+      String refusal = null;
       try {
         model = KernelTranslator.shared().translate(k.owner(), k.name(), k.type());
       } catch (UnsupportedKernelException e) {
         if (!e.lasting()) throw new IllegalArgumentException("race checking cannot copy " + e.getMessage(), e);
+        refusal = e.getMessage();
       }
       try {
         if (model != null) return RaceCopy.define(k, model);
         RaceCalls.Found found = RaceCalls.of(k);
-        return RaceCopy.define(k, found.methods(), found.constants());
+        return RaceCopy.define(k, found.methods(), found.constants()).refused(refusal);
       } catch (RuntimeException | LinkageError e) {
-        return "race checking cannot copy " + k.displayName() + " (" + e + ")";
+        return "race checking cannot copy " + k.displayName() + ": " + refusal + " (" + e + ")";
       }
     });
     if (copy instanceof String why) throw new IllegalArgumentException(why);

@@ -42,11 +42,16 @@ import java.util.Set;
  * final constants the translator read put in place. Line numbers are kept, so {@link #where} can name the line of
  * the access being made.
  */
-record RaceCopy(CpuKernels.Loop loop, Class<?> type, String[] methods, String[] files) {
+record RaceCopy(CpuKernels.Loop loop, Class<?> type, String[] methods, String[] files, String refusal) {
   private static final ClassDesc RECORDER = ClassDesc.of(RaceRecorder.class.getName());
   private static final ClassDesc SELF = ClassDesc.of(RaceCopy.class.getPackageName() + ".RaceCheckedKernel");
   private static final StackWalker WALKER = StackWalker.getInstance(Set.of(StackWalker.Option.SHOW_HIDDEN_FRAMES,
       StackWalker.Option.RETAIN_CLASS_REFERENCE));
+
+  /** This copy, of a kernel the translator refused for {@code refusal} (copied from its bytecode instead). */
+  RaceCopy refused(String refusal) {
+    return new RaceCopy(loop, type, methods, files, refusal);
+  }
 
   /** The method and line of the copy running now: {@code Physics.density (Physics.java:42)}. */
   String where() {
@@ -114,7 +119,7 @@ record RaceCopy(CpuKernels.Loop loop, Class<?> type, String[] methods, String[] 
       MethodHandles.Lookup lookup = MethodHandles.lookup().defineHiddenClass(bytes, true);
       CpuKernels.Loop loop = (CpuKernels.Loop) lookup.findConstructor(lookup.lookupClass(),
           MethodType.methodType(void.class)).invoke();
-      return new RaceCopy(loop, lookup.lookupClass(), methods, files);
+      return new RaceCopy(loop, lookup.lookupClass(), methods, files, null);
     } catch (Throwable e) {
       throw new IllegalStateException("cannot define the race-checking copy of " + kernel.displayName(), e);
     }
