@@ -43,6 +43,26 @@ class OpenClRendererTest {
   }
 
   @Test
+  void everyDeviceCapabilityAndBoundsSettingRendersAProgramOfItsOwn() {
+    // Programs are cached by the hash of source and options: renderings that differ keep programs apart.
+    KernelModel model = KernelTranslator.shared().translate(OpenClRendererTest.class, "saxpyDivided",
+        MethodTypeDesc.ofDescriptor("(IF[F[F)V"));
+    java.util.Set<String> programs = new java.util.HashSet<>();
+    for (boolean fp64 : new boolean[] {true, false}) {
+      for (boolean correctlyRounded : new boolean[] {true, false}) {
+        for (boolean checks : new boolean[] {true, false}) {
+          OpenClRenderer.Rendered r = OpenClRenderer.render(model, new OpenClRenderer.DeviceTraits(fp64,
+              correctlyRounded), checks, false);
+          programs.add(r.source() + "\0" + r.options());
+        }
+      }
+    }
+    // Where the device rounds float division and sqrt correctly, this float kernel renders the same with or without
+    // fp64 (one program, rightly): 6 distinct programs of 8 settings.
+    assertEquals(6, programs.size());
+  }
+
+  @Test
   void floatDivisionAndSquareRootAreCorrectlyRoundedWhereTheDeviceCan() {
     assertEquals("-cl-fp32-correctly-rounded-divide-sqrt", render(true, true).options());
     assertEquals("-cl-fp32-correctly-rounded-divide-sqrt", render(false, true).options());
