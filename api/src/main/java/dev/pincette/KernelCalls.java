@@ -137,15 +137,21 @@ final class KernelCalls {
    * CPU runs) or not needed: with one backend no bytes are weighed and nothing is copied.
    */
   private static Parameter[] access(KernelMethod method) {
-    Object known = method.state(KernelCalls.class, k -> {
-      if (Dispatcher.get().usableBackends().size() < 2) return Boolean.FALSE;
-      try {
-        return KernelTranslator.shared().translate(k.owner(), k.name(), k.type()).parameters()
-            .toArray(Parameter[]::new);
-      } catch (UnsupportedKernelException e) {
-        return Boolean.FALSE;
-      }
-    });
+    Object known;
+    try {
+      known = method.state(KernelCalls.class, k -> {
+        if (Dispatcher.get().usableBackends().size() < 2) return Boolean.FALSE;
+        try {
+          return KernelTranslator.shared().translate(k.owner(), k.name(), k.type()).parameters()
+              .toArray(Parameter[]::new);
+        } catch (UnsupportedKernelException e) {
+          if (!e.lasting()) throw e;
+          return Boolean.FALSE;
+        }
+      });
+    } catch (UnsupportedKernelException notYet) {
+      return null;
+    }
     return known instanceof Parameter[] parameters ? parameters : null;
   }
 }

@@ -1,6 +1,7 @@
 package dev.pincette;
 
 import dev.pincette.spi.KernelMethod;
+import dev.pincette.translate.KernelTranslator;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.ObjectOutputStream;
@@ -10,7 +11,6 @@ import java.lang.classfile.ClassFile;
 import java.lang.classfile.ClassModel;
 import java.lang.classfile.MethodModel;
 import java.lang.classfile.attribute.LineNumberInfo;
-import java.lang.classfile.attribute.LocalVariableInfo;
 import java.lang.constant.MethodTypeDesc;
 import java.lang.invoke.MethodHandleInfo;
 import java.lang.invoke.SerializedLambda;
@@ -62,9 +62,10 @@ final class KernelResolver {
     }
     String name = form.getImplMethodName();
     MethodTypeDesc type = MethodTypeDesc.ofDescriptor(form.getImplMethodSignature());
-    MethodModel model = methodModel(owner, name, type);
+    ClassModel classModel = classModel(owner);
+    MethodModel model = methodModel(classModel, name, type);
     String display = owner.getName().substring(owner.getName().lastIndexOf('.') + 1) + "." + name + " ("
-        + sourceFile(owner) + line(model) + ")";
+        + sourceFile(classModel) + line(model) + ")";
     boolean lambda = name.startsWith("lambda$");
     if (form.getImplMethodKind() != MethodHandleInfo.REF_invokeStatic && !lambda) {
       throw new IllegalArgumentException("the kernel " + display + " is an instance method; a kernel is a static "
@@ -83,7 +84,7 @@ final class KernelResolver {
       throw new IllegalArgumentException("the kernel " + display + " must take the work-item index (an int) first");
     }
     boolean returnsTerm = form.getFunctionalInterfaceClass().startsWith("dev/pincette/FloatKernel");
-    return new KernelMethod(kernel, owner, name, type, types, parameterNames(model, types), returnsTerm);
+    return new KernelMethod(kernel, owner, name, type, types, parameterNames(model, type), returnsTerm);
   }
 
   private static String descriptor(Method m) {
@@ -123,27 +124,26 @@ final class KernelResolver {
     }
   }
 
-  private static MethodModel methodModel(Class<?> owner, String name, MethodTypeDesc type) {
+  /** The parsed class file of {@code owner}, read once per resolution, or null when it cannot be read. */
+  private static ClassModel classModel(Class<?> owner) {
     try (InputStream in = owner.getResourceAsStream("/" + owner.getName().replace('.', '/') + ".class")) {
-      if (in == null) return null;
-      ClassModel model = ClassFile.of().parse(in.readAllBytes());
-      for (MethodModel m : model.methods()) {
-        if (m.methodName().equalsString(name) && m.methodTypeSymbol().equals(type)) return m;
-      }
-      return null;
+      return in == null ? null : ClassFile.of().parse(in.readAllBytes());
     } catch (IOException | IllegalArgumentException e) {
       return null;
     }
   }
 
-  private static String sourceFile(Class<?> owner) {
-    try (InputStream in = owner.getResourceAsStream("/" + owner.getName().replace('.', '/') + ".class")) {
-      if (in == null) return "Unknown Source";
-      return ClassFile.of().parse(in.readAllBytes()).findAttribute(Attributes.sourceFile())
-          .map(a -> a.sourceFile().stringValue()).orElse("Unknown Source");
-    } catch (IOException | IllegalArgumentException e) {
-      return "Unknown Source";
+  private static MethodModel methodModel(ClassModel model, String name, MethodTypeDesc type) {
+    if (model == null) return null;
+    for (MethodModel m : model.methods()) {
+      if (m.methodName().equalsString(name) && m.methodTypeSymbol().equals(type)) return m;
     }
+    return null;
+  }
+
+  private static String sourceFile(ClassModel model) {
+    if (model == null) return "Unknown Source";
+    return model.findAttribute(Attributes.sourceFile()).map(a -> a.sourceFile().stringValue()).orElse("Unknown Source");
   }
 
   private static String line(MethodModel model) {
@@ -153,27 +153,12 @@ final class KernelResolver {
         .map(l -> ":" + l).orElse("");
   }
 
-  /** From the MethodParameters attribute, else the LocalVariableTable, else {@code arg<k>}. */
-  private static List<String> parameterNames(MethodModel model, List<Class<?>> types) {
-    String[] names = new String[types.size()];
-    if (model != null) {
-      model.findAttribute(Attributes.methodParameters()).ifPresent(a -> {
-        for (int k = 0; k < Math.min(names.length, a.parameters().size()); k++) {
-          names[k] = a.parameters().get(k).name().map(n -> n.stringValue()).orElse(null);
-        }
-      });
-      List<LocalVariableInfo> table = model.code().flatMap(c -> c.findAttribute(Attributes.localVariableTable()))
-          .map(t -> t.localVariables()).orElse(List.of());
-      int slot = 0;
-      for (int k = 0; k < names.length; k++) {
-        for (LocalVariableInfo v : table) {
-          if (names[k] == null && v.slot() == slot && v.startPc() == 0) names[k] = v.name().stringValue();
-        }
-        slot += types.get(k) == long.class || types.get(k) == double.class ? 2 : 1;
-      }
-    }
+  /** The translator's names (one rule for every backend and message), or {@code arg<k>} without a class file. */
+  private static List<String> parameterNames(MethodModel model, MethodTypeDesc type) {
+    if (model != null) return List.of(KernelTranslator.parameterNames(model, type));
     List<String> out = new ArrayList<>();
-    for (int k = 0; k < names.length; k++) out.add(names[k] != null ? names[k] : "arg" + k);
+    for (int k = 0; k < type.parameterCount(); k++) out.add("arg" + k);
     return out;
   }
+
 }

@@ -86,12 +86,19 @@ public final class KernelMethod {
 
   /**
    * What a backend keeps for this kernel under {@code key} (a translation, a compiled loop), made by {@code create} on
-   * first request; safe from many threads.
+   * first request; safe from many threads, which may each make one when they ask at once (the first made is kept).
+   * Nothing is kept when {@code create} throws.
    */
   @SuppressWarnings("unchecked")
   public <T> T state(Object key, Function<KernelMethod, T> create) {
     Object value = states.get(key);
-    if (value == null) value = states.computeIfAbsent(key, k -> create.apply(this));
+    if (value == null) {
+      // Made outside the map's locks: translating may run a class's static initialiser, which may call kernels (this
+      // one too), on this thread or on one this thread then waits for.
+      value = create.apply(this);
+      Object first = states.putIfAbsent(key, value);
+      if (first != null) value = first;
+    }
     return (T) value;
   }
 

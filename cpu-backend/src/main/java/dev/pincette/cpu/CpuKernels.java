@@ -103,18 +103,26 @@ final class CpuKernels {
       if (expected < SERIAL_BELOW_NANOS || threads == 1) return total + body.apply(probe, n);
       int chunks = (int) Math.min((long) CHUNKS_PER_THREAD * threads, Math.max(1, (n - probe) / PROBE));
       double[] partial = new double[chunks];
-      AtomicReference<ItemFailure> failure = new AtomicReference<>();
+      // The first failure of any chunk, Errors included: kept here rather than thrown through the pool, which would
+      // end the call while other chunks still run (and write), and may hand the caller a copy of the exception.
+      AtomicReference<Throwable> failure = new AtomicReference<>();
       pool.submit(() -> IntStream.range(0, chunks).parallel().forEach(c -> {
         if (failure.get() != null) return;
         int from = probe + (int) ((long) (n - probe) * c / chunks);
         int to = probe + (int) ((long) (n - probe) * (c + 1) / chunks);
         try {
           partial[c] = body.apply(from, to);
-        } catch (ItemFailure f) {
+        } catch (Throwable f) {
           failure.compareAndSet(null, f);
         }
       })).join();
-      if (failure.get() != null) throw failure.get();
+      switch (failure.get()) {
+        case null -> { }
+        case ItemFailure f -> throw f;
+        case RuntimeException e -> throw e;
+        case Error e -> throw e;
+        case Throwable t -> throw new IllegalStateException(t);
+      }
       for (double p : partial) total += p;
       return total;
     } catch (ItemFailure f) {

@@ -43,6 +43,11 @@ final class RaceChecker {
       if (sum) return copy.loop().sum(0, launch.n(), arguments);
       copy.loop().run(0, launch.n(), arguments);
       return 0;
+    } catch (IllegalAccessError | NoClassDefFoundError e) {
+      // The copy, a hidden class of Pincette's, reached something of the user's it may not (a private class).
+      // For a kernel the translator refused, its reason names what the copy could not reach (a private field).
+      throw new IllegalArgumentException("race checking cannot run " + launch.kernel().displayName()
+          + (copy.refusal() != null ? ": " + copy.refusal() : "") + " (" + e + ")", e);
     } finally {
       RaceRecorder.CURRENT.remove();
     }
@@ -50,21 +55,36 @@ final class RaceChecker {
 
   /**
    * The array parameter work item {@code item} indexes out of bounds, found by running that item alone through the
-   * instrumented copy without writing anything; null when the kernel cannot be copied or the failure does not repeat.
+   * instrumented copy, on copies of the arrays (the item sees its own writes, as when it failed, and the caller's
+   * arrays keep what the kernel left); null when the kernel cannot be copied or the failure does not repeat. Whatever
+   * the rerun throws, an {@link Error} included, only means it did not find the array (the caller reports the
+   * original failure); the JVM's own errors (out of memory) pass.
    */
   static String failingParameter(KernelLaunch launch, int item) {
     RaceCopy copy;
     try {
       copy = copy(launch.kernel());
-    } catch (IllegalArgumentException e) {
+    } catch (RuntimeException e) {
       return null;
     }
-    Probe probe = new Probe(launch);
+    Object[] values = launch.values();
+    Map<Object, Object> copies = new IdentityHashMap<>();
+    Map<Object, String> names = new IdentityHashMap<>();
+    for (int k = 0; k < values.length; k++) {
+      KernelArg a = launch.arguments().get(k);
+      if (a.kind() != KernelArg.Kind.ARRAY) continue;
+      values[k] = copies.computeIfAbsent(a.value(), RaceChecker::copyOf);
+      names.putIfAbsent(values[k], a.name());
+    }
+    Probe probe = new Probe(names);
     RaceRecorder.Access previous = RaceRecorder.CURRENT.get();
     RaceRecorder.CURRENT.set(probe);
     try {
-      copy.loop().run(item, item + 1, launch.values());
-    } catch (RuntimeException e) {
+      if (launch.kernel().returnsTerm()) copy.loop().sum(item, item + 1, values);
+      else copy.loop().run(item, item + 1, values);
+    } catch (VirtualMachineError e) {
+      throw e;
+    } catch (Throwable e) {
       // The probe stops the work item at its first failing access, or the work item failed otherwise.
     } finally {
       if (previous != null) RaceRecorder.CURRENT.set(previous);
@@ -73,13 +93,33 @@ final class RaceChecker {
     return probe.found;
   }
 
+  private static Object copyOf(Object array) {
+    int length = java.lang.reflect.Array.getLength(array);
+    Object copy = java.lang.reflect.Array.newInstance(array.getClass().componentType(), length);
+    System.arraycopy(array, 0, copy, 0, length);
+    return copy;
+  }
+
+  /**
+   * The kernel's instrumented copy, made once: from the translator's model, or for a kernel only the CPU runs from its
+   * static calls found in the bytecode ({@link RaceCalls}); or why the kernel cannot be copied.
+   */
   private static RaceCopy copy(KernelMethod kernel) {
     Object copy = kernel.state(RaceChecker.class, k -> {
+      KernelModel model = null;
+      String refusal = null;
       try {
-        KernelModel model = KernelTranslator.shared().translate(k.owner(), k.name(), k.type());
-        return RaceCopy.define(k, model);
+        model = KernelTranslator.shared().translate(k.owner(), k.name(), k.type());
       } catch (UnsupportedKernelException e) {
-        return "race checking needs a kernel a device could run: " + e.getMessage();
+        if (!e.lasting()) throw new IllegalArgumentException("race checking cannot copy " + e.getMessage(), e);
+        refusal = e.getMessage();
+      }
+      try {
+        if (model != null) return RaceCopy.define(k, model);
+        RaceCalls.Found found = RaceCalls.of(k);
+        return RaceCopy.define(k, found.methods(), found.constants()).refused(refusal);
+      } catch (RuntimeException | LinkageError e) {
+        return "race checking cannot copy " + k.displayName() + ": " + refusal + " (" + e + ")";
       }
     });
     if (copy instanceof String why) throw new IllegalArgumentException(why);
@@ -170,11 +210,10 @@ final class RaceChecker {
     }
 
     private void checkReaders(Object array, int index, Shadow s, int me, String what) {
+      // A plain read races with another work item's atomic update too, even by an item that updates it atomically
+      // itself: only atomic updates on both sides are no race.
       for (int reader : new int[] {s.reader[index], s.otherReader[index]}) {
-        if (reader != 0 && reader != me) {
-          boolean atomicReader = s.atomic[index] == reader;
-          if (!atomicReader) throw race(array, index, reader - 1, "reads", what);
-        }
+        if (reader != 0 && reader != me) throw race(array, index, reader - 1, "reads", what);
       }
     }
 
@@ -191,14 +230,14 @@ final class RaceChecker {
     }
   }
 
-  /** Runs one work item without writing, and stops at its first access out of bounds, noting the array. */
+  /** Runs one work item on copies of the arrays, and stops at its first access out of bounds, noting the array. */
   private static final class Probe implements RaceRecorder.Access {
     private static final RuntimeException STOP = new RuntimeException("probe done", null, false, false) { };
     private final Map<Object, String> names;
     String found;
 
-    Probe(KernelLaunch launch) {
-      this.names = names(launch);
+    Probe(Map<Object, String> names) {
+      this.names = names;
     }
 
     @Override
@@ -219,13 +258,13 @@ final class RaceChecker {
     @Override
     public boolean write(Object array, int index, int length) {
       check(array, index, length);
-      return false;
+      return true;
     }
 
     @Override
     public boolean atomic(Object array, int index, int length) {
       check(array, index, length);
-      return false;
+      return true;
     }
 
     @Override

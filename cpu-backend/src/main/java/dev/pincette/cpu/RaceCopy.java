@@ -42,11 +42,16 @@ import java.util.Set;
  * final constants the translator read put in place. Line numbers are kept, so {@link #where} can name the line of
  * the access being made.
  */
-record RaceCopy(CpuKernels.Loop loop, Class<?> type, String[] methods, String[] files) {
+record RaceCopy(CpuKernels.Loop loop, Class<?> type, String[] methods, String[] files, String refusal) {
   private static final ClassDesc RECORDER = ClassDesc.of(RaceRecorder.class.getName());
   private static final ClassDesc SELF = ClassDesc.of(RaceCopy.class.getPackageName() + ".RaceCheckedKernel");
   private static final StackWalker WALKER = StackWalker.getInstance(Set.of(StackWalker.Option.SHOW_HIDDEN_FRAMES,
       StackWalker.Option.RETAIN_CLASS_REFERENCE));
+
+  /** This copy, of a kernel the translator refused for {@code refusal} (copied from its bytecode instead). */
+  RaceCopy refused(String refusal) {
+    return new RaceCopy(loop, type, methods, files, refusal);
+  }
 
   /** The method and line of the copy running now: {@code Physics.density (Physics.java:42)}. */
   String where() {
@@ -57,10 +62,8 @@ record RaceCopy(CpuKernels.Loop loop, Class<?> type, String[] methods, String[] 
         }).orElse(methods[0]));
   }
 
+  /** The copy of a kernel the translator took: its methods and the constants it read. */
   static RaceCopy define(KernelMethod kernel, KernelModel model) {
-    List<KernelModel.MethodRef> refs = model.methods();
-    Map<String, Integer> index = new HashMap<>();
-    for (int k = 0; k < refs.size(); k++) index.put(key(refs.get(k)), k);
     Map<String, ConstantDesc> constants = new HashMap<>();
     for (KernelModel.StaticConstant c : model.constants()) {
       constants.put(c.owner().getName().replace('.', '/') + "." + c.name(), switch (c.value().kind()) {
@@ -70,12 +73,24 @@ record RaceCopy(CpuKernels.Loop loop, Class<?> type, String[] methods, String[] 
         case DOUBLE -> c.value().doubleValue();
       });
     }
+    return define(kernel, model.methods(), constants);
+  }
+
+  /**
+   * The copy of {@code refs} (the kernel first), with the static finals in {@code constants} (by
+   * {@code owner/internal/Name.field}) in place of their reads.
+   */
+  static RaceCopy define(KernelMethod kernel, List<KernelModel.MethodRef> refs, Map<String, ConstantDesc> constants) {
+    Map<String, Integer> index = new HashMap<>();
+    for (int k = 0; k < refs.size(); k++) index.put(key(refs.get(k)), k);
     String[] methods = new String[refs.size()];
     String[] files = new String[refs.size()];
     MethodModel[] sources = new MethodModel[refs.size()];
+    // Each class parsed once, however many of its methods the kernel calls.
+    Map<Class<?>, ClassModel> parsed = new HashMap<>();
     for (int k = 0; k < refs.size(); k++) {
       KernelModel.MethodRef ref = refs.get(k);
-      ClassModel classModel = ClassFile.of().parse(bytes(ref.owner()));
+      ClassModel classModel = parsed.computeIfAbsent(ref.owner(), type -> ClassFile.of().parse(bytes(type)));
       files[k] = classModel.findAttribute(Attributes.sourceFile()).map(a -> a.sourceFile().stringValue())
           .orElse("Unknown Source");
       methods[k] = ref.owner().getName().substring(ref.owner().getName().lastIndexOf('.') + 1) + "." + ref.name();
@@ -104,7 +119,7 @@ record RaceCopy(CpuKernels.Loop loop, Class<?> type, String[] methods, String[] 
       MethodHandles.Lookup lookup = MethodHandles.lookup().defineHiddenClass(bytes, true);
       CpuKernels.Loop loop = (CpuKernels.Loop) lookup.findConstructor(lookup.lookupClass(),
           MethodType.methodType(void.class)).invoke();
-      return new RaceCopy(loop, lookup.lookupClass(), methods, files);
+      return new RaceCopy(loop, lookup.lookupClass(), methods, files, null);
     } catch (Throwable e) {
       throw new IllegalStateException("cannot define the race-checking copy of " + kernel.displayName(), e);
     }
@@ -126,6 +141,8 @@ record RaceCopy(CpuKernels.Loop loop, Class<?> type, String[] methods, String[] 
   private static void instrument(CodeBuilder c, CodeElement e, Map<String, Integer> index,
       Map<String, ConstantDesc> constants) {
     switch (e) {
+      case ArrayLoadInstruction a when !recorded(a.typeKind()) -> c.with(e);
+      case ArrayStoreInstruction a when !recorded(a.typeKind()) -> c.with(e);
       case ArrayLoadInstruction a -> {
         ClassDesc element = element(a.typeKind());
         c.invokestatic(RECORDER, "load" + letter(a.typeKind()),
@@ -167,6 +184,12 @@ record RaceCopy(CpuKernels.Loop loop, Class<?> type, String[] methods, String[] 
     }
   }
 
+  /** Whether accesses to arrays of {@code kind} are recorded: those of the element types kernels take on a device. */
+  private static boolean recorded(TypeKind kind) {
+    return kind == TypeKind.BYTE || kind == TypeKind.INT || kind == TypeKind.LONG || kind == TypeKind.FLOAT
+        || kind == TypeKind.DOUBLE;
+  }
+
   private static ClassDesc element(TypeKind kind) {
     return switch (kind) {
       case BYTE -> ConstantDescs.CD_byte;
@@ -195,7 +218,7 @@ record RaceCopy(CpuKernels.Loop loop, Class<?> type, String[] methods, String[] 
    */
   private static void loop(CodeBuilder c, MethodTypeDesc kernel, boolean sum) {
     String returns = kernel.returnType().descriptorString();
-    if (sum == returns.equals("V")) {
+    if (sum && returns.equals("V")) {
       ClassDesc unsupported = ClassDesc.of("java.lang.UnsupportedOperationException");
       c.new_(unsupported).dup().invokespecial(unsupported, ConstantDescs.INIT_NAME, ConstantDescs.MTD_void).athrow();
       return;
@@ -229,12 +252,18 @@ record RaceCopy(CpuKernels.Loop loop, Class<?> type, String[] methods, String[] 
     for (int p = 1; p < kernel.parameterCount(); p++) c.loadLocal(TypeKind.from(kernel.parameterType(p)), slots[p]);
     c.invokestatic(SELF, "m0", kernel);
     if (sum) {
+      // The kernel's own return type (a method reference may return any type widening to float), as its
+      // FloatKernel's float: int, short, byte and char through i2f, long through l2f.
       switch (returns) {
-        case "I" -> c.i2f();
+        case "I", "S", "B", "C" -> c.i2f();
         case "J" -> c.l2f();
         default -> { }
       }
       c.f2d().dadd().dstore(total);
+    } else if (!returns.equals("V")) {
+      // A method reference to a method that returns a value, run by forEach: the value is dropped.
+      if (returns.equals("J") || returns.equals("D")) c.pop2();
+      else c.pop();
     }
     c.iinc(item, 1).goto_(head);
     c.labelBinding(end);

@@ -1,11 +1,9 @@
 package dev.pincette.opencl;
 
-import static org.lwjgl.opencl.CL10.CL_DEVICE_SINGLE_FP_CONFIG;
-import static org.lwjgl.opencl.CL10.clGetDeviceInfo;
-
 import dev.pincette.opencl.kernel.OpenClRenderer;
 import dev.pincette.opencl.kernel.OpenClRenderer.Argument;
 import dev.pincette.spi.BackendException;
+import dev.pincette.spi.BackendRefusedException;
 import dev.pincette.spi.KernelArg;
 import dev.pincette.spi.KernelFault;
 import dev.pincette.spi.KernelLaunch;
@@ -18,13 +16,12 @@ import java.nio.ByteBuffer;
 import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.function.Supplier;
-import org.lwjgl.system.MemoryStack;
 
 /**
  * Runs Java kernels on the device: translated once per kernel ({@link KernelTranslator}), rendered as OpenCL C
- * ({@link OpenClRenderer}), built through the program cache under the bytecode's hash. Each call uploads the arrays
- * the kernel uses (an array passed twice once), launches one work item per index, reads the error record, and copies
- * back only the arrays the kernel writes.
+ * ({@link OpenClRenderer}), built through the program cache under the rendered source's hash. Each call uploads the
+ * arrays the kernel uses (an array passed twice once), launches one work item per index, reads the error record, and
+ * copies back only the arrays the kernel writes.
  */
 final class ClJavaKernels {
   /**
@@ -32,9 +29,6 @@ final class ClJavaKernels {
    * for users: on a host-unified device (PoCL, an integrated GPU) a store out of bounds writes the JVM's own memory.
    */
   static final boolean BOUNDS_CHECKS = !"false".equalsIgnoreCase(System.getProperty("pincette.kernel.boundsChecks"));
-  /** CL_FP_DENORM and CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT in CL_DEVICE_SINGLE_FP_CONFIG. */
-  private static final long FP_DENORM = 1;
-  private static final long FP_CORRECTLY_ROUNDED_DIVIDE_SQRT = 1 << 7;
 
   private final ClDevice device;
   private final OpenClRenderer.DeviceTraits traits;
@@ -42,6 +36,11 @@ final class ClJavaKernels {
   private final ClReduce reduce;
   /** Whether the generated code checks every index (see {@link #BOUNDS_CHECKS}). */
   private final boolean boundsChecks;
+  /**
+   * Why this device's compiler rejected a program, by program name: a refusal from then on, as the translator's are,
+   * never built again. Each method reference of a kernel is a KernelMethod of its own, so this is kept by program.
+   */
+  private final Map<String, String> rejected = new java.util.concurrent.ConcurrentHashMap<>();
   /** Arrays copied back to the host, for tests that only written arrays are. */
   private final java.util.concurrent.atomic.LongAdder copiedBack = new java.util.concurrent.atomic.LongAdder();
 
@@ -50,16 +49,9 @@ final class ClJavaKernels {
     this.device = device;
     this.reduce = reduce;
     this.boundsChecks = boundsChecks;
-    long config = singleFpConfig(device);
-    this.floatDenormals = (config & FP_DENORM) != 0;
-    this.traits = new OpenClRenderer.DeviceTraits(fp64, (config & FP_CORRECTLY_ROUNDED_DIVIDE_SQRT) != 0);
-  }
-
-  private static long singleFpConfig(ClDevice device) {
-    try (MemoryStack stack = MemoryStack.stackPush()) {
-      var value = stack.mallocLong(1);
-      return clGetDeviceInfo(device.id(), CL_DEVICE_SINGLE_FP_CONFIG, value, null) == 0 ? value.get(0) : 0;
-    }
+    long config = device.singleFpConfig();
+    this.floatDenormals = (config & ClDevice.FP_DENORM) != 0;
+    this.traits = new OpenClRenderer.DeviceTraits(fp64, (config & ClDevice.FP_CORRECTLY_ROUNDED_DIVIDE_SQRT) != 0);
   }
 
   /** Arrays copied back to the host so far. */
@@ -74,7 +66,11 @@ final class ClJavaKernels {
 
   /** A kernel as this device runs it, or why it cannot. */
   private record Prepared(KernelModel model, OpenClRenderer.Rendered rendered, String program,
-      Supplier<RuntimeException> refusal) {}
+      Supplier<RuntimeException> refusal) {
+    Prepared(Supplier<RuntimeException> refusal) {
+      this(null, null, null, refusal);
+    }
+  }
 
   private Prepared prepare(KernelMethod kernel) {
     return kernel.state(this, k -> {
@@ -82,35 +78,73 @@ final class ClJavaKernels {
       try {
         model = KernelTranslator.shared().translate(k.owner(), k.name(), k.type());
       } catch (UnsupportedKernelException e) {
-        return new Prepared(null, null, null, e::copy);
+        if (!e.lasting()) throw e;
+        return new Prepared(e::copy);
       }
       if (model.usesDouble() && !traits.fp64()) {
         String why = model.name() + " computes in double, and " + device.name() + " has no float64 (cl_khr_fp64)";
-        return new Prepared(null, null, null, () -> new IllegalStateException(why));
+        return new Prepared(() -> new IllegalStateException(why));
       }
-      OpenClRenderer.Rendered rendered = OpenClRenderer.render(model, traits, boundsChecks);
-      return new Prepared(model, rendered, "java:" + model.hash() + (boundsChecks ? "" : ":unchecked"), null);
+      OpenClRenderer.Rendered rendered = OpenClRenderer.render(model, traits, boundsChecks, k.returnsTerm());
+      return new Prepared(model, rendered, programName(rendered), null);
     });
+  }
+
+  /**
+   * The program's name in the program cache: the SHA-256 of what is built, the rendered source and its options. Not
+   * the bytecode's hash: the source also holds what the bytecode does not (the values of computed constants, which
+   * differ between two loaders of one class file, the device's float64 and bounds checks), and two kernels may
+   * share a program only when they are the same program.
+   */
+  static String programName(OpenClRenderer.Rendered rendered) {
+    try {
+      java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
+      sha.update(rendered.source().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      sha.update((byte) 0);
+      sha.update(rendered.options().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return "java:" + java.util.HexFormat.of().formatHex(sha.digest());
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   /** Null when the device runs {@code launch}'s kernel, else the exception a forced call throws. */
   RuntimeException refusal(KernelLaunch launch) {
     if (launch.checkRaces()) return new IllegalStateException("race checking runs on the cpu");
-    Prepared p = prepare(launch.kernel());
-    return p.refusal() == null ? null : p.refusal().get();
+    Prepared p;
+    try {
+      p = prepare(launch.kernel());
+    } catch (UnsupportedKernelException notYet) {
+      return notYet;
+    }
+    if (p.refusal() != null) return p.refusal().get();
+    String why = rejected.get(p.program());
+    return why == null ? null : new IllegalArgumentException(why);
   }
 
   /** The OpenCL C source of {@code kernel} for this device, for tests and diagnosis. */
   String source(KernelMethod kernel) {
+    return rendered(kernel).source();
+  }
+
+  /** The program of {@code kernel} for this device, for tests and diagnosis. */
+  OpenClRenderer.Rendered rendered(KernelMethod kernel) {
     Prepared p = prepare(kernel);
     if (p.refusal() != null) throw p.refusal().get();
-    return p.rendered().source();
+    return p.rendered();
   }
 
   /** Runs the kernel for every index; returns the sum of its terms for a {@code FloatKernel}, else 0. */
   double run(ClContext context, KernelLaunch launch) {
-    Prepared p = prepare(launch.kernel());
+    Prepared p;
+    try {
+      p = prepare(launch.kernel());
+    } catch (UnsupportedKernelException notYet) {
+      throw new BackendException(notYet.getMessage());
+    }
     if (p.refusal() != null) throw new BackendException(p.refusal().get().getMessage());
+    String why = rejected.get(p.program());
+    if (why != null) throw new BackendRefusedException(why);
     KernelModel model = p.model();
     OpenClRenderer.Rendered rendered = p.rendered();
     int n = launch.n();
@@ -126,8 +160,9 @@ final class ClJavaKernels {
       }
       long errors = call.buffer(4L * OpenClRenderer.ERROR_INTS);
       call.fill(errors, 0, 4L * OpenClRenderer.ERROR_INTS);
-      long terms = model.result() != null ? call.buffer(4L * n) : 0;
-      ClKernel kernel = call.queue.kernel(p.program(), rendered.source(), rendered.options(), rendered.entry());
+      // Only a sum has terms: a forEach of a method that returns a value drops it (rendered without them).
+      long terms = launch.kernel().returnsTerm() ? call.buffer(4L * n) : 0;
+      ClKernel kernel = kernel(call, p);
       int index = 0;
       for (Argument a : rendered.arguments()) {
         switch (a) {
@@ -145,15 +180,60 @@ final class ClJavaKernels {
       ByteBuffer record = call.readSmall(errors, 0, 4 * OpenClRenderer.ERROR_INTS);
       if (record.getInt(0) != 0) throw fault(model, launch, record);
       double sum = terms != 0 ? reduce.sumOnDevice(call, terms, n) : 0;
-      Map<Object, Boolean> copied = new IdentityHashMap<>();
-      for (Parameter parameter : model.parameters()) {
-        if (parameter.role() != Parameter.Role.ARRAY || !parameter.written()) continue;
-        KernelArg arg = argument(launch, parameter);
-        if (arg.length() == 0 || copied.put(arg.value(), true) != null) continue;
-        call.queue.read(buffers.get(arg.value()), ClHostSpan.of(arg.value(), 0, arg.length()), call.op);
-        copiedBack.increment();
-      }
+      copyBack(call, model, launch, buffers);
       return sum;
+    }
+  }
+
+  /**
+   * Copies the arrays the kernel writes back from the device. An array it also reads (through any parameter it is
+   * passed as) changes only once every read from the device has succeeded: a device failure reruns the call on the
+   * CPU, which must find its inputs as they were, so such arrays come back through a temporary each. An array the
+   * kernel only writes comes back in place: a rerun writes the same elements again, and the others still hold what
+   * was uploaded. Each read is named after its parameter ({@code clEnqueueReadBuffer(java_Physics_saxpy:y)}).
+   */
+  private void copyBack(ClCall call, KernelModel model, KernelLaunch launch, Map<Object, Long> buffers) {
+    Map<Object, Boolean> read = new IdentityHashMap<>();
+    for (Parameter parameter : model.parameters()) {
+      if (parameter.role() == Parameter.Role.ARRAY && parameter.read()) {
+        read.put(argument(launch, parameter).value(), true);
+      }
+    }
+    Map<Object, Boolean> copied = new IdentityHashMap<>();
+    Map<Object, Object> pending = new IdentityHashMap<>();
+    for (Parameter parameter : model.parameters()) {
+      if (parameter.role() != Parameter.Role.ARRAY || !parameter.written()) continue;
+      KernelArg arg = argument(launch, parameter);
+      if (arg.length() == 0 || copied.put(arg.value(), true) != null) continue;
+      Object target = read.containsKey(arg.value()) ? arg.type().newArray(arg.length()) : arg.value();
+      call.queue.read(buffers.get(arg.value()), ClHostSpan.of(target, 0, arg.length()), call.op + ":" + arg.name());
+      if (target != arg.value()) pending.put(arg.value(), target);
+      copiedBack.increment();
+    }
+    for (Map.Entry<Object, Object> e : pending.entrySet()) {
+      System.arraycopy(e.getValue(), 0, e.getKey(), 0, java.lang.reflect.Array.getLength(e.getKey()));
+    }
+  }
+
+  /**
+   * The kernel's {@code cl_kernel} on the call's queue, built on first use. A program the device's compiler rejects
+   * (it will reject the same source every time) becomes the kernel's refusal on this device; any other failure is
+   * the device's, rerun on the CPU and tried again next time.
+   */
+  private ClKernel kernel(ClCall call, Prepared p) {
+    OpenClRenderer.Rendered rendered = p.rendered();
+    try {
+      return call.queue.kernel(p.program(), rendered.source(), rendered.options(), rendered.entry());
+    } catch (BackendException e) {
+      String message = String.valueOf(e.getMessage());
+      if (!message.startsWith("CL_BUILD_PROGRAM_FAILURE") && !message.startsWith("CL_INVALID_BUILD_OPTIONS")
+          && !message.startsWith("CL_COMPILER_NOT_AVAILABLE")) {
+        throw e;
+      }
+      String why = p.model().name() + ": the OpenCL compiler of " + device.name() + " rejects its translation ("
+          + (message.length() > 400 ? message.substring(0, 400) + "..." : message) + ")";
+      rejected.putIfAbsent(p.program(), why);
+      throw new BackendRefusedException(why);
     }
   }
 

@@ -51,6 +51,46 @@ class ClKernelSemanticsTest {
     assertIntsEqual(cpu, gpu, JavaKernels.INT_RESULTS);
   }
 
+  static void narrowsBoxes(int i, Integer a, Long b, Float c, Double d, int[] out) {
+    out[0] = a.byteValue();
+    out[1] = a.shortValue();
+    out[2] = b.byteValue();
+    out[3] = b.shortValue();
+    out[4] = c.byteValue();
+    out[5] = c.shortValue();
+    out[6] = d.byteValue();
+    out[7] = d.shortValue();
+    out[8] = (int) (char) a.intValue() + (byte) b.intValue();
+  }
+
+  @Test
+  void byteValueAndShortValueOfBoxedScalarsNarrowAsJava() {
+    int[] ints = {0, 127, 128, 255, 300, -129, 32768, 70000, Integer.MIN_VALUE, Integer.MAX_VALUE};
+    long[] longs = {0, 383, -129, 1L << 40 | 0x8181, Long.MIN_VALUE, Long.MAX_VALUE};
+    float[] floats = {0, 200.7f, -129.5f, 40000.5f, 3e9f, -3e9f, Float.NaN, Float.POSITIVE_INFINITY};
+    double[] doubles = {0, 200.7, -40000.5, 5e9, -5e18, Double.NaN, Double.NEGATIVE_INFINITY};
+    for (int k = 0; k < ints.length; k++) {
+      Integer a = ints[k];
+      Long b = longs[k % longs.length];
+      Float c = floats[k % floats.length];
+      Double d = doubles[k % doubles.length];
+      int[] cpu = new int[9];
+      int[] gpu = new int[9];
+      CPU.forEach(1, ClKernelSemanticsTest::narrowsBoxes, a, b, c, d, cpu);
+      GPU.forEach(1, ClKernelSemanticsTest::narrowsBoxes, a, b, c, d, gpu);
+      assertOnDevice();
+      assertArrayEquals(cpu, gpu, a + ", " + b + ", " + c + ", " + d);
+    }
+  }
+
+  @Test
+  void theDeviceListSaysWhetherFloatDenormalsAreKept() {
+    dev.pincette.DeviceInfo info = Compute.devices().stream()
+        .filter(d -> d.backend().equals("opencl") && d.available()).findFirst().orElseThrow();
+    String denormals = info.properties().get("float denormals");
+    assertEquals(opencl.kernels().floatDenormals(), denormals.startsWith("kept"), denormals);
+  }
+
   @Test
   void longArithmeticAsJava() {
     int n = JavaKernels.LONGS.length * JavaKernels.LONGS.length;

@@ -397,14 +397,20 @@ final class Instructions {
       return;
     }
     frame.pop();
-    if (ref.type().kind == wanted) {
-      frame.push(new Item.Prim(ref.value()));
-      return;
+    Value value = ref.value();
+    if (ref.type().kind != wanted) {
+      Var t = reader.temporary(wanted);
+      reader.assign(t, new Expr.Unary(Op.valueOf(letter(ref.type().kind) + "2" + letter(wanted)), value));
+      value = t;
     }
-    Op op = Op.valueOf(letter(ref.type().kind) + "2" + letter(wanted));
-    Var t = reader.temporary(wanted);
-    reader.assign(t, new Expr.Unary(op, ref.value()));
-    frame.push(new Item.Prim(t));
+    // byteValue() and shortValue() are (byte) and (short) of the int value: narrowed as i2b and i2s narrow.
+    String returns = type.returnType().descriptorString();
+    if (returns.equals("B") || returns.equals("S")) {
+      Var t = reader.temporary(Kind.INT);
+      reader.assign(t, new Expr.Unary(returns.equals("B") ? Op.I2B : Op.I2S, value));
+      value = t;
+    }
+    frame.push(new Item.Prim(value));
   }
 
   private static String letter(Kind kind) {
@@ -441,6 +447,12 @@ final class Instructions {
     if (!Modifier.isFinal(field.getModifiers())) {
       reader.fail("reading the static field " + where + ", which is not final,");
     }
+    if (initialisingHere(field.getDeclaringClass())) {
+      // Its initialiser leads to this translation: the field may not hold its value yet. Translate it later.
+      throw new UnsupportedKernelException(reader.position(), "reading " + where + " while "
+          + field.getDeclaringClass().getName() + " is being initialised (its static initialiser leads to this "
+          + "translation): the kernel translates once the class is initialised", false);
+    }
     Object value;
     try {
       if (!field.canAccess(null) && !field.trySetAccessible()) {
@@ -448,8 +460,10 @@ final class Instructions {
             + type.getPackageName() + " to dev.pincette.translate),");
       }
       value = field.get(null);
-    } catch (IllegalAccessException | ExceptionInInitializerError e) {
+    } catch (IllegalAccessException e) {
       throw reader.failure("reading " + where + " (" + e + ")");
+    } catch (ExceptionInInitializerError e) {
+      throw reader.failure("reading " + where + ", whose class failed to initialise (" + e.getCause() + "),");
     }
     Const c = switch (value) {
       case Boolean b -> Const.ofInt(b ? 1 : 0);
@@ -464,6 +478,14 @@ final class Instructions {
     };
     reader.kernel.constants.putIfAbsent(type.getName() + "." + name, new KernelModel.StaticConstant(type, name, c));
     frame.push(new Item.Prim(c));
+  }
+
+  private static final StackWalker WALKER = StackWalker.getInstance(StackWalker.Option.RETAIN_CLASS_REFERENCE);
+
+  /** Whether the calling thread is running {@code type}'s static initialiser. */
+  private static boolean initialisingHere(Class<?> type) {
+    return WALKER.walk(frames -> frames.anyMatch(f -> f.getDeclaringClass() == type
+        && f.getMethodName().equals("<clinit>")));
   }
 
   private static Field staticField(Class<?> type, String name) {

@@ -23,7 +23,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Translates a static method, the kernel, into a {@link KernelModel}: its bytecode and that of every static method it
  * calls, read with {@code java.lang.classfile}, inlined, checked once. Each method is translated once per class and
  * cached, failures included (a failed kernel throws a fresh {@link UnsupportedKernelException} with the same message
- * on every call). Safe for concurrent use.
+ * on every call), except a failure that may pass later ({@link UnsupportedKernelException#lasting()}). Safe for
+ * concurrent use, also from class initialisers that translate kernels.
  *
  * <pre>{@code
  * KernelModel model = KernelTranslator.shared().translate(Physics.class, "saxpy",
@@ -60,14 +61,23 @@ public final class KernelTranslator {
    * @throws UnsupportedKernelException naming the method, line and construct a kernel may not contain
    */
   public KernelModel translate(Class<?> owner, String name, MethodTypeDesc type) {
-    Object result = results.get(owner).computeIfAbsent(name + type.descriptorString(), k -> {
+    Map<String, Object> cache = results.get(owner);
+    String key = name + type.descriptorString();
+    Object result = cache.get(key);
+    if (result == null) {
+      // Translated outside the map's locks: reading a static final may run a class's initialiser, which may translate
+      // kernels itself (this one included), on this thread or while another waits for it. Two threads asking at once
+      // may both translate; the first result stays.
       translations.incrementAndGet();
       try {
-        return translateUncached(owner, name, type);
+        result = translateUncached(owner, name, type);
       } catch (UnsupportedKernelException e) {
-        return e;
+        if (!e.lasting()) throw e;
+        result = e;
       }
-    });
+      Object first = cache.putIfAbsent(key, result);
+      if (first != null) result = first;
+    }
     if (result instanceof UnsupportedKernelException e) throw e.copy();
     return (KernelModel) result;
   }
@@ -162,8 +172,12 @@ public final class KernelTranslator {
     return slots;
   }
 
-  /** From the MethodParameters attribute, else the LocalVariableTable, else {@code arg<k>}. */
-  static String[] parameterNames(MethodModel method, MethodTypeDesc type) {
+  /**
+   * Every parameter's source name, the index first: from the MethodParameters attribute, else the
+   * LocalVariableTable, else {@code arg<k>} ({@code k} counting the index as 0). The one rule the facade and every
+   * backend name parameters by.
+   */
+  public static String[] parameterNames(MethodModel method, MethodTypeDesc type) {
     String[] names = new String[type.parameterCount()];
     method.findAttribute(Attributes.methodParameters()).ifPresent(a -> {
       List<MethodParameterInfo> list = a.parameters();

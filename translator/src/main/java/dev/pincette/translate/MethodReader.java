@@ -327,6 +327,8 @@ final class MethodReader {
       terminate(new Stmt.Jump(irBlocks[taken], site()));
       return;
     }
+    left = beforeLeave(left);
+    right = beforeLeave(right);
     leave(frame, target, next);
     terminate(new Stmt.Branch(cond, left, right, irBlocks[target], irBlocks[next], site()));
   }
@@ -343,7 +345,7 @@ final class MethodReader {
   }
 
   private void switchOn(Frame frame, List<Integer> keys, List<Label> targets, Label fallback) {
-    Value key = frame.popPrim(Kind.INT);
+    Value key = beforeLeave(frame.popPrim(Kind.INT));
     int[] blocks = new int[targets.size() + 1];
     for (int k = 0; k < targets.size(); k++) blocks[k] = blockAt.get(labels.get(targets.get(k)));
     blocks[targets.size()] = blockAt.get(labels.get(fallback));
@@ -363,6 +365,18 @@ final class MethodReader {
     }
     if (result != null) assign(result, new Copy(value));
     terminate(new Stmt.Jump(continuation, site()));
+  }
+
+  /**
+   * A terminator's operand, read before {@link #leave} copies the stack into the stack variables: an operand that is
+   * one of them (a value shuffled by {@code swap} or {@code dup_x1} to another depth) may be overwritten by those
+   * copies, so its value is taken into a temporary first, as Java reads it before the jump.
+   */
+  private Value beforeLeave(Value operand) {
+    if (!emitting || !(operand instanceof Var v) || !stackVars.containsValue(v)) return operand;
+    Var t = kernel.temporary(v.kind());
+    assign(t, new Copy(v));
+    return t;
   }
 
   /**

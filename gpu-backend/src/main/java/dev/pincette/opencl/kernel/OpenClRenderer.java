@@ -33,12 +33,15 @@ public final class OpenClRenderer {
   private final KernelModel model;
   private final DeviceTraits device;
   private final boolean boundsChecks;
+  /** Whether the kernel's results are stored as terms of a sum; a forEach of a method returning a value drops them. */
+  private final boolean terms;
   private final StringBuilder out = new StringBuilder();
 
-  private OpenClRenderer(KernelModel model, DeviceTraits device, boolean boundsChecks) {
+  private OpenClRenderer(KernelModel model, DeviceTraits device, boolean boundsChecks, boolean terms) {
     this.model = model;
     this.device = device;
     this.boundsChecks = boundsChecks;
+    this.terms = terms;
   }
 
   /** What the device offers that the spelling depends on. */
@@ -77,9 +80,13 @@ public final class OpenClRenderer {
     }
   }
 
-  /** Renders {@code model} for a device with {@code traits}; {@code boundsChecks} false only for measurements. */
-  public static Rendered render(KernelModel model, DeviceTraits traits, boolean boundsChecks) {
-    return new OpenClRenderer(model, traits, boundsChecks).render();
+  /**
+   * Renders {@code model} for a device with {@code traits}; {@code boundsChecks} false only for measurements. A kernel
+   * that returns a value stores it as a term of a sum; called by {@code forEach} ({@code sum} false), a method that
+   * returns one (a method reference may drop its result) has no terms buffer and drops it.
+   */
+  public static Rendered render(KernelModel model, DeviceTraits traits, boolean boundsChecks, boolean sum) {
+    return new OpenClRenderer(model, traits, boundsChecks, sum && model.result() != null).render();
   }
 
   /** Whether the device's float division and square root round correctly through double instead. */
@@ -102,7 +109,7 @@ public final class OpenClRenderer {
     declarations.add("const int pincette_n");
     arguments.add(new Argument.Errors());
     declarations.add("__global int* pincette_err");
-    if (model.result() != null) {
+    if (terms) {
       arguments.add(new Argument.Terms());
       declarations.add("__global float* pincette_terms");
     }
@@ -203,7 +210,7 @@ public final class OpenClRenderer {
         line(cases.append(" default: goto b").append(sw.fallback()).append("; }").toString());
       }
       case Stmt.Return r -> {
-        if (r.value() != null) line("pincette_terms[pincette_item] = " + toFloat(r.value()) + ";");
+        if (terms && r.value() != null) line("pincette_terms[pincette_item] = " + toFloat(r.value()) + ";");
         line("return;");
       }
     }
