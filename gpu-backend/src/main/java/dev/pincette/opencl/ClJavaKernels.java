@@ -22,9 +22,10 @@ import org.lwjgl.system.MemoryStack;
 
 /**
  * Runs Java kernels on the device: translated once per kernel ({@link KernelTranslator}), rendered as OpenCL C
- * ({@link OpenClRenderer}), built through the program cache under the bytecode's hash. Each call uploads the arrays
- * the kernel uses (an array passed twice once), launches one work item per index, reads the error record, and copies
- * back only the arrays the kernel writes.
+ * ({@link OpenClRenderer}), built through the program cache under the bytecode's hash. Each call uploads the Java
+ * arrays the kernel uses (an array passed twice once) and binds resident arrays as their buffers, launches one work
+ * item per index, reads the error record, and copies back only the Java arrays the kernel writes. A call on resident
+ * arrays only is enqueued behind the kernels using them and settled later by the store (see {@link ClKernelCommand}).
  */
 final class ClJavaKernels {
   /**
@@ -107,54 +108,185 @@ final class ClJavaKernels {
     return p.rendered().source();
   }
 
-  /** Runs the kernel for every index; returns the sum of its terms for a {@code FloatKernel}, else 0. */
+  /**
+   * Runs the kernel for every index; returns the sum of its terms for a {@code FloatKernel}, else 0. Resident arguments
+   * ({@link ClResident}s of {@code context}) are bound as their buffers; a {@code forEach} whose used arrays are all
+   * resident, and which writes one, returns once enqueued ({@link #enqueue}); other calls wait for the kernels using
+   * their residents, run, and copy back the Java arrays the kernel writes.
+   */
   double run(ClContext context, KernelLaunch launch) {
     Prepared p = prepare(launch.kernel());
     if (p.refusal() != null) throw new BackendException(p.refusal().get().getMessage());
     KernelModel model = p.model();
-    OpenClRenderer.Rendered rendered = p.rendered();
-    int n = launch.n();
-    try (ClCall call = context.begin(rendered.entry())) {
-      Map<Object, Long> buffers = new IdentityHashMap<>();
-      for (Parameter parameter : model.parameters()) {
-        if (parameter.role() != Parameter.Role.ARRAY || !parameter.used()) continue;
-        KernelArg arg = argument(launch, parameter);
-        if (buffers.containsKey(arg.value())) continue;
-        long buffer = call.buffer(arg.bytes());
-        buffers.put(arg.value(), buffer);
-        if (arg.length() > 0) call.queue.write(buffer, ClHostSpan.of(arg.value(), 0, arg.length()), call.op);
-      }
-      long errors = call.buffer(4L * OpenClRenderer.ERROR_INTS);
-      call.fill(errors, 0, 4L * OpenClRenderer.ERROR_INTS);
-      long terms = model.result() != null ? call.buffer(4L * n) : 0;
-      ClKernel kernel = call.queue.kernel(p.program(), rendered.source(), rendered.options(), rendered.entry());
-      int index = 0;
-      for (Argument a : rendered.arguments()) {
-        switch (a) {
-          case Argument.Count c -> kernel.i32(index, n);
-          case Argument.Errors e -> kernel.mem(index, errors);
-          case Argument.Terms t -> kernel.mem(index, terms);
-          case Argument.Array arr ->
-              kernel.mem(index, buffers.get(launch.arguments().get(arr.parameter() - 1).value()));
-          case Argument.Length l -> kernel.i32(index, launch.arguments().get(l.parameter() - 1).length());
-          case Argument.Scalar s -> scalar(kernel, index, launch.arguments().get(s.parameter() - 1).value());
-        }
-        index++;
-      }
-      call.launch(kernel, new long[] {n}, null);
-      ByteBuffer record = call.readSmall(errors, 0, 4 * OpenClRenderer.ERROR_INTS);
-      if (record.getInt(0) != 0) throw fault(model, launch, record);
-      double sum = terms != 0 ? reduce.sumOnDevice(call, terms, n) : 0;
-      Map<Object, Boolean> copied = new IdentityHashMap<>();
-      for (Parameter parameter : model.parameters()) {
-        if (parameter.role() != Parameter.Role.ARRAY || !parameter.written()) continue;
-        KernelArg arg = argument(launch, parameter);
-        if (arg.length() == 0 || copied.put(arg.value(), true) != null) continue;
-        call.queue.read(buffers.get(arg.value()), ClHostSpan.of(arg.value(), 0, arg.length()), call.op);
-        copiedBack.increment();
-      }
-      return sum;
+    Map<Object, Boolean> residents = new IdentityHashMap<>();
+    boolean javaArrays = false;
+    for (Parameter parameter : model.parameters()) {
+      if (parameter.role() != Parameter.Role.ARRAY || !parameter.used()) continue;
+      KernelArg arg = argument(launch, parameter);
+      if (arg.kind() == KernelArg.Kind.RESIDENT) residents.merge(arg.value(), parameter.written(), Boolean::logicalOr);
+      else javaArrays = true;
     }
+    ClResident[] used = residents.keySet().toArray(ClResident[]::new);
+    ClResident[] written = residents.entrySet().stream().filter(Map.Entry::getValue)
+        .map(e -> (ClResident) e.getKey()).toArray(ClResident[]::new);
+    if (!javaArrays && model.result() == null && written.length > 0) {
+      enqueue(context, launch, p, used, written);
+      return 0;
+    }
+    return runNow(context, launch, p, used, written);
+  }
+
+  /** Runs the call and waits for it, after the kernels enqueued on its residents (whose errors it throws). */
+  private double runNow(ClContext context, KernelLaunch launch, Prepared p, ClResident[] used, ClResident[] written) {
+    ClResidentStore store = context.residents;
+    for (ClResident r : used) {
+      store.settleUses(r);
+      store.settle(r);
+    }
+    long[] pinned = store.pinAll(used);
+    boolean launched = false;
+    try {
+      KernelModel model = p.model();
+      OpenClRenderer.Rendered rendered = p.rendered();
+      int n = launch.n();
+      try (ClCall call = context.begin(rendered.entry())) {
+        Map<Object, Long> buffers = new IdentityHashMap<>();
+        for (int k = 0; k < used.length; k++) buffers.put(used[k], pinned[k]);
+        for (Parameter parameter : model.parameters()) {
+          if (parameter.role() != Parameter.Role.ARRAY || !parameter.used()) continue;
+          KernelArg arg = argument(launch, parameter);
+          if (buffers.containsKey(arg.value())) continue;
+          long buffer = call.buffer(arg.bytes());
+          buffers.put(arg.value(), buffer);
+          if (arg.length() > 0) call.queue.write(buffer, ClHostSpan.of(arg.value(), 0, arg.length()), call.op);
+        }
+        long errors = call.buffer(4L * OpenClRenderer.ERROR_INTS);
+        call.fill(errors, 0, 4L * OpenClRenderer.ERROR_INTS);
+        long terms = model.result() != null ? call.buffer(4L * n) : 0;
+        ClKernel kernel = bind(call.queue.kernel(p.program(), rendered.source(), rendered.options(), rendered.entry()),
+            rendered, launch, buffers, errors, terms);
+        call.launch(kernel, new long[] {n}, null);
+        launched = true;
+        ByteBuffer record = call.readSmall(errors, 0, 4 * OpenClRenderer.ERROR_INTS);
+        // The kernel wrote its residents on the device, also when it failed as the CPU would throw.
+        store.deviceWritten(written);
+        written = new ClResident[0];
+        if (record.getInt(0) != 0) throw fault(model, launch, record);
+        double sum = terms != 0 ? reduce.sumOnDevice(call, terms, n) : 0;
+        Map<Object, Boolean> copied = new IdentityHashMap<>();
+        for (Parameter parameter : model.parameters()) {
+          if (parameter.role() != Parameter.Role.ARRAY || !parameter.written()) continue;
+          KernelArg arg = argument(launch, parameter);
+          if (arg.kind() != KernelArg.Kind.ARRAY || arg.length() == 0 || copied.put(arg.value(), true) != null) {
+            continue;
+          }
+          call.queue.read(buffers.get(arg.value()), ClHostSpan.of(arg.value(), 0, arg.length()), call.op);
+          copiedBack.increment();
+        }
+        return sum;
+      }
+    } catch (BackendException e) {
+      if (launched) store.failedWriting(written, launch.kernel().displayName(), e);
+      throw e;
+    } finally {
+      for (ClResident r : used) store.unpin(r);
+    }
+  }
+
+  /**
+   * Enqueues the kernel on the context's resident queue behind the kernels using the same residents, and returns: the
+   * store settles it when someone waits ({@link ClResidentStore#settle}), reading its error record then. A failure
+   * while enqueueing leaves the residents as they were (the dispatcher reruns the call on the CPU), unless the kernel
+   * was enqueued already.
+   */
+  private void enqueue(ClContext context, KernelLaunch launch, Prepared p, ClResident[] used, ClResident[] written) {
+    ClResidentStore store = context.residents;
+    store.retireIfNeeded();
+    OpenClRenderer.Rendered rendered = p.rendered();
+    long recordBytes = 4L * OpenClRenderer.ERROR_INTS;
+    ClKernelCommand[] before = store.writersOf(used);
+    long[] pinned = store.pinAll(used);
+    long[] after = new long[0];
+    long errors = 0;
+    long record = 0;
+    long failing = 0;
+    boolean launched = false;
+    boolean handedOver = false;
+    try {
+      after = store.eventsBefore(used);
+      errors = context.pool.acquire(recordBytes, "kernel");
+      record = org.lwjgl.system.MemoryUtil.nmemAlloc(recordBytes);
+      if (record == 0) throw new BackendException("out of native memory for a kernel's error record");
+      if (ClFaults.fires("kernelFailure(" + launch.kernel().name() + ")")) {
+        // Test hook: the kernel also waits on an event that fails, so it fails on the device after it was enqueued.
+        failing = ClQueue.userEvent(context.handle);
+      }
+      Map<Object, Long> buffers = new IdentityHashMap<>();
+      for (int k = 0; k < used.length; k++) buffers.put(used[k], pinned[k]);
+      long[] waits = after;
+      if (failing != 0) {
+        waits = java.util.Arrays.copyOf(after, after.length + 1);
+        waits[after.length] = failing;
+      }
+      ClCall call = context.beginResident(rendered.entry());
+      long kernelEvent = 0;
+      long recordEvent = 0;
+      try {
+        call.fill(errors, 0, recordBytes);
+        ClKernel kernel = bind(call.queue.kernel(p.program(), rendered.source(), rendered.options(), rendered.entry()),
+            rendered, launch, buffers, errors, 0);
+        kernelEvent = call.queue.launchAfter(kernel, new long[] {launch.n()}, null, waits);
+        launched = true;
+        recordEvent = call.queue.readIntoHost(errors, record, recordBytes, 1, recordBytes, 0, call.op);
+      } catch (RuntimeException e) {
+        call.close();
+        ClQueue.release(kernelEvent);
+        throw e;
+      } finally {
+        if (failing != 0) ClQueue.fail(failing);
+      }
+      try {
+        call.endEnqueued();
+      } catch (RuntimeException e) {
+        ClQueue.release(kernelEvent, recordEvent);
+        throw e;
+      }
+      long[] events = failing != 0 ? new long[] {kernelEvent, recordEvent, failing}
+          : new long[] {kernelEvent, recordEvent};
+      KernelModel model = p.model();
+      store.enqueued(new ClKernelCommand(launch.kernel().displayName(), events, errors, record, used, written, before,
+          r -> fault(model, launch, r)));
+      handedOver = true;
+    } catch (BackendException e) {
+      if (launched) store.failedWriting(written, launch.kernel().displayName(), e);
+      throw e;
+    } finally {
+      ClQueue.release(after);
+      if (!handedOver) {
+        ClQueue.release(failing);
+        if (errors != 0) context.releaseBuffers(errors);
+        if (record != 0) org.lwjgl.system.MemoryUtil.nmemFree(record);
+        for (ClResident r : used) store.unpin(r);
+      }
+    }
+  }
+
+  /** Sets the kernel's arguments: arrays and residents as their {@code buffers}, the error record, the terms. */
+  private static ClKernel bind(ClKernel kernel, OpenClRenderer.Rendered rendered, KernelLaunch launch,
+      Map<Object, Long> buffers, long errors, long terms) {
+    int index = 0;
+    for (Argument a : rendered.arguments()) {
+      switch (a) {
+        case Argument.Count c -> kernel.i32(index, launch.n());
+        case Argument.Errors e -> kernel.mem(index, errors);
+        case Argument.Terms t -> kernel.mem(index, terms);
+        case Argument.Array arr -> kernel.mem(index, buffers.get(launch.arguments().get(arr.parameter() - 1).value()));
+        case Argument.Length l -> kernel.i32(index, launch.arguments().get(l.parameter() - 1).length());
+        case Argument.Scalar s -> scalar(kernel, index, launch.arguments().get(s.parameter() - 1).value());
+      }
+      index++;
+    }
+    return kernel;
   }
 
   private static KernelArg argument(KernelLaunch launch, Parameter parameter) {

@@ -2,6 +2,7 @@ package dev.pincette.opencl;
 
 import dev.pincette.spi.BackendException;
 import dev.pincette.spi.BackendRefusedException;
+import dev.pincette.spi.KernelArg;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
@@ -35,6 +36,10 @@ final class ClResidentStore {
   private final LinkedHashSet<ClResident> onDevice = new LinkedHashSet<>();
   /** Products whose command may still run ({@link ClResident#ready} non-zero), oldest first. */
   private final List<ClResident> pending = new ArrayList<>();
+  /** Kernels on resident arrays not known done, in the order they were enqueued. */
+  private final java.util.ArrayDeque<ClKernelCommand> commands = new java.util.ArrayDeque<>();
+  /** Set when a kernel is found failed: the resident queue is replaced outside the lock ({@link #retireIfNeeded}). */
+  private boolean retireQueue;
   private long deviceBytes;
   private volatile long budget;
   private long evictions;
@@ -50,13 +55,56 @@ final class ClResidentStore {
     budget = bytes;
   }
 
-  /** A resident holding {@code values}, uploaded now; {@code values} stays as its host copy. */
+  /** A resident matrix holding {@code values}, uploaded now; {@code values} stays as its host copy. */
   ClResident upload(float[] values) {
-    ClResident r = new ClResident(this, values.length);
+    return uploaded(new ClResident(this, values.length, KernelArg.Type.FLOAT, false), values);
+  }
+
+  /**
+   * A resident array holding {@code values} (a private array of a kernel element type), uploaded now; {@code values}
+   * stays as its host copy until a kernel writes the array.
+   */
+  ClResident uploadArray(Object values) {
+    KernelArg.Type type = KernelArg.Type.ofArray(values.getClass());
+    if (type == null) throw new IllegalArgumentException("not a kernel array: " + values.getClass().getName());
+    ClResident r = new ClResident(this, java.lang.reflect.Array.getLength(values), type, true);
+    checkFits(r);
+    return uploaded(r, values);
+  }
+
+  private ClResident uploaded(ClResident r, Object values) {
     r.host = values;
     pin(r);
     unpin(r);
     return r;
+  }
+
+  /** A resident array of {@code length} zeros of {@code type}, made on the device (nothing moves there). */
+  ClResident allocateArray(KernelArg.Type type, int length) {
+    ClResident r = new ClResident(this, length, type, true);
+    checkFits(r);
+    lock.lock();
+    try {
+      reapLocked();
+      placeOnDevice(r);
+      try (ClCall call = context.begin("resident.zeros")) {
+        call.fill(r.buffer, 0, r.bufferBytes);
+      } catch (RuntimeException e) {
+        freeDeviceCopy(r);
+        throw e;
+      }
+      return r;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Refuses an array larger than one device allocation: the CPU holds it instead. */
+  private void checkFits(ClResident r) {
+    if (r.bytes() > context.device.maxAllocation()) {
+      throw new BackendRefusedException("an array of " + r.bytes() + " bytes is larger than the largest allocation "
+          + context.device.name() + " takes (" + context.device.maxAllocation() + " bytes)");
+    }
   }
 
   /**
@@ -67,7 +115,7 @@ final class ClResidentStore {
 
   /** A new resident of {@code length} floats with an uninitialised device copy, pinned once for its producer. */
   ClResident allocate(int length) {
-    ClResident r = new ClResident(this, length);
+    ClResident r = new ClResident(this, length, KernelArg.Type.FLOAT, false);
     for (boolean waited = false; ; ) {
       List<ClResident> busy;
       ClResident oldest;
@@ -119,7 +167,8 @@ final class ClResidentStore {
       List<ClResident> busy = null;
       lock.lock();
       try {
-        if (r.closed) throw new IllegalStateException("a DeviceMatrix this call uses was closed during the call");
+        if (r.closed) throw new IllegalStateException(closedMessage(r));
+        if (r.lost != null) throw lost(r);
         if (r.buffer == 0) {
           // Only a placement needs room; each product's allocate reaps anyway, once.
           reapLocked();
@@ -131,11 +180,17 @@ final class ClResidentStore {
             continue;
           }
           try (ClCall call = context.begin("resident.upload")) {
-            call.queue.write(r.buffer, r.host, 0, r.length, call.op);
+            if (r.length > 0) call.queue.write(r.buffer, r.host, 0, r.length, call.op);
           } catch (RuntimeException e) {
             freeDeviceCopy(r);
             throw e;
           }
+        } else if (r.deviceStale) {
+          // Written on the host since (a kernel the CPU ran); the kernels that read the old copy are done.
+          try (ClCall call = context.begin("resident.upload")) {
+            call.queue.write(r.buffer, r.host, 0, r.length, call.op);
+          }
+          r.deviceStale = false;
         }
         onDevice.remove(r);
         onDevice.add(r);
@@ -208,6 +263,10 @@ final class ClResidentStore {
    * still computing below {@code r}.
    */
   void settle(ClResident r) {
+    if (r.array) {
+      settleArray(r);
+      return;
+    }
     ClResident[] sources;
     int[] versions;
     long[] events;
@@ -298,15 +357,308 @@ final class ClResidentStore {
     }
   }
 
-  /** Waits for every product still computing, for a context about to close; failures are left as they are. */
-  void awaitPending() {
-    List<ClResident> busy;
+  /**
+   * Pins each of {@code residents} (distinct) for a kernel that uses them, refusing a closed or lost one; their device
+   * buffers, in order. Should one fail, those pinned already are unpinned.
+   */
+  long[] pinAll(ClResident[] residents) {
+    long[] buffers = new long[residents.length];
+    int pinned = 0;
+    try {
+      for (; pinned < residents.length; pinned++) buffers[pinned] = pin(residents[pinned]);
+      return buffers;
+    } catch (RuntimeException e) {
+      for (int k = 0; k < pinned; k++) unpin(residents[k]);
+      throw e;
+    }
+  }
+
+  /** The kernels not known done that last wrote each of {@code residents}, distinct: what a new kernel follows. */
+  ClKernelCommand[] writersOf(ClResident[] residents) {
     lock.lock();
     try {
-      busy = List.copyOf(pending);
+      java.util.LinkedHashSet<ClKernelCommand> writers = new java.util.LinkedHashSet<>();
+      for (ClResident r : residents) {
+        if (r.lastWriter != null) writers.add(r.lastWriter);
+      }
+      return writers.toArray(ClKernelCommand[]::new);
     } finally {
       lock.unlock();
     }
+  }
+
+  /**
+   * The kernel events a new kernel on {@code residents} waits for (their last writers' and users'), retained: on the
+   * resident queue, which runs in order, they are done anyway; after the queue was replaced they are not.
+   */
+  long[] eventsBefore(ClResident[] residents) {
+    lock.lock();
+    try {
+      java.util.LinkedHashSet<Long> events = new java.util.LinkedHashSet<>();
+      for (ClResident r : residents) {
+        if (r.lastWriter != null) events.add(r.lastWriter.events[0]);
+        if (r.lastUse != null) events.add(r.lastUse.events[0]);
+      }
+      long[] out = events.stream().mapToLong(Long::longValue).toArray();
+      ClQueue.retain(out);
+      return out;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Records that {@code command} was enqueued: the arrays it writes hold its results on the device only, from now on,
+   * and its pins (one per used resident) stay until it is settled.
+   */
+  void enqueued(ClKernelCommand command) {
+    lock.lock();
+    try {
+      for (ClResident r : command.used) r.lastUse = command;
+      for (ClResident r : command.written) {
+        r.lastWriter = command;
+        r.host = null;
+        r.deviceStale = false;
+      }
+      commands.add(command);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Waits until every kernel writing the array {@code r} is done, then reports what they left: throws the first kernel
+   * error its values follow that was not thrown yet (once), or {@link IllegalStateException} when they were lost with
+   * a failed device command.
+   */
+  private void settleArray(ClResident r) {
+    ClKernelCommand writer;
+    lock.lock();
+    try {
+      writer = r.lastWriter;
+    } finally {
+      lock.unlock();
+    }
+    if (writer != null) settleUpTo(writer);
+    lock.lock();
+    try {
+      if (r.lost != null) throw lost(r);
+      ClKernelCommand faulty = r.fault;
+      r.fault = null;
+      if (faulty != null && !faulty.reported) {
+        faulty.reported = true;
+        throw faulty.fault;
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Waits until every kernel enqueued that uses {@code r} (reads or writes it) is done, reporting nothing: before the
+   * host or a call on another queue writes it.
+   */
+  void settleUses(ClResident r) {
+    ClKernelCommand last;
+    lock.lock();
+    try {
+      last = r.lastUse;
+    } finally {
+      lock.unlock();
+    }
+    if (last != null) settleUpTo(last);
+  }
+
+  /** Settles the kernels enqueued up to {@code command}, oldest first, waiting for each. */
+  private void settleUpTo(ClKernelCommand command) {
+    for (;;) {
+      long[] events;
+      lock.lock();
+      try {
+        reapCommandsLocked();
+        if (command.done) break;
+        // The oldest still running: those behind it on the queue wait for it, and it for nothing of ours.
+        events = commands.getFirst().events.clone();
+        ClQueue.retain(events);
+      } finally {
+        lock.unlock();
+      }
+      try {
+        for (long event : events) {
+          try {
+            ClQueue.await(event);
+          } catch (BackendException e) {
+            // Ended, failed: the reap judges it.
+          }
+        }
+      } finally {
+        ClQueue.release(events);
+      }
+    }
+    retireIfNeeded();
+  }
+
+  /**
+   * Under the lock, without waiting: settles each kernel whose commands have ended and whose predecessors are settled,
+   * oldest first.
+   */
+  private void reapCommandsLocked() {
+    if (commands.isEmpty()) return;
+    for (ClKernelCommand c : List.copyOf(commands)) {
+      boolean ready = true;
+      for (ClKernelCommand before : c.writtenBefore) ready &= before.done;
+      if (!ready) continue;
+      // Judged once every command of it has ended: a failed one may leave the others running, still using its buffers.
+      int status = 0;
+      boolean ended = true;
+      for (long event : c.events) {
+        int s;
+        try {
+          s = ClQueue.status(event);
+        } catch (BackendException e) {
+          s = 1;
+        }
+        ended &= s <= 0;
+        status = Math.min(status, s);
+      }
+      if (ended) finishCommandLocked(c, status);
+    }
+  }
+
+  /**
+   * Under the lock: {@code c}'s commands ended with {@code status} (negative: failed). Its results are lost when it or
+   * a kernel before it failed; else its error record tells whether it failed as the CPU would throw. Either passes to
+   * the arrays it wrote; its pins, events and buffers go.
+   */
+  private void finishCommandLocked(ClKernelCommand c, int status) {
+    String failure = null;
+    ClKernelCommand faulty = null;
+    for (ClKernelCommand before : c.writtenBefore) {
+      if (failure == null) failure = before.failure;
+    }
+    boolean own = failure == null && status < 0;
+    if (own) {
+      failure = "the kernel " + c.kernel + " failed on the device after its call returned ("
+          + ClError.name(status) + ")";
+    }
+    if (failure == null) {
+      java.nio.ByteBuffer record = java.nio.ByteBuffer.allocate(4 * dev.pincette.opencl.kernel.OpenClRenderer.ERROR_INTS)
+          .order(java.nio.ByteOrder.nativeOrder());
+      record.put(org.lwjgl.system.MemoryUtil.memByteBuffer(c.record, record.capacity())).flip();
+      if (record.getInt(0) != 0) {
+        c.fault = c.faultOf.apply(record);
+        faulty = c;
+      }
+    }
+    c.failure = failure;
+    for (ClResident r : c.written) {
+      if (failure != null && r.lost == null) r.lost = failure;
+      if (faulty != null && r.fault == null) r.fault = faulty;
+    }
+    c.done = true;
+    commands.remove(c);
+    c.writtenBefore = new ClKernelCommand[0];
+    ClQueue.release(c.events);
+    context.releaseBuffers(c.errors);
+    org.lwjgl.system.MemoryUtil.nmemFree(c.record);
+    for (ClResident r : c.used) {
+      if (r.lastUse == c) r.lastUse = null;
+      if (r.lastWriter == c) r.lastWriter = null;
+      unpin(r);
+    }
+    if (own) {
+      retireQueue = true;
+      context.deviceFailed(new dev.pincette.spi.BackendException(failure));
+    }
+  }
+
+  /** After a kernel failed on the resident queue: later ones go to a new queue (outside the lock). */
+  void retireIfNeeded() {
+    boolean retire;
+    lock.lock();
+    try {
+      retire = retireQueue;
+      retireQueue = false;
+    } finally {
+      lock.unlock();
+    }
+    if (retire) context.retireResidentQueue();
+  }
+
+  /**
+   * The array {@code r}'s host copy (from {@link #download}) was written by a backend on host memory: it is the
+   * current copy now, and the device copy is uploaded again when next used. Kernels still reading the device copy
+   * are waited for first.
+   */
+  void hostWritten(ClResident r) {
+    if (!r.array) return;
+    settleUses(r);
+    lock.lock();
+    try {
+      if (r.closed || r.host == null) return;
+      r.deviceStale = r.buffer != 0;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** A kernel that ran to its end (or failed as the CPU would throw) wrote {@code written}: the device copy is current. */
+  void deviceWritten(ClResident[] written) {
+    lock.lock();
+    try {
+      for (ClResident r : written) {
+        r.host = null;
+        r.deviceStale = false;
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * A kernel writing {@code written} failed on the device after it was launched: where a host copy is left it holds
+   * the values from before the kernel (the device copy is uploaded again when next used), else they are lost.
+   */
+  void failedWriting(ClResident[] written, String kernel, BackendException e) {
+    lock.lock();
+    try {
+      for (ClResident r : written) {
+        if (r.host != null) r.deviceStale = r.buffer != 0;
+        else if (r.lost == null) r.lost = "the kernel " + kernel + " failed on the device while writing it: "
+            + e.getMessage();
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Copies the values of {@code r} into {@code into}, an array of its type and length: its host copy, or one read. */
+  void downloadInto(ClResident r, Object into) {
+    settle(r);
+    Object host = hostCopyOrPin(r);
+    if (host != null) {
+      System.arraycopy(host, 0, into, 0, r.length);
+      return;
+    }
+    try (ClCall call = context.begin("download")) {
+      if (r.length > 0) call.queue.read(r.buffer, into, 0, r.length, call.op);
+    } finally {
+      unpin(r);
+    }
+  }
+
+  /** Waits for every product still computing, for a context about to close; failures are left as they are. */
+  void awaitPending() {
+    List<ClResident> busy;
+    ClKernelCommand last;
+    lock.lock();
+    try {
+      busy = List.copyOf(pending);
+      last = commands.peekLast();
+    } finally {
+      lock.unlock();
+    }
+    if (last != null) settleUpTo(last);
     for (ClResident p : busy) awaitQuietly(p);
     lock.lock();
     try {
@@ -358,6 +710,7 @@ final class ClResidentStore {
    * gives up on closed ones that failed once no product still computing reads them.
    */
   private void reapLocked() {
+    reapCommandsLocked();
     if (pending.isEmpty()) return;
     for (ClResident r : List.copyOf(pending)) {
       int status = statusLocked(r);
@@ -434,13 +787,13 @@ final class ClResidentStore {
    * One download per resident at a time: readers arriving meanwhile wait for it and return its values (four threads
    * mapping one buffer at once crashed the JVM on PoCL); should it fail, each of them tries again itself.
    */
-  float[] download(ClResident r) {
+  Object download(ClResident r) {
     settle(r);
     for (;;) {
-      CompletableFuture<float[]> running;
+      CompletableFuture<Object> running;
       lock.lock();
       try {
-        if (r.closed) throw new IllegalStateException("a DeviceMatrix this call uses was closed during the call");
+        if (r.closed) throw new IllegalStateException(closedMessage(r));
         if (r.host != null) return r.host;
         running = r.downloading;
         if (running == null) {
@@ -463,16 +816,16 @@ final class ClResidentStore {
   }
 
   /** The download of {@link #download(ClResident)} by the thread that started it; {@code r} is pinned for it. */
-  private float[] downloadOnce(ClResident r) {
-    float[] values = null;
+  private Object downloadOnce(ClResident r) {
+    Object values = null;
     Throwable failure = null;
     try (ClCall call = context.begin("download")) {
-      values = call.downloadFloats(r.buffer, r.length);
+      values = downloadCopy(call, r);
     } catch (RuntimeException | Error e) {
       failure = e;
       throw e;
     } finally {
-      CompletableFuture<float[]> done;
+      CompletableFuture<Object> done;
       lock.lock();
       try {
         done = r.downloading;
@@ -498,13 +851,13 @@ final class ClResidentStore {
    */
   void download(ClResident r, long address) {
     settle(r);
-    float[] host = hostCopyOrPin(r);
+    Object host = hostCopyOrPin(r);
     if (host != null) {
-      org.lwjgl.system.MemoryUtil.memFloatBuffer(address, r.length).put(host);
+      org.lwjgl.system.MemoryUtil.memFloatBuffer(address, r.length).put((float[]) host);
       return;
     }
     try (ClCall call = context.begin("download")) {
-      long bytes = 4L * r.length;
+      long bytes = r.bytes();
       if (bytes > 0) {
         long event = call.queue.readIntoHost(r.buffer, address, bytes, 1, bytes, 0, call.op);
         try {
@@ -523,10 +876,10 @@ final class ClResidentStore {
    * copy first), which stays put until {@link #unpin}. Checked and pinned under one lock: an eviction in between would
    * otherwise make {@link #pin} upload it back, which under a full budget fails (seen with 16 threads on the H100).
    */
-  private float[] hostCopyOrPin(ClResident r) {
+  private Object hostCopyOrPin(ClResident r) {
     lock.lock();
     try {
-      if (r.closed) throw new IllegalStateException("a DeviceMatrix this call uses was closed during the call");
+      if (r.closed) throw new IllegalStateException(closedMessage(r));
       if (r.host != null) return r.host;
       onDevice.remove(r);
       onDevice.add(r);
@@ -571,7 +924,8 @@ final class ClResidentStore {
   boolean computed(ClResident r) {
     lock.lock();
     try {
-      return r.ready == 0;
+      if (r.lastWriter != null) reapCommandsLocked();
+      return r.ready == 0 && r.lastWriter == null;
     } finally {
       lock.unlock();
     }
@@ -599,7 +953,7 @@ final class ClResidentStore {
 
   /** Gives {@code r} a device buffer within the budget, evicting others as needed. Under the lock. */
   private void placeOnDevice(ClResident r) {
-    long bytes = ClBufferPool.sizeClass(Math.max(4, 4L * r.length));
+    long bytes = ClBufferPool.sizeClass(Math.max(4, r.bytes()));
     makeRoom(bytes);
     long buffer;
     try {
@@ -623,7 +977,7 @@ final class ClResidentStore {
       if (victim.pins > 0) continue;
       if (victim.host == null) {
         try (ClCall call = context.begin("evict")) {
-          victim.host = call.downloadFloats(victim.buffer, victim.length);
+          victim.host = downloadCopy(call, victim);
         }
       }
       oldest.remove();
@@ -647,5 +1001,22 @@ final class ClResidentStore {
     deviceBytes -= r.bufferBytes;
     r.buffer = 0;
     r.bufferBytes = 0;
+    r.deviceStale = false;
+  }
+
+  /** A new host array holding {@code r}'s device copy, read on {@code call}'s queue. */
+  private static Object downloadCopy(ClCall call, ClResident r) {
+    Object out = r.type.newArray(r.length);
+    if (r.length > 0) call.queue.read(r.buffer, out, 0, r.length, call.op);
+    return out;
+  }
+
+  private static String closedMessage(ClResident r) {
+    return "a " + (r.array ? "DeviceArray" : "DeviceMatrix") + " this call uses was closed during the call";
+  }
+
+  /** A read of an array whose only copy went with a failed device command. */
+  private static IllegalStateException lost(ClResident r) {
+    return new IllegalStateException("the DeviceArray's values were lost: " + r.lost);
   }
 }
