@@ -99,6 +99,25 @@ final class ClResidentStore {
     }
   }
 
+  /**
+   * A resident array of {@code length} elements of {@code type} whose device copy its maker writes (a spatial map's
+   * lists, copied or computed there), pinned once for it: the maker unpins it once written, or closes it after
+   * unpinning should the writing fail. Call it holding no queue (placing may evict, which takes one).
+   */
+  ClResident allocateArrayFor(KernelArg.Type type, int length) {
+    ClResident r = new ClResident(this, length, type, true);
+    checkFits(r);
+    lock.lock();
+    try {
+      reapLocked();
+      placeOnDevice(r);
+      r.pins = 1;
+      return r;
+    } finally {
+      lock.unlock();
+    }
+  }
+
   /** Refuses an array larger than one device allocation: the CPU holds it instead. */
   private void checkFits(ClResident r) {
     if (r.bytes() > context.device.maxAllocation()) {
