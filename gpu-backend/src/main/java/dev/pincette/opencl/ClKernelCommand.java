@@ -34,6 +34,13 @@ final class ClKernelCommand {
   String failure;
   /** The kernel's own error, or null. */
   KernelFault fault;
+  /**
+   * The kernel whose error its results follow: itself, or one before it that wrote what it read (on the CPU the chain
+   * would have stopped there), or null.
+   */
+  ClKernelCommand faultFrom;
+  /** An error not yet thrown that an array it uses followed when it was enqueued (its writer was settled already). */
+  ClKernelCommand inherited;
   /** Whether {@link #fault} was thrown to a caller already (it is thrown once). */
   boolean reported;
 

@@ -81,22 +81,16 @@ final class ClResidentStore {
 
   /** A resident array of {@code length} zeros of {@code type}, made on the device (nothing moves there). */
   ClResident allocateArray(KernelArg.Type type, int length) {
-    ClResident r = new ClResident(this, length, type, true);
-    checkFits(r);
-    lock.lock();
-    try {
-      reapLocked();
-      placeOnDevice(r);
-      try (ClCall call = context.begin("resident.zeros")) {
-        call.fill(r.buffer, 0, r.bufferBytes);
-      } catch (RuntimeException e) {
-        freeDeviceCopy(r);
-        throw e;
-      }
-      return r;
-    } finally {
-      lock.unlock();
+    ClResident r = allocateArrayFor(type, length);
+    try (ClCall call = context.begin("resident.zeros")) {
+      call.fill(r.buffer, 0, r.bufferBytes);
+    } catch (RuntimeException e) {
+      unpin(r);
+      close(r);
+      throw e;
     }
+    unpin(r);
+    return r;
   }
 
   /**
@@ -107,14 +101,27 @@ final class ClResidentStore {
   ClResident allocateArrayFor(KernelArg.Type type, int length) {
     ClResident r = new ClResident(this, length, type, true);
     checkFits(r);
-    lock.lock();
-    try {
-      reapLocked();
-      placeOnDevice(r);
-      r.pins = 1;
-      return r;
-    } finally {
-      lock.unlock();
+    for (boolean waited = false; ; waited = true) {
+      List<ClResident> busy;
+      ClKernelCommand kernels;
+      lock.lock();
+      try {
+        reapLocked();
+        try {
+          placeOnDevice(r);
+          r.pins = 1;
+          return r;
+        } catch (BackendException e) {
+          if (waited || pending.isEmpty() && commands.isEmpty()) throw e;
+          busy = List.copyOf(pending);
+          kernels = commands.peekLast();
+        }
+      } finally {
+        lock.unlock();
+      }
+      // Kernels and products still computing hold their memory: room may come once they are done.
+      for (ClResident p : busy) awaitQuietly(p);
+      if (kernels != null) settleUpTo(kernels);
     }
   }
 
@@ -184,6 +191,7 @@ final class ClResidentStore {
   long pin(ClResident r) {
     for (boolean waited = false; ; waited = true) {
       List<ClResident> busy = null;
+      ClKernelCommand kernels = null;
       lock.lock();
       try {
         if (r.closed) throw new IllegalStateException(closedMessage(r));
@@ -194,8 +202,9 @@ final class ClResidentStore {
           try {
             placeOnDevice(r);
           } catch (BackendException e) {
-            if (waited || pending.isEmpty()) throw e;
+            if (waited || pending.isEmpty() && commands.isEmpty()) throw e;
             busy = List.copyOf(pending);
+            kernels = commands.peekLast();
             continue;
           }
           try (ClCall call = context.begin("resident.upload")) {
@@ -218,6 +227,7 @@ final class ClResidentStore {
       } finally {
         lock.unlock();
         if (busy != null) for (ClResident p : busy) awaitQuietly(p);
+        if (kernels != null) settleUpTo(kernels);
       }
     }
   }
@@ -433,7 +443,10 @@ final class ClResidentStore {
   void enqueued(ClKernelCommand command) {
     lock.lock();
     try {
-      for (ClResident r : command.used) r.lastUse = command;
+      for (ClResident r : command.used) {
+        r.lastUse = command;
+        if (command.inherited == null && r.fault != null && !r.fault.reported) command.inherited = r.fault;
+      }
       for (ClResident r : command.written) {
         r.lastWriter = command;
         r.host = null;
@@ -554,7 +567,10 @@ final class ClResidentStore {
     ClKernelCommand faulty = null;
     for (ClKernelCommand before : c.writtenBefore) {
       if (failure == null) failure = before.failure;
+      if (faulty == null && before.faultFrom != null && !before.faultFrom.reported) faulty = before.faultFrom;
     }
+    if (faulty == null && c.inherited != null && !c.inherited.reported) faulty = c.inherited;
+    c.inherited = null;
     boolean own = failure == null && status < 0;
     if (own) {
       failure = "the kernel " + c.kernel + " failed on the device after its call returned ("
@@ -566,10 +582,11 @@ final class ClResidentStore {
       record.put(org.lwjgl.system.MemoryUtil.memByteBuffer(c.record, record.capacity())).flip();
       if (record.getInt(0) != 0) {
         c.fault = c.faultOf.apply(record);
-        faulty = c;
+        if (faulty == null) faulty = c;
       }
     }
     c.failure = failure;
+    c.faultFrom = faulty;
     for (ClResident r : c.written) {
       if (failure != null && r.lost == null) r.lost = failure;
       if (faulty != null && r.fault == null) r.fault = faulty;
