@@ -201,6 +201,7 @@ final class ClJavaKernels {
    */
   private void enqueue(ClContext context, KernelLaunch launch, Prepared p, ClResident[] used, ClResident[] written) {
     ClResidentStore store = context.residents;
+    store.throttle();
     store.retireIfNeeded();
     OpenClRenderer.Rendered rendered = p.rendered();
     long recordBytes = 4L * OpenClRenderer.ERROR_INTS;

@@ -459,6 +459,29 @@ final class ClResidentStore {
   }
 
   /**
+   * Kernels enqueued and not known done at most: a new one first waits for the oldest, so that the events, pins and
+   * error records of a chain nobody waits for stay bounded, as a driver's queue would be.
+   */
+  static final int MAX_KERNELS_IN_FLIGHT = 1024;
+
+  /** Before enqueueing a kernel: settles the oldest kernels while {@link #MAX_KERNELS_IN_FLIGHT} are in flight. */
+  void throttle() {
+    for (;;) {
+      ClKernelCommand oldest;
+      lock.lock();
+      try {
+        if (commands.size() < MAX_KERNELS_IN_FLIGHT) return;
+        reapCommandsLocked();
+        if (commands.size() < MAX_KERNELS_IN_FLIGHT) return;
+        oldest = commands.getFirst();
+      } finally {
+        lock.unlock();
+      }
+      settleUpTo(oldest);
+    }
+  }
+
+  /**
    * Waits until every kernel writing the array {@code r} is done, then reports what they left: throws the first kernel
    * error its values follow that was not thrown yet (once), or {@link IllegalStateException} when they were lost with
    * a failed device command.
