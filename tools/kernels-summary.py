@@ -71,7 +71,8 @@ def main():
     density = next(iter(results(os.path.join(out, "density.txt")).values()), None)
     if density:
         rows.append((f"(b) density {density['points']} points", f"translated {density['java_ms']} ms, hand-written "
-                     f"OpenCL C {density['hand_ms']} ms, ratio {density['ratio']}; elements differing: "
+                     f"OpenCL C {density['hand_ms']} ms, ratio {density['ratio']} (the translated source launched raw "
+                     f"{density.get('raw_ms', '?')} ms); elements differing: "
                      f"{density['differ_hand']} from hand-written, {density['differ_cpu']} from the CPU"))
     elif os.path.exists(os.path.join(out, "density.txt")):
         rows.append(("(b) density", "no result (see density.txt)"))

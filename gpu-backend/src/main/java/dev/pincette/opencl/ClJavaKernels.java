@@ -214,9 +214,9 @@ final class ClJavaKernels {
     boolean launched = false;
     boolean handedOver = false;
     try {
-      after = store.eventsBefore(used);
       errors = context.pool.acquire(recordBytes, "kernel");
-      record = org.lwjgl.system.MemoryUtil.nmemAlloc(recordBytes);
+      record = store.records.acquire();
+      if (record == 0) record = org.lwjgl.system.MemoryUtil.nmemAlloc(recordBytes);
       if (record == 0) throw new BackendException("out of native memory for a kernel's error record");
       if (ClFaults.fires("kernelFailure(" + launch.kernel().name() + ")")) {
         // Test hook: the kernel also waits on an event that fails, so it fails on the device after it was enqueued.
@@ -224,15 +224,16 @@ final class ClJavaKernels {
       }
       Map<Object, Long> buffers = new IdentityHashMap<>();
       for (int k = 0; k < used.length; k++) buffers.put(used[k], pinned[k]);
-      long[] waits = after;
-      if (failing != 0) {
-        waits = java.util.Arrays.copyOf(after, after.length + 1);
-        waits[after.length] = failing;
-      }
       ClCall call = context.beginResident(rendered.entry());
       long kernelEvent = 0;
       long recordEvent = 0;
       try {
+        after = store.eventsBefore(used, call.queue);
+        long[] waits = after;
+        if (failing != 0) {
+          waits = java.util.Arrays.copyOf(after, after.length + 1);
+          waits[after.length] = failing;
+        }
         call.fill(errors, 0, recordBytes);
         ClKernel kernel = bind(call.queue.kernel(p.program(), rendered.source(), rendered.options(), rendered.entry()),
             rendered, launch, buffers, errors, 0);
@@ -246,6 +247,7 @@ final class ClJavaKernels {
       } finally {
         if (failing != 0) ClQueue.fail(failing);
       }
+      ClQueue queue = call.queue;
       try {
         call.endEnqueued();
       } catch (RuntimeException e) {
@@ -255,8 +257,8 @@ final class ClJavaKernels {
       long[] events = failing != 0 ? new long[] {kernelEvent, recordEvent, failing}
           : new long[] {kernelEvent, recordEvent};
       KernelModel model = p.model();
-      store.enqueued(new ClKernelCommand(launch.kernel().displayName(), events, errors, record, used, written, before,
-          r -> fault(model, launch, r)));
+      store.enqueued(new ClKernelCommand(launch.kernel().displayName(), queue, events, errors, record, used, written,
+          before, r -> fault(model, launch, r)));
       handedOver = true;
     } catch (BackendException e) {
       if (launched) store.failedWriting(written, launch.kernel().displayName(), e);
@@ -266,7 +268,7 @@ final class ClJavaKernels {
       if (!handedOver) {
         ClQueue.release(failing);
         if (errors != 0) context.releaseBuffers(errors);
-        if (record != 0) org.lwjgl.system.MemoryUtil.nmemFree(record);
+        if (record != 0 && !store.records.release(record)) org.lwjgl.system.MemoryUtil.nmemFree(record);
         for (ClResident r : used) store.unpin(r);
       }
     }

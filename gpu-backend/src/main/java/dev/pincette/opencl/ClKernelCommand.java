@@ -14,11 +14,13 @@ import java.util.function.Function;
 final class ClKernelCommand {
   /** The kernel, for messages. */
   final String kernel;
+  /** The queue it was enqueued on: kernels after it on the same queue need not wait for its event. */
+  final ClQueue queue;
   /** The kernel's event, the record read's, and any event it waited for that is to count as its own; retained. */
   final long[] events;
   /** The device error record, a pooled buffer given back once the command is settled. */
   final long errors;
-  /** Native memory the record is read into, {@code 4 · ERROR_INTS} bytes, freed once the command is settled. */
+  /** Host memory the record is read into (a {@link ClRecordSlots} slot, or native memory), given back once settled. */
   final long record;
   /** The residents the kernel uses, each pinned once for it; the arrays it writes. */
   final ClResident[] used;
@@ -44,9 +46,10 @@ final class ClKernelCommand {
   /** Whether {@link #fault} was thrown to a caller already (it is thrown once). */
   boolean reported;
 
-  ClKernelCommand(String kernel, long[] events, long errors, long record, ClResident[] used, ClResident[] written,
+  ClKernelCommand(String kernel, ClQueue queue, long[] events, long errors, long record, ClResident[] used, ClResident[] written,
       ClKernelCommand[] writtenBefore, Function<ByteBuffer, KernelFault> faultOf) {
     this.kernel = kernel;
+    this.queue = queue;
     this.events = events;
     this.errors = errors;
     this.record = record;

@@ -92,11 +92,8 @@ public final class ClResidentBench {
     switch (args[0]) {
       case "saxpy" -> benchSaxpy(Integer.parseInt(args[1]), Integer.parseInt(args[2]));
       case "density" -> benchDensity(Integer.parseInt(args[1]), Integer.parseInt(args[2]));
-      case "source" -> System.out.println(((ClBackend) Dispatcher.get().backend("opencl")).kernels().source(
-          new dev.pincette.spi.KernelMethod(null, ClResidentBench.class, "density",
-              java.lang.constant.MethodTypeDesc.ofDescriptor("(IFF[F[I[I[F)V"), java.util.List.of(int.class,
-                  float.class, float.class, float[].class, int[].class, int[].class, float[].class),
-              java.util.List.of("i", "h", "mass", "pos", "offsets", "indices", "out"), false)));
+      case "source" -> System.out.println(((ClBackend) Dispatcher.get().backend("opencl")).kernels()
+          .source(densityMethod()));
       default -> throw new IllegalArgumentException("unknown bench " + args[0]);
     }
   }
@@ -170,16 +167,21 @@ public final class ClResidentBench {
         try {
           double[] javaTimes = new double[5];
           double[] handTimes = new double[5];
+          double[] rawTimes = new double[5];
           runTranslated(points, h, mass, pos, nb, translated, 2);
           runHandWritten(context, points, h, mass, pinned, 2);
+          runTranslatedSource(backend, context, points, nb.totalPairs(), h, mass, pinned, 2);
           for (int round = 0; round < javaTimes.length; round++) {
             javaTimes[round] = runTranslated(points, h, mass, pos, nb, translated, reps);
             handTimes[round] = runHandWritten(context, points, h, mass, pinned, reps);
+            rawTimes[round] = runTranslatedSource(backend, context, points, nb.totalPairs(), h, mass, pinned, reps);
           }
           Arrays.sort(javaTimes);
           Arrays.sort(handTimes);
+          Arrays.sort(rawTimes);
           double java = javaTimes[2];
           double hand = handTimes[2];
+          double raw = rawTimes[2];
           store.deviceWritten(new ClResident[] {buffers[3]});
           float[] fromJava = translated.download();
           float[] fromHand = handOut.download();
@@ -194,11 +196,13 @@ public final class ClResidentBench {
           }
           System.out.println(String.format(Locale.ROOT, "density of %d points, %.1f neighbours each: translated from"
               + " Java %.3f ms, hand-written OpenCL C %.3f ms per launch (chains of %d, median of 5), ratio %.3f;"
-              + " elements differing from the hand-written: %d, from the CPU: %d", points,
-              (double) nb.totalPairs() / points, java * 1e3, hand * 1e3, reps, java / hand, handDiffers, cpuDiffers));
-          System.out.println(String.format(Locale.ROOT, "RESULT density points=%d java_ms=%.4f hand_ms=%.4f"
-              + " ratio=%.3f differ_hand=%d differ_cpu=%d", points, java * 1e3, hand * 1e3, java / hand, handDiffers,
+              + " the translated source launched like the hand-written one (no dispatch, pins or error record) %.3f"
+              + " ms; elements differing from the hand-written: %d, from the CPU: %d", points,
+              (double) nb.totalPairs() / points, java * 1e3, hand * 1e3, reps, java / hand, raw * 1e3, handDiffers,
               cpuDiffers));
+          System.out.println(String.format(Locale.ROOT, "RESULT density points=%d java_ms=%.4f hand_ms=%.4f"
+              + " ratio=%.3f raw_ms=%.4f differ_hand=%d differ_cpu=%d", points, java * 1e3, hand * 1e3, java / hand,
+              raw * 1e3, handDiffers, cpuDiffers));
         } finally {
           for (ClResident r : buffers) store.unpin(r);
         }
@@ -232,6 +236,37 @@ public final class ClResidentBench {
       call.queue.finish("density.hand");
       return (System.nanoTime() - start) / 1e9 / reps;
     }
+  }
+
+  /**
+   * Seconds per launch of {@code reps} launches of the translated kernel's own source, bound and launched as the
+   * hand-written one is: what the generated code costs without the call's dispatch, pins and error record read.
+   */
+  private static double runTranslatedSource(ClBackend backend, ClContext context, int points, int pairs, float h,
+      float mass, long[] buffers, int reps) {
+    String source = backend.kernels().source(densityMethod());
+    String entry = source.substring(source.indexOf("__kernel void ") + 14, source.indexOf('(',
+        source.indexOf("__kernel void ")));
+    try (ClCall call = context.begin("density.raw")) {
+      long errors = call.buffer(4 * 8);
+      call.fill(errors, 0, 4 * 8);
+      // The renderer's argument order: the count, the error record, then each parameter (an array with its length).
+      ClKernel kernel = call.queue.kernel("bench:density.raw", source, backendOptions(context), entry)
+          .i32(0, points).mem(1, errors).f32(2, h).f32(3, mass)
+          .mem(4, buffers[0]).i32(5, 2 * points).mem(6, buffers[1]).i32(7, points + 1)
+          .mem(8, buffers[2]).i32(9, pairs).mem(10, buffers[3]).i32(11, points);
+      long start = System.nanoTime();
+      for (int r = 0; r < reps; r++) call.launch(kernel, new long[] {points}, null);
+      call.queue.finish("density.raw");
+      return (System.nanoTime() - start) / 1e9 / reps;
+    }
+  }
+
+  private static dev.pincette.spi.KernelMethod densityMethod() {
+    return new dev.pincette.spi.KernelMethod(null, ClResidentBench.class, "density",
+        java.lang.constant.MethodTypeDesc.ofDescriptor("(IFF[F[I[I[F)V"), java.util.List.of(int.class, float.class,
+            float.class, float[].class, int[].class, int[].class, float[].class),
+        java.util.List.of("i", "h", "mass", "pos", "offsets", "indices", "out"), false);
   }
 
   /** The options the translator's kernels are built with on this device (correctly rounded division and sqrt). */

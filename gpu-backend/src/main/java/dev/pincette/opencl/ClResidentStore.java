@@ -45,9 +45,13 @@ final class ClResidentStore {
   private long evictions;
   private long rewrites;
 
+  /** Where the error records of kernels in flight are read into. */
+  final ClRecordSlots records;
+
   ClResidentStore(ClContext context, long budget) {
     this.context = context;
     this.budget = budget;
+    this.records = new ClRecordSlots(context, MAX_KERNELS_IN_FLIGHT);
   }
 
   /** Sets the device bytes resident data may take (tests use a small budget to force eviction). */
@@ -417,16 +421,17 @@ final class ClResidentStore {
   }
 
   /**
-   * The kernel events a new kernel on {@code residents} waits for (their last writers' and users'), retained: on the
-   * resident queue, which runs in order, they are done anyway; after the queue was replaced they are not.
+   * The kernel events a new kernel on {@code residents}, enqueued on {@code queue}, waits for (their last writers' and
+   * users'), retained: those of kernels on another queue (one replaced since); on the same queue, which runs in order,
+   * they are done before it anyway, and a wait list would only cost the driver.
    */
-  long[] eventsBefore(ClResident[] residents) {
+  long[] eventsBefore(ClResident[] residents, ClQueue queue) {
     lock.lock();
     try {
       java.util.LinkedHashSet<Long> events = new java.util.LinkedHashSet<>();
       for (ClResident r : residents) {
-        if (r.lastWriter != null) events.add(r.lastWriter.events[0]);
-        if (r.lastUse != null) events.add(r.lastUse.events[0]);
+        if (r.lastWriter != null && r.lastWriter.queue != queue) events.add(r.lastWriter.events[0]);
+        if (r.lastUse != null && r.lastUse.queue != queue) events.add(r.lastUse.events[0]);
       }
       long[] out = events.stream().mapToLong(Long::longValue).toArray();
       ClQueue.retain(out);
@@ -619,7 +624,7 @@ final class ClResidentStore {
     c.writtenBefore = new ClKernelCommand[0];
     ClQueue.release(c.events);
     context.releaseBuffers(c.errors);
-    org.lwjgl.system.MemoryUtil.nmemFree(c.record);
+    if (!records.release(c.record)) org.lwjgl.system.MemoryUtil.nmemFree(c.record);
     for (ClResident r : c.used) {
       if (r.lastUse == c) r.lastUse = null;
       if (r.lastWriter == c) r.lastWriter = null;

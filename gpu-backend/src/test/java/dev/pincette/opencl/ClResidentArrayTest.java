@@ -258,6 +258,30 @@ class ClResidentArrayTest {
   }
 
   @Test
+  void aKernelBehindAFailedOneOnTheQueueEndsAndIsNotWaitedForInVain() {
+    int n = 2000;
+    float[] x = floats(n, 21);
+    try (DeviceArray<float[]> dx = GPU.call(() -> Compute.upload(x));
+         DeviceArray<float[]> dy = GPU.call(() -> Compute.zeros(float[].class, n))) {
+      ClFaults.failNext("kernelFailure(addInPlace)");
+      GPU.forEach(n, ClResidentArrayTest::addInPlace, dx, dy);
+      // Behind it on the same queue, independent of it: done (right, or lost if the runtime fails the queue's later
+      // commands too), never waited for in vain.
+      try (DeviceArray<float[]> behind = GPU.call(() -> Compute.zeros(float[].class, n))) {
+        GPU.forEach(n, ClResidentArrayTest::addInPlace, dx, behind);
+        org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(60), () -> {
+          try {
+            assertArrayEquals(x, behind.download());
+          } catch (IllegalStateException e) {
+            assertTrue(e.getMessage().contains("failed on the device"), e.getMessage());
+          }
+        });
+      }
+      assertThrows(IllegalStateException.class, dy::download);
+    }
+  }
+
+  @Test
   void sixteenThreadsRunChainsOfTheirOwn() throws Exception {
     ExecutorService pool = Executors.newFixedThreadPool(16);
     try {
