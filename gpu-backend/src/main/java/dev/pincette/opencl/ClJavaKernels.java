@@ -149,6 +149,8 @@ final class ClJavaKernels {
       KernelModel model = p.model();
       OpenClRenderer.Rendered rendered = p.rendered();
       int n = launch.n();
+      KernelFault fault;
+      double sum;
       try (ClCall call = context.begin(rendered.entry())) {
         Map<Object, Long> buffers = new IdentityHashMap<>();
         for (int k = 0; k < used.length; k++) buffers.put(used[k], pinned[k]);
@@ -168,13 +170,10 @@ final class ClJavaKernels {
         call.launch(kernel, new long[] {n}, null);
         launched = true;
         ByteBuffer record = call.readSmall(errors, 0, 4 * OpenClRenderer.ERROR_INTS);
-        // The kernel wrote its residents on the device, also when it failed as the CPU would throw.
-        store.deviceWritten(written);
-        written = new ClResident[0];
-        if (record.getInt(0) != 0) throw fault(model, launch, record);
-        double sum = terms != 0 ? reduce.sumOnDevice(call, terms, n) : 0;
+        fault = record.getInt(0) != 0 ? fault(model, launch, record) : null;
+        sum = terms != 0 && fault == null ? reduce.sumOnDevice(call, terms, n) : 0;
         Map<Object, Boolean> copied = new IdentityHashMap<>();
-        for (Parameter parameter : model.parameters()) {
+        for (Parameter parameter : fault == null ? model.parameters() : java.util.List.<Parameter>of()) {
           if (parameter.role() != Parameter.Role.ARRAY || !parameter.written()) continue;
           KernelArg arg = argument(launch, parameter);
           if (arg.kind() != KernelArg.Kind.ARRAY || arg.length() == 0 || copied.put(arg.value(), true) != null) {
@@ -183,8 +182,12 @@ final class ClJavaKernels {
           call.queue.read(buffers.get(arg.value()), ClHostSpan.of(arg.value(), 0, arg.length()), call.op);
           copiedBack.increment();
         }
-        return sum;
       }
+      // After the call gave its queue back (the store's lock comes before a queue): the kernel wrote its residents
+      // on the device, also when it failed as the CPU would throw.
+      store.deviceWritten(written);
+      if (fault != null) throw fault;
+      return sum;
     } catch (BackendException e) {
       if (launched) store.failedWriting(written, launch.kernel().displayName(), e);
       throw e;

@@ -24,7 +24,10 @@ final class ClRecordSlots {
 
   private final ClContext context;
   private final int count;
-  /** Guarded by {@code this}: the mapped buffer (0 until first use), its address, the slots in use, closed. */
+  /**
+   * Guarded by {@code this} (never held while taking a queue: a thread releasing a slot holds the store's lock): the
+   * mapped buffer (0 until first use), its address, the slots in use, closed.
+   */
   private long buffer;
   private long address;
   private final BitSet used;
@@ -37,9 +40,29 @@ final class ClRecordSlots {
   }
 
   /** The address of a free slot, or 0 when none is free (or the memory cannot be had, or is closed). */
-  synchronized long acquire() {
-    if (closed) return 0;
-    if (buffer == 0 && !map()) return 0;
+  long acquire() {
+    synchronized (this) {
+      if (closed) return 0;
+      if (buffer != 0) return take();
+    }
+    // Mapped outside the monitor: mapping takes a queue, and a releasing thread holds the store's lock.
+    long[] mapped = map();
+    long slot;
+    synchronized (this) {
+      if (mapped != null && buffer == 0 && !closed) {
+        buffer = mapped[0];
+        address = mapped[1];
+        mapped = null;
+      }
+      slot = buffer != 0 ? take() : 0;
+    }
+    // Another thread mapped its own meanwhile (or the context closed): this one goes.
+    if (mapped != null) context.unmapAndRelease(mapped[0], mapped[1]);
+    return slot;
+  }
+
+  /** Under the monitor, with the memory mapped: a free slot's address, or 0. */
+  private long take() {
     int slot = used.nextClearBit(0);
     if (slot >= count) return 0;
     used.set(slot);
@@ -53,21 +76,20 @@ final class ClRecordSlots {
     return true;
   }
 
-  private boolean map() {
+  /** A new mapped buffer of every slot: {buffer, address}, or null when the device refuses it. */
+  private long[] map() {
     long bytes = (long) count * SLOT_BYTES;
     long created;
     try (MemoryStack stack = MemoryStack.stackPush()) {
       IntBuffer error = stack.mallocInt(1);
       created = CL10.clCreateBuffer(context.handle, CL_MEM_READ_WRITE | CL_MEM_ALLOC_HOST_PTR, bytes, error);
-      if (error.get(0) != 0) return false;
+      if (error.get(0) != 0) return null;
     }
     try (ClCall call = context.begin("kernel.records")) {
-      address = call.queue.map(created, CL_MAP_READ | CL_MAP_WRITE, bytes, "kernel.records");
-      buffer = created;
-      return true;
+      return new long[] {created, call.queue.map(created, CL_MAP_READ | CL_MAP_WRITE, bytes, "kernel.records")};
     } catch (RuntimeException e) {
       clReleaseMemObject(created);
-      return false;
+      return null;
     }
   }
 
