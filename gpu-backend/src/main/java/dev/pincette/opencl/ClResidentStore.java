@@ -559,15 +559,13 @@ final class ClResidentStore {
   }
 
   /**
-   * Under the lock, without waiting: settles each kernel whose commands have ended and whose predecessors are settled,
-   * oldest first.
+   * Under the lock, without waiting: settles the kernels whose commands have ended, oldest first, up to the first that
+   * has not (the resident queue runs in order: those behind it have not either). Every kernel call on residents asks
+   * this, so it looks at one or two kernels, not at the whole chain in flight.
    */
   private void reapCommandsLocked() {
-    if (commands.isEmpty()) return;
-    for (ClKernelCommand c : List.copyOf(commands)) {
-      boolean ready = true;
-      for (ClKernelCommand before : c.writtenBefore) ready &= before.done;
-      if (!ready) continue;
+    while (!commands.isEmpty()) {
+      ClKernelCommand c = commands.getFirst();
       // Judged once every command of it has ended: a failed one may leave the others running, still using its buffers.
       int status = 0;
       boolean ended = true;
@@ -581,7 +579,8 @@ final class ClResidentStore {
         ended &= s <= 0;
         status = Math.min(status, s);
       }
-      if (ended) finishCommandLocked(c, status);
+      if (!ended) return;
+      finishCommandLocked(c, status);
     }
   }
 
