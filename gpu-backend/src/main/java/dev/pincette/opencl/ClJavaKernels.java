@@ -140,7 +140,7 @@ final class ClJavaKernels {
   private double runNow(ClContext context, KernelLaunch launch, Prepared p, ClResident[] used, ClResident[] written) {
     ClResidentStore store = context.residents;
     for (ClResident r : used) {
-      store.settleUses(r);
+      store.kernels.settleUses(r);
       store.settle(r);
     }
     long[] pinned = store.pinAll(used);
@@ -204,11 +204,11 @@ final class ClJavaKernels {
    */
   private void enqueue(ClContext context, KernelLaunch launch, Prepared p, ClResident[] used, ClResident[] written) {
     ClResidentStore store = context.residents;
-    store.throttle();
-    store.retireIfNeeded();
+    store.kernels.throttle();
+    store.kernels.retireIfNeeded();
     OpenClRenderer.Rendered rendered = p.rendered();
     long recordBytes = 4L * OpenClRenderer.ERROR_INTS;
-    ClKernelCommand[] before = store.writersOf(used);
+    ClKernelCommand[] before = store.kernels.writersOf(used);
     long[] pinned = store.pinAll(used);
     long[] after = new long[0];
     long errors = 0;
@@ -218,7 +218,7 @@ final class ClJavaKernels {
     boolean handedOver = false;
     try {
       errors = context.pool.acquire(recordBytes, "kernel");
-      record = store.records.acquire();
+      record = store.kernels.records.acquire();
       if (record == 0) record = org.lwjgl.system.MemoryUtil.nmemAlloc(recordBytes);
       if (record == 0) throw new BackendException("out of native memory for a kernel's error record");
       if (ClFaults.fires("kernelFailure(" + launch.kernel().name() + ")")) {
@@ -231,7 +231,7 @@ final class ClJavaKernels {
       long kernelEvent = 0;
       long recordEvent = 0;
       try {
-        after = store.eventsBefore(used, call.queue);
+        after = store.kernels.eventsBefore(used, call.queue);
         long[] waits = after;
         if (failing != 0) {
           waits = java.util.Arrays.copyOf(after, after.length + 1);
@@ -260,7 +260,7 @@ final class ClJavaKernels {
       long[] events = failing != 0 ? new long[] {kernelEvent, recordEvent, failing}
           : new long[] {kernelEvent, recordEvent};
       KernelModel model = p.model();
-      store.enqueued(new ClKernelCommand(launch.kernel().displayName(), queue, events, errors, record, used, written,
+      store.kernels.enqueued(new ClKernelCommand(launch.kernel().displayName(), queue, events, errors, record, used, written,
           before, r -> fault(model, launch, r)));
       handedOver = true;
     } catch (BackendException e) {
@@ -271,7 +271,7 @@ final class ClJavaKernels {
       if (!handedOver) {
         ClQueue.release(failing);
         if (errors != 0) context.releaseBuffers(errors);
-        if (record != 0 && !store.records.release(record)) org.lwjgl.system.MemoryUtil.nmemFree(record);
+        if (record != 0 && !store.kernels.records.release(record)) org.lwjgl.system.MemoryUtil.nmemFree(record);
         for (ClResident r : used) store.unpin(r);
       }
     }

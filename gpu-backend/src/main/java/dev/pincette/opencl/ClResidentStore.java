@@ -11,7 +11,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The resident data of one context, within a byte budget of device memory ({@code pincette.opencl.residentBytes},
+ * The resident data of one context (matrices' values and arrays of every kernel element type), within a byte budget of device memory ({@code pincette.opencl.residentBytes},
  * default three quarters of the device's memory). When a new device copy would exceed it, the least recently used
  * unpinned copies move to host memory first (a download, unless the host copy exists already) and come back when used.
  * When even that cannot make room (after waiting once for the products still computing, whose pins hold memory), the
@@ -22,6 +22,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>Products may still be computing ({@link ClResident#ready}): {@link #produced} keeps them and their sources
  * pinned until they are settled, by a reap without waiting at each store operation or by {@link #settle} before a
  * read, which also writes again a product whose command, or a source's, failed.
+ *
+ * <p>Arrays kernels write in place ({@link ClResident#array}) may still be written by kernels enqueued on them
+ * ({@link ClKernelChain}), which keep every array they use pinned until they are settled.
  *
  * <p>Lock order: the monitor of a product being written again, then its sources', then {@link #lock}, then a queue
  * of the context (or its lifecycle lock), never the other way; no event is waited for under {@link #lock}. Calls pin
@@ -36,22 +39,17 @@ final class ClResidentStore {
   private final LinkedHashSet<ClResident> onDevice = new LinkedHashSet<>();
   /** Products whose command may still run ({@link ClResident#ready} non-zero), oldest first. */
   private final List<ClResident> pending = new ArrayList<>();
-  /** Kernels on resident arrays not known done, in the order they were enqueued. */
-  private final java.util.ArrayDeque<ClKernelCommand> commands = new java.util.ArrayDeque<>();
-  /** Set when a kernel is found failed: the resident queue is replaced outside the lock ({@link #retireIfNeeded}). */
-  private boolean retireQueue;
+  /** Kernels enqueued on resident arrays and not known done; they share {@link #lock}. */
+  final ClKernelChain kernels;
   private long deviceBytes;
   private volatile long budget;
   private long evictions;
   private long rewrites;
 
-  /** Where the error records of kernels in flight are read into. */
-  final ClRecordSlots records;
-
   ClResidentStore(ClContext context, long budget) {
     this.context = context;
     this.budget = budget;
-    this.records = new ClRecordSlots(context, MAX_KERNELS_IN_FLIGHT);
+    this.kernels = new ClKernelChain(this, context, lock);
   }
 
   /** Sets the device bytes resident data may take (tests use a small budget to force eviction). */
@@ -107,7 +105,7 @@ final class ClResidentStore {
     checkFits(r);
     for (boolean waited = false; ; waited = true) {
       List<ClResident> busy;
-      ClKernelCommand kernels;
+      ClKernelCommand running;
       lock.lock();
       try {
         reapLocked();
@@ -116,16 +114,16 @@ final class ClResidentStore {
           r.pins = 1;
           return r;
         } catch (BackendException e) {
-          if (waited || pending.isEmpty() && commands.isEmpty()) throw e;
+          if (waited || pending.isEmpty() && kernels.lastLocked() == null) throw e;
           busy = List.copyOf(pending);
-          kernels = commands.peekLast();
+          running = kernels.lastLocked();
         }
       } finally {
         lock.unlock();
       }
       // Kernels and products still computing hold their memory: room may come once they are done.
       for (ClResident p : busy) awaitQuietly(p);
-      if (kernels != null) settleUpTo(kernels);
+      if (running != null) kernels.settleUpTo(running);
     }
   }
 
@@ -195,7 +193,7 @@ final class ClResidentStore {
   long pin(ClResident r) {
     for (boolean waited = false; ; waited = true) {
       List<ClResident> busy = null;
-      ClKernelCommand kernels = null;
+      ClKernelCommand running = null;
       lock.lock();
       try {
         if (r.closed) throw new IllegalStateException(closedMessage(r));
@@ -206,9 +204,9 @@ final class ClResidentStore {
           try {
             placeOnDevice(r);
           } catch (BackendException e) {
-            if (waited || pending.isEmpty() && commands.isEmpty()) throw e;
+            if (waited || pending.isEmpty() && kernels.lastLocked() == null) throw e;
             busy = List.copyOf(pending);
-            kernels = commands.peekLast();
+            running = kernels.lastLocked();
             continue;
           }
           try (ClCall call = context.begin("resident.upload")) {
@@ -231,7 +229,7 @@ final class ClResidentStore {
       } finally {
         lock.unlock();
         if (busy != null) for (ClResident p : busy) awaitQuietly(p);
-        if (kernels != null) settleUpTo(kernels);
+        if (running != null) kernels.settleUpTo(running);
       }
     }
   }
@@ -297,7 +295,7 @@ final class ClResidentStore {
    */
   void settle(ClResident r) {
     if (r.array) {
-      settleArray(r);
+      kernels.settle(r);
       return;
     }
     ClResident[] sources;
@@ -406,248 +404,6 @@ final class ClResidentStore {
     }
   }
 
-  /** The kernels not known done that last wrote each of {@code residents}, distinct: what a new kernel follows. */
-  ClKernelCommand[] writersOf(ClResident[] residents) {
-    lock.lock();
-    try {
-      java.util.LinkedHashSet<ClKernelCommand> writers = new java.util.LinkedHashSet<>();
-      for (ClResident r : residents) {
-        if (r.lastWriter != null) writers.add(r.lastWriter);
-      }
-      return writers.toArray(ClKernelCommand[]::new);
-    } finally {
-      lock.unlock();
-    }
-  }
-
-  /**
-   * The kernel events a new kernel on {@code residents}, enqueued on {@code queue}, waits for (their last writers' and
-   * users'), retained: those of kernels on another queue (one replaced since); on the same queue, which runs in order,
-   * they are done before it anyway, and a wait list would only cost the driver.
-   */
-  long[] eventsBefore(ClResident[] residents, ClQueue queue) {
-    lock.lock();
-    try {
-      java.util.LinkedHashSet<Long> events = new java.util.LinkedHashSet<>();
-      for (ClResident r : residents) {
-        if (r.lastWriter != null && r.lastWriter.queue != queue) events.add(r.lastWriter.events[0]);
-        if (r.lastUse != null && r.lastUse.queue != queue) events.add(r.lastUse.events[0]);
-      }
-      long[] out = events.stream().mapToLong(Long::longValue).toArray();
-      ClQueue.retain(out);
-      return out;
-    } finally {
-      lock.unlock();
-    }
-  }
-
-  /**
-   * Records that {@code command} was enqueued: the arrays it writes hold its results on the device only, from now on,
-   * and its pins (one per used resident) stay until it is settled.
-   */
-  void enqueued(ClKernelCommand command) {
-    lock.lock();
-    try {
-      for (ClResident r : command.used) {
-        r.lastUse = command;
-        if (command.inherited == null && r.fault != null && !r.fault.reported) command.inherited = r.fault;
-      }
-      for (ClResident r : command.written) {
-        r.lastWriter = command;
-        r.host = null;
-        r.deviceStale = false;
-      }
-      commands.add(command);
-    } finally {
-      lock.unlock();
-    }
-  }
-
-  /**
-   * Kernels enqueued and not known done at most: a new one first waits for the oldest, so that the events, pins and
-   * error records of a chain nobody waits for stay bounded, as a driver's queue would be.
-   */
-  static final int MAX_KERNELS_IN_FLIGHT = 1024;
-
-  /** Before enqueueing a kernel: settles the oldest kernels while {@link #MAX_KERNELS_IN_FLIGHT} are in flight. */
-  void throttle() {
-    for (;;) {
-      ClKernelCommand oldest;
-      lock.lock();
-      try {
-        if (commands.size() < MAX_KERNELS_IN_FLIGHT) return;
-        reapCommandsLocked();
-        if (commands.size() < MAX_KERNELS_IN_FLIGHT) return;
-        oldest = commands.getFirst();
-      } finally {
-        lock.unlock();
-      }
-      settleUpTo(oldest);
-    }
-  }
-
-  /**
-   * Waits until every kernel writing the array {@code r} is done, then reports what they left: throws the first kernel
-   * error its values follow that was not thrown yet (once), or {@link IllegalStateException} when they were lost with
-   * a failed device command.
-   */
-  private void settleArray(ClResident r) {
-    ClKernelCommand writer;
-    lock.lock();
-    try {
-      writer = r.lastWriter;
-    } finally {
-      lock.unlock();
-    }
-    if (writer != null) settleUpTo(writer);
-    lock.lock();
-    try {
-      if (r.lost != null) throw lost(r);
-      ClKernelCommand faulty = r.fault;
-      r.fault = null;
-      if (faulty != null && !faulty.reported) {
-        faulty.reported = true;
-        throw faulty.fault;
-      }
-    } finally {
-      lock.unlock();
-    }
-  }
-
-  /**
-   * Waits until every kernel enqueued that uses {@code r} (reads or writes it) is done, reporting nothing: before the
-   * host or a call on another queue writes it.
-   */
-  void settleUses(ClResident r) {
-    ClKernelCommand last;
-    lock.lock();
-    try {
-      last = r.lastUse;
-    } finally {
-      lock.unlock();
-    }
-    if (last != null) settleUpTo(last);
-  }
-
-  /** Settles the kernels enqueued up to {@code command}, oldest first, waiting for each. */
-  private void settleUpTo(ClKernelCommand command) {
-    for (;;) {
-      long[] events;
-      lock.lock();
-      try {
-        reapCommandsLocked();
-        if (command.done) break;
-        // The oldest still running: those behind it on the queue wait for it, and it for nothing of ours.
-        events = commands.getFirst().events.clone();
-        ClQueue.retain(events);
-      } finally {
-        lock.unlock();
-      }
-      try {
-        for (long event : events) {
-          try {
-            ClQueue.await(event);
-          } catch (BackendException e) {
-            // Ended, failed: the reap judges it.
-          }
-        }
-      } finally {
-        ClQueue.release(events);
-      }
-    }
-    retireIfNeeded();
-  }
-
-  /**
-   * Under the lock, without waiting: settles the kernels whose commands have ended, oldest first, up to the first that
-   * has not (the resident queue runs in order: those behind it have not either). Every kernel call on residents asks
-   * this, so it looks at one or two kernels, not at the whole chain in flight.
-   */
-  private void reapCommandsLocked() {
-    while (!commands.isEmpty()) {
-      ClKernelCommand c = commands.getFirst();
-      // Judged once every command of it has ended: a failed one may leave the others running, still using its buffers.
-      int status = 0;
-      boolean ended = true;
-      for (long event : c.events) {
-        int s;
-        try {
-          s = ClQueue.status(event);
-        } catch (BackendException e) {
-          s = 1;
-        }
-        ended &= s <= 0;
-        status = Math.min(status, s);
-      }
-      if (!ended) return;
-      finishCommandLocked(c, status);
-    }
-  }
-
-  /**
-   * Under the lock: {@code c}'s commands ended with {@code status} (negative: failed). Its results are lost when it or
-   * a kernel before it failed; else its error record tells whether it failed as the CPU would throw. Either passes to
-   * the arrays it wrote; its pins, events and buffers go.
-   */
-  private void finishCommandLocked(ClKernelCommand c, int status) {
-    String failure = null;
-    ClKernelCommand faulty = null;
-    for (ClKernelCommand before : c.writtenBefore) {
-      if (failure == null) failure = before.failure;
-      if (faulty == null && before.faultFrom != null && !before.faultFrom.reported) faulty = before.faultFrom;
-    }
-    if (faulty == null && c.inherited != null && !c.inherited.reported) faulty = c.inherited;
-    c.inherited = null;
-    boolean own = failure == null && status < 0;
-    if (own) {
-      failure = "the kernel " + c.kernel + " failed on the device after its call returned ("
-          + ClError.name(status) + ")";
-    }
-    if (failure == null) {
-      java.nio.ByteBuffer record = java.nio.ByteBuffer.allocate(4 * dev.pincette.opencl.kernel.OpenClRenderer.ERROR_INTS)
-          .order(java.nio.ByteOrder.nativeOrder());
-      record.put(org.lwjgl.system.MemoryUtil.memByteBuffer(c.record, record.capacity())).flip();
-      if (record.getInt(0) != 0) {
-        c.fault = c.faultOf.apply(record);
-        if (faulty == null) faulty = c;
-      }
-    }
-    c.failure = failure;
-    c.faultFrom = faulty;
-    for (ClResident r : c.written) {
-      if (failure != null && r.lost == null) r.lost = failure;
-      if (faulty != null && r.fault == null) r.fault = faulty;
-    }
-    c.done = true;
-    commands.remove(c);
-    c.writtenBefore = new ClKernelCommand[0];
-    ClQueue.release(c.events);
-    context.releaseBuffers(c.errors);
-    if (!records.release(c.record)) org.lwjgl.system.MemoryUtil.nmemFree(c.record);
-    for (ClResident r : c.used) {
-      if (r.lastUse == c) r.lastUse = null;
-      if (r.lastWriter == c) r.lastWriter = null;
-      unpin(r);
-    }
-    if (own) {
-      retireQueue = true;
-      context.deviceFailed(new dev.pincette.spi.BackendException(failure));
-    }
-  }
-
-  /** After a kernel failed on the resident queue: later ones go to a new queue (outside the lock). */
-  void retireIfNeeded() {
-    boolean retire;
-    lock.lock();
-    try {
-      retire = retireQueue;
-      retireQueue = false;
-    } finally {
-      lock.unlock();
-    }
-    if (retire) context.retireResidentQueue();
-  }
-
   /**
    * The array {@code r}'s host copy (from {@link #download}) was written by a backend on host memory: it is the
    * current copy now, and the device copy is uploaded again when next used. Kernels still reading the device copy
@@ -655,7 +411,7 @@ final class ClResidentStore {
    */
   void hostWritten(ClResident r) {
     if (!r.array) return;
-    settleUses(r);
+    kernels.settleUses(r);
     lock.lock();
     try {
       if (r.closed || r.host == null) return;
@@ -717,11 +473,11 @@ final class ClResidentStore {
     lock.lock();
     try {
       busy = List.copyOf(pending);
-      last = commands.peekLast();
+      last = kernels.lastLocked();
     } finally {
       lock.unlock();
     }
-    if (last != null) settleUpTo(last);
+    if (last != null) kernels.settleUpTo(last);
     for (ClResident p : busy) awaitQuietly(p);
     lock.lock();
     try {
@@ -773,7 +529,7 @@ final class ClResidentStore {
    * gives up on closed ones that failed once no product still computing reads them.
    */
   private void reapLocked() {
-    reapCommandsLocked();
+    kernels.reapLocked();
     if (pending.isEmpty()) return;
     for (ClResident r : List.copyOf(pending)) {
       int status = statusLocked(r);
@@ -987,7 +743,7 @@ final class ClResidentStore {
   boolean computed(ClResident r) {
     lock.lock();
     try {
-      if (r.lastWriter != null) reapCommandsLocked();
+      if (r.lastWriter != null) kernels.reapLocked();
       return r.ready == 0 && r.lastWriter == null;
     } finally {
       lock.unlock();
@@ -1079,7 +835,7 @@ final class ClResidentStore {
   }
 
   /** A read of an array whose only copy went with a failed device command. */
-  private static IllegalStateException lost(ClResident r) {
+  static IllegalStateException lost(ClResident r) {
     return new IllegalStateException("the DeviceArray's values were lost: " + r.lost);
   }
 }
