@@ -385,6 +385,26 @@ class ClResidentArrayTest {
   }
 
   @Test
+  void anAsyncCallOnResidentsCompletesWhenItsKernelHasRun() {
+    int n = 50_000;
+    float[] x = floats(n, 23);
+    try (DeviceArray<float[]> dx = GPU.call(() -> Compute.upload(x));
+         DeviceArray<float[]> dy = GPU.call(() -> Compute.zeros(float[].class, n));
+         DeviceArray<float[]> dz = GPU.call(() -> Compute.zeros(float[].class, 8))) {
+      for (int s = 0; s < 5; s++) {
+        GPU.async().forEach(n, ClResidentArrayTest::addInPlace, dx, dy).join();
+        assertTrue(dev.pincette.internal.ResidentHandles.resident(dy, "test").computed(), "step " + s);
+      }
+      float[] expected = new float[n];
+      for (int s = 0; s < 5; s++) CPU.forEach(n, ClResidentArrayTest::addInPlace, x, expected);
+      assertArrayEquals(expected, dy.download());
+      java.util.concurrent.CompletionException e = assertThrows(java.util.concurrent.CompletionException.class,
+          () -> GPU.async().forEach(8, ClResidentArrayTest::shifted, dz, dz).join());
+      assertTrue(e.getCause() instanceof ArrayIndexOutOfBoundsException, String.valueOf(e.getCause()));
+    }
+  }
+
+  @Test
   void explainCountsNoBytesForResidentsOnTheirBackend() {
     float[] x = new float[1000];
     float[] y = new float[1000];
