@@ -312,6 +312,58 @@ class ClResidentArrayTest {
     }
   }
 
+  /**
+   * Chains on eight threads while enqueues fail at random (each failing call reruns on the CPU, and the next device
+   * call uploads what it wrote): every chain still ends where the CPU's does, bit for bit.
+   */
+  @Test
+  void chainsOnManyThreadsEndRightWhileEnqueuesFail() throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(8);
+    java.util.concurrent.atomic.AtomicBoolean running = new java.util.concurrent.atomic.AtomicBoolean(true);
+    Thread faults = new Thread(() -> {
+      SplittableRandom rnd = new SplittableRandom(99);
+      while (running.get()) {
+        ClFaults.failNext(rnd.nextBoolean() ? "clEnqueueNDRangeKernel(java_ClResidentArrayTest_axpy"
+            : "clEnqueueWriteBuffer(resident.upload");
+        try {
+          Thread.sleep(rnd.nextInt(1, 5));
+        } catch (InterruptedException e) {
+          return;
+        }
+      }
+    });
+    faults.start();
+    try {
+      List<Future<?>> done = new ArrayList<>();
+      for (int t = 0; t < 8; t++) {
+        int seed = t;
+        done.add(pool.submit(() -> {
+          SplittableRandom rnd = new SplittableRandom(1000 + seed);
+          for (int round = 0; round < 4; round++) {
+            int n = 1 + rnd.nextInt(10_000);
+            float[] x = floats(n, 400 + seed);
+            float[] y = floats(n, 500 + seed);
+            float[] expected = y.clone();
+            int steps = 10 + rnd.nextInt(20);
+            for (int s = 0; s < steps; s++) CPU.forEach(n, ClResidentArrayTest::axpy, 1.25f, x, expected);
+            try (DeviceArray<float[]> dx = GPU.call(() -> Compute.upload(x));
+                 DeviceArray<float[]> dy = GPU.call(() -> Compute.upload(y))) {
+              for (int s = 0; s < steps; s++) GPU.forEach(n, ClResidentArrayTest::axpy, 1.25f, dx, dy);
+              assertArrayEquals(expected, dy.download(), "thread " + seed + " round " + round);
+            }
+          }
+          return null;
+        }));
+      }
+      for (Future<?> f : done) f.get(300, TimeUnit.SECONDS);
+    } finally {
+      running.set(false);
+      faults.join();
+      ClFaults.clear();
+      pool.shutdownNow();
+    }
+  }
+
   @Test
   void residentsOfTheCpuAndOfOpenClMixInOneCallEitherWay() {
     int n = 5000;
