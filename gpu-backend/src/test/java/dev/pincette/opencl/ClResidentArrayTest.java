@@ -456,6 +456,32 @@ class ClResidentArrayTest {
     }
   }
 
+  static void pastTheEnd(int i, float[] xy) {
+    xy[i + 1] = xy[i];
+  }
+
+  @Test
+  void aMapUpdatedFromPositionsAKernelFailedOnThrowsTheCpuExceptionOnce() {
+    float[] xy = floats(200, 25);
+    for (int i = 0; i < xy.length; i++) xy[i] = Math.abs(xy[i]) / 8;
+    GPU.run(() -> {
+      try (dev.pincette.spatial.SpatialHashMap map = dev.pincette.spatial.SpatialHashMap.build(xy, 2, 0.1f);
+           DeviceArray<float[]> positions = Compute.upload(xy)) {
+        assertEquals("opencl", map.backend());
+        Compute.forEach(xy.length, ClResidentArrayTest::pastTheEnd, positions);
+        ArrayIndexOutOfBoundsException e = assertThrows(ArrayIndexOutOfBoundsException.class,
+            () -> map.update(positions));
+        assertTrue(e.getMessage().contains("pastTheEnd"), e.getMessage());
+        map.update(positions);   // reported once: the map follows the positions as the kernel left them
+        float[] left = positions.download();
+        try (dev.pincette.spatial.SpatialHashMap onCpu = CPU.call(() ->
+            dev.pincette.spatial.SpatialHashMap.build(left, 2, 0.1f))) {
+          assertArrayEquals(onCpu.neighborsWithin(0.1f).indices(), map.neighborsWithin(0.1f).indices());
+        }
+      }
+    });
+  }
+
   @Test
   void explainCountsNoBytesForResidentsOnTheirBackend() {
     float[] x = new float[1000];
