@@ -179,10 +179,13 @@ public final class AsyncCompute {
     return submit(() -> Compute.dot(x, y));
   }
 
-  /** {@link Compute#forEach(int, Kernel1, Object)}: the future completes when every work item has run. */
+  /**
+   * {@link Compute#forEach(int, Kernel1, Object)}: the future completes when every work item has run, also when the
+   * call was on resident arrays a device returns from as soon as the kernel is enqueued (it waits for them).
+   */
   public <A> CompletableFuture<Void> forEach(int n, Kernel1<A> kernel, A a) {
     return submit(() -> {
-      KernelCalls.forEach(n, kernel, a);
+      KernelCalls.forEachAndWait(n, kernel, a);
       return null;
     });
   }
@@ -190,7 +193,7 @@ public final class AsyncCompute {
   /** {@link Compute#forEach(int, Kernel1, Object)} with 2 arguments. */
   public <A, B> CompletableFuture<Void> forEach(int n, Kernel2<A, B> kernel, A a, B b) {
     return submit(() -> {
-      KernelCalls.forEach(n, kernel, a, b);
+      KernelCalls.forEachAndWait(n, kernel, a, b);
       return null;
     });
   }
@@ -198,7 +201,7 @@ public final class AsyncCompute {
   /** {@link Compute#forEach(int, Kernel1, Object)} with 3 arguments. */
   public <A, B, C> CompletableFuture<Void> forEach(int n, Kernel3<A, B, C> kernel, A a, B b, C c) {
     return submit(() -> {
-      KernelCalls.forEach(n, kernel, a, b, c);
+      KernelCalls.forEachAndWait(n, kernel, a, b, c);
       return null;
     });
   }
@@ -206,7 +209,7 @@ public final class AsyncCompute {
   /** {@link Compute#forEach(int, Kernel1, Object)} with 4 arguments. */
   public <A, B, C, D> CompletableFuture<Void> forEach(int n, Kernel4<A, B, C, D> kernel, A a, B b, C c, D d) {
     return submit(() -> {
-      KernelCalls.forEach(n, kernel, a, b, c, d);
+      KernelCalls.forEachAndWait(n, kernel, a, b, c, d);
       return null;
     });
   }
@@ -215,7 +218,7 @@ public final class AsyncCompute {
   public <A, B, C, D, E> CompletableFuture<Void> forEach(int n, Kernel5<A, B, C, D, E> kernel, A a, B b, C c, D d,
       E e) {
     return submit(() -> {
-      KernelCalls.forEach(n, kernel, a, b, c, d, e);
+      KernelCalls.forEachAndWait(n, kernel, a, b, c, d, e);
       return null;
     });
   }
@@ -224,7 +227,7 @@ public final class AsyncCompute {
   public <A, B, C, D, E, F> CompletableFuture<Void> forEach(int n, Kernel6<A, B, C, D, E, F> kernel, A a, B b, C c,
       D d, E e, F f) {
     return submit(() -> {
-      KernelCalls.forEach(n, kernel, a, b, c, d, e, f);
+      KernelCalls.forEachAndWait(n, kernel, a, b, c, d, e, f);
       return null;
     });
   }
@@ -233,7 +236,7 @@ public final class AsyncCompute {
   public <A, B, C, D, E, F, G> CompletableFuture<Void> forEach(int n, Kernel7<A, B, C, D, E, F, G> kernel, A a, B b,
       C c, D d, E e, F f, G g) {
     return submit(() -> {
-      KernelCalls.forEach(n, kernel, a, b, c, d, e, f, g);
+      KernelCalls.forEachAndWait(n, kernel, a, b, c, d, e, f, g);
       return null;
     });
   }
@@ -242,7 +245,7 @@ public final class AsyncCompute {
   public <A, B, C, D, E, F, G, H> CompletableFuture<Void> forEach(int n, Kernel8<A, B, C, D, E, F, G, H> kernel, A a,
       B b, C c, D d, E e, F f, G g, H h) {
     return submit(() -> {
-      KernelCalls.forEach(n, kernel, a, b, c, d, e, f, g, h);
+      KernelCalls.forEachAndWait(n, kernel, a, b, c, d, e, f, g, h);
       return null;
     });
   }
@@ -294,7 +297,7 @@ public final class AsyncCompute {
   /** {@link Compute#forEach(int, Kernel1, Object[])}. */
   public <A> CompletableFuture<Void> forEach(int n, Kernel1<A> kernel, Object... arguments) {
     return submit(() -> {
-      KernelCalls.forEach(n, kernel, arguments);
+      KernelCalls.forEachAndWait(n, kernel, arguments);
       return null;
     });
   }
@@ -302,7 +305,7 @@ public final class AsyncCompute {
   /** {@link Compute#forEach(int, Kernel2, Object[])}. */
   public <A, B> CompletableFuture<Void> forEach(int n, Kernel2<A, B> kernel, Object... arguments) {
     return submit(() -> {
-      KernelCalls.forEach(n, kernel, arguments);
+      KernelCalls.forEachAndWait(n, kernel, arguments);
       return null;
     });
   }
@@ -310,7 +313,7 @@ public final class AsyncCompute {
   /** {@link Compute#forEach(int, Kernel3, Object[])}. */
   public <A, B, C> CompletableFuture<Void> forEach(int n, Kernel3<A, B, C> kernel, Object... arguments) {
     return submit(() -> {
-      KernelCalls.forEach(n, kernel, arguments);
+      KernelCalls.forEachAndWait(n, kernel, arguments);
       return null;
     });
   }
@@ -318,7 +321,7 @@ public final class AsyncCompute {
   /** {@link Compute#forEach(int, Kernel4, Object[])}. */
   public <A, B, C, D> CompletableFuture<Void> forEach(int n, Kernel4<A, B, C, D> kernel, Object... arguments) {
     return submit(() -> {
-      KernelCalls.forEach(n, kernel, arguments);
+      KernelCalls.forEachAndWait(n, kernel, arguments);
       return null;
     });
   }
@@ -326,7 +329,7 @@ public final class AsyncCompute {
   /** {@link Compute#forEach(int, Kernel5, Object[])}. */
   public <A, B, C, D, E> CompletableFuture<Void> forEach(int n, Kernel5<A, B, C, D, E> kernel, Object... arguments) {
     return submit(() -> {
-      KernelCalls.forEach(n, kernel, arguments);
+      KernelCalls.forEachAndWait(n, kernel, arguments);
       return null;
     });
   }
@@ -335,7 +338,7 @@ public final class AsyncCompute {
   public <A, B, C, D, E, F> CompletableFuture<Void> forEach(int n, Kernel6<A, B, C, D, E, F> kernel,
       Object... arguments) {
     return submit(() -> {
-      KernelCalls.forEach(n, kernel, arguments);
+      KernelCalls.forEachAndWait(n, kernel, arguments);
       return null;
     });
   }
@@ -344,7 +347,7 @@ public final class AsyncCompute {
   public <A, B, C, D, E, F, G> CompletableFuture<Void> forEach(int n, Kernel7<A, B, C, D, E, F, G> kernel,
       Object... arguments) {
     return submit(() -> {
-      KernelCalls.forEach(n, kernel, arguments);
+      KernelCalls.forEachAndWait(n, kernel, arguments);
       return null;
     });
   }
@@ -353,7 +356,7 @@ public final class AsyncCompute {
   public <A, B, C, D, E, F, G, H> CompletableFuture<Void> forEach(int n, Kernel8<A, B, C, D, E, F, G, H> kernel,
       Object... arguments) {
     return submit(() -> {
-      KernelCalls.forEach(n, kernel, arguments);
+      KernelCalls.forEachAndWait(n, kernel, arguments);
       return null;
     });
   }

@@ -30,7 +30,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * returns as soon as its kernel is enqueued behind the commands that use the same data, so a chain runs back to back
  * on the device; {@link #download()}, {@link Compute#sum(DeviceArray)} and {@link #await()} wait for it on the host.
  * A kernel's own error in such a call (an index out of bounds) is thrown by the first of those that waits for an array
- * it wrote, as the same exception the CPU throws, once.
+ * it wrote (or one a later kernel computed from those), as the same exception the CPU throws, once.
  *
  * <p>Device memory is finite: when resident data would not fit, the least recently used device copies move to host
  * memory and come back when next used. An array keeps the host copy it was uploaded from until a kernel writes it. A

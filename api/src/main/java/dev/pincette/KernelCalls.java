@@ -43,6 +43,17 @@ final class KernelCalls {
     call("forEach", n, kernel, arguments, false);
   }
 
+  /**
+   * {@link #forEach} that returns once the kernel has run, also on a device that returned as soon as it was enqueued
+   * on resident arrays: for futures, which promise that.
+   */
+  static void forEachAndWait(int n, Object kernel, Object... arguments) {
+    forEach(n, kernel, arguments);
+    for (Object a : arguments) {
+      if (a instanceof DeviceArray<?> resident) resident.await();
+    }
+  }
+
   static double sum(int n, Object kernel, Object... arguments) {
     return call("sum", n, kernel, arguments, true);
   }

@@ -335,6 +335,8 @@ public final class SpatialHashMap implements AutoCloseable {
    * for them.
    *
    * @throws IllegalArgumentException if the length differs or a coordinate is not finite (nothing moves then)
+   * @throws ArrayIndexOutOfBoundsException or {@link ArithmeticException} when a kernel that wrote the positions failed
+   *     so, not reported yet (see {@link DeviceArray})
    */
   public void update(DeviceArray<float[]> newPositions) {
     checkOpen("update");
@@ -375,6 +377,9 @@ public final class SpatialHashMap implements AutoCloseable {
         }
         positions = host;
       }
+    } catch (dev.pincette.spi.KernelFault fault) {
+      // A kernel that wrote the positions failed as the CPU would throw; reported here, once, as the CPU's exception.
+      throw fault.toUserException();
     } finally {
       java.lang.ref.Reference.reachabilityFence(newPositions);
     }

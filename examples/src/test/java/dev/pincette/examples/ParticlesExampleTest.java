@@ -46,4 +46,24 @@ class ParticlesExampleTest {
     assertArrayEquals(loops.positions(), kernels.positions());
     assertArrayEquals(loops.velocities(), kernels.velocities());
   }
+
+  /**
+   * On OpenCL (PoCL here) the same kernels run on resident data, the map on the device: the same bits as on the CPU,
+   * since both compute each operation as Java does and the neighbour lists are the same, in the same order.
+   */
+  @Test
+  void openClKernelsGiveTheCpuKernelsResultsBitForBit() {
+    org.junit.jupiter.api.Assumptions.assumeTrue(Compute.devices().stream()
+        .anyMatch(d -> d.backend().equals("opencl") && d.available()), "no OpenCL device");
+    ParticlesExample onCpu = new ParticlesExample(4000);
+    ParticlesExample onGpu = new ParticlesExample(4000);
+    Compute.on(BackendKind.CPU).run(() -> onCpu.simulate(6, ParticlesExample.Physics.KERNELS, QUIET));
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    Compute.on(BackendKind.OPENCL).run(() -> onGpu.simulate(6, ParticlesExample.Physics.KERNELS,
+        new PrintStream(bytes, true, StandardCharsets.UTF_8)));
+    String out = bytes.toString(StandardCharsets.UTF_8);
+    assertTrue(out.contains("map on opencl"), out);
+    assertArrayEquals(onCpu.positions(), onGpu.positions());
+    assertArrayEquals(onCpu.velocities(), onGpu.velocities());
+  }
 }

@@ -7,6 +7,7 @@ import dev.pincette.spi.Backend;
 import dev.pincette.spi.BackendException;
 import dev.pincette.spi.BackendRefusedException;
 import dev.pincette.spi.HostMemory;
+import dev.pincette.spi.KernelArg;
 import dev.pincette.spi.KernelLaunch;
 import dev.pincette.spi.Resident;
 import dev.pincette.spi.SpatialIndex;
@@ -310,7 +311,13 @@ public final class ClBackend implements Backend {
   @Override
   public float[] download(Resident x) {
     ClResident r = own(x);
-    return r.store.download(r);
+    return (float[]) r.store.download(r);
+  }
+
+  @Override
+  public void downloadInto(Resident x, Object into) {
+    ClResident r = own(x);
+    r.store.downloadInto(r, into);
   }
 
   @Override
@@ -467,28 +474,55 @@ public final class ClBackend implements Backend {
 
   @Override
   public void forEach(KernelLaunch launch) {
-    runOnHostArrays(launch);
+    run(launch);
   }
 
   @Override
   public double sum(KernelLaunch launch) {
-    return runOnHostArrays(launch);
+    return run(launch);
   }
 
-  /** Resident arguments of other backends take part as the arrays they hold. */
-  private double runOnHostArrays(KernelLaunch launch) {
-    KernelLaunch host = launch.onHost();
+  /**
+   * Residents of this context are used in place; those of other backends (or contexts) take part as the arrays they
+   * hold, copied in and out like Java arrays, and are told afterwards that their arrays were written.
+   */
+  private double run(KernelLaunch launch) {
+    ClContext c = context();
+    List<KernelArg> arguments = new ArrayList<>(launch.arguments().size());
+    Map<Object, KernelArg> moved = new java.util.IdentityHashMap<>();
+    List<Resident> written = new ArrayList<>();
     try {
-      return kernels.run(context(), host);
+      for (KernelArg a : launch.arguments()) {
+        if (a.kind() != KernelArg.Kind.RESIDENT || a.value() instanceof ClResident r && r.store == c.residents) {
+          arguments.add(a);
+          continue;
+        }
+        KernelArg first = moved.get(a.value());
+        KernelArg host = first == null ? a.onHost() : new KernelArg(a.parameter(), a.name(), KernelArg.Kind.ARRAY,
+            a.type(), first.value(), a.read(), a.written());
+        if (first == null) moved.put(a.value(), host);
+        if (a.written()) written.add((Resident) a.value());
+        arguments.add(host);
+      }
+      return kernels.run(c, new KernelLaunch(launch.kernel(), launch.n(), arguments, launch.checkRaces()));
     } finally {
-      launch.hostWritten();
+      for (Resident r : new java.util.LinkedHashSet<>(written)) r.hostWritten();
     }
   }
 
-  /** Resident arrays stay on the CPU until this backend holds them in its store. */
+  /**
+   * An array kernels write in place, on the device: {@code values} stays as its host copy until a kernel writes it.
+   * One larger than the device's largest allocation is refused (it stays on the CPU).
+   */
   @Override
   public Resident uploadArray(Object values) {
-    throw new BackendRefusedException("resident arrays live on the cpu");
+    return context().residents.uploadArray(values);
+  }
+
+  /** {@code length} zeros written on the device: nothing crosses the bus. */
+  @Override
+  public Resident allocate(KernelArg.Type type, int length) {
+    return context().residents.allocateArray(type, length);
   }
 
   /** Whether calls here may compute in float64. */

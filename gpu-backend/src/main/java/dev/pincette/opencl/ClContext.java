@@ -329,6 +329,7 @@ final class ClContext implements AutoCloseable {
   public void close() {
     // Before the write lock: the store's lock comes before the context's (an eviction may start a call).
     residents.awaitPending();
+    residents.kernels.records.close();
     lifecycle.writeLock().lock();
     try {
       if (closed) return;

@@ -19,9 +19,10 @@ import java.util.function.Supplier;
 
 /**
  * Runs Java kernels on the device: translated once per kernel ({@link KernelTranslator}), rendered as OpenCL C
- * ({@link OpenClRenderer}), built through the program cache under the rendered source's hash. Each call uploads the
- * arrays the kernel uses (an array passed twice once), launches one work item per index, reads the error record, and
- * copies back only the arrays the kernel writes.
+ * ({@link OpenClRenderer}), built through the program cache under the rendered source's hash. Each call uploads the Java
+ * arrays the kernel uses (an array passed twice once) and binds resident arrays as their buffers, launches one work
+ * item per index, reads the error record, and copies back only the Java arrays the kernel writes. A call on resident
+ * arrays only is enqueued behind the kernels using them and settled later by the store (see {@link ClKernelCommand}).
  */
 final class ClJavaKernels {
   /**
@@ -36,13 +37,13 @@ final class ClJavaKernels {
   private final ClReduce reduce;
   /** Whether the generated code checks every index (see {@link #BOUNDS_CHECKS}). */
   private final boolean boundsChecks;
+  /** Arrays copied back to the host, for tests that only written arrays are. */
+  private final java.util.concurrent.atomic.LongAdder copiedBack = new java.util.concurrent.atomic.LongAdder();
   /**
    * Why this device's compiler rejected a program, by program name: a refusal from then on, as the translator's are,
    * never built again. Each method reference of a kernel is a KernelMethod of its own, so this is kept by program.
    */
   private final Map<String, String> rejected = new java.util.concurrent.ConcurrentHashMap<>();
-  /** Arrays copied back to the host, for tests that only written arrays are. */
-  private final java.util.concurrent.atomic.LongAdder copiedBack = new java.util.concurrent.atomic.LongAdder();
 
   /** {@code fp64}: whether kernels may compute in double here (the device has it, and it is not switched off). */
   ClJavaKernels(ClDevice device, boolean fp64, ClReduce reduce, boolean boundsChecks) {
@@ -134,7 +135,12 @@ final class ClJavaKernels {
     return p.rendered();
   }
 
-  /** Runs the kernel for every index; returns the sum of its terms for a {@code FloatKernel}, else 0. */
+  /**
+   * Runs the kernel for every index; returns the sum of its terms for a {@code FloatKernel}, else 0. Resident arguments
+   * ({@link ClResident}s of {@code context}) are bound as their buffers; a {@code forEach} whose used arrays are all
+   * resident, and which writes one, returns once enqueued ({@link #enqueue}); other calls wait for the kernels using
+   * their residents, run, and copy back the Java arrays the kernel writes.
+   */
   double run(ClContext context, KernelLaunch launch) {
     Prepared p;
     try {
@@ -146,42 +152,152 @@ final class ClJavaKernels {
     String why = rejected.get(p.program());
     if (why != null) throw new BackendRefusedException(why);
     KernelModel model = p.model();
-    OpenClRenderer.Rendered rendered = p.rendered();
-    int n = launch.n();
-    try (ClCall call = context.begin(rendered.entry())) {
-      Map<Object, Long> buffers = new IdentityHashMap<>();
-      for (Parameter parameter : model.parameters()) {
-        if (parameter.role() != Parameter.Role.ARRAY || !parameter.used()) continue;
-        KernelArg arg = argument(launch, parameter);
-        if (buffers.containsKey(arg.value())) continue;
-        long buffer = call.buffer(arg.bytes());
-        buffers.put(arg.value(), buffer);
-        if (arg.length() > 0) call.queue.write(buffer, ClHostSpan.of(arg.value(), 0, arg.length()), call.op);
-      }
-      long errors = call.buffer(4L * OpenClRenderer.ERROR_INTS);
-      call.fill(errors, 0, 4L * OpenClRenderer.ERROR_INTS);
-      // Only a sum has terms: a forEach of a method that returns a value drops it (rendered without them).
-      long terms = launch.kernel().returnsTerm() ? call.buffer(4L * n) : 0;
-      ClKernel kernel = kernel(call, p);
-      int index = 0;
-      for (Argument a : rendered.arguments()) {
-        switch (a) {
-          case Argument.Count c -> kernel.i32(index, n);
-          case Argument.Errors e -> kernel.mem(index, errors);
-          case Argument.Terms t -> kernel.mem(index, terms);
-          case Argument.Array arr ->
-              kernel.mem(index, buffers.get(launch.arguments().get(arr.parameter() - 1).value()));
-          case Argument.Length l -> kernel.i32(index, launch.arguments().get(l.parameter() - 1).length());
-          case Argument.Scalar s -> scalar(kernel, index, launch.arguments().get(s.parameter() - 1).value());
+    Map<Object, Boolean> residents = new IdentityHashMap<>();
+    boolean javaArrays = false;
+    for (Parameter parameter : model.parameters()) {
+      if (parameter.role() != Parameter.Role.ARRAY || !parameter.used()) continue;
+      KernelArg arg = argument(launch, parameter);
+      if (arg.kind() == KernelArg.Kind.RESIDENT) residents.merge(arg.value(), parameter.written(), Boolean::logicalOr);
+      else javaArrays = true;
+    }
+    ClResident[] used = residents.keySet().toArray(ClResident[]::new);
+    ClResident[] written = residents.entrySet().stream().filter(Map.Entry::getValue)
+        .map(e -> (ClResident) e.getKey()).toArray(ClResident[]::new);
+    if (!javaArrays && !launch.kernel().returnsTerm() && written.length > 0) {
+      enqueue(context, launch, p, used, written);
+      return 0;
+    }
+    return runNow(context, launch, p, used, written);
+  }
+
+  /** Runs the call and waits for it, after the kernels enqueued on its residents (whose errors it throws). */
+  private double runNow(ClContext context, KernelLaunch launch, Prepared p, ClResident[] used, ClResident[] written) {
+    ClResidentStore store = context.residents;
+    for (ClResident r : used) {
+      store.kernels.settleUses(r);
+      store.settle(r);
+    }
+    long[] pinned = store.pinAll(used);
+    boolean launched = false;
+    try {
+      KernelModel model = p.model();
+      OpenClRenderer.Rendered rendered = p.rendered();
+      int n = launch.n();
+      KernelFault fault;
+      double sum;
+      try (ClCall call = context.begin(rendered.entry())) {
+        Map<Object, Long> buffers = new IdentityHashMap<>();
+        for (int k = 0; k < used.length; k++) buffers.put(used[k], pinned[k]);
+        for (Parameter parameter : model.parameters()) {
+          if (parameter.role() != Parameter.Role.ARRAY || !parameter.used()) continue;
+          KernelArg arg = argument(launch, parameter);
+          if (buffers.containsKey(arg.value())) continue;
+          long buffer = call.buffer(arg.bytes());
+          buffers.put(arg.value(), buffer);
+          if (arg.length() > 0) call.queue.write(buffer, ClHostSpan.of(arg.value(), 0, arg.length()), call.op);
         }
-        index++;
+        long errors = call.buffer(4L * OpenClRenderer.ERROR_INTS);
+        call.fill(errors, 0, 4L * OpenClRenderer.ERROR_INTS);
+        // Only a sum has terms: a forEach of a method that returns a value drops it (rendered without them).
+        long terms = launch.kernel().returnsTerm() ? call.buffer(4L * n) : 0;
+        ClKernel kernel = bind(kernel(call, p), rendered, launch, buffers, errors, terms);
+        call.launch(kernel, new long[] {n}, null);
+        launched = true;
+        ByteBuffer record = call.readSmall(errors, 0, 4 * OpenClRenderer.ERROR_INTS);
+        fault = record.getInt(0) != 0 ? fault(model, launch, record) : null;
+        sum = terms != 0 && fault == null ? reduce.sumOnDevice(call, terms, n) : 0;
+        if (fault == null) copyBack(call, model, launch, buffers);
       }
-      call.launch(kernel, new long[] {n}, null);
-      ByteBuffer record = call.readSmall(errors, 0, 4 * OpenClRenderer.ERROR_INTS);
-      if (record.getInt(0) != 0) throw fault(model, launch, record);
-      double sum = terms != 0 ? reduce.sumOnDevice(call, terms, n) : 0;
-      copyBack(call, model, launch, buffers);
+      // After the call gave its queue back (the store's lock comes before a queue): the kernel wrote its residents
+      // on the device, also when it failed as the CPU would throw.
+      store.deviceWritten(written);
+      if (fault != null) throw fault;
       return sum;
+    } catch (BackendException e) {
+      if (launched) store.failedWriting(written, launch.kernel().displayName(), e);
+      throw e;
+    } finally {
+      for (ClResident r : used) store.unpin(r);
+    }
+  }
+
+  /**
+   * Enqueues the kernel on the context's resident queue behind the kernels using the same residents, and returns: the
+   * store settles it when someone waits ({@link ClResidentStore#settle}), reading its error record then. A failure
+   * while enqueueing leaves the residents as they were (the dispatcher reruns the call on the CPU), unless the kernel
+   * was enqueued already.
+   */
+  private void enqueue(ClContext context, KernelLaunch launch, Prepared p, ClResident[] used, ClResident[] written) {
+    ClResidentStore store = context.residents;
+    store.kernels.throttle();
+    store.kernels.retireIfNeeded();
+    OpenClRenderer.Rendered rendered = p.rendered();
+    long recordBytes = 4L * OpenClRenderer.ERROR_INTS;
+    ClKernelCommand[] before = store.kernels.writersOf(used);
+    long[] pinned = store.pinAll(used);
+    long[] after = new long[0];
+    long errors = 0;
+    long record = 0;
+    long failing = 0;
+    boolean launched = false;
+    boolean handedOver = false;
+    try {
+      errors = context.pool.acquire(recordBytes, "kernel");
+      record = store.kernels.records.acquire();
+      if (record == 0) record = org.lwjgl.system.MemoryUtil.nmemAlloc(recordBytes);
+      if (record == 0) throw new BackendException("out of native memory for a kernel's error record");
+      if (ClFaults.fires("kernelFailure(" + launch.kernel().name() + ")")) {
+        // Test hook: the kernel also waits on an event that fails, so it fails on the device after it was enqueued.
+        failing = ClQueue.userEvent(context.handle);
+      }
+      Map<Object, Long> buffers = new IdentityHashMap<>();
+      for (int k = 0; k < used.length; k++) buffers.put(used[k], pinned[k]);
+      ClCall call = context.beginResident(rendered.entry());
+      long kernelEvent = 0;
+      long recordEvent = 0;
+      try {
+        after = store.kernels.eventsBefore(used, call.queue);
+        long[] waits = after;
+        if (failing != 0) {
+          waits = java.util.Arrays.copyOf(after, after.length + 1);
+          waits[after.length] = failing;
+        }
+        call.fill(errors, 0, recordBytes);
+        ClKernel kernel = bind(kernel(call, p), rendered, launch, buffers, errors, 0);
+        kernelEvent = call.queue.launchAfter(kernel, new long[] {launch.n()}, null, waits);
+        launched = true;
+        recordEvent = call.queue.readIntoHost(errors, record, recordBytes, 1, recordBytes, 0, call.op);
+      } catch (RuntimeException e) {
+        call.close();
+        ClQueue.release(kernelEvent);
+        throw e;
+      } finally {
+        if (failing != 0) ClQueue.fail(failing);
+      }
+      ClQueue queue = call.queue;
+      try {
+        call.endEnqueued();
+      } catch (RuntimeException e) {
+        ClQueue.release(kernelEvent, recordEvent);
+        throw e;
+      }
+      long[] events = failing != 0 ? new long[] {kernelEvent, recordEvent, failing}
+          : new long[] {kernelEvent, recordEvent};
+      KernelModel model = p.model();
+      store.kernels.enqueued(new ClKernelCommand(launch.kernel().displayName(), queue, events, errors, record, used, written,
+          before, r -> fault(model, launch, r)));
+      handedOver = true;
+    } catch (BackendException e) {
+      if (launched) store.failedWriting(written, launch.kernel().displayName(), e);
+      throw e;
+    } finally {
+      ClQueue.release(after);
+      if (!handedOver) {
+        ClQueue.release(failing);
+        if (errors != 0) context.releaseBuffers(errors);
+        if (record != 0 && !store.kernels.records.release(record)) org.lwjgl.system.MemoryUtil.nmemFree(record);
+        for (ClResident r : used) store.unpin(r);
+      }
     }
   }
 
@@ -195,7 +311,7 @@ final class ClJavaKernels {
   private void copyBack(ClCall call, KernelModel model, KernelLaunch launch, Map<Object, Long> buffers) {
     Map<Object, Boolean> read = new IdentityHashMap<>();
     for (Parameter parameter : model.parameters()) {
-      if (parameter.role() == Parameter.Role.ARRAY && parameter.read()) {
+      if (parameter.role() == Parameter.Role.ARRAY && parameter.used() && parameter.read()) {
         read.put(argument(launch, parameter).value(), true);
       }
     }
@@ -204,7 +320,8 @@ final class ClJavaKernels {
     for (Parameter parameter : model.parameters()) {
       if (parameter.role() != Parameter.Role.ARRAY || !parameter.written()) continue;
       KernelArg arg = argument(launch, parameter);
-      if (arg.length() == 0 || copied.put(arg.value(), true) != null) continue;
+      // Residents stay where they are; only Java arrays come back.
+      if (arg.kind() != KernelArg.Kind.ARRAY || arg.length() == 0 || copied.put(arg.value(), true) != null) continue;
       Object target = read.containsKey(arg.value()) ? arg.type().newArray(arg.length()) : arg.value();
       call.queue.read(buffers.get(arg.value()), ClHostSpan.of(target, 0, arg.length()), call.op + ":" + arg.name());
       if (target != arg.value()) pending.put(arg.value(), target);
@@ -235,6 +352,23 @@ final class ClJavaKernels {
       rejected.putIfAbsent(p.program(), why);
       throw new BackendRefusedException(why);
     }
+  }
+  /** Sets the kernel's arguments: arrays and residents as their {@code buffers}, the error record, the terms. */
+  private static ClKernel bind(ClKernel kernel, OpenClRenderer.Rendered rendered, KernelLaunch launch,
+      Map<Object, Long> buffers, long errors, long terms) {
+    int index = 0;
+    for (Argument a : rendered.arguments()) {
+      switch (a) {
+        case Argument.Count c -> kernel.i32(index, launch.n());
+        case Argument.Errors e -> kernel.mem(index, errors);
+        case Argument.Terms t -> kernel.mem(index, terms);
+        case Argument.Array arr -> kernel.mem(index, buffers.get(launch.arguments().get(arr.parameter() - 1).value()));
+        case Argument.Length l -> kernel.i32(index, launch.arguments().get(l.parameter() - 1).length());
+        case Argument.Scalar s -> scalar(kernel, index, launch.arguments().get(s.parameter() - 1).value());
+      }
+      index++;
+    }
+    return kernel;
   }
 
   private static KernelArg argument(KernelLaunch launch, Parameter parameter) {

@@ -320,6 +320,14 @@ final class ClQueue implements AutoCloseable {
     }
   }
 
+  /** Copies {@code bytes} bytes from the start of {@code from} to the start of {@code to}, on the device. */
+  void copy(long from, long to, long bytes, String op) {
+    String call = "clEnqueueCopyBuffer(" + op + ")";
+    ClFaults.check(call);
+    if (bytes == 0) return;
+    ClError.check(org.lwjgl.opencl.CL10.clEnqueueCopyBuffer(handle, from, to, 0, 0, bytes, null, null), call);
+  }
+
   /** Copies {@code count} elements of a {@code float[]} or {@code int[]} from {@code from} into {@code buffer}. */
   void write(long buffer, Object array, int from, int count, String op) {
     write(buffer, ClHostSpan.of(array, from, count), op);

@@ -2,6 +2,7 @@ package dev.pincette.opencl;
 
 import dev.pincette.spi.BackendException;
 import dev.pincette.spi.BackendRefusedException;
+import dev.pincette.spi.KernelArg;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
@@ -10,7 +11,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The resident data of one context, within a byte budget of device memory ({@code pincette.opencl.residentBytes},
+ * The resident data of one context (matrices' values and arrays of every kernel element type), within a byte budget of device memory ({@code pincette.opencl.residentBytes},
  * default three quarters of the device's memory). When a new device copy would exceed it, the least recently used
  * unpinned copies move to host memory first (a download, unless the host copy exists already) and come back when used.
  * When even that cannot make room (after waiting once for the products still computing, whose pins hold memory), the
@@ -21,6 +22,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>Products may still be computing ({@link ClResident#ready}): {@link #produced} keeps them and their sources
  * pinned until they are settled, by a reap without waiting at each store operation or by {@link #settle} before a
  * read, which also writes again a product whose command, or a source's, failed.
+ *
+ * <p>Arrays kernels write in place ({@link ClResident#array}) may still be written by kernels enqueued on them
+ * ({@link ClKernelChain}), which keep every array they use pinned until they are settled.
  *
  * <p>Lock order: the monitor of a product being written again, then its sources', then {@link #lock}, then a queue
  * of the context (or its lifecycle lock), never the other way; no event is waited for under {@link #lock}. Calls pin
@@ -35,6 +39,8 @@ final class ClResidentStore {
   private final LinkedHashSet<ClResident> onDevice = new LinkedHashSet<>();
   /** Products whose command may still run ({@link ClResident#ready} non-zero), oldest first. */
   private final List<ClResident> pending = new ArrayList<>();
+  /** Kernels enqueued on resident arrays and not known done; they share {@link #lock}. */
+  final ClKernelChain kernels;
   private long deviceBytes;
   private volatile long budget;
   private long evictions;
@@ -43,6 +49,7 @@ final class ClResidentStore {
   ClResidentStore(ClContext context, long budget) {
     this.context = context;
     this.budget = budget;
+    this.kernels = new ClKernelChain(this, context, lock);
   }
 
   /** Sets the device bytes resident data may take (tests use a small budget to force eviction). */
@@ -50,13 +57,82 @@ final class ClResidentStore {
     budget = bytes;
   }
 
-  /** A resident holding {@code values}, uploaded now; {@code values} stays as its host copy. */
+  /** A resident matrix holding {@code values}, uploaded now; {@code values} stays as its host copy. */
   ClResident upload(float[] values) {
-    ClResident r = new ClResident(this, values.length);
+    return uploaded(new ClResident(this, values.length, KernelArg.Type.FLOAT, false), values);
+  }
+
+  /**
+   * A resident array holding {@code values} (a private array of a kernel element type), uploaded now; {@code values}
+   * stays as its host copy until a kernel writes the array.
+   */
+  ClResident uploadArray(Object values) {
+    KernelArg.Type type = KernelArg.Type.ofArray(values.getClass());
+    if (type == null) throw new IllegalArgumentException("not a kernel array: " + values.getClass().getName());
+    ClResident r = new ClResident(this, java.lang.reflect.Array.getLength(values), type, true);
+    checkFits(r);
+    return uploaded(r, values);
+  }
+
+  private ClResident uploaded(ClResident r, Object values) {
     r.host = values;
     pin(r);
     unpin(r);
     return r;
+  }
+
+  /** A resident array of {@code length} zeros of {@code type}, made on the device (nothing moves there). */
+  ClResident allocateArray(KernelArg.Type type, int length) {
+    ClResident r = allocateArrayFor(type, length);
+    try (ClCall call = context.begin("resident.zeros")) {
+      call.fill(r.buffer, 0, r.bufferBytes);
+    } catch (RuntimeException e) {
+      unpin(r);
+      close(r);
+      throw e;
+    }
+    unpin(r);
+    return r;
+  }
+
+  /**
+   * A resident array of {@code length} elements of {@code type} whose device copy its maker writes (a spatial map's
+   * lists, copied or computed there), pinned once for it: the maker unpins it once written, or closes it after
+   * unpinning should the writing fail. Call it holding no queue (placing may evict, which takes one).
+   */
+  ClResident allocateArrayFor(KernelArg.Type type, int length) {
+    ClResident r = new ClResident(this, length, type, true);
+    checkFits(r);
+    for (boolean waited = false; ; waited = true) {
+      List<ClResident> busy;
+      ClKernelCommand running;
+      lock.lock();
+      try {
+        reapLocked();
+        try {
+          placeOnDevice(r);
+          r.pins = 1;
+          return r;
+        } catch (BackendException e) {
+          if (waited || pending.isEmpty() && kernels.lastLocked() == null) throw e;
+          busy = List.copyOf(pending);
+          running = kernels.lastLocked();
+        }
+      } finally {
+        lock.unlock();
+      }
+      // Kernels and products still computing hold their memory: room may come once they are done.
+      for (ClResident p : busy) awaitQuietly(p);
+      if (running != null) kernels.settleUpTo(running);
+    }
+  }
+
+  /** Refuses an array larger than one device allocation: the CPU holds it instead. */
+  private void checkFits(ClResident r) {
+    if (r.bytes() > context.device.maxAllocation()) {
+      throw new BackendRefusedException("an array of " + r.bytes() + " bytes is larger than the largest allocation "
+          + context.device.name() + " takes (" + context.device.maxAllocation() + " bytes)");
+    }
   }
 
   /**
@@ -67,7 +143,7 @@ final class ClResidentStore {
 
   /** A new resident of {@code length} floats with an uninitialised device copy, pinned once for its producer. */
   ClResident allocate(int length) {
-    ClResident r = new ClResident(this, length);
+    ClResident r = new ClResident(this, length, KernelArg.Type.FLOAT, false);
     for (boolean waited = false; ; ) {
       List<ClResident> busy;
       ClResident oldest;
@@ -117,25 +193,34 @@ final class ClResidentStore {
   long pin(ClResident r) {
     for (boolean waited = false; ; waited = true) {
       List<ClResident> busy = null;
+      ClKernelCommand running = null;
       lock.lock();
       try {
-        if (r.closed) throw new IllegalStateException("a DeviceMatrix this call uses was closed during the call");
+        if (r.closed) throw new IllegalStateException(closedMessage(r));
+        if (r.lost != null) throw lost(r);
         if (r.buffer == 0) {
           // Only a placement needs room; each product's allocate reaps anyway, once.
           reapLocked();
           try {
             placeOnDevice(r);
           } catch (BackendException e) {
-            if (waited || pending.isEmpty()) throw e;
+            if (waited || pending.isEmpty() && kernels.lastLocked() == null) throw e;
             busy = List.copyOf(pending);
+            running = kernels.lastLocked();
             continue;
           }
           try (ClCall call = context.begin("resident.upload")) {
-            call.queue.write(r.buffer, r.host, 0, r.length, call.op);
+            if (r.length > 0) call.queue.write(r.buffer, r.host, 0, r.length, call.op);
           } catch (RuntimeException e) {
             freeDeviceCopy(r);
             throw e;
           }
+        } else if (r.deviceStale) {
+          // Written on the host since (a kernel the CPU ran); the kernels that read the old copy are done.
+          try (ClCall call = context.begin("resident.upload")) {
+            call.queue.write(r.buffer, r.host, 0, r.length, call.op);
+          }
+          r.deviceStale = false;
         }
         onDevice.remove(r);
         onDevice.add(r);
@@ -144,6 +229,7 @@ final class ClResidentStore {
       } finally {
         lock.unlock();
         if (busy != null) for (ClResident p : busy) awaitQuietly(p);
+        if (running != null) kernels.settleUpTo(running);
       }
     }
   }
@@ -208,6 +294,10 @@ final class ClResidentStore {
    * still computing below {@code r}.
    */
   void settle(ClResident r) {
+    if (r.array) {
+      kernels.settle(r);
+      return;
+    }
     ClResident[] sources;
     int[] versions;
     long[] events;
@@ -298,15 +388,96 @@ final class ClResidentStore {
     }
   }
 
-  /** Waits for every product still computing, for a context about to close; failures are left as they are. */
-  void awaitPending() {
-    List<ClResident> busy;
+  /**
+   * Pins each of {@code residents} (distinct) for a kernel that uses them, refusing a closed or lost one; their device
+   * buffers, in order. Should one fail, those pinned already are unpinned.
+   */
+  long[] pinAll(ClResident[] residents) {
+    long[] buffers = new long[residents.length];
+    int pinned = 0;
+    try {
+      for (; pinned < residents.length; pinned++) buffers[pinned] = pin(residents[pinned]);
+      return buffers;
+    } catch (RuntimeException e) {
+      for (int k = 0; k < pinned; k++) unpin(residents[k]);
+      throw e;
+    }
+  }
+
+  /**
+   * The array {@code r}'s host copy (from {@link #download}) was written by a backend on host memory: it is the
+   * current copy now, and the device copy is uploaded again when next used. Kernels still reading the device copy
+   * are waited for first.
+   */
+  void hostWritten(ClResident r) {
+    if (!r.array) return;
+    kernels.settleUses(r);
     lock.lock();
     try {
-      busy = List.copyOf(pending);
+      if (r.closed || r.host == null) return;
+      r.deviceStale = r.buffer != 0;
     } finally {
       lock.unlock();
     }
+  }
+
+  /** A kernel that ran to its end (or failed as the CPU would throw) wrote {@code written}: the device copy is current. */
+  void deviceWritten(ClResident[] written) {
+    lock.lock();
+    try {
+      for (ClResident r : written) {
+        r.host = null;
+        r.deviceStale = false;
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * A kernel writing {@code written} failed on the device after it was launched: where a host copy is left it holds
+   * the values from before the kernel (the device copy is uploaded again when next used), else they are lost.
+   */
+  void failedWriting(ClResident[] written, String kernel, BackendException e) {
+    lock.lock();
+    try {
+      for (ClResident r : written) {
+        if (r.host != null) r.deviceStale = r.buffer != 0;
+        else if (r.lost == null) r.lost = "the kernel " + kernel + " failed on the device while writing it: "
+            + e.getMessage();
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Copies the values of {@code r} into {@code into}, an array of its type and length: its host copy, or one read. */
+  void downloadInto(ClResident r, Object into) {
+    settle(r);
+    Object host = hostCopyOrPin(r);
+    if (host != null) {
+      System.arraycopy(host, 0, into, 0, r.length);
+      return;
+    }
+    try (ClCall call = context.begin("download")) {
+      if (r.length > 0) call.queue.read(r.buffer, into, 0, r.length, call.op);
+    } finally {
+      unpin(r);
+    }
+  }
+
+  /** Waits for every product still computing, for a context about to close; failures are left as they are. */
+  void awaitPending() {
+    List<ClResident> busy;
+    ClKernelCommand last;
+    lock.lock();
+    try {
+      busy = List.copyOf(pending);
+      last = kernels.lastLocked();
+    } finally {
+      lock.unlock();
+    }
+    if (last != null) kernels.settleUpTo(last);
     for (ClResident p : busy) awaitQuietly(p);
     lock.lock();
     try {
@@ -358,6 +529,7 @@ final class ClResidentStore {
    * gives up on closed ones that failed once no product still computing reads them.
    */
   private void reapLocked() {
+    kernels.reapLocked();
     if (pending.isEmpty()) return;
     for (ClResident r : List.copyOf(pending)) {
       int status = statusLocked(r);
@@ -434,13 +606,13 @@ final class ClResidentStore {
    * One download per resident at a time: readers arriving meanwhile wait for it and return its values (four threads
    * mapping one buffer at once crashed the JVM on PoCL); should it fail, each of them tries again itself.
    */
-  float[] download(ClResident r) {
+  Object download(ClResident r) {
     settle(r);
     for (;;) {
-      CompletableFuture<float[]> running;
+      CompletableFuture<Object> running;
       lock.lock();
       try {
-        if (r.closed) throw new IllegalStateException("a DeviceMatrix this call uses was closed during the call");
+        if (r.closed) throw new IllegalStateException(closedMessage(r));
         if (r.host != null) return r.host;
         running = r.downloading;
         if (running == null) {
@@ -463,16 +635,16 @@ final class ClResidentStore {
   }
 
   /** The download of {@link #download(ClResident)} by the thread that started it; {@code r} is pinned for it. */
-  private float[] downloadOnce(ClResident r) {
-    float[] values = null;
+  private Object downloadOnce(ClResident r) {
+    Object values = null;
     Throwable failure = null;
     try (ClCall call = context.begin("download")) {
-      values = call.downloadFloats(r.buffer, r.length);
+      values = downloadCopy(call, r);
     } catch (RuntimeException | Error e) {
       failure = e;
       throw e;
     } finally {
-      CompletableFuture<float[]> done;
+      CompletableFuture<Object> done;
       lock.lock();
       try {
         done = r.downloading;
@@ -498,13 +670,13 @@ final class ClResidentStore {
    */
   void download(ClResident r, long address) {
     settle(r);
-    float[] host = hostCopyOrPin(r);
+    Object host = hostCopyOrPin(r);
     if (host != null) {
-      org.lwjgl.system.MemoryUtil.memFloatBuffer(address, r.length).put(host);
+      org.lwjgl.system.MemoryUtil.memFloatBuffer(address, r.length).put((float[]) host);
       return;
     }
     try (ClCall call = context.begin("download")) {
-      long bytes = 4L * r.length;
+      long bytes = r.bytes();
       if (bytes > 0) {
         long event = call.queue.readIntoHost(r.buffer, address, bytes, 1, bytes, 0, call.op);
         try {
@@ -523,10 +695,10 @@ final class ClResidentStore {
    * copy first), which stays put until {@link #unpin}. Checked and pinned under one lock: an eviction in between would
    * otherwise make {@link #pin} upload it back, which under a full budget fails (seen with 16 threads on the H100).
    */
-  private float[] hostCopyOrPin(ClResident r) {
+  private Object hostCopyOrPin(ClResident r) {
     lock.lock();
     try {
-      if (r.closed) throw new IllegalStateException("a DeviceMatrix this call uses was closed during the call");
+      if (r.closed) throw new IllegalStateException(closedMessage(r));
       if (r.host != null) return r.host;
       onDevice.remove(r);
       onDevice.add(r);
@@ -571,7 +743,8 @@ final class ClResidentStore {
   boolean computed(ClResident r) {
     lock.lock();
     try {
-      return r.ready == 0;
+      if (r.lastWriter != null) kernels.reapLocked();
+      return r.ready == 0 && r.lastWriter == null;
     } finally {
       lock.unlock();
     }
@@ -599,7 +772,7 @@ final class ClResidentStore {
 
   /** Gives {@code r} a device buffer within the budget, evicting others as needed. Under the lock. */
   private void placeOnDevice(ClResident r) {
-    long bytes = ClBufferPool.sizeClass(Math.max(4, 4L * r.length));
+    long bytes = ClBufferPool.sizeClass(Math.max(4, r.bytes()));
     makeRoom(bytes);
     long buffer;
     try {
@@ -623,7 +796,7 @@ final class ClResidentStore {
       if (victim.pins > 0) continue;
       if (victim.host == null) {
         try (ClCall call = context.begin("evict")) {
-          victim.host = call.downloadFloats(victim.buffer, victim.length);
+          victim.host = downloadCopy(call, victim);
         }
       }
       oldest.remove();
@@ -647,5 +820,22 @@ final class ClResidentStore {
     deviceBytes -= r.bufferBytes;
     r.buffer = 0;
     r.bufferBytes = 0;
+    r.deviceStale = false;
+  }
+
+  /** A new host array holding {@code r}'s device copy, read on {@code call}'s queue. */
+  private static Object downloadCopy(ClCall call, ClResident r) {
+    Object out = r.type.newArray(r.length);
+    if (r.length > 0) call.queue.read(r.buffer, out, 0, r.length, call.op);
+    return out;
+  }
+
+  private static String closedMessage(ClResident r) {
+    return "a " + (r.array ? "DeviceArray" : "DeviceMatrix") + " this call uses was closed during the call";
+  }
+
+  /** A read of an array whose only copy went with a failed device command. */
+  static IllegalStateException lost(ClResident r) {
+    return new IllegalStateException("the DeviceArray's values were lost: " + r.lost);
   }
 }

@@ -114,7 +114,7 @@ final class ClSpatialHash implements SpatialIndex {
       sortedPositions = call.lease(4L * points.length);
       placeOf = call.lease(4L * size);
       order = call.lease(4L * padded);
-      rebuild(call, points);
+      rebuild(call, points, 0);
     });
   }
 
@@ -164,9 +164,11 @@ final class ClSpatialHash implements SpatialIndex {
     return dims;
   }
 
-  private void rebuild(ClCall call, float[] points) {
+  /** Groups the points anew from {@code points}, or (when null) from the device buffer {@code from}. */
+  private void rebuild(ClCall call, float[] points, long from) {
     long start = System.nanoTime();
-    call.queue.write(positions, points, 0, points.length, call.op);
+    if (points != null) call.queue.write(positions, points, 0, points.length, call.op);
+    else call.queue.copy(from, positions, 4L * size * dims, call.op);
     long uploaded = phase(call);
     // Every REFIT_AFTER rebuilds on one box, an ordinary build fits the box again (points that gathered in a corner
     // would otherwise leave the grid mostly empty).
@@ -648,22 +650,182 @@ final class ClSpatialHash implements SpatialIndex {
     }
   }
 
+  /**
+   * The positions in cell order and the permutation, copied on the device into resident arrays of this context's store
+   * (nothing crosses the bus); the caller owns them.
+   */
   @Override
   public ResidentCellOrder cellOrder() {
     lock.readLock().lock();
     try {
       checkOpen();
-      if (size == 0) {
-        return new ResidentCellOrder(new dev.pincette.spi.HostResident("cpu", new float[0]),
-            new dev.pincette.spi.HostResident("cpu", new int[0]));
+      ClResidentStore store = context.residents;
+      // Placed before the copy's call takes a queue: placing may evict, which takes one.
+      ClResident sorted = store.allocateArrayFor(dev.pincette.spi.KernelArg.Type.FLOAT, size * dims);
+      ClResident places;
+      try {
+        places = store.allocateArrayFor(dev.pincette.spi.KernelArg.Type.INT, size);
+      } catch (RuntimeException e) {
+        abandon(sorted);
+        throw e;
       }
       try (ClCall call = context.begin("spatial.cellOrder")) {
-        return new ResidentCellOrder(new dev.pincette.spi.HostResident("cpu",
-            call.downloadFloats(sortedPositions, size * dims)),
-            new dev.pincette.spi.HostResident("cpu", call.downloadInts(order, size)));
+        call.queue.copy(sortedPositions, sorted.buffer, 4L * size * dims, call.op);
+        call.queue.copy(order, places.buffer, 4L * size, call.op);
+      } catch (RuntimeException e) {
+        abandon(sorted);
+        abandon(places);
+        throw e;
+      }
+      store.unpin(sorted);
+      store.unpin(places);
+      return new ResidentCellOrder(sorted, places);
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  /**
+   * {@link #neighborsWithin(float)} into resident arrays of this context's store: the offsets are summed into one and
+   * the lists sorted into the other, on the device, and only the total, the count of long lists and a flag for a sum
+   * past 2^31 - 1 come back. The caller owns them.
+   */
+  @Override
+  public ResidentCsr neighborsWithinResident(float radius) {
+    lock.readLock().lock();
+    try {
+      checkOpen();
+      ClResidentStore store = context.residents;
+      if (size == 0) return new ResidentCsr(store.uploadArray(new int[1]), store.uploadArray(new int[0]));
+      ClResident offsets = store.allocateArrayFor(dev.pincette.spi.KernelArg.Type.INT, size + 1);
+      ClResident indices = null;
+      int cap = listSlot();
+      long[] leased = new long[3];
+      boolean drained = true;
+      try {
+        int a = STRUCTURE_ARGS;
+        int[] found = new int[2];
+        drained = false;
+        drained = runDrained(call -> {
+          long counts = call.buffer(4L * (size + 1));
+          call.fill(counts, 0, 4L * (size + 1));
+          long lists = leased[0] = call.lease(4L * size * cap);
+          long overflow = leased[1] = call.lease(4L * size);
+          long overflowCount = leased[2] = call.lease(4);
+          call.fill(overflowCount, 0, 4);
+          call.launch(structure(call.kernel(SOURCE, searchOptions(), "neighbors_fill")).f32(a, radius).i32(a + 1, cap)
+              .mem(a + 2, counts).mem(a + 3, lists).mem(a + 4, overflow).mem(a + 5, overflowCount),
+              new long[] {(size + fillGroup - 1L) / fillGroup * fillGroup}, new long[] {fillGroup});
+          scan(call, counts, size + 1, offsets.buffer);
+          long decreased = call.buffer(4);
+          call.fill(decreased, 0, 4);
+          launch(call, call.kernel(SOURCE, options, "offsets_decrease").i32(0, size + 1).mem(1, offsets.buffer)
+              .mem(2, decreased), size + 1);
+          if (call.readInt(decreased, 0) != 0) SpatialOp.checkPairs(-1);
+          found[0] = call.readInt(offsets.buffer, size);
+          found[1] = call.readInt(overflowCount, 0);
+        });
+        int total = found[0];
+        int overflowed = found[1];
+        SpatialOp.checkPairs(total);
+        indices = store.allocateArrayFor(dev.pincette.spi.KernelArg.Type.INT, total);
+        long into = indices.buffer;
+        drained = false;
+        drained = runDrained(call -> {
+          if (cap > 0) {
+            call.launch(call.kernel(SOURCE, options, "sort_lists").i32(0, size).mem(1, placeOf).mem(2, leased[0])
+                .mem(3, offsets.buffer).mem(4, into), new long[] {(size + fillGroup - 1L) / fillGroup * fillGroup},
+                new long[] {fillGroup});
+          }
+          if (overflowed > 0) {
+            launch(call, structure(call.kernel(SOURCE, searchOptions(), "neighbors_overflow")).f32(a, radius)
+                .mem(a + 1, leased[1]).i32(a + 2, overflowed).mem(a + 3, offsets.buffer).mem(a + 4, into),
+                overflowed);
+          }
+        });
+        store.unpin(offsets);
+        store.unpin(indices);
+        return new ResidentCsr(offsets, indices);
+      } catch (RuntimeException e) {
+        abandon(offsets);
+        if (indices != null) abandon(indices);
+        throw e;
+      } finally {
+        // A queue that could not be drained may still write the lists: those buffers are freed, not reused.
+        if (drained) context.releaseBuffers(leased);
+        else context.discardBuffers(leased);
       }
     } finally {
       lock.readLock().unlock();
+    }
+  }
+
+  /**
+   * Runs {@code work} in a call of its own; whether its commands were all known complete when it ended. Throws what
+   * {@code work} threw, or {@link BackendException} when the queue could not be drained.
+   */
+  private boolean runDrained(java.util.function.Consumer<ClCall> work) {
+    ClCall call = context.begin("spatial.neighborsResident");
+    try {
+      work.accept(call);
+    } finally {
+      call.close();
+    }
+    if (!call.completed()) {
+      throw new BackendException("the commands of spatial.neighborsResident did not complete: the OpenCL queue could"
+          + " not be drained");
+    }
+    return true;
+  }
+
+  /** Gives up a resident this index was writing (pinned once for it). */
+  private void abandon(ClResident r) {
+    context.residents.unpin(r);
+    r.close();
+  }
+
+  /**
+   * Rebuilds from {@code newPositions}: when it is a resident array of this context, from its device copy (checked for
+   * finite values there first, so that nothing moves when one is not), else from its host array.
+   */
+  @Override
+  public void update(dev.pincette.spi.Resident newPositions) {
+    if (!(newPositions instanceof ClResident r) || r.store != context.residents) {
+      SpatialIndex.super.update(newPositions);
+      return;
+    }
+    ClResidentStore store = context.residents;
+    store.settle(r);
+    long from = store.pin(r);
+    try {
+      lock.writeLock().lock();
+      try {
+        checkOpen();
+        if (size == 0) return;
+        checkFinite(from);
+        runOrClose("spatial.update", call -> rebuild(call, null, from));
+      } finally {
+        lock.writeLock().unlock();
+      }
+    } finally {
+      store.unpin(r);
+    }
+  }
+
+  /** Throws {@link IllegalArgumentException} naming the first coordinate in {@code buffer} that is not finite. */
+  private void checkFinite(long buffer) {
+    int values = size * dims;
+    try (ClCall call = context.begin("spatial.check")) {
+      long first = call.buffer(4);
+      call.fill(first, Integer.MAX_VALUE, 4);
+      launch(call, call.kernel(SOURCE, options, "first_not_finite").i32(0, values).mem(1, buffer).mem(2, first),
+          values);
+      int bad = call.readInt(first, 0);
+      if (bad != Integer.MAX_VALUE) {
+        float value = call.readSmall(buffer, 4L * bad, 4).getFloat(0);
+        throw new IllegalArgumentException("spatial: coordinate " + (bad % dims) + " of point " + (bad / dims)
+            + " is not finite: " + value);
+      }
     }
   }
 
@@ -677,7 +839,7 @@ final class ClSpatialHash implements SpatialIndex {
     lock.writeLock().lock();
     try {
       checkOpen();
-      if (size > 0) runOrClose("spatial.update", call -> rebuild(call, newPositions));
+      if (size > 0) runOrClose("spatial.update", call -> rebuild(call, newPositions, 0));
     } finally {
       lock.writeLock().unlock();
     }

@@ -748,3 +748,16 @@ __kernel void scan_add(__global int* out, const int n, __global const int* block
   const int i = get_global_id(0);
   if (i < n) out[i] += blockOffsets[i / block];
 }
+
+// Resident outputs and inputs, checked where they are. Offsets summed in int wrap past 2^31 - 1 pairs; each count is
+// below 2^28, so a wrap shows as a decrease: *decreased becomes 1.
+__kernel void offsets_decrease(const int n, __global const int* offsets, __global int* decreased) {
+  const int i = get_global_id(0);
+  if (i + 1 < n && offsets[i + 1] < offsets[i]) *decreased = 1;
+}
+
+// The first index of a value that is not finite (NaN or infinite) among n, into *first (which starts at INT_MAX).
+__kernel void first_not_finite(const int n, __global const float* values, __global int* first) {
+  const int i = get_global_id(0);
+  if (i < n && !isfinite(values[i])) atomic_min(first, i);
+}

@@ -123,7 +123,9 @@ public final class OpenClRenderer {
         case ARRAY -> {
           if (!p.used()) continue;
           arguments.add(new Argument.Array(p.index()));
-          declarations.add((p.atomic() ? "volatile " : "") + "__global " + element(p.type()) + "* " + array(p.index()));
+          // Arrays the kernel only reads are const: a device may read them through its read-only cache.
+          String qualifier = p.atomic() ? "volatile " : p.written() ? "" : "const ";
+          declarations.add("__global " + qualifier + element(p.type()) + "* " + array(p.index()));
           arguments.add(new Argument.Length(p.index()));
           declarations.add("const int " + array(p.index()) + "_len");
         }
