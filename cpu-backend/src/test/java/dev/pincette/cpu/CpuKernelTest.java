@@ -173,6 +173,17 @@ class CpuKernelTest {
         + " for length 100 of x, in work item 99"), e.getMessage());
   }
 
+  /** Arrays of one length: the message still names the one indexed out of bounds, in a sum's kernel too. */
+  @Test
+  void aSumsIndexOutOfBoundsNamesTheArrayAmongArraysOfOneLength() {
+    float[] v = new float[100];
+    float[] m = new float[100];
+    ArrayIndexOutOfBoundsException e = assertThrows(ArrayIndexOutOfBoundsException.class,
+        () -> CPU.sum(101, CpuKernelTest::energy, v, m));
+    assertTrue(e.getMessage().matches("CpuKernelTest\\.energy \\(CpuKernelTest\\.java:\\d+\\): Index 100 out of bounds"
+        + " for length 100 of m, in work item 100"), e.getMessage());
+  }
+
   @Test
   void integerDivisionByZeroIsAnArithmeticException() {
     int[] x = new int[200];
