@@ -257,6 +257,11 @@ public final class Compute {
    */
   public static double sum(DeviceArray<float[]> x) {
     Objects.requireNonNull(x, "sum: x is null");
+    if (x.arrayType() != float[].class) {
+      // Only an unchecked cast gets one here; its data would be read as floats.
+      throw new IllegalArgumentException("sum: x is a DeviceArray<" + x.arrayType().getSimpleName() + ">, not a"
+          + " DeviceArray<float[]>");
+    }
     var r = x.resident("sum");
     long elements = r.length();
     CallCost cost = new CallCost(CallCost.REDUCE, elements, 0, 8, java.util.Map.of(r.backend(), 4 * elements));

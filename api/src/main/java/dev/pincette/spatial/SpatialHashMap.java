@@ -110,7 +110,13 @@ public final class SpatialHashMap implements AutoCloseable {
 
   /**
    * A map for radii from {@code minRadius} to {@code maxRadius}: levels with cells of {@code minRadius},
-   * {@code 2·minRadius}, … up to the first at least {@code maxRadius}.
+   * {@code 2·minRadius}, … up to the first at least {@code maxRadius}. At most 40 levels (radii spanning a factor of
+   * 2^39, about 5.5·10^11); a wider span is refused rather than cut short, since radii past the last level would search
+   * its cells, far smaller than they are: {@link #build(float[], int, float[])} takes any cell sizes. A radius past
+   * {@code maxRadius} is still answered exactly, more slowly, from the coarsest level.
+   *
+   * @throws IllegalArgumentException if {@code minRadius} is not positive, {@code maxRadius} is below it or not
+   *     finite, or the span needs more than 40 levels
    */
   public static SpatialHashMap forRadii(float[] positions, int dims, float minRadius, float maxRadius) {
     if (!(minRadius > 0) || !(maxRadius >= minRadius) || !Float.isFinite(maxRadius)) {
@@ -345,6 +351,10 @@ public final class SpatialHashMap implements AutoCloseable {
           + " being listed; update once forEachPair has returned");
     }
     java.util.Objects.requireNonNull(newPositions, "spatial: newPositions is null");
+    if (newPositions.arrayType() != float[].class) {
+      throw new IllegalArgumentException("spatial: update takes positions as a DeviceArray<float[]>, got a DeviceArray<"
+          + newPositions.arrayType().getSimpleName() + ">");
+    }
     Resident resident = ResidentHandles.resident(newPositions, "update");
     if (resident.length() != (long) size * dims) {
       throw new IllegalArgumentException("spatial: update has length " + resident.length() + ", wanted " + size

@@ -278,6 +278,10 @@ public abstract class ResidentArrayContract {
           () -> on().forEach(4, ResidentArrayContract::addInPlace, dx, ints));
       assertTrue(wrongType.getMessage().contains("argument 2 (y)")
           && wrongType.getMessage().contains("DeviceArray<int[]>"), wrongType.getMessage());
+      @SuppressWarnings({"unchecked", "rawtypes"})
+      DeviceArray<float[]> castInts = (DeviceArray) ints;
+      IllegalArgumentException sumOfInts = assertThrows(IllegalArgumentException.class, () -> Compute.sum(castInts));
+      assertTrue(sumOfInts.getMessage().contains("DeviceArray<int[]>"), sumOfInts.getMessage());
       try (DeviceMatrix m = placed(() -> Compute.upload(Matrix.zeros(2, 2)))) {
         IllegalArgumentException matrix = assertThrows(IllegalArgumentException.class,
             () -> on().forEach(4, ResidentArrayContract::addInPlace, dx, m));

@@ -155,6 +155,12 @@ public abstract class SpatialResidentContract {
           IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> map.update(nan));
           assertTrue(e.getMessage().contains("not finite"), e.getMessage());
         }
+        try (DeviceArray<int[]> ints = Compute.upload(new int[200])) {
+          @SuppressWarnings({"unchecked", "rawtypes"})
+          DeviceArray<float[]> cast = (DeviceArray) ints;
+          IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> map.update(cast));
+          assertTrue(e.getMessage().contains("DeviceArray<int[]>"), e.getMessage());
+        }
         assertArrayEquals(before.indices(), map.neighborsWithin(0.1f).indices());
         DeviceArray<float[]> closed = Compute.upload(xy);
         closed.close();
