@@ -98,6 +98,11 @@ final class ClCall implements AutoCloseable {
     queue.launch(kernel, global, local, false);
   }
 
+  /** {@code count} work items of a one-dimensional kernel, whose global ids start at {@code first}. */
+  void launch(ClKernel kernel, long first, long count) {
+    queue.launch(kernel, new long[] {first}, new long[] {count}, null, false);
+  }
+
   void fill(long buffer, int pattern, long bytes) {
     queue.fill(buffer, pattern, bytes, op);
   }

@@ -30,6 +30,11 @@ final class ClJavaKernels {
    * for users: on a host-unified device (PoCL, an integrated GPU) a store out of bounds writes the JVM's own memory.
    */
   static final boolean BOUNDS_CHECKS = !"false".equalsIgnoreCase(System.getProperty("pincette.kernel.boundsChecks"));
+  /**
+   * Work items per launch of a call that waits: a slice takes milliseconds on a GPU, and PoCL's first slices show an
+   * error in seconds.
+   */
+  static final long SLICE = 1 << 24;
 
   private final ClDevice device;
   private final OpenClRenderer.DeviceTraits traits;
@@ -201,10 +206,15 @@ final class ClJavaKernels {
         // Only a sum has terms: a forEach of a method that returns a value drops it (rendered without them).
         long terms = launch.kernel().returnsTerm() ? call.buffer(4L * n) : 0;
         ClKernel kernel = bind(kernel(call, p), rendered, launch, buffers, errors, terms);
-        call.launch(kernel, new long[] {n}, null);
-        launched = true;
-        ByteBuffer record = call.readSmall(errors, 0, 4 * OpenClRenderer.ERROR_INTS);
-        fault = record.getInt(0) != 0 ? fault(model, launch, record) : null;
+        // In slices, each checked before the next: a kernel whose work items fail past an array's end stops there, as
+        // on the CPU (n = Integer.MAX_VALUE of them took minutes on PoCL, found by the API fuzzer).
+        fault = null;
+        for (long first = 0; first < n && fault == null; first += SLICE) {
+          call.launch(kernel, first, Math.min(SLICE, n - first));
+          launched = true;
+          ByteBuffer record = call.readSmall(errors, 0, 4 * OpenClRenderer.ERROR_INTS);
+          fault = record.getInt(0) != 0 ? fault(model, launch, record) : null;
+        }
         sum = terms != 0 && fault == null ? reduce.sumOnDevice(call, terms, n) : 0;
         if (fault == null) copyBack(call, model, launch, buffers);
       }

@@ -216,13 +216,19 @@ final class ClQueue implements AutoCloseable {
 
   /** Enqueues {@code kernel}; returns its event when {@code timed} (the caller releases it), else 0. */
   long launch(ClKernel kernel, long[] global, long[] local, boolean timed) {
+    return launch(kernel, null, global, local, timed);
+  }
+
+  /** {@link #launch(ClKernel, long[], long[], boolean)} of work items whose global ids start at {@code offset}. */
+  long launch(ClKernel kernel, long[] offset, long[] global, long[] local, boolean timed) {
     String call = "clEnqueueNDRangeKernel(" + kernel.name + ")";
     ClFaults.check(call);
     ClDeviceEvent traced = Jfr.AVAILABLE
         ? ClKernelEvent.start(kernel.name, global, local, context.device.name()) : null;
     try (MemoryStack stack = MemoryStack.stackPush()) {
       PointerBuffer event = timed || traced != null ? stack.mallocPointer(1) : null;
-      ClError.check(clEnqueueNDRangeKernel(handle, kernel.handle, global.length, null, stack.pointers(global),
+      ClError.check(clEnqueueNDRangeKernel(handle, kernel.handle, global.length,
+          offset == null ? null : stack.pointers(offset), stack.pointers(global),
           local == null ? null : stack.pointers(local), null, event), call);
       if (traced == null) return timed ? event.get(0) : 0;
       if (timed) {

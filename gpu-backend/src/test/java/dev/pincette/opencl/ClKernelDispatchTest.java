@@ -130,6 +130,23 @@ class ClKernelDispatchTest {
             () -> CPU.forEach(1, ClKernelDispatchTest::negative, bytes, bytes)), negative);
   }
 
+  /**
+   * Work items run in slices of {@link ClJavaKernels#SLICE}: ids continue across slices, and a kernel whose work items
+   * fail past an array's end stops at the first slice (Integer.MAX_VALUE of them ran minutes on PoCL).
+   */
+  @Test
+  void workItemsRunInSlicesThatStopAtTheFirstError() {
+    int n = (int) ClJavaKernels.SLICE + 3;
+    int[] y = new int[n];
+    GPU.forEach(n, ClKernelDispatchTest::offset, 5, y);
+    assertEquals("opencl", Compute.lastCall().backend());
+    for (int i : new int[] {0, n - 4, n - 3, n - 2, n - 1}) assertEquals(5, y[i], "work item " + i);
+    String gpu = message(GPU, ArrayIndexOutOfBoundsException.class,
+        () -> GPU.forEach(Integer.MAX_VALUE, ClKernelDispatchTest::shifted, new float[38], new float[38]));
+    assertTrue(gpu.contains("out of bounds for length 38 of"), gpu);
+    assertEquals("opencl", Compute.lastCall().backend());
+  }
+
   @Test
   void anErrorInACalleeNamesTheCalleesLine() {
     float[] x = new float[10];
