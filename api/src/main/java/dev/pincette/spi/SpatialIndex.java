@@ -14,7 +14,12 @@ public interface SpatialIndex extends AutoCloseable {
   /** Indices within {@code radius} (inclusive) of {@code center}, ascending. */
   int[] query(float[] center, float radius);
 
-  /** For every point the other points within {@code radius}, ascending per point. */
+  /**
+   * For every point the other points within {@code radius}, ascending per point.
+   *
+   * @throws ArithmeticException when the pairs are more than one list holds ({@code SpatialOp.checkPairs}), on every
+   *     backend alike
+   */
   Csr neighborsWithin(float radius);
 
   /**
@@ -24,7 +29,11 @@ public interface SpatialIndex extends AutoCloseable {
    */
   Csr neighborsWithin(int[] points, float[] radii);
 
-  /** How many other points lie within {@code radius} of each point, without listing them where the index can. */
+  /**
+   * How many other points lie within {@code radius} of each point. The default lists every pair with
+   * {@link #neighborsWithin(float)} and counts the lists: memory for every pair, and its {@link ArithmeticException}
+   * past one list's worth; an index that can count without listing overrides it.
+   */
   default int[] neighborCounts(float radius) {
     int[] offsets = neighborsWithin(radius).offsets();
     int[] counts = new int[size()];
@@ -34,7 +43,9 @@ public interface SpatialIndex extends AutoCloseable {
 
   /**
    * Calls {@code consumer} once for every pair {@code i < j} within {@code radius}, on the calling thread, {@code i}
-   * ascending and {@code j} ascending per {@code i}. Indexes that can stream pairs hold one point's list at a time.
+   * ascending and {@code j} ascending per {@code i}. The default lists every pair first with
+   * {@link #neighborsWithin(float)} (memory for every pair, and its {@link ArithmeticException} past one list's worth);
+   * indexes that can stream pairs override it and hold one point's list at a time.
    */
   default void forEachPair(float radius, dev.pincette.spatial.PairConsumer consumer) {
     Csr csr = neighborsWithin(radius);
