@@ -30,6 +30,13 @@ final class CpuKernelFaults {
     if (thrown instanceof ArithmeticException e && "/ by zero".equals(e.getMessage())) {
       return KernelFault.divisionByZero(where(e, launch), item, e);
     }
+    // A kernel that threw often is compiled to throw the JVM's preallocated exception, with no message or stack
+    // (OmitStackTraceInFastThrow; found by the API fuzzer): the probe runs the work item again to find the error.
+    if ((thrown instanceof ArrayIndexOutOfBoundsException || thrown instanceof ArithmeticException)
+        && thrown.getMessage() == null) {
+      KernelFault probed = RaceChecker.failure(launch, item, thrown);
+      if (probed != null) return probed;
+    }
     if (thrown instanceof RuntimeException e) return e;
     if (thrown instanceof Error e) throw e;
     return new IllegalStateException(thrown);

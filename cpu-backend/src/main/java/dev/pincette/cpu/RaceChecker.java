@@ -1,6 +1,7 @@
 package dev.pincette.cpu;
 
 import dev.pincette.spi.KernelArg;
+import dev.pincette.spi.KernelFault;
 import dev.pincette.spi.KernelLaunch;
 import dev.pincette.spi.KernelMethod;
 import dev.pincette.translate.KernelModel;
@@ -61,6 +62,23 @@ final class RaceChecker {
    * original failure); the JVM's own errors (out of memory) pass.
    */
   static String failingParameter(KernelLaunch launch, int item) {
+    Probe probe = probe(launch, item);
+    return probe == null ? null : probe.found;
+  }
+
+  /**
+   * The error of work item {@code item} found as {@link #failingParameter} finds it: an index out of bounds (with the
+   * array, index, length, method and line) or a division by zero; null when the kernel cannot be copied or the
+   * failure does not repeat.
+   */
+  static KernelFault failure(KernelLaunch launch, int item, Throwable origin) {
+    Probe probe = probe(launch, item);
+    if (probe == null || probe.where == null) return null;
+    return probe.dividedByZero ? KernelFault.divisionByZero(probe.where, item, origin)
+        : KernelFault.outOfBounds(probe.where, probe.found, probe.index, probe.length, item, origin);
+  }
+
+  private static Probe probe(KernelLaunch launch, int item) {
     RaceCopy copy;
     try {
       copy = copy(launch.kernel());
@@ -76,7 +94,7 @@ final class RaceChecker {
       values[k] = copies.computeIfAbsent(a.value(), RaceChecker::copyOf);
       names.putIfAbsent(values[k], a.name());
     }
-    Probe probe = new Probe(names);
+    Probe probe = new Probe(names, copy);
     RaceRecorder.Access previous = RaceRecorder.CURRENT.get();
     RaceRecorder.CURRENT.set(probe);
     try {
@@ -90,7 +108,7 @@ final class RaceChecker {
       if (previous != null) RaceRecorder.CURRENT.set(previous);
       else RaceRecorder.CURRENT.remove();
     }
-    return probe.found;
+    return probe;
   }
 
   private static Object copyOf(Object array) {
@@ -234,10 +252,16 @@ final class RaceChecker {
   private static final class Probe implements RaceRecorder.Access {
     private static final RuntimeException STOP = new RuntimeException("probe done", null, false, false) { };
     private final Map<Object, String> names;
+    private final RaceCopy copy;
     String found;
+    String where;
+    int index;
+    int length;
+    boolean dividedByZero;
 
-    Probe(Map<Object, String> names) {
+    Probe(Map<Object, String> names, RaceCopy copy) {
       this.names = names;
+      this.copy = copy;
     }
 
     @Override
@@ -246,6 +270,9 @@ final class RaceChecker {
     private void check(Object array, int index, int length) {
       if (index < 0 || index >= length) {
         found = names.get(array);
+        where = copy.where();
+        this.index = index;
+        this.length = length;
         throw STOP;
       }
     }
@@ -269,6 +296,8 @@ final class RaceChecker {
 
     @Override
     public RuntimeException divisionByZero() {
+      dividedByZero = true;
+      where = copy.where();
       return STOP;
     }
   }

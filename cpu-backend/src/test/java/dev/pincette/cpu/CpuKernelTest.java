@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.pincette.BackendKind;
 import dev.pincette.Compute;
@@ -182,6 +183,27 @@ class CpuKernelTest {
         () -> CPU.sum(101, CpuKernelTest::energy, v, m));
     assertTrue(e.getMessage().matches("CpuKernelTest\\.energy \\(CpuKernelTest\\.java:\\d+\\): Index 100 out of bounds"
         + " for length 100 of m, in work item 100"), e.getMessage());
+  }
+
+  /**
+   * Once the JIT has compiled a kernel that throws often, it throws a preallocated exception with no message or stack
+   * (OmitStackTraceInFastThrow): here after some 2,000 failing calls. The message must name the same things all along.
+   */
+  @Test
+  void errorsOfAKernelThatFailsOftenStayNamed() {
+    int[] zeros = new int[8];
+    for (int call = 0; call < 20_000; call++) {
+      ArrayIndexOutOfBoundsException e = assertThrows(ArrayIndexOutOfBoundsException.class,
+          () -> CPU.forEach(8, CpuKernelTest::shifted, new float[8], new float[8]));
+      String index = String.valueOf(e.getMessage());
+      if (!index.contains("Index 8 out of bounds for length 8 of x, in work item 7")) fail("call " + call + ": " + index);
+      ArithmeticException d = assertThrows(ArithmeticException.class,
+          () -> CPU.forEach(8, CpuKernelTest::divides, zeros));
+      String division = String.valueOf(d.getMessage());
+      if (!division.matches("CpuKernelTest\\.divides \\(CpuKernelTest\\.java:\\d+\\): / by zero, in work item \\d")) {
+        fail("call " + call + ": " + division);
+      }
+    }
   }
 
   @Test
