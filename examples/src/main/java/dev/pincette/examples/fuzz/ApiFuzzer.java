@@ -4,10 +4,13 @@ import dev.pincette.AsyncCompute;
 import dev.pincette.BackendKind;
 import dev.pincette.Compute;
 import dev.pincette.ComputeOn;
+import dev.pincette.DeviceArray;
 import dev.pincette.DeviceMatrix;
 import dev.pincette.HostMatrix;
 import dev.pincette.Matrix;
 import dev.pincette.examples.fuzz.Target.Case;
+import dev.pincette.spatial.CellOrder;
+import dev.pincette.spatial.DeviceNeighbors;
 import dev.pincette.spatial.Neighbors;
 import dev.pincette.spatial.SpatialHashMap;
 import java.io.PrintStream;
@@ -35,12 +38,14 @@ import java.util.concurrent.TimeoutException;
  *
  * <p>Lines: {@code CASE sig i description} before each call; then {@code FAIL}, {@code KNOWN} (a listed defect of
  * {@link KnownDefects}), {@code NOWPASSES} (a listed defect's case that passed), {@code SKIP} (a listed crash or hang,
- * not run); {@code HANG} before exiting when a call does not return; {@code DONE sig cases} per method; {@code END}.
+ * not run); {@code HANG} before exiting when a call does not return; {@code DONE sig cases millis} per method;
+ * {@code END}.
  */
 public final class ApiFuzzer {
   /** The classes whose every public method is fuzzed. */
   static final List<Class<?>> API = List.of(Compute.class, ComputeOn.class, AsyncCompute.class, Matrix.class,
-      HostMatrix.class, DeviceMatrix.class, SpatialHashMap.class, Neighbors.class);
+      HostMatrix.class, DeviceMatrix.class, DeviceArray.class, SpatialHashMap.class, Neighbors.class,
+      DeviceNeighbors.class, CellOrder.class);
   /** Exit status of a worker whose call did not return within the time limit. */
   static final int HUNG = 4;
 
@@ -71,6 +76,9 @@ public final class ApiFuzzer {
     List<Target> written = new ArrayList<>(ComputeTargets.all());
     written.addAll(MatrixTargets.all());
     written.addAll(SpatialTargets.all());
+    written.addAll(KernelTargets.all());
+    written.addAll(ResidentTargets.all());
+    written.addAll(SpatialResidentTargets.all());
     List<Target> all = new ArrayList<>(written);
     for (Target t : written) {
       if (t.owner() != Compute.class) continue;
@@ -121,8 +129,9 @@ public final class ApiFuzzer {
       if (!started && !t.signature().equals(fromSignature)) continue;
       int first = started ? 0 : fromIndex;
       started = true;
+      long start = System.nanoTime();
       for (int i = first; i < cases; i++) runCase(t, i);
-      out.println("DONE " + t.signature() + " " + cases);
+      out.println("DONE " + t.signature() + " " + cases + " " + (System.nanoTime() - start) / 1_000_000);
     }
     out.println("END");
     out.flush();
@@ -172,10 +181,14 @@ public final class ApiFuzzer {
     out.flush();
   }
 
-  /** A mirrored target's case gets a receiver of its class: {@code Compute.on(kind)}, or its async view. */
+  /**
+   * A mirrored target's case gets a receiver of its class: {@code Compute.on(kind)} (now and then checking races,
+   * which kernel calls must pass alike), or its async view.
+   */
   private static Case withReceiver(Target target, Case c, Gen g) {
     if (target.owner() == ComputeOn.class && c.receiver() == null) {
-      return new Case(Compute.on(ComputeTargets.kind(g)), c.args(), c.expect());
+      ComputeOn on = Compute.on(ComputeTargets.kind(g));
+      return new Case(g.chance(0.15) ? on.checkingRaces() : on, c.args(), c.expect());
     }
     if (target.owner() == AsyncCompute.class && c.receiver() == null) {
       AsyncCompute async = g.chance(0.5) ? Compute.async() : Compute.on(ComputeTargets.kind(g)).async();

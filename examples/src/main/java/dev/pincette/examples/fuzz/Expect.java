@@ -14,8 +14,16 @@ sealed interface Expect {
   /** A valid call: {@code check} returns null for a right result, else what is wrong with it. */
   record Returns(Function<Object, String> check) implements Expect {}
 
-  /** An invalid call: it must throw like one of {@code violations}. */
-  record Throws(List<Violation> violations) implements Expect {}
+  /**
+   * An invalid call: it must throw like one of {@code violations}; or, where the error may surface later (a kernel
+   * on resident arrays returns once enqueued), return and have {@code deferred} throw so: it returns what waiting for
+   * the call's results threw, or null.
+   */
+  record Throws(List<Violation> violations, java.util.function.Supplier<Throwable> deferred) implements Expect {
+    Throws(List<Violation> violations) {
+      this(violations, null);
+    }
+  }
 
   /** One broken rule: the exception it calls for and a word its message must contain (case-insensitive). */
   record Violation(Class<? extends RuntimeException> type, String word) {
@@ -48,11 +56,13 @@ sealed interface Expect {
       case Returns r -> thrown == null ? r.check().apply(result)
           : "threw " + describe(thrown) + " for a valid call";
       case Throws t -> {
-        if (thrown == null) yield "returned " + Gen.abbreviate(result) + " where it must throw " + t.violations();
+        Throwable seen = thrown == null && t.deferred() != null ? t.deferred().get() : thrown;
+        if (seen == null) yield "returned " + Gen.abbreviate(result) + " where it must throw " + t.violations();
         for (Violation v : t.violations()) {
-          if (v.matches(thrown)) yield null;
+          if (v.matches(seen)) yield null;
         }
-        yield "threw " + describe(thrown) + " where it must throw " + t.violations();
+        yield "threw " + describe(seen) + (thrown == null ? " (waiting for the results)" : "") + " where it must throw "
+            + t.violations();
       }
     };
   }
@@ -71,6 +81,7 @@ sealed interface Expect {
   /** Collects the rules the arguments break; {@link #returns} ends with them, or with the check of a valid call. */
   final class Builder {
     private final List<Violation> violations = new ArrayList<>();
+    private java.util.function.Supplier<Throwable> deferred;
 
     Builder npe(boolean isNull, String argument) {
       return rule(isNull, NullPointerException.class, argument);
@@ -93,18 +104,24 @@ sealed interface Expect {
       return this;
     }
 
+    /** What waiting for the results throws, for an error the call may leave to be found later. */
+    Builder deferred(java.util.function.Supplier<Throwable> waits) {
+      this.deferred = waits;
+      return this;
+    }
+
     /** Whether a rule is broken already (later rules may need what it found missing). */
     boolean broken() {
       return !violations.isEmpty();
     }
 
     Expect returns(Function<Object, String> check) {
-      return violations.isEmpty() ? new Returns(check) : new Throws(List.copyOf(violations));
+      return violations.isEmpty() ? new Returns(check) : new Throws(List.copyOf(violations), deferred);
     }
 
     Expect fails() {
       if (violations.isEmpty()) throw new IllegalStateException("no rule is broken");
-      return new Throws(List.copyOf(violations));
+      return new Throws(List.copyOf(violations), deferred);
     }
   }
 }

@@ -99,7 +99,7 @@ public final class Fuzzer {
             case "SKIP" -> known.add(line.substring(5) + " (not run)");
             case "DONE" -> {
               methods++;
-              log.println("  " + f[1] + ": " + f[2] + " cases");
+              log.println("  " + f[1] + ": " + f[2] + " cases" + (f.length > 3 ? ", " + f[3] + " ms" : ""));
             }
             case "END" -> ended = true;
             case "HANG" -> failures.add("hang: " + line.substring(5));

@@ -1,17 +1,14 @@
 package dev.pincette.examples.fuzz;
 
-import dev.pincette.DeviceMatrix;
 import dev.pincette.examples.fuzz.Target.Case;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import java.util.function.Predicate;
 
 /**
- * Defects of issue 16 that branch {@code reliability1} fixes: the fuzzer makes their cases, and until that work is
- * merged they fail as listed here. A case that fails and matches an entry is reported as known, not as a failure;
- * one that would crash the JVM or hang is not run unless asked ({@code --include-known}). Delete an entry once its fix
- * is merged: its cases then run and must pass like any other.
+ * Defects the fuzzer finds that are not fixed yet: their cases fail as listed here. A case that fails and matches an
+ * entry is reported as known, not as a failure; one that would crash the JVM or hang is not run unless asked
+ * ({@code --include-known}). Delete an entry once its fix is merged: its cases then run and must pass like any other.
  */
 final class KnownDefects {
   private KnownDefects() {}
@@ -27,34 +24,18 @@ final class KnownDefects {
    */
   record Known(String what, Effect effect, String method, Predicate<Case> matches) {}
 
-  private static final Set<String> SEARCHES = Set.of("query(float[],float)", "neighborsWithin(float)",
-      "neighborsWithin(float[])", "neighborCounts(float)", "forEachPair(float,PairConsumer)", "update(float[])");
-
-  static final List<Known> LIST = List.of(
-      new Known("issue 16 #1: a resident product past 2^31-8 elements wraps its int size (SIGSEGV on PoCL)",
-          Effect.CRASHES, "matmul(DeviceMatrix,DeviceMatrix)", c -> residentResult(c) > Gen.MAX_ELEMENTS),
-      new Known("issue 16 #3: a closed SpatialHashMap still answers searches and updates", Effect.FAILS, "*",
-          c -> c.receiver() instanceof dev.pincette.spatial.SpatialHashMap m && SpatialTargets.isClosed(m)),
-      new Known("issue 16 #9: a forEachPair consumer that updates the map deadlocks", Effect.HANGS,
-          "forEachPair(float,PairConsumer)", c -> c.args()[1] instanceof SpatialTargets.UpdatingConsumer),
-      new Known("issue 16 #9: forRadii beyond 40 levels stops at 40 silently instead of refusing", Effect.FAILS,
-          "forRadii(float[],int,float,float)", c -> c.expect() instanceof Expect.Throws t
-              && t.violations().stream().anyMatch(v -> v.word().equals("levels"))));
+  /**
+   * Empty: the defects of issue 16 listed here (a resident product past 2^31 elements, searches of a closed map, a
+   * forEachPair consumer updating its map, forRadii past 40 levels) are fixed, and their cases run as any other.
+   */
+  static final List<Known> LIST = List.of();
 
   /** The entry a case of {@code target} meets, if any. */
   static Optional<Known> of(Target target, Case c) {
     String method = target.signature().substring(target.signature().indexOf('.') + 1);
     for (Known k : LIST) {
-      boolean methodMatches = k.method().equals(method) || k.method().equals("*") && SEARCHES.contains(method);
-      if (methodMatches && k.matches().test(c)) return Optional.of(k);
+      if (k.method().equals(method) && k.matches().test(c)) return Optional.of(k);
     }
     return Optional.empty();
-  }
-
-  /** Elements of the product of a case of {@code matmul(DeviceMatrix,DeviceMatrix)} whose operands fit; else 0. */
-  private static long residentResult(Case c) {
-    if (!(c.args()[0] instanceof DeviceMatrix a) || !(c.args()[1] instanceof DeviceMatrix b)) return 0;
-    if (a.isClosed() || b.isClosed() || a.cols() != b.rows()) return 0;
-    return (long) a.rows() * b.cols();
   }
 }

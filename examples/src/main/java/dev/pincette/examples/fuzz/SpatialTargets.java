@@ -101,34 +101,24 @@ final class SpatialTargets {
   }
 
   /** A map the case searches, with the positions it was built from; closed now and then. */
-  private record Cloud(SpatialHashMap map, float[] xyz, int dims) {}
+  record Cloud(SpatialHashMap map, float[] xyz, int dims) {}
 
-  private static Cloud cloud(Gen g) {
+  static Cloud cloud(Gen g) {
     int dims = g.chance(0.5) ? 2 : 3;
     float[] xyz = g.positions(g.small(SEARCHED_POINTS), dims);
     float cell = g.chance(0.9) ? 0.01f + (float) g.rnd.nextDouble() * 0.3f : g.pick(List.of(1e-30f, 1e-6f, 1e6f));
     SpatialHashMap map = g.chance(0.2) ? SpatialHashMap.forRadii(xyz, dims, cell, cell * 8)
         : SpatialHashMap.build(xyz, dims, cell);
     g.owned.add(map);
-    if (g.chance(0.06)) {
-      map.close();
-      CLOSED.add(map);
-    }
+    if (g.chance(0.06)) map.close();
     return new Cloud(map, xyz, dims);
   }
 
   /** Searches and updates of a closed map throw; its accessors keep answering. */
-  private static Expect.Builder open(Cloud m) {
-    return new Expect.Builder().ise(isClosed(m.map), "closed");
+  static Expect.Builder open(Cloud m) {
+    return new Expect.Builder().ise(m.map.isClosed(), "closed");
   }
 
-  /** Maps {@link #cloud} closed, by identity (the map has no {@code isClosed} of its own yet). */
-  private static final java.util.Set<SpatialHashMap> CLOSED =
-      java.util.Collections.newSetFromMap(new java.util.WeakHashMap<>());
-
-  static boolean isClosed(SpatialHashMap map) {
-    return CLOSED.contains(map);
-  }
 
   /** A pair consumer that moves the map it lists, which must be refused rather than wait for itself. */
   record UpdatingConsumer(SpatialHashMap map, float[] positions) implements PairConsumer {
@@ -227,7 +217,7 @@ final class SpatialTargets {
     }), radius, consumer);
   }
 
-  private static String neighbors(int[][] reference, Neighbors got) {
+  static String neighbors(int[][] reference, Neighbors got) {
     if (got.size() != reference.length) return "lists of " + got.size() + " points, wanted " + reference.length;
     for (int i = 0; i < reference.length; i++) {
       String wrong = Checks.sameIndices("neighbours of " + i, reference[i], got.of(i));
