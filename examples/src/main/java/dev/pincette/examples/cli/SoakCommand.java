@@ -11,7 +11,8 @@ import picocli.CommandLine.Option;
 @Command(name = "soak", mixinStandardHelpOptions = true,
     description = {"Calls every op from many threads for a given time, checks every result against the float64 "
         + "reference, injects OpenCL failures at random, and compares native and device memory after the warm-up "
-        + "with the end. Exits 3 when a result was wrong, a call threw unexpectedly, memory grew or a call hung.",
+        + "with the end. Exits 3 when a result was wrong, a call threw unexpectedly, memory grew or a call hung. "
+        + "With faults on, OpenCL switched off by them is probed again after 1 s (-Dpincette.retryAfterSeconds).",
         "Example: pincette soak --minutes 10 --threads 64"})
 final class SoakCommand implements Callable<Integer> {
   @Option(names = "--minutes", defaultValue = "10", description = "How long to run (default 10); fractions allowed.")
@@ -44,6 +45,11 @@ final class SoakCommand implements Callable<Integer> {
       if (!backend.equals("mixed")) kind = BackendKind.parse(backend);
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage() + ", or mixed");
+    }
+    if (!noFaults && System.getProperty("pincette.retryAfterSeconds") == null) {
+      // Injected failures switch OpenCL off 3 at a time; after the default 30 s cool-down (doubling) most of a run
+      // stayed on the CPU (121 device calls of 121,547 in 2 min), which left the device paths and their faults untried.
+      System.setProperty("pincette.retryAfterSeconds", "1");
     }
     dev.pincette.internal.Dispatcher.get().costModel().awaitCalibration(60);
     Soak soak = new Soak(threads, minutes * 60, seed, !noFaults, kind, System.out);

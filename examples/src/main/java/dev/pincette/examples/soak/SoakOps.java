@@ -16,7 +16,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The soak's mix: every op of the public API on random shapes, each result checked against the float64 reference.
+ * The soak's mix: every op of the public API on random shapes, each result checked against the float64 reference
+ * (kernels and resident arrays: {@link KernelOps}).
  * A wrong result is counted, never thrown; an exception a valid call should not throw is counted as unexpected by the
  * caller. Sizes stay small enough for 64 threads on two cores.
  */
@@ -36,12 +37,15 @@ final class SoakOps {
   }
 
   List<Weighted> mix() {
-    return List.of(new Weighted("matmul", 6, this::matmulArrays), new Weighted("matmul.matrix", 3, this::matmulMatrix),
+    List<Weighted> mix = new ArrayList<>(List.of(new Weighted("matmul", 6, this::matmulArrays),
+        new Weighted("matmul.matrix", 3, this::matmulMatrix),
         new Weighted("batchedMatmul", 3, this::batched), new Weighted("matmul.async", 2, this::asyncGathered),
         new Weighted("matmul.host", 3, this::hostProduct), new Weighted("matmul.resident", 4, this::residentChain),
         new Weighted("reduce", 6, this::reductions), new Weighted("sum.resident", 2, this::residentSum),
         new Weighted("spatial", 3, this::spatialMap), new Weighted("spatial.shared", 4, shared::query),
-        new Weighted("spatial.update", 1, shared::update));
+        new Weighted("spatial.update", 1, shared::update)));
+    mix.addAll(KernelOps.mix());
+    return mix;
   }
 
   private static int side(SplittableRandom rnd) {
