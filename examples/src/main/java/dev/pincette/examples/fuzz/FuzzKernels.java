@@ -48,10 +48,6 @@ final class FuzzKernels {
     }
   }
 
-  static void twice(int i, float[] x) {
-    x[i] *= 2;
-  }
-
   static void divides(int i, int[] x) {
     x[i] = 100 / x[i];
   }
@@ -60,32 +56,8 @@ final class FuzzKernels {
     y[i] = x[i + 1];
   }
 
-  static void addInPlace(int i, float[] x, float[] y) {
-    y[i] += x[i];
-  }
-
   static void saxpy(int i, float a, float[] x, float[] y) {
     y[i] = a * x[i] + y[i];
-  }
-
-  static void ints(int i, int a, int[] x, int[] y) {
-    y[i] = (x[i] * a) ^ (y[i] >>> 3) + x[i] % 7;
-  }
-
-  static void longs(int i, long a, long[] x, long[] y) {
-    y[i] = x[i] * a + (y[i] >> 5) - Long.rotateLeft(x[i], i);
-  }
-
-  static void doubles(int i, double a, double[] x, double[] y) {
-    y[i] = Math.sqrt(Math.abs(x[i])) * a + y[i];
-  }
-
-  /** Reads a Java array and a resident, writes a resident and a Java array (from {@code ResidentArrayContract}). */
-  static void mixed(int i, float[] in, float[] inOut, int[] counts, float[] out) {
-    float v = in[i] + inOut[i];
-    inOut[i] = v * 2;
-    counts[i] += 1;
-    out[i] = v;
   }
 
   /** Histogram and extremes of {@code values} by atomics (from {@code JavaKernels}). */
@@ -112,10 +84,6 @@ final class FuzzKernels {
 
   static float square(int i, float[] x) {
     return x[i] * x[i];
-  }
-
-  static int parity(int i, int[] x) {
-    return x[i] & 1;
   }
 
   static float energy(int i, float[] v, float[] m) {
@@ -149,16 +117,10 @@ final class FuzzKernels {
   private static final Kernel1<float[]> INCREMENT = (i, x) -> x[i] += 1;
 
   static final List<Spec> ALL = List.of(
-      spec("twice", (Kernel1<float[]>) FuzzKernels::twice, "x"),
       spec("divides", (Kernel1<int[]>) FuzzKernels::divides, "x"),
       spec("increment (a lambda)", INCREMENT, float[].class, "x"),
       spec("shifted", (Kernel2<float[], float[]>) FuzzKernels::shifted, "x", "y"),
-      spec("addInPlace", (Kernel2<float[], float[]>) FuzzKernels::addInPlace, "x", "y"),
       spec("saxpy", (Kernel3<Float, float[], float[]>) FuzzKernels::saxpy, "a", "x", "y"),
-      spec("ints", (Kernel3<Integer, int[], int[]>) FuzzKernels::ints, "a", "x", "y"),
-      spec("longs", (Kernel3<Long, long[], long[]>) FuzzKernels::longs, "a", "x", "y"),
-      spec("doubles", (Kernel3<Double, double[], double[]>) FuzzKernels::doubles, "a", "x", "y"),
-      spec("mixed", (Kernel4<float[], float[], int[], float[]>) FuzzKernels::mixed, "in", "inOut", "counts", "out"),
       spec("atomics", (Kernel4<int[], int[], float[], int[]>) FuzzKernels::atomics, "values", "bins", "total",
           "extremes"),
       spec("integrate", (Kernel4<Float, float[], float[], float[]>) ParticleKernels::integrate, "h", "pos", "vel",
@@ -174,7 +136,6 @@ final class FuzzKernels {
       spec("forces", (Kernel8<Float, Float, float[], float[], float[], int[], int[], float[]>) ParticleKernels::forces,
           "h", "restDensity", "pos", "vel", "density", "offsets", "indices", "next"),
       spec("square", (FloatKernel1<float[]>) FuzzKernels::square, "x"),
-      spec("parity", (FloatKernel1<int[]>) FuzzKernels::parity, "x"),
       spec("energy", (FloatKernel2<float[], float[]>) FuzzKernels::energy, "v", "m"),
       spec("weighted", (FloatKernel3<Float, float[], float[]>) FuzzKernels::weighted, "w", "x", "y"),
       spec("gathered", (FloatKernel4<int[], float[], Float, byte[]>) FuzzKernels::gathered, "index", "x", "scale",

@@ -83,7 +83,8 @@ final class KernelTargets {
       String name = spec.names().get(k);
       host[k] = value(g, spec, name, type, items, made);
       made.put(name, host[k]);
-      args[k] = perturbed(g, host[k], type, "argument " + (k + 1), resident && type.isArray(), e);
+      boolean onDevice = resident && type.isArray() && g.chance(0.7);
+      args[k] = perturbed(g, host[k], type, "argument " + (k + 1), onDevice, e);
     }
     Object[] passed = args;
     if (varargs && g.chance(0.05)) {

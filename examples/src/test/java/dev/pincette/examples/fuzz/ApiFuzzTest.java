@@ -26,7 +26,7 @@ class ApiFuzzTest {
 
   @Test
   void aCrashOrAHangEndsItsWorkerAndTheRunGoesOn() throws Exception {
-    Fuzzer.Result r = new Fuzzer(new Fuzzer.Options(1, 1, 5, false, SelfTest.PREFIX)).run(System.out);
+    Fuzzer.Result r = new Fuzzer(new Fuzzer.Options(1, 1, 2, false, SelfTest.PREFIX)).run(System.out);
     assertEquals(2, r.failures().size(), r.failures().toString());
     assertTrue(r.failures().get(0).startsWith("crash: the JVM died (exit 134) in " + SelfTest.PREFIX + ".crash()"),
         r.failures().get(0));
