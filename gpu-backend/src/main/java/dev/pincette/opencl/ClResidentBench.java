@@ -30,8 +30,9 @@ import java.util.function.IntConsumer;
  *       awaited at their end; GB/s counted as 12 bytes per element (x read, y read and written). Side by side, in
  *       rounds on one context: the call through {@code Compute} (bounds checks and launch geometry as configured),
  *       and straight through {@link ClJavaKernels} with bounds checks on and off, each in groups of
- *       {@link ClJavaKernels#LOCAL_SIZE} and with the group left to the driver (as before it was set). The peer,
- *       torch's device copy, is measured by {@code tools/kernels-peer.py}.
+ *       {@link ClJavaKernels#LOCAL_SIZE} and with the group left to the driver (as before it was set), and its source
+ *       launched bare in both geometries (no dispatch, pins, error record fill or read). The peer, torch's device
+ *       copy, is measured by {@code tools/kernels-peer.py}.
  *   <li>{@code density POINTS REPS}: an SPH density over the resident neighbour lists of a spatial map of POINTS 2D
  *       points (about 20 neighbours each), the kernel translated from Java ({@link #density}) against the same
  *       algorithm hand-written in OpenCL C ({@link #HAND_WRITTEN}), all in chains of REPS launches on the same
@@ -127,6 +128,7 @@ public final class ClResidentBench {
     for (int i = 0; i < n; i++) xs[i] = (float) rnd.nextDouble(-1, 1);
     float a = 0.5f;
     ClBackend backend = (ClBackend) Dispatcher.get().backend("opencl");
+    ClContext context = backend.context();
     KernelMethod method = method(ClResidentBench.class, "saxpy", "(IF[F[F)V",
         (Kernel3<Float, float[], float[]>) ClResidentBench::saxpy, List.of("i", "a", "x", "y"));
     try (DeviceArray<float[]> x = GPU.call(() -> Compute.upload(xs));
@@ -141,8 +143,23 @@ public final class ClResidentBench {
         y.await();
       }));
       variants.addAll(direct(backend, new KernelLaunch[] {launch}, List.of(y)));
+      ClResidentStore store = context.residents;
+      ClResident[] buffers = {own(x), own(y)};
+      for (ClResident r : buffers) store.settle(r);
+      long[] pinned = store.pinAll(buffers);
+      double[] seconds;
       long[] calls = {0};
-      double[] seconds = timeRounds(variants, reps, r -> calls[0] += r);
+      try {
+        for (int g : new int[] {0, ClJavaKernels.LOCAL_SIZE}) {
+          variants.add(new Variant(g == 0 ? "raw-driver" : "raw-group" + g, r -> runTranslatedSource(backend,
+              context, method, n, g, r, kernel -> kernel.f32(2, a).mem(3, pinned[0]).i32(4, n).mem(5, pinned[1])
+                  .i32(6, n))));
+        }
+        seconds = timeRounds(variants, reps, r -> calls[0] += r);
+      } finally {
+        store.deviceWritten(new ClResident[] {buffers[1]});
+        for (ClResident r : buffers) store.unpin(r);
+      }
       long single = System.nanoTime();
       GPU.forEach(n, ClResidentBench::saxpy, a, x, y);
       y.await();
@@ -213,10 +230,13 @@ public final class ClResidentBench {
           }));
           variants.addAll(direct(backend, launches, outs.subList(1, 5)));
           int pairs = nb.totalPairs();
-          variants.add(new Variant("raw-driver", r -> runTranslatedSource(backend, context, points, pairs, h, mass,
-              pinned, 3, 0, r)));
-          variants.add(new Variant("raw-group" + group, r -> runTranslatedSource(backend, context, points, pairs, h,
-              mass, pinned, 4, group, r)));
+          for (int g : new int[] {0, group}) {
+            int out = g == 0 ? 3 : 4;
+            variants.add(new Variant(g == 0 ? "raw-driver" : "raw-group" + g, r -> runTranslatedSource(backend,
+                context, DENSITY, points, g, r, kernel -> kernel.f32(2, h).f32(3, mass).mem(4, pinned[0])
+                    .i32(5, 2 * points).mem(6, pinned[1]).i32(7, points + 1).mem(8, pinned[2]).i32(9, pairs)
+                    .mem(10, pinned[out]).i32(11, points))));
+          }
           variants.add(new Variant("hand-driver", r -> runHandWritten(context, points, h, mass, pinned, 5, 0, r)));
           variants.add(new Variant("hand-group" + group, r -> runHandWritten(context, points, h, mass, pinned, 6,
               group, r)));
@@ -382,24 +402,23 @@ public final class ClResidentBench {
   }
 
   /**
-   * {@code reps} launches of the translated kernel's own source writing pinned buffer {@code out}, bound and launched
-   * as the hand-written one is: what the generated code costs without the call's dispatch, pins and error record read.
+   * {@code reps} launches of the translated kernel's own source, bound by {@code bind} after its count and error
+   * record (the renderer's argument order: then each parameter, an array with its length) and launched as the
+   * hand-written one is: what the generated code costs without the call's dispatch, pins and error record read.
    */
-  private static void runTranslatedSource(ClBackend backend, ClContext context, int points, int pairs, float h,
-      float mass, long[] buffers, int out, int group, int reps) {
-    String source = backend.kernels().source(DENSITY);
+  private static void runTranslatedSource(ClBackend backend, ClContext context, KernelMethod method, int n,
+      int group, int reps, java.util.function.Consumer<ClKernel> bind) {
+    String source = backend.kernels().source(method);
     String entry = source.substring(source.indexOf("__kernel void ") + 14, source.indexOf('(',
         source.indexOf("__kernel void ")));
-    try (ClCall call = context.begin("density.raw")) {
+    try (ClCall call = context.begin(method.name() + ".raw")) {
       long errors = call.buffer(4 * 8);
       call.fill(errors, 0, 4 * 8);
-      // The renderer's argument order: the count, the error record, then each parameter (an array with its length).
-      ClKernel kernel = call.queue.kernel("bench:density.raw", source, backendOptions(context), entry)
-          .i32(0, points).mem(1, errors).f32(2, h).f32(3, mass)
-          .mem(4, buffers[0]).i32(5, 2 * points).mem(6, buffers[1]).i32(7, points + 1)
-          .mem(8, buffers[2]).i32(9, pairs).mem(10, buffers[out]).i32(11, points);
-      for (int r = 0; r < reps; r++) call.launch(kernel, global(points, group), group == 0 ? null : new long[] {group});
-      call.queue.finish("density.raw");
+      ClKernel kernel = call.queue.kernel("bench:" + method.name() + ".raw", source, backendOptions(context), entry)
+          .i32(0, n).mem(1, errors);
+      bind.accept(kernel);
+      for (int r = 0; r < reps; r++) call.launch(kernel, global(n, group), group == 0 ? null : new long[] {group});
+      call.queue.finish(method.name() + ".raw");
     }
   }
 
