@@ -217,7 +217,7 @@ final class ClJavaKernels {
         // Only a sum has terms: a forEach of a method that returns a value drops it (rendered without them).
         long terms = launch.kernel().returnsTerm() ? call.buffer(4L * n) : 0;
         ClKernel kernel = bind(kernel(call, p), rendered, launch, buffers, errors, terms);
-        Geometry geometry = geometry(p, kernel, n);
+        Geometry geometry = geometry(p, kernel, 0, n, n);
         call.launch(kernel, geometry.global(), geometry.local());
         launched = true;
         ByteBuffer record = call.readSmall(errors, 0, 4 * OpenClRenderer.ERROR_INTS);
@@ -281,7 +281,7 @@ final class ClJavaKernels {
         }
         call.fill(errors, 0, recordBytes);
         ClKernel kernel = bind(kernel(call, p), rendered, launch, buffers, errors, 0);
-        Geometry geometry = geometry(p, kernel, launch.n());
+        Geometry geometry = geometry(p, kernel, 0, launch.n(), launch.n());
         kernelEvent = call.queue.launchAfter(kernel, geometry.global(), geometry.local(), waits);
         launched = true;
         recordEvent = call.queue.readIntoHost(errors, record, recordBytes, 1, recordBytes, 0, call.op);
@@ -376,16 +376,20 @@ final class ClJavaKernels {
   private record Geometry(long[] global, long[] local) {}
 
   /**
-   * {@code n} work items in groups of {@link #localSize} (at most the kernel's limit here), the count rounded up to
-   * whole groups; the driver's choice when the size is 0 or the rounded count would pass the {@code int} the kernel
-   * takes its index as. A sum's terms are still {@code n}: the items beyond return before writing one.
+   * {@code count} work items whose ids start at {@code first}, of a call of {@code n}, in groups of {@link #localSize}
+   * (at most the kernel's limit here), the count rounded up to whole groups: the items beyond {@code n} return before
+   * writing anything (a sum's terms are still {@code n}). The driver's choice when the size is 0, when the rounded
+   * launch would reach items of the call's next launch (a count short of {@code n} that is not whole groups), or when
+   * its last id would pass the {@code int} the kernel takes its index as.
    */
-  private Geometry geometry(Prepared p, ClKernel kernel, int n) {
+  private Geometry geometry(Prepared p, ClKernel kernel, long first, long count, long n) {
     long limit = localSize == 0 ? 0
         : groupLimits.computeIfAbsent(p.program(), k -> kernel.maxWorkGroupSize(device.id()));
     long group = Math.min(localSize, limit);
-    long global = group == 0 ? n : (n + group - 1) / group * group;
-    if (group == 0 || global > Integer.MAX_VALUE) return new Geometry(new long[] {n}, null);
+    long global = group == 0 ? count : (count + group - 1) / group * group;
+    if (group == 0 || first + count < n && global != count || first + global - 1 > Integer.MAX_VALUE) {
+      return new Geometry(new long[] {count}, null);
+    }
     return new Geometry(new long[] {global}, new long[] {group});
   }
 
