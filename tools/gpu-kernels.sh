@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Java kernels on resident data on a GPU machine, in one batch of under 5 minutes, ending with one summary table:
 #   (a) saxpy on resident float arrays (ClResidentBench saxpy) against torch's device copy bandwidth
-#       (tools/kernels-peer.py: y.copy_(x) and y.add_(x, alpha=2) on as many floats, in the same run);
+#       (tools/kernels-peer.py: y.copy_(x) and y.add_(x, alpha=2) on as many floats, in the same run), with the
+#       variants that tell where a gap is: bounds checks on and off, groups of 256 and the driver's group size;
 #   (b) the SPH density over a spatial map's resident neighbour lists, translated from Java against the same kernel
-#       hand-written in OpenCL C (ClResidentBench density);
+#       hand-written in OpenCL C (ClResidentBench density), with the same variants, the translated source launched
+#       bare, and the hand-written kernel in both geometries;
 #   (c) ParticlesExample, a whole step with its kernels on the GPU against the same kernels on the CPU
 #       (--backend cpu: Compute.on(CPU)), with search, physics and update times per step.
 # Run from the repository root with the bundle (../shared/tools/gpu-bundle; copy this script's two python files into
@@ -39,5 +41,5 @@ step particles-gpu 60 "$B/run" dev.pincette.examples.ParticlesExample --particle
 step particles-cpu 60 "$B/run" dev.pincette.examples.ParticlesExample --particles "$PARTICLES" --steps "$STEPS" \
   --backend cpu
 echo "total $((SECONDS - start)) s"
-for f in saxpy peer density; do grep -vE "^(RESULT|WARNING)" "$OUT/$f.txt" | grep -v "^$" | tail -4; done
+for f in saxpy peer density; do grep -vE "^(RESULT|WARNING|  )" "$OUT/$f.txt" | grep -v "^$" | tail -4; done
 python3 "$(py kernels-summary.py)" "$OUT" | tee "$OUT/table.txt"

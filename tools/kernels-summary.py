@@ -19,6 +19,11 @@ def results(path):
     return out
 
 
+def variants(path, prefix):
+    """[(name, {field: value})] of the RESULT lines of a log starting with prefix, in order (the bench's variants)."""
+    return [(key[len(prefix) + 1:], fields) for key, fields in results(path).items() if key.startswith(prefix + " ")]
+
+
 def steps(path):
     """Per-step (search, physics, update) ms of ParticlesExample, the first step (compilation, JIT) left out."""
     rows = []
@@ -53,7 +58,7 @@ def main():
     gpu = open(os.path.join(out, "gpu.txt")).read().strip() if os.path.exists(os.path.join(out, "gpu.txt")) else ""
     print(f"== Pincette Java kernels on resident data: OpenCL device {device}" + (f" ({gpu})" if gpu else ""))
     rows = []
-    saxpy = next(iter(results(os.path.join(out, "saxpy.txt")).values()), None)
+    saxpy = results(os.path.join(out, "saxpy.txt")).get("saxpy")
     peer = results(os.path.join(out, "peer.txt"))
     copy = next((v for k, v in peer.items() if k == "torch copy"), None)
     add = next((v for k, v in peer.items() if k == "torch add"), None)
@@ -66,14 +71,23 @@ def main():
         else:
             line += " | torch: no peer (see peer.txt)"
         rows.append((f"(a) saxpy n={saxpy['n']} resident", line))
+        for name, v in variants(os.path.join(out, "saxpy.txt"), "saxpy-variant"):
+            text = f"{v['ms']} ms/call, {v['gbs']} GB/s, {v['vs_compute']}x the compute call's time"
+            if copy:
+                text += f" | /copy {float(v['gbs']) / float(copy['gbs']):.3f}"
+            rows.append((f"    saxpy {name}", text))
     else:
         rows.append(("(a) saxpy", "no result (see saxpy.txt)"))
-    density = next(iter(results(os.path.join(out, "density.txt")).values()), None)
+    density = results(os.path.join(out, "density.txt")).get("density")
     if density:
         rows.append((f"(b) density {density['points']} points", f"translated {density['java_ms']} ms, hand-written "
-                     f"OpenCL C {density['hand_ms']} ms, ratio {density['ratio']} (the translated source launched raw "
-                     f"{density.get('raw_ms', '?')} ms); elements differing: "
+                     f"OpenCL C {density['hand_ms']} ms (driver's group) / {density.get('hand_group_ms', '?')} ms "
+                     f"(whole groups), ratios {density['ratio']} / {density.get('ratio_group', '?')} (the translated "
+                     f"source launched raw {density.get('raw_ms', '?')} ms); elements differing: "
                      f"{density['differ_hand']} from hand-written, {density['differ_cpu']} from the CPU"))
+        for name, v in variants(os.path.join(out, "density.txt"), "density-variant"):
+            rows.append((f"    density {name}", f"{v['ms']} ms, {v['vs_hand']}x hand-driver, {v['vs_hand_group']}x "
+                         f"hand-group; elements differing from hand-driver: {v['differ_hand']}"))
     elif os.path.exists(os.path.join(out, "density.txt")):
         rows.append(("(b) density", "no result (see density.txt)"))
     gpu_step = median_step(steps(os.path.join(out, "particles-gpu.txt")))

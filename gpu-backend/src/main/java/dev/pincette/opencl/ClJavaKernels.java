@@ -35,6 +35,12 @@ final class ClJavaKernels {
    * error in seconds.
    */
   static final long SLICE = 1 << 24;
+  /**
+   * {@code pincette.opencl.kernelLocalSize}: work items per group of a kernel's launch, at most what the device allows
+   * the kernel; 0 leaves the group to the driver, which must then pick one dividing the count (NVIDIA's: 125 or 1000
+   * items for 10^6, partial warps). The count is rounded up to whole groups; the kernel returns on the items beyond it.
+   */
+  static final int LOCAL_SIZE = Math.clamp(Integer.getInteger("pincette.opencl.kernelLocalSize", 256), 0, 1 << 16);
 
   private final ClDevice device;
   private final OpenClRenderer.DeviceTraits traits;
@@ -42,6 +48,10 @@ final class ClJavaKernels {
   private final ClReduce reduce;
   /** Whether the generated code checks every index (see {@link #BOUNDS_CHECKS}). */
   private final boolean boundsChecks;
+  /** Work items per group (see {@link #LOCAL_SIZE}); 0: the driver's choice. */
+  private final int localSize;
+  /** The largest group each program's kernel may run with on this device, by program name. */
+  private final Map<String, Long> groupLimits = new java.util.concurrent.ConcurrentHashMap<>();
   /** Arrays copied back to the host, for tests that only written arrays are. */
   private final java.util.concurrent.atomic.LongAdder copiedBack = new java.util.concurrent.atomic.LongAdder();
   /**
@@ -52,9 +62,15 @@ final class ClJavaKernels {
 
   /** {@code fp64}: whether kernels may compute in double here (the device has it, and it is not switched off). */
   ClJavaKernels(ClDevice device, boolean fp64, ClReduce reduce, boolean boundsChecks) {
+    this(device, fp64, reduce, boundsChecks, LOCAL_SIZE);
+  }
+
+  /** {@code localSize}: work items per group of each launch, 0 for the driver's choice (for measurements). */
+  ClJavaKernels(ClDevice device, boolean fp64, ClReduce reduce, boolean boundsChecks, int localSize) {
     this.device = device;
     this.reduce = reduce;
     this.boundsChecks = boundsChecks;
+    this.localSize = localSize;
     long config = device.singleFpConfig();
     this.floatDenormals = (config & ClDevice.FP_DENORM) != 0;
     this.traits = new OpenClRenderer.DeviceTraits(fp64, (config & ClDevice.FP_CORRECTLY_ROUNDED_DIVIDE_SQRT) != 0);
@@ -210,7 +226,8 @@ final class ClJavaKernels {
         // on the CPU (n = Integer.MAX_VALUE of them took minutes on PoCL, found by the API fuzzer).
         fault = null;
         for (long first = 0; first < n && fault == null; first += SLICE) {
-          call.launch(kernel, first, Math.min(SLICE, n - first));
+          Geometry g = geometry(p, kernel, first, Math.min(SLICE, n - first), n);
+          call.queue.launch(kernel, new long[] {first}, g.global(), g.local(), false);
           launched = true;
           ByteBuffer record = call.readSmall(errors, 0, 4 * OpenClRenderer.ERROR_INTS);
           fault = record.getInt(0) != 0 ? fault(model, launch, record) : null;
@@ -274,7 +291,8 @@ final class ClJavaKernels {
         }
         call.fill(errors, 0, recordBytes);
         ClKernel kernel = bind(kernel(call, p), rendered, launch, buffers, errors, 0);
-        kernelEvent = call.queue.launchAfter(kernel, new long[] {launch.n()}, null, waits);
+        Geometry geometry = geometry(p, kernel, 0, launch.n(), launch.n());
+        kernelEvent = call.queue.launchAfter(kernel, geometry.global(), geometry.local(), waits);
         launched = true;
         recordEvent = call.queue.readIntoHost(errors, record, recordBytes, 1, recordBytes, 0, call.op);
       } catch (RuntimeException e) {
@@ -363,6 +381,28 @@ final class ClJavaKernels {
       throw new BackendRefusedException(why);
     }
   }
+
+  /** A launch's global size and its local size (null: the driver's choice). */
+  private record Geometry(long[] global, long[] local) {}
+
+  /**
+   * {@code count} work items whose ids start at {@code first}, of a call of {@code n}, in groups of {@link #localSize}
+   * (at most the kernel's limit here), the count rounded up to whole groups: the items beyond {@code n} return before
+   * writing anything (a sum's terms are still {@code n}). The driver's choice when the size is 0, when the rounded
+   * launch would reach items of the call's next launch (a count short of {@code n} that is not whole groups), or when
+   * its last id would pass the {@code int} the kernel takes its index as.
+   */
+  private Geometry geometry(Prepared p, ClKernel kernel, long first, long count, long n) {
+    long limit = localSize == 0 ? 0
+        : groupLimits.computeIfAbsent(p.program(), k -> kernel.maxWorkGroupSize(device.id()));
+    long group = Math.min(localSize, limit);
+    long global = group == 0 ? count : (count + group - 1) / group * group;
+    if (group == 0 || first + count < n && global != count || first + global - 1 > Integer.MAX_VALUE) {
+      return new Geometry(new long[] {count}, null);
+    }
+    return new Geometry(new long[] {global}, new long[] {group});
+  }
+
   /** Sets the kernel's arguments: arrays and residents as their {@code buffers}, the error record, the terms. */
   private static ClKernel bind(ClKernel kernel, OpenClRenderer.Rendered rendered, KernelLaunch launch,
       Map<Object, Long> buffers, long errors, long terms) {

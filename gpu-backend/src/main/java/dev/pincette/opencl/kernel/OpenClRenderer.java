@@ -108,7 +108,8 @@ public final class OpenClRenderer {
     arguments.add(new Argument.Count());
     declarations.add("const int pincette_n");
     arguments.add(new Argument.Errors());
-    declarations.add("__global int* pincette_err");
+    // restrict: no array argument is the error record, so a failure path does not make loads of arrays reload.
+    declarations.add("__global int* restrict pincette_err");
     if (terms) {
       arguments.add(new Argument.Terms());
       declarations.add("__global float* pincette_terms");
@@ -145,7 +146,17 @@ public final class OpenClRenderer {
     List<Block> blocks = model.blocks();
     for (int b = 0; b < blocks.size(); b++) {
       out.append("b").append(b).append(": ;\n");
-      for (Stmt s : blocks.get(b).statements()) statement(s, b + 1 < blocks.size() ? b + 1 : -1);
+      List<Stmt.Assign> run = new ArrayList<>();
+      for (Stmt s : blocks.get(b).statements()) {
+        if (s instanceof Stmt.Assign a && !(a.value() instanceof Expr.Atomic)) {
+          run.add(a);
+          continue;
+        }
+        assignments(run);
+        run.clear();
+        statement(s, b + 1 < blocks.size() ? b + 1 : -1);
+      }
+      assignments(run);
     }
     out.append("}\n");
     String options = device.correctlyRoundedDivideSqrt() ? "-cl-fp32-correctly-rounded-divide-sqrt" : "";
@@ -234,34 +245,111 @@ public final class OpenClRenderer {
     };
   }
 
+  /**
+   * A run of assignments with no store or atomic between them: the checks (bounds, divisors) first, in program order,
+   * each after the assignments it depends on, then the rest in program order. The first failing check is still the
+   * one of the first failing statement, and what the run skips when one fails has no effect but local values; with
+   * no branch left between them, neighbouring loads ({@code pos[2 * j]}, {@code pos[2 * j + 1]}) may become one.
+   */
+  private void assignments(List<Stmt.Assign> run) {
+    boolean[] done = new boolean[run.size()];
+    for (int k = 0; k < run.size(); k++) {
+      Value checked = checked(run.get(k));
+      if (checked == null) continue;
+      for (int i = 0; i < k; i++) {
+        if (!done[i] && run.get(i).target().equals(checked)) emitWithDependencies(run, i, done);
+      }
+      check(run.get(k));
+    }
+    for (int i = 0; i < run.size(); i++) {
+      if (!done[i]) line(name(run.get(i).target()) + " = " + expression(run.get(i)) + ";");
+    }
+  }
+
+  /**
+   * Writes assignment {@code i} of {@code run} (its check, if any, already written) after the earlier ones it must
+   * follow: those writing what it reads or writes, or reading what it writes.
+   */
+  private void emitWithDependencies(List<Stmt.Assign> run, int i, boolean[] done) {
+    Stmt.Assign a = run.get(i);
+    List<Value.Var> reads = reads(a.value());
+    for (int h = 0; h < i; h++) {
+      Stmt.Assign earlier = run.get(h);
+      if (!done[h] && (reads.contains(earlier.target()) || earlier.target().equals(a.target())
+          || reads(earlier.value()).contains(a.target()))) {
+        emitWithDependencies(run, h, done);
+      }
+    }
+    done[i] = true;
+    line(name(a.target()) + " = " + expression(a) + ";");
+  }
+
+  /** The variables {@code e} reads. */
+  private static List<Value.Var> reads(Expr e) {
+    List<Value> values = switch (e) {
+      case Expr.Copy c -> List.of(c.value());
+      case Expr.Unary u -> List.of(u.operand());
+      case Expr.Binary b -> List.of(b.left(), b.right());
+      case Expr.Load l -> List.of(l.index());
+      case Expr.Length l -> List.of();
+      case Expr.Call c -> c.arguments();
+      case Expr.Atomic at -> List.of(at.index(), at.operand());
+    };
+    List<Value.Var> vars = new ArrayList<>();
+    for (Value v : values) {
+      if (v instanceof Value.Var var) vars.add(var);
+    }
+    return vars;
+  }
+
+  /** The value the check of {@code a} reads (an index, a divisor), or null when {@code a} has no check. */
+  private Value checked(Stmt.Assign a) {
+    return switch (a.value()) {
+      case Expr.Load l -> boundsChecks ? l.index() : null;
+      case Expr.Binary b -> b.op().dividesIntegers() ? b.right() : null;
+      case Expr.Call c -> c.function().dividesIntegers() ? c.arguments().get(1) : null;
+      default -> null;
+    };
+  }
+
   private void assign(Stmt.Assign a) {
-    String target = name(a.target());
-    String expr = switch (a.value()) {
-      case Expr.Copy c -> value(c.value());
-      case Expr.Unary u -> String.format(OpenClSpelling.OPS.get(u.op()), value(u.operand()));
+    check(a);
+    line(name(a.target()) + " = " + expression(a) + ";");
+  }
+
+  /** Writes the checks {@code a} needs before it runs: its index in bounds, its divisor not zero. */
+  private void check(Stmt.Assign a) {
+    switch (a.value()) {
       case Expr.Binary b -> {
         if (b.op().dividesIntegers()) checkDivisor(b.right(), a.site());
-        yield String.format(spelling(b.op()), value(b.left()), value(b.right()));
       }
+      case Expr.Load l -> checkBounds(l.array(), value(l.index()), a.site());
+      case Expr.Call c -> {
+        if (c.function().dividesIntegers()) checkDivisor(c.arguments().get(1), a.site());
+      }
+      case Expr.Atomic at -> checkBounds(at.array(), value(at.index()), a.site());
+      default -> { }
+    }
+  }
+
+  /** {@code a}'s value, without its checks. */
+  private String expression(Stmt.Assign a) {
+    return switch (a.value()) {
+      case Expr.Copy c -> value(c.value());
+      case Expr.Unary u -> String.format(OpenClSpelling.OPS.get(u.op()), value(u.operand()));
+      case Expr.Binary b -> String.format(spelling(b.op()), value(b.left()), value(b.right()));
       case Expr.Load l -> {
-        String index = value(l.index());
-        checkBounds(l.array(), index, a.site());
-        String load = array(l.array()) + "[" + index + "]";
+        String load = array(l.array()) + "[" + value(l.index()) + "]";
         yield l.type() == ElementType.BYTE ? "(int) " + load : load;
       }
       case Expr.Length l -> array(l.array()) + "_len";
       case Expr.Call c -> {
-        if (c.function().dividesIntegers()) checkDivisor(c.arguments().get(1), a.site());
         Object[] args = c.arguments().stream().map(OpenClRenderer::value).toArray();
         yield String.format(spelling(c.function()), args);
       }
-      case Expr.Atomic at -> {
-        String index = value(at.index());
-        checkBounds(at.array(), index, a.site());
-        yield String.format(OpenClSpelling.CALLS.get(at.function()), array(at.array()), index, value(at.operand()));
-      }
+      case Expr.Atomic at -> String.format(OpenClSpelling.CALLS.get(at.function()), array(at.array()),
+          value(at.index()), value(at.operand()));
     };
-    line(target + " = " + expr + ";");
   }
 
   private String spelling(Op op) {

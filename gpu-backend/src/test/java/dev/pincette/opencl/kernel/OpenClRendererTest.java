@@ -72,4 +72,37 @@ class OpenClRendererTest {
     assertTrue(viaDouble.source().contains("convert_float_rte((double) "), viaDouble.source());
     assertTrue(viaDouble.source().contains("convert_float_rte(sqrt((double) "), viaDouble.source());
   }
+
+  static void pairDistance(int i, float[] pos, int[] neighbours, float[] out) {
+    int j = neighbours[i];
+    float dx = pos[2 * i] - pos[2 * j];
+    float dy = pos[2 * i + 1] - pos[2 * j + 1];
+    out[i] = dx * dx + dy * dy;
+  }
+
+  @Test
+  void loadsOfABlockFollowAllItsChecksSoNeighbouringLoadsMayMerge() {
+    KernelModel model = KernelTranslator.shared().translate(OpenClRendererTest.class, "pairDistance",
+        MethodTypeDesc.ofDescriptor("(I[F[I[F)V"));
+    String source = OpenClRenderer.render(model, new OpenClRenderer.DeviceTraits(true, true), true, false).source();
+    assertTrue(source.contains("__global int* restrict pincette_err"), source);
+    List<String> lines = source.lines().map(String::strip).toList();
+    // The neighbour's index is loaded right after its check (the other checks need it); the four loads of pos come
+    // after the last check of pos, in program order.
+    int lastPosCheck = -1;
+    List<Integer> posLoads = new java.util.ArrayList<>();
+    for (int k = 0; k < lines.size(); k++) {
+      if (lines.get(k).matches("if \\(\\(uint\\) v\\d+ >= \\(uint\\) p1_len\\).*")) lastPosCheck = k;
+      if (lines.get(k).matches("v\\d+ = p1\\[v\\d+\\];")) posLoads.add(k);
+    }
+    assertEquals(4, posLoads.size(), source);
+    assertTrue(lastPosCheck >= 0 && lastPosCheck < posLoads.getFirst(), source);
+    for (int k = 1; k < posLoads.size(); k++) {
+      assertTrue(posLoads.get(k) - posLoads.get(k - 1) <= 4, "loads of pos spread out:\n" + source);
+    }
+    // Without bounds checks nothing moves: the loads stay where the bytecode has them.
+    String unchecked = OpenClRenderer.render(model, new OpenClRenderer.DeviceTraits(true, true), false, false)
+        .source();
+    assertFalse(unchecked.contains("pincette_fail(pincette_err, 1"), unchecked);
+  }
 }
