@@ -241,6 +241,9 @@ final class ClJavaKernels {
     long failing = 0;
     boolean launched = false;
     boolean handedOver = false;
+    // Set when the resident queue could not be drained after a failure: its commands may still use the record,
+    // the error buffer and the pinned residents, and may still write the arrays.
+    boolean undrained = false;
     try {
       errors = context.pool.acquire(recordBytes, "kernel");
       record = store.kernels.records.acquire();
@@ -269,6 +272,7 @@ final class ClJavaKernels {
         recordEvent = call.queue.readIntoHost(errors, record, recordBytes, 1, recordBytes, 0, call.op);
       } catch (RuntimeException e) {
         call.close();
+        undrained = !call.completed();
         ClQueue.release(kernelEvent);
         throw e;
       } finally {
@@ -278,6 +282,7 @@ final class ClJavaKernels {
       try {
         call.endEnqueued();
       } catch (RuntimeException e) {
+        undrained = !call.completed();
         ClQueue.release(kernelEvent, recordEvent);
         throw e;
       }
@@ -288,15 +293,21 @@ final class ClJavaKernels {
           before, r -> fault(model, launch, r)));
       handedOver = true;
     } catch (BackendException e) {
-      if (launched) store.failedWriting(written, launch.kernel().displayName(), e);
+      if (launched || undrained) store.failedWriting(written, launch.kernel().displayName(), e);
       throw e;
     } finally {
       ClQueue.release(after);
       if (!handedOver) {
         ClQueue.release(failing);
-        if (errors != 0) context.releaseBuffers(errors);
-        if (record != 0 && !store.kernels.records.release(record)) org.lwjgl.system.MemoryUtil.nmemFree(record);
-        for (ClResident r : used) store.unpin(r);
+        if (undrained) {
+          // The record's memory (a slot or native) is left to the commands that may still write it: a leak, not a
+          // write into memory reused meanwhile. The pins stay, so the residents' buffers are never reused either.
+          context.discardBuffers(errors);
+        } else {
+          if (errors != 0) context.releaseBuffers(errors);
+          if (record != 0 && !store.kernels.records.release(record)) org.lwjgl.system.MemoryUtil.nmemFree(record);
+          for (ClResident r : used) store.unpin(r);
+        }
       }
     }
   }

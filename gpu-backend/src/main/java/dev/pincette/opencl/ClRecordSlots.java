@@ -19,8 +19,8 @@ import org.lwjgl.system.MemoryStack;
  * ordinary native memory instead.
  */
 final class ClRecordSlots {
-  /** Bytes per slot: an error record of {@code OpenClRenderer.ERROR_INTS} ints, rounded up. */
-  static final int SLOT_BYTES = 32;
+  /** Bytes per slot: an error record of {@code OpenClRenderer.ERROR_INTS} ints, rounded up to 32 (a record per line). */
+  static final int SLOT_BYTES = (4 * dev.pincette.opencl.kernel.OpenClRenderer.ERROR_INTS + 31) / 32 * 32;
 
   private final ClContext context;
   private final int count;

@@ -726,6 +726,29 @@ final class ClResidentStore {
   }
 
   /**
+   * Closes {@code r}, pinned once by a caller whose call could not be drained: commands that may still run write its
+   * buffer, so the buffer is freed (the runtime keeps it until they are done) and never handed to another array.
+   */
+  void abandonUndrained(ClResident r) {
+    lock.lock();
+    try {
+      r.closed = true;
+      r.host = null;
+      r.pins--;
+      if (r.buffer != 0) {
+        onDevice.remove(r);
+        context.discardBuffers(r.buffer);
+        deviceBytes -= r.bufferBytes;
+        r.buffer = 0;
+        r.bufferBytes = 0;
+        r.deviceStale = false;
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
    * Device bytes held by resident data once the products computing now are done (those closed meanwhile then give
    * their memory back); for tests and diagnostics.
    */

@@ -258,6 +258,34 @@ class ClResidentArrayTest {
   }
 
   @Test
+  void aKernelWhoseQueueCannotBeDrainedKeepsWhatItUsesAndLosesWhatItWrote() {
+    int n = 2000;
+    float[] x = floats(n, 23);
+    try (DeviceArray<float[]> dx = GPU.call(() -> Compute.upload(x));
+         DeviceArray<float[]> dy = GPU.call(() -> Compute.zeros(float[].class, n))) {
+      GPU.forEach(n, ClResidentArrayTest::addInPlace, dx, dy);
+      assertArrayEquals(x, dy.download());
+      ClResident rx = (ClResident) dev.pincette.internal.ResidentHandles.resident(dx, "test");
+      ClResident ry = (ClResident) dev.pincette.internal.ResidentHandles.resident(dy, "test");
+      int pinsX = rx.pins;
+      int pinsY = ry.pins;
+      // The flush fails, and so does the drain after it: the kernel may still run, reading x and writing y.
+      ClFaults.failEvery("clFinish(java_ClResidentArrayTest_addInPlace");
+      ClFaults.failNext("clFlush");
+      try {
+        GPU.forEach(n, ClResidentArrayTest::addInPlace, dx, dy);
+      } catch (IllegalStateException rerunOnLostValues) {
+        assertTrue(rerunOnLostValues.getMessage().contains("lost"), rerunOnLostValues.getMessage());
+      }
+      ClFaults.clear();
+      assertFalse(ClFaults.armed(), "the flush failed");
+      assertTrue(rx.pins > pinsX && ry.pins > pinsY, "their buffers stay out of reuse: " + rx.pins + ", " + ry.pins);
+      assertThrows(IllegalStateException.class, dy::download);
+      assertArrayEquals(x, dx.download(), "only read: still there");
+    }
+  }
+
+  @Test
   void aKernelBehindAFailedOneOnTheQueueEndsAndIsNotWaitedForInVain() {
     int n = 2000;
     float[] x = floats(n, 21);
