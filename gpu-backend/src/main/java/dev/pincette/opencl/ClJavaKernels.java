@@ -203,10 +203,22 @@ final class ClJavaKernels {
         ClKernel kernel = bind(kernel(call, p), rendered, launch, buffers, errors, terms);
         call.launch(kernel, new long[] {n}, null);
         launched = true;
-        ByteBuffer record = call.readSmall(errors, 0, 4 * OpenClRenderer.ERROR_INTS);
-        fault = record.getInt(0) != 0 ? fault(model, launch, record) : null;
-        sum = terms != 0 && fault == null ? reduce.sumOnDevice(call, terms, n) : 0;
-        if (fault == null) copyBack(call, model, launch, buffers);
+        Outcome outcome;
+        try {
+          outcome = outcome(call, p, launch, buffers, errors, terms);
+        } catch (BackendException e) {
+          // A command after the kernel failed: when the queue drains without an error the kernel ran, and what it
+          // left is read again (an array copied back in place gets the same values again) instead of being lost.
+          if (!drainsCleanly(call)) throw e;
+          try {
+            outcome = outcome(call, p, launch, buffers, errors, terms);
+          } catch (BackendException again) {
+            e.addSuppressed(again);
+            throw e;
+          }
+        }
+        fault = outcome.fault();
+        sum = outcome.sum();
       }
       // After the call gave its queue back (the store's lock comes before a queue): the kernel wrote its residents
       // on the device, also when it failed as the CPU would throw.
@@ -218,6 +230,29 @@ final class ClJavaKernels {
       throw e;
     } finally {
       for (ClResident r : used) store.unpin(r);
+    }
+  }
+
+  /** What a kernel that ran left: its error (or null) and the sum of its terms. */
+  private record Outcome(KernelFault fault, double sum) {}
+
+  /** Reads the error record behind the kernel; then the sum of its terms and the Java arrays it wrote, unless it failed. */
+  private Outcome outcome(ClCall call, Prepared p, KernelLaunch launch, Map<Object, Long> buffers, long errors,
+      long terms) {
+    ByteBuffer record = call.readSmall(errors, 0, 4 * OpenClRenderer.ERROR_INTS);
+    KernelFault fault = record.getInt(0) != 0 ? fault(p.model(), launch, record) : null;
+    double sum = terms != 0 && fault == null ? reduce.sumOnDevice(call, terms, launch.n()) : 0;
+    if (fault == null) copyBack(call, p.model(), launch, buffers);
+    return new Outcome(fault, sum);
+  }
+
+  /** Whether every command enqueued on {@code call}'s queue has ended without an error (it waits for them). */
+  private static boolean drainsCleanly(ClCall call) {
+    try {
+      call.queue.finish(call.op);
+      return true;
+    } catch (BackendException e) {
+      return false;
     }
   }
 
@@ -244,6 +279,8 @@ final class ClJavaKernels {
     // Set when the resident queue could not be drained after a failure: its commands may still use the record,
     // the error buffer and the pinned residents, and may still write the arrays.
     boolean undrained = false;
+    // Set when a command after the kernel failed but the kernel itself ran to completion on a drained queue.
+    boolean ran = false;
     try {
       errors = context.pool.acquire(recordBytes, "kernel");
       record = store.kernels.records.acquire();
@@ -273,6 +310,7 @@ final class ClJavaKernels {
       } catch (RuntimeException e) {
         call.close();
         undrained = !call.completed();
+        ran = launched && !undrained && completed(kernelEvent);
         ClQueue.release(kernelEvent);
         throw e;
       } finally {
@@ -283,6 +321,7 @@ final class ClJavaKernels {
         call.endEnqueued();
       } catch (RuntimeException e) {
         undrained = !call.completed();
+        ran = !undrained && completed(kernelEvent);
         ClQueue.release(kernelEvent, recordEvent);
         throw e;
       }
@@ -293,6 +332,10 @@ final class ClJavaKernels {
           before, r -> fault(model, launch, r)));
       handedOver = true;
     } catch (BackendException e) {
+      if (ran) {
+        ranAfterAll(context, launch, p, errors, written, e);
+        return;
+      }
       if (launched || undrained) store.failedWriting(written, launch.kernel().displayName(), e);
       throw e;
     } finally {
@@ -310,6 +353,34 @@ final class ClJavaKernels {
         }
       }
     }
+  }
+
+  /** Whether {@code event}'s command has completed without an error. */
+  private static boolean completed(long event) {
+    try {
+      return event != 0 && ClQueue.status(event) == 0;
+    } catch (BackendException e) {
+      return false;
+    }
+  }
+
+  /**
+   * An enqueue that failed after its kernel ran to completion (reading its record or flushing failed, and the queue
+   * drained): the kernel's record is read on a call of its own, and the call ends as it would have at the settle,
+   * with the kernel's results on the device, or its error. Throws {@code failure} when the record cannot be read.
+   */
+  private void ranAfterAll(ClContext context, KernelLaunch launch, Prepared p, long errors, ClResident[] written,
+      BackendException failure) {
+    ByteBuffer record;
+    try (ClCall call = context.begin(p.rendered().entry())) {
+      record = call.readSmall(errors, 0, 4 * OpenClRenderer.ERROR_INTS);
+    } catch (BackendException again) {
+      failure.addSuppressed(again);
+      context.residents.failedWriting(written, launch.kernel().displayName(), failure);
+      throw failure;
+    }
+    context.residents.deviceWritten(written);
+    if (record.getInt(0) != 0) throw fault(p.model(), launch, record);
   }
 
   /**

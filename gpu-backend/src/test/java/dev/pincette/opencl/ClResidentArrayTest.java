@@ -70,6 +70,11 @@ class ClResidentArrayTest {
     f[i] = f[i] * 1.0001f + (float) d[i];
   }
 
+  static void addAndCopy(int i, float[] x, float[] y, float[] out) {
+    y[i] += x[i];
+    out[i] = y[i] * 2;
+  }
+
   static void intsFrom(int i, int[] a, int[] out) {
     out[i] = a[i] * 7 - (a[i] >>> 3);
   }
@@ -254,6 +259,46 @@ class ClResidentArrayTest {
       assertArrayEquals(x, dx.download(), "only read: still there");
       GPU.forEach(n, ClResidentArrayTest::addInPlace, dx, other);
       assertArrayEquals(x, other.download(), "later chains work");
+    }
+  }
+
+  @Test
+  void aFailureAfterAKernelRanKeepsWhatItWroteOnTheDevice() {
+    int n = 2500;
+    float[] x = floats(n, 29);
+    float[] expected = new float[n];
+    for (String fault : new String[] {"clEnqueueReadBuffer(java_ClResidentArrayTest_addInPlace", "clFlush"}) {
+      try (DeviceArray<float[]> dx = GPU.call(() -> Compute.upload(x));
+           DeviceArray<float[]> dy = GPU.call(() -> Compute.zeros(float[].class, n))) {
+        GPU.forEach(n, ClResidentArrayTest::addInPlace, dx, dy);
+        ClFaults.failNext(fault);
+        GPU.forEach(n, ClResidentArrayTest::addInPlace, dx, dy);
+        assertFalse(ClFaults.armed(), fault + " fired");
+        assertEquals("opencl", Compute.lastCall().backend(), fault);
+        for (int i = 0; i < n; i++) expected[i] = (0f + x[i]) + x[i];
+        assertArrayEquals(expected, dy.download(), fault);
+      }
+    }
+  }
+
+  @Test
+  void aFailureReadingTheRecordOfAMixedCallKeepsItsResultsOnTheDeviceAndCopiesBackItsJavaArrays() {
+    int n = 2500;
+    float[] x = floats(n, 31);
+    float[] y = floats(n, 37);
+    float[] out = new float[n];
+    float[] expectedY = y.clone();
+    float[] expectedOut = new float[n];
+    for (int step = 0; step < 2; step++) CPU.forEach(n, ClResidentArrayTest::addAndCopy, x, expectedY, expectedOut);
+    try (DeviceArray<float[]> dx = GPU.call(() -> Compute.upload(x));
+         DeviceArray<float[]> dy = GPU.call(() -> Compute.upload(y))) {
+      GPU.forEach(n, ClResidentArrayTest::addAndCopy, dx, dy, out);
+      ClFaults.failNext("clEnqueueReadBuffer(java_ClResidentArrayTest_addAndCopy");
+      GPU.forEach(n, ClResidentArrayTest::addAndCopy, dx, dy, out);
+      assertFalse(ClFaults.armed(), "the record's read failed");
+      assertEquals("opencl", Compute.lastCall().backend());
+      assertArrayEquals(expectedOut, out);
+      assertArrayEquals(expectedY, dy.download());
     }
   }
 
