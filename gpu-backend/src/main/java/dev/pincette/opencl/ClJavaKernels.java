@@ -270,6 +270,7 @@ final class ClJavaKernels {
     long recordBytes = 4L * OpenClRenderer.ERROR_INTS;
     ClKernelCommand[] before = store.kernels.writersOf(used);
     long[] pinned = store.pinAll(used);
+    ClKernelChain.Waits candidates = null;
     long[] after = new long[0];
     long errors = 0;
     long record = 0;
@@ -292,11 +293,14 @@ final class ClJavaKernels {
       }
       Map<Object, Long> buffers = new IdentityHashMap<>();
       for (int k = 0; k < used.length; k++) buffers.put(used[k], pinned[k]);
+      // Before the resident queue is taken: the store's lock comes before the queue and the context's lifecycle.
+      candidates = store.kernels.eventsBefore(used);
       ClCall call = context.beginResident(rendered.entry());
       long kernelEvent = 0;
       long recordEvent = 0;
       try {
-        after = store.kernels.eventsBefore(used, call.queue);
+        after = candidates.on(call.queue);
+        candidates = null;
         long[] waits = after;
         if (failing != 0) {
           waits = java.util.Arrays.copyOf(after, after.length + 1);
@@ -339,6 +343,7 @@ final class ClJavaKernels {
       if (launched || undrained) store.failedWriting(written, launch.kernel().displayName(), e);
       throw e;
     } finally {
+      if (candidates != null) ClQueue.release(candidates.events());
       ClQueue.release(after);
       if (!handedOver) {
         ClQueue.release(failing);

@@ -57,23 +57,41 @@ final class ClKernelChain {
   }
 
   /**
-   * The kernel events a new kernel on {@code residents}, enqueued on {@code queue}, waits for (their last writers' and
-   * users'), retained: those of kernels on another queue (one replaced since); on the same queue, which runs in order,
-   * they are done before it anyway, and a wait list would only cost the driver.
+   * The kernel events a new kernel on {@code residents} waits for (their last writers' and users'), each with the
+   * queue it was enqueued on, retained. Taken under the store's lock before the kernel's call takes the resident
+   * queue (the store's lock comes first); {@link Waits#on} then keeps those of another queue.
    */
-  long[] eventsBefore(ClResident[] residents, ClQueue queue) {
+  Waits eventsBefore(ClResident[] residents) {
     lock.lock();
     try {
-      java.util.LinkedHashSet<Long> events = new java.util.LinkedHashSet<>();
+      java.util.LinkedHashMap<Long, ClQueue> events = new java.util.LinkedHashMap<>();
       for (ClResident r : residents) {
-        if (r.lastWriter != null && r.lastWriter.queue != queue) events.add(r.lastWriter.events[0]);
-        if (r.lastUse != null && r.lastUse.queue != queue) events.add(r.lastUse.events[0]);
+        if (r.lastWriter != null) events.put(r.lastWriter.events[0], r.lastWriter.queue);
+        if (r.lastUse != null) events.put(r.lastUse.events[0], r.lastUse.queue);
       }
-      long[] out = events.stream().mapToLong(Long::longValue).toArray();
+      long[] out = events.keySet().stream().mapToLong(Long::longValue).toArray();
       ClQueue.retain(out);
-      return out;
+      return new Waits(out, events.values().toArray(ClQueue[]::new));
     } finally {
       lock.unlock();
+    }
+  }
+
+  /** Retained kernel events and the queue of each. */
+  record Waits(long[] events, ClQueue[] queues) {
+    /**
+     * The events of kernels on another queue than {@code queue} (one replaced since), still retained; those on
+     * {@code queue} are released: it runs in order, so they are done before a kernel enqueued there anyway, and a
+     * wait list would only cost the driver.
+     */
+    long[] on(ClQueue queue) {
+      long[] other = new long[events.length];
+      int count = 0;
+      for (int k = 0; k < events.length; k++) {
+        if (queues[k] == queue) ClQueue.release(events[k]);
+        else other[count++] = events[k];
+      }
+      return java.util.Arrays.copyOf(other, count);
     }
   }
 
