@@ -258,6 +258,10 @@ public final class Compute {
   public static double sum(DeviceArray<float[]> x) {
     Objects.requireNonNull(x, "sum: x is null");
     var r = x.resident("sum");
+    if (r.type() != dev.pincette.spi.KernelArg.Type.FLOAT) {
+      // Only reachable through a raw or unchecked DeviceArray: a device reading it as floats would read past it.
+      throw new IllegalArgumentException("sum: x must hold float[], not " + r.type().arrayClass.getSimpleName());
+    }
     long elements = r.length();
     CallCost cost = new CallCost(CallCost.REDUCE, elements, 0, 8, java.util.Map.of(r.backend(), 4 * elements));
     try {
