@@ -795,7 +795,7 @@ final class ClResidentStore {
 
   /** Gives {@code r} a device buffer within the budget, evicting others as needed. Under the lock. */
   private void placeOnDevice(ClResident r) {
-    long bytes = ClBufferPool.sizeClass(Math.max(4, r.bytes()));
+    long bytes = bufferBytes(r.bytes(), context.device.maxAllocation());
     makeRoom(bytes);
     long buffer;
     try {
@@ -809,6 +809,15 @@ final class ClResidentStore {
     r.bufferBytes = bytes;
     deviceBytes += bytes;
     onDevice.add(r);
+  }
+
+  /**
+   * The bytes of the pooled buffer an array of {@code arrayBytes} (at most {@code maxAllocation}, see checkFits) is
+   * placed in: its size class, as the pool allocates it, but never past the device's largest allocation (a size class
+   * is up to twice the array: asking for it was refused, and evicting every array did not help).
+   */
+  static long bufferBytes(long arrayBytes, long maxAllocation) {
+    return Math.min(ClBufferPool.sizeClass(Math.max(4, arrayBytes)), Math.max(4, maxAllocation));
   }
 
   /** Evicts least recently used unpinned copies until {@code bytes} more fit the budget (or none is left). */
