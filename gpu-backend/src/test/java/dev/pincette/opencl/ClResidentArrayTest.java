@@ -355,6 +355,37 @@ class ClResidentArrayTest {
   }
 
   @Test
+  void kernelsThatFailBehindAFailedOneOnItsQueueCountAsOneDeviceFailure() {
+    int n = 2000;
+    float[] x = floats(n, 41);
+    List<DeviceArray<float[]>> behind = new ArrayList<>();
+    try (DeviceArray<float[]> dx = GPU.call(() -> Compute.upload(x));
+         DeviceArray<float[]> dy = GPU.call(() -> Compute.zeros(float[].class, n))) {
+      for (int k = 0; k < 4; k++) behind.add(GPU.call(() -> Compute.zeros(float[].class, n)));
+      GPU.forEach(n, ClResidentArrayTest::addInPlace, dx, dy);
+      assertArrayEquals(x, dy.download());
+      Dispatcher.get().health().reset();
+      // The first fails on the device after its call returned; those behind it on the queue may fail with it (PoCL
+      // runs them).
+      ClFaults.failNext("kernelFailure(addInPlace)");
+      GPU.forEach(n, ClResidentArrayTest::addInPlace, dx, dy);
+      for (DeviceArray<float[]> b : behind) GPU.forEach(n, ClResidentArrayTest::addInPlace, dx, b);
+      assertFalse(ClFaults.armed(), "the kernel was made to fail");
+      assertEquals("opencl", Compute.lastCall().backend());
+      try {
+        behind.getLast().download();   // settles every kernel enqueued, oldest first
+      } catch (IllegalStateException lostWithIt) {
+        assertTrue(lostWithIt.getMessage().contains("failed on the device"), lostWithIt.getMessage());
+      }
+      assertEquals(1, Dispatcher.get().health().failures("opencl"), "one queue's failures count once");
+      assertThrows(IllegalStateException.class, dy::download);
+      assertTrue(Dispatcher.get().health().isOn("opencl"));
+    } finally {
+      behind.forEach(DeviceArray::close);
+    }
+  }
+
+  @Test
   void sixteenThreadsRunChainsOfTheirOwn() throws Exception {
     ExecutorService pool = Executors.newFixedThreadPool(16);
     try {
