@@ -37,6 +37,8 @@ final class ClResidentStore {
   private final ReentrantLock lock = new ReentrantLock();
   /** Residents with a device copy, least recently used first. */
   private final LinkedHashSet<ClResident> onDevice = new LinkedHashSet<>();
+  /** Arrays read back from the device, counted for {@link #reads()}. */
+  private final java.util.concurrent.atomic.LongAdder reads = new java.util.concurrent.atomic.LongAdder();
   /** Products whose command may still run ({@link ClResident#ready} non-zero), oldest first. */
   private final List<ClResident> pending = new ArrayList<>();
   /** Kernels enqueued on resident arrays and not known done; they share {@link #lock}. */
@@ -461,6 +463,7 @@ final class ClResidentStore {
     }
     try (ClCall call = context.begin("download")) {
       if (r.length > 0) call.queue.read(r.buffer, into, 0, r.length, call.op);
+      reads.increment();
     } finally {
       unpin(r);
     }
@@ -783,6 +786,11 @@ final class ClResidentStore {
     }
   }
 
+  /** Arrays read from the device to the host so far (downloads and evictions), for tests that a chain stays there. */
+  long reads() {
+    return reads.sum();
+  }
+
   /** Device copies moved to the host so far. */
   long evictions() {
     lock.lock();
@@ -856,9 +864,10 @@ final class ClResidentStore {
   }
 
   /** A new host array holding {@code r}'s device copy, read on {@code call}'s queue. */
-  private static Object downloadCopy(ClCall call, ClResident r) {
+  private Object downloadCopy(ClCall call, ClResident r) {
     Object out = r.type.newArray(r.length);
     if (r.length > 0) call.queue.read(r.buffer, out, 0, r.length, call.op);
+    reads.increment();
     return out;
   }
 

@@ -148,7 +148,8 @@ class ClResidentArrayTest {
       CPU.forEach(n, ClResidentArrayTest::mixTypes, ef, ed, ek, el, eb);
       CPU.forEach(n, ClResidentArrayTest::intsFrom, ek, eOut);
     }
-    long copiedBefore = opencl.kernels().arraysCopiedBack();
+    long readsBefore = opencl.residents().reads();
+    long evictionsBefore = opencl.residents().evictions();
     try (DeviceArray<float[]> rf = GPU.call(() -> Compute.upload(f));
          DeviceArray<double[]> rd = GPU.call(() -> Compute.upload(d));
          DeviceArray<int[]> rk = GPU.call(() -> Compute.upload(k));
@@ -160,7 +161,10 @@ class ClResidentArrayTest {
         GPU.forEach(n, ClResidentArrayTest::intsFrom, rk, out);
         assertEquals("opencl", Compute.lastCall().backend());
       }
-      assertEquals(copiedBefore, opencl.kernels().arraysCopiedBack(), "no array came back to the host");
+      assertEquals(readsBefore, opencl.residents().reads(), "no array came back to the host");
+      assertEquals(evictionsBefore, opencl.residents().evictions(), "none was evicted");
+      rf.download();
+      assertEquals(readsBefore + 1, opencl.residents().reads(), "a download is counted");
       assertArrayEquals(eOut, out.await().download());
       assertArrayEquals(ef, rf.download());
       assertArrayEquals(ed, rd.download());
@@ -424,9 +428,15 @@ class ClResidentArrayTest {
   void chainsOnManyThreadsEndRightWhileEnqueuesFail() throws Exception {
     ExecutorService pool = Executors.newFixedThreadPool(8);
     java.util.concurrent.atomic.AtomicBoolean running = new java.util.concurrent.atomic.AtomicBoolean(true);
+    java.util.concurrent.atomic.AtomicInteger fired = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicInteger onOpenCl = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicInteger onCpu = new java.util.concurrent.atomic.AtomicInteger();
     Thread faults = new Thread(() -> {
       SplittableRandom rnd = new SplittableRandom(99);
+      boolean armed = false;
       while (running.get()) {
+        if (armed && !ClFaults.armed()) fired.incrementAndGet();
+        armed = true;
         ClFaults.failNext(rnd.nextBoolean() ? "clEnqueueNDRangeKernel(java_ClResidentArrayTest_axpy"
             : "clEnqueueWriteBuffer(resident.upload");
         try {
@@ -452,7 +462,10 @@ class ClResidentArrayTest {
             for (int s = 0; s < steps; s++) CPU.forEach(n, ClResidentArrayTest::axpy, 1.25f, x, expected);
             try (DeviceArray<float[]> dx = GPU.call(() -> Compute.upload(x));
                  DeviceArray<float[]> dy = GPU.call(() -> Compute.upload(y))) {
-              for (int s = 0; s < steps; s++) GPU.forEach(n, ClResidentArrayTest::axpy, 1.25f, dx, dy);
+              for (int s = 0; s < steps; s++) {
+                GPU.forEach(n, ClResidentArrayTest::axpy, 1.25f, dx, dy);
+                (Compute.lastCall().backend().equals("opencl") ? onOpenCl : onCpu).incrementAndGet();
+              }
               assertArrayEquals(expected, dy.download(), "thread " + seed + " round " + round);
             }
           }
@@ -466,6 +479,9 @@ class ClResidentArrayTest {
       ClFaults.clear();
       pool.shutdownNow();
     }
+    assertTrue(fired.get() > 0, "faults fired");
+    assertTrue(onOpenCl.get() > 0 && onCpu.get() > 0, "calls ran on OpenCL (" + onOpenCl + ") and were rerun on the"
+        + " CPU (" + onCpu + ")");
   }
 
   @Test
