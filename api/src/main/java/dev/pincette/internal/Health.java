@@ -111,8 +111,11 @@ public final class Health {
     }
   }
 
-  /** The device failures of {@code backend} so far; a call reads it when it begins, for {@link #succeeded}. */
-  long failures(String backend) {
+  /**
+   * The device failures of {@code backend} so far (since the last {@link #reset}); a call reads it when it begins, for
+   * {@link #succeeded}; tests read it to count failures that successes in between hide from {@link #failuresInARow}.
+   */
+  public long failures(String backend) {
     State s = state(backend);
     synchronized (s) {
       return s.failures;

@@ -307,4 +307,30 @@ public abstract class ResidentArrayContract {
       assertFalse(small.isClosed());
     }
   }
+
+  @Test
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  void aRawDeviceArrayOfAnotherElementTypeIsRefusedWhereFloatsAreWanted() {
+    int size = 16;
+    int dims = 3;
+    float[] points = new float[size * dims];
+    for (int i = 0; i < points.length; i++) points[i] = i * 0.25f;
+    // A raw DeviceArray passes the compiler: the element type is checked where the positions are taken.
+    DeviceArray raw = placed(() -> Compute.upload(new byte[size * dims]));
+    try (dev.pincette.spatial.SpatialHashMap map = placed(() -> dev.pincette.spatial.SpatialHashMap.build(points, dims,
+        1f))) {
+      IllegalArgumentException update = assertThrows(IllegalArgumentException.class,
+          () -> placed(() -> {
+            map.update((DeviceArray<float[]>) raw);
+            return null;
+          }));
+      assertTrue(update.getMessage().contains("float[]") && update.getMessage().contains("byte[]"),
+          update.getMessage());
+      IllegalArgumentException sum = assertThrows(IllegalArgumentException.class,
+          () -> Compute.sum((DeviceArray<float[]>) raw));
+      assertTrue(sum.getMessage().contains("sum") && sum.getMessage().contains("byte[]"), sum.getMessage());
+    } finally {
+      raw.close();
+    }
+  }
 }

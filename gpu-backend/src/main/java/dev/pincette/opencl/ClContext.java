@@ -56,6 +56,7 @@ final class ClContext implements AutoCloseable {
   /** Where device failures found outside a call go (a resident product's kernel found failed later). */
   private final java.util.function.Consumer<BackendException> failures;
   /** Calls hold the read lock for their whole duration; {@link #close} takes the write lock. */
+  private static final System.Logger LOG = System.getLogger("dev.pincette");
   private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
   /** Written under the write lock, read under the read lock. */
   private boolean closed;
@@ -329,7 +330,6 @@ final class ClContext implements AutoCloseable {
   public void close() {
     // Before the write lock: the store's lock comes before the context's (an eviction may start a call).
     residents.awaitPending();
-    residents.kernels.records.close();
     lifecycle.writeLock().lock();
     try {
       if (closed) return;
@@ -337,6 +337,13 @@ final class ClContext implements AutoCloseable {
       for (ClQueue queue = idleQueues.poll(); queue != null; queue = idleQueues.poll()) queue.close();
       if (residentQueue != null) residentQueue.close();
       residentQueue = null;
+      // After the queues finished (a kernel enqueued since awaitPending() reads its record into a slot until then),
+      // and never in the way of releasing the rest.
+      try {
+        residents.kernels.records.close();
+      } catch (RuntimeException e) {
+        LOG.log(System.Logger.Level.WARNING, "opencl: releasing the kernels' error records failed", e);
+      }
       pool.close();
       programs.close();
       copyPool.shutdown();

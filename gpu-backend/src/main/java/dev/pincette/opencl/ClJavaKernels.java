@@ -229,11 +229,10 @@ final class ClJavaKernels {
           Geometry g = geometry(p, kernel, first, Math.min(SLICE, n - first), n);
           call.queue.launch(kernel, new long[] {first}, g.global(), g.local(), false);
           launched = true;
-          ByteBuffer record = call.readSmall(errors, 0, 4 * OpenClRenderer.ERROR_INTS);
-          fault = record.getInt(0) != 0 ? fault(model, launch, record) : null;
+          fault = afterRun(call, () -> recordFault(call, p, launch, errors));
         }
-        sum = terms != 0 && fault == null ? reduce.sumOnDevice(call, terms, n) : 0;
-        if (fault == null) copyBack(call, model, launch, buffers);
+        KernelFault found = fault;
+        sum = found != null ? 0 : afterRun(call, () -> results(call, p, launch, buffers, terms));
       }
       // After the call gave its queue back (the store's lock comes before a queue): the kernel wrote its residents
       // on the device, also when it failed as the CPU would throw.
@@ -245,6 +244,48 @@ final class ClJavaKernels {
       throw e;
     } finally {
       for (ClResident r : used) store.unpin(r);
+    }
+  }
+
+  /** The kernel's error from its record, or null. */
+  private KernelFault recordFault(ClCall call, Prepared p, KernelLaunch launch, long errors) {
+    ByteBuffer record = call.readSmall(errors, 0, 4 * OpenClRenderer.ERROR_INTS);
+    return record.getInt(0) != 0 ? fault(p.model(), launch, record) : null;
+  }
+
+  /** The sum of the terms (0 for a forEach), after copying back the Java arrays the kernel wrote. */
+  private double results(ClCall call, Prepared p, KernelLaunch launch, Map<Object, Long> buffers, long terms) {
+    double sum = terms != 0 ? reduce.sumOnDevice(call, terms, launch.n()) : 0;
+    copyBack(call, p.model(), launch, buffers);
+    return sum;
+  }
+
+  /**
+   * {@code step}, a read after the kernel ran. When a command after the kernel fails but the queue then drains without
+   * an error, the kernel ran, and {@code step} runs once more (an array copied back in place gets the same values
+   * again) instead of losing what the kernel wrote.
+   */
+  private static <T> T afterRun(ClCall call, Supplier<T> step) {
+    try {
+      return step.get();
+    } catch (BackendException e) {
+      if (!drainsCleanly(call)) throw e;
+      try {
+        return step.get();
+      } catch (BackendException again) {
+        e.addSuppressed(again);
+        throw e;
+      }
+    }
+  }
+
+  /** Whether every command enqueued on {@code call}'s queue has ended without an error (it waits for them). */
+  private static boolean drainsCleanly(ClCall call) {
+    try {
+      call.queue.finish(call.op);
+      return true;
+    } catch (BackendException e) {
+      return false;
     }
   }
 
@@ -262,12 +303,18 @@ final class ClJavaKernels {
     long recordBytes = 4L * OpenClRenderer.ERROR_INTS;
     ClKernelCommand[] before = store.kernels.writersOf(used);
     long[] pinned = store.pinAll(used);
+    ClKernelChain.Waits candidates = null;
     long[] after = new long[0];
     long errors = 0;
     long record = 0;
     long failing = 0;
     boolean launched = false;
     boolean handedOver = false;
+    // Set when the resident queue could not be drained after a failure: its commands may still use the record,
+    // the error buffer and the pinned residents, and may still write the arrays.
+    boolean undrained = false;
+    // Set when a command after the kernel failed but the kernel itself ran to completion on a drained queue.
+    boolean ran = false;
     try {
       errors = context.pool.acquire(recordBytes, "kernel");
       record = store.kernels.records.acquire();
@@ -279,11 +326,14 @@ final class ClJavaKernels {
       }
       Map<Object, Long> buffers = new IdentityHashMap<>();
       for (int k = 0; k < used.length; k++) buffers.put(used[k], pinned[k]);
+      // Before the resident queue is taken: the store's lock comes before the queue and the context's lifecycle.
+      candidates = store.kernels.eventsBefore(used);
       ClCall call = context.beginResident(rendered.entry());
       long kernelEvent = 0;
       long recordEvent = 0;
       try {
-        after = store.kernels.eventsBefore(used, call.queue);
+        after = candidates.on(call.queue);
+        candidates = null;
         long[] waits = after;
         if (failing != 0) {
           waits = java.util.Arrays.copyOf(after, after.length + 1);
@@ -297,6 +347,8 @@ final class ClJavaKernels {
         recordEvent = call.queue.readIntoHost(errors, record, recordBytes, 1, recordBytes, 0, call.op);
       } catch (RuntimeException e) {
         call.close();
+        undrained = !call.completed();
+        ran = launched && !undrained && completed(kernelEvent);
         ClQueue.release(kernelEvent);
         throw e;
       } finally {
@@ -306,6 +358,8 @@ final class ClJavaKernels {
       try {
         call.endEnqueued();
       } catch (RuntimeException e) {
+        undrained = !call.completed();
+        ran = !undrained && completed(kernelEvent);
         ClQueue.release(kernelEvent, recordEvent);
         throw e;
       }
@@ -316,17 +370,56 @@ final class ClJavaKernels {
           before, r -> fault(model, launch, r)));
       handedOver = true;
     } catch (BackendException e) {
-      if (launched) store.failedWriting(written, launch.kernel().displayName(), e);
+      if (ran) {
+        ranAfterAll(context, launch, p, errors, written, e);
+        return;
+      }
+      if (launched || undrained) store.failedWriting(written, launch.kernel().displayName(), e);
       throw e;
     } finally {
+      if (candidates != null) ClQueue.release(candidates.events());
       ClQueue.release(after);
       if (!handedOver) {
         ClQueue.release(failing);
-        if (errors != 0) context.releaseBuffers(errors);
-        if (record != 0 && !store.kernels.records.release(record)) org.lwjgl.system.MemoryUtil.nmemFree(record);
-        for (ClResident r : used) store.unpin(r);
+        if (undrained) {
+          // The record's memory (a slot or native) is left to the commands that may still write it: a leak, not a
+          // write into memory reused meanwhile. The pins stay, so the residents' buffers are never reused either.
+          context.discardBuffers(errors);
+        } else {
+          if (errors != 0) context.releaseBuffers(errors);
+          if (record != 0 && !store.kernels.records.release(record)) org.lwjgl.system.MemoryUtil.nmemFree(record);
+          for (ClResident r : used) store.unpin(r);
+        }
       }
     }
+  }
+
+  /** Whether {@code event}'s command has completed without an error. */
+  private static boolean completed(long event) {
+    try {
+      return event != 0 && ClQueue.status(event) == 0;
+    } catch (BackendException e) {
+      return false;
+    }
+  }
+
+  /**
+   * An enqueue that failed after its kernel ran to completion (reading its record or flushing failed, and the queue
+   * drained): the kernel's record is read on a call of its own, and the call ends as it would have at the settle,
+   * with the kernel's results on the device, or its error. Throws {@code failure} when the record cannot be read.
+   */
+  private void ranAfterAll(ClContext context, KernelLaunch launch, Prepared p, long errors, ClResident[] written,
+      BackendException failure) {
+    ByteBuffer record;
+    try (ClCall call = context.begin(p.rendered().entry())) {
+      record = call.readSmall(errors, 0, 4 * OpenClRenderer.ERROR_INTS);
+    } catch (BackendException again) {
+      failure.addSuppressed(again);
+      context.residents.failedWriting(written, launch.kernel().displayName(), failure);
+      throw failure;
+    }
+    context.residents.deviceWritten(written);
+    if (record.getInt(0) != 0) throw fault(p.model(), launch, record);
   }
 
   /**

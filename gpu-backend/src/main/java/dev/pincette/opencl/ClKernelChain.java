@@ -25,6 +25,10 @@ final class ClKernelChain {
   private final ReentrantLock lock;
   /** Guarded by {@link #lock}: the kernels not known done, oldest first. */
   private final ArrayDeque<ClKernelCommand> commands = new ArrayDeque<>();
+  /** {@code CL_EXEC_STATUS_ERROR_FOR_EVENTS_IN_WAIT_LIST}: a command that ended because one it waited for failed. */
+  private static final int CL_EXEC_STATUS_ERROR_FOR_EVENTS_IN_WAIT_LIST = -14;
+  /** Guarded by {@link #lock}: the queue whose failure was counted last; later failures on it are not counted again. */
+  private ClQueue failedQueue;
   /** Set when a kernel is found failed: the resident queue is replaced outside the lock ({@link #retireIfNeeded}). */
   private boolean retireQueue;
   /** Where the error records of kernels in flight are read into. */
@@ -57,23 +61,41 @@ final class ClKernelChain {
   }
 
   /**
-   * The kernel events a new kernel on {@code residents}, enqueued on {@code queue}, waits for (their last writers' and
-   * users'), retained: those of kernels on another queue (one replaced since); on the same queue, which runs in order,
-   * they are done before it anyway, and a wait list would only cost the driver.
+   * The kernel events a new kernel on {@code residents} waits for (their last writers' and users'), each with the
+   * queue it was enqueued on, retained. Taken under the store's lock before the kernel's call takes the resident
+   * queue (the store's lock comes first); {@link Waits#on} then keeps those of another queue.
    */
-  long[] eventsBefore(ClResident[] residents, ClQueue queue) {
+  Waits eventsBefore(ClResident[] residents) {
     lock.lock();
     try {
-      java.util.LinkedHashSet<Long> events = new java.util.LinkedHashSet<>();
+      java.util.LinkedHashMap<Long, ClQueue> events = new java.util.LinkedHashMap<>();
       for (ClResident r : residents) {
-        if (r.lastWriter != null && r.lastWriter.queue != queue) events.add(r.lastWriter.events[0]);
-        if (r.lastUse != null && r.lastUse.queue != queue) events.add(r.lastUse.events[0]);
+        if (r.lastWriter != null) events.put(r.lastWriter.events[0], r.lastWriter.queue);
+        if (r.lastUse != null) events.put(r.lastUse.events[0], r.lastUse.queue);
       }
-      long[] out = events.stream().mapToLong(Long::longValue).toArray();
+      long[] out = events.keySet().stream().mapToLong(Long::longValue).toArray();
       ClQueue.retain(out);
-      return out;
+      return new Waits(out, events.values().toArray(ClQueue[]::new));
     } finally {
       lock.unlock();
+    }
+  }
+
+  /** Retained kernel events and the queue of each. */
+  record Waits(long[] events, ClQueue[] queues) {
+    /**
+     * The events of kernels on another queue than {@code queue} (one replaced since), still retained; those on
+     * {@code queue} are released: it runs in order, so they are done before a kernel enqueued there anyway, and a
+     * wait list would only cost the driver.
+     */
+    long[] on(ClQueue queue) {
+      long[] other = new long[events.length];
+      int count = 0;
+      for (int k = 0; k < events.length; k++) {
+        if (queues[k] == queue) ClQueue.release(events[k]);
+        else other[count++] = events[k];
+      }
+      return java.util.Arrays.copyOf(other, count);
     }
   }
 
@@ -198,6 +220,7 @@ final class ClKernelChain {
       ClKernelCommand c = commands.getFirst();
       // Judged once every command of it has ended: a failed one may leave the others running, still using its buffers.
       int status = 0;
+      boolean cascaded = false;
       boolean ended = true;
       for (long event : c.events) {
         int s;
@@ -207,19 +230,22 @@ final class ClKernelChain {
           s = 1;
         }
         ended &= s <= 0;
-        status = Math.min(status, s);
+        if (s == CL_EXEC_STATUS_ERROR_FOR_EVENTS_IN_WAIT_LIST) cascaded = true;
+        else status = Math.min(status, s);
       }
       if (!ended) return;
-      finishCommandLocked(c, status);
+      finishCommandLocked(c, status, cascaded);
     }
   }
 
   /**
-   * Under the lock: {@code c}'s commands ended with {@code status} (negative: failed). Its results are lost when it or
-   * a kernel before it failed; else its error record tells whether it failed as the CPU would throw. Either passes to
-   * the arrays it wrote; its pins, events and buffers go.
+   * Under the lock: {@code c}'s commands ended with {@code status} (negative: one failed itself) or {@code cascaded}
+   * (one ended because a command it waited for failed). Its results are lost when it or a kernel before it failed;
+   * else its error record tells whether it failed as the CPU would throw. Either passes to the arrays it wrote; its
+   * pins, events and buffers go. The device's health counts one failure per queue: those behind a failed command on
+   * an in-order queue may all fail with it, and one fault must not count as many.
    */
-  private void finishCommandLocked(ClKernelCommand c, int status) {
+  private void finishCommandLocked(ClKernelCommand c, int status, boolean cascaded) {
     String failure = null;
     ClKernelCommand faulty = null;
     for (ClKernelCommand before : c.writtenBefore) {
@@ -228,11 +254,13 @@ final class ClKernelChain {
     }
     if (faulty == null && c.inherited != null && !c.inherited.reported) faulty = c.inherited;
     c.inherited = null;
-    boolean own = failure == null && status < 0;
+    boolean own = failure == null && (status < 0 || cascaded);
     if (own) {
       failure = "the kernel " + c.kernel + " failed on the device after its call returned ("
-          + ClError.name(status) + ")";
+          + ClError.name(status < 0 ? status : CL_EXEC_STATUS_ERROR_FOR_EVENTS_IN_WAIT_LIST) + ")";
     }
+    boolean counted = own && status < 0 && c.queue != failedQueue;
+    if (counted) failedQueue = c.queue;
     if (failure == null) {
       java.nio.ByteBuffer record = java.nio.ByteBuffer.allocate(4 * dev.pincette.opencl.kernel.OpenClRenderer.ERROR_INTS)
           .order(java.nio.ByteOrder.nativeOrder());
@@ -259,10 +287,8 @@ final class ClKernelChain {
       if (r.lastWriter == c) r.lastWriter = null;
       store.unpin(r);
     }
-    if (own) {
-      retireQueue = true;
-      context.deviceFailed(new dev.pincette.spi.BackendException(failure));
-    }
+    if (own) retireQueue = true;
+    if (counted) context.deviceFailed(new dev.pincette.spi.BackendException(failure));
   }
 
   /** After a kernel failed on the resident queue: later ones go to a new queue (outside the lock). */

@@ -476,6 +476,7 @@ final class ClQueue implements AutoCloseable {
 
   /** Submits what is enqueued so the device starts on it without waiting for a later blocking call. */
   void flush() {
+    ClFaults.check("clFlush");
     ClError.check(clFlush(handle), "clFlush");
   }
 

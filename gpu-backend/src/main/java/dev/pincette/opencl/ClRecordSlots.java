@@ -19,14 +19,15 @@ import org.lwjgl.system.MemoryStack;
  * ordinary native memory instead.
  */
 final class ClRecordSlots {
-  /** Bytes per slot: an error record of {@code OpenClRenderer.ERROR_INTS} ints, rounded up. */
-  static final int SLOT_BYTES = 32;
+  /** Bytes per slot: an error record of {@code OpenClRenderer.ERROR_INTS} ints, rounded up to 32 (a record per line). */
+  static final int SLOT_BYTES = (4 * dev.pincette.opencl.kernel.OpenClRenderer.ERROR_INTS + 31) / 32 * 32;
 
   private final ClContext context;
   private final int count;
   /**
    * Guarded by {@code this} (never held while taking a queue: a thread releasing a slot holds the store's lock): the
-   * mapped buffer (0 until first use), its address, the slots in use, closed.
+   * mapped buffer (0 until first use, and again once closed), its address (kept after closing, so that a slot given
+   * back late is still known as one and never freed as native memory), the slots in use, closed.
    */
   private long buffer;
   private long address;
@@ -69,9 +70,12 @@ final class ClRecordSlots {
     return address + (long) slot * SLOT_BYTES;
   }
 
-  /** Gives back {@code record} if it is a slot here; false for memory from elsewhere. */
+  /**
+   * Gives back {@code record} if it is a slot here, also once closed (a kernel settled after the context closed);
+   * false for memory from elsewhere, which the caller frees.
+   */
   synchronized boolean release(long record) {
-    if (buffer == 0 || record < address || record >= address + (long) count * SLOT_BYTES) return false;
+    if (address == 0 || record < address || record >= address + (long) count * SLOT_BYTES) return false;
     used.clear((int) ((record - address) / SLOT_BYTES));
     return true;
   }
@@ -93,7 +97,10 @@ final class ClRecordSlots {
     }
   }
 
-  /** Unmaps and frees the memory, once no kernel uses a slot (the store has settled them all). */
+  /**
+   * Unmaps and frees the memory: called by {@link ClContext#close()} once its queues have finished, so that no command
+   * reads a record into a slot any more.
+   */
   void close() {
     long mapped;
     long at;

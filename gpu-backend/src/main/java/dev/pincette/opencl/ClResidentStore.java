@@ -37,6 +37,8 @@ final class ClResidentStore {
   private final ReentrantLock lock = new ReentrantLock();
   /** Residents with a device copy, least recently used first. */
   private final LinkedHashSet<ClResident> onDevice = new LinkedHashSet<>();
+  /** Arrays read back from the device, counted for {@link #reads()}. */
+  private final java.util.concurrent.atomic.LongAdder reads = new java.util.concurrent.atomic.LongAdder();
   /** Products whose command may still run ({@link ClResident#ready} non-zero), oldest first. */
   private final List<ClResident> pending = new ArrayList<>();
   /** Kernels enqueued on resident arrays and not known done; they share {@link #lock}. */
@@ -461,6 +463,7 @@ final class ClResidentStore {
     }
     try (ClCall call = context.begin("download")) {
       if (r.length > 0) call.queue.read(r.buffer, into, 0, r.length, call.op);
+      reads.increment();
     } finally {
       unpin(r);
     }
@@ -726,6 +729,29 @@ final class ClResidentStore {
   }
 
   /**
+   * Closes {@code r}, pinned once by a caller whose call could not be drained: commands that may still run write its
+   * buffer, so the buffer is freed (the runtime keeps it until they are done) and never handed to another array.
+   */
+  void abandonUndrained(ClResident r) {
+    lock.lock();
+    try {
+      r.closed = true;
+      r.host = null;
+      r.pins--;
+      if (r.buffer != 0) {
+        onDevice.remove(r);
+        context.discardBuffers(r.buffer);
+        deviceBytes -= r.bufferBytes;
+        r.buffer = 0;
+        r.bufferBytes = 0;
+        r.deviceStale = false;
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
    * Device bytes held by resident data once the products computing now are done (those closed meanwhile then give
    * their memory back); for tests and diagnostics.
    */
@@ -760,6 +786,11 @@ final class ClResidentStore {
     }
   }
 
+  /** Arrays read from the device to the host so far (downloads and evictions), for tests that a chain stays there. */
+  long reads() {
+    return reads.sum();
+  }
+
   /** Device copies moved to the host so far. */
   long evictions() {
     lock.lock();
@@ -772,7 +803,7 @@ final class ClResidentStore {
 
   /** Gives {@code r} a device buffer within the budget, evicting others as needed. Under the lock. */
   private void placeOnDevice(ClResident r) {
-    long bytes = ClBufferPool.sizeClass(Math.max(4, r.bytes()));
+    long bytes = bufferBytes(r.bytes(), context.device.maxAllocation());
     makeRoom(bytes);
     long buffer;
     try {
@@ -786,6 +817,15 @@ final class ClResidentStore {
     r.bufferBytes = bytes;
     deviceBytes += bytes;
     onDevice.add(r);
+  }
+
+  /**
+   * The bytes of the pooled buffer an array of {@code arrayBytes} (at most {@code maxAllocation}, see checkFits) is
+   * placed in: its size class, as the pool allocates it, but never past the device's largest allocation (a size class
+   * is up to twice the array: asking for it was refused, and evicting every array did not help).
+   */
+  static long bufferBytes(long arrayBytes, long maxAllocation) {
+    return Math.min(ClBufferPool.sizeClass(Math.max(4, arrayBytes)), Math.max(4, maxAllocation));
   }
 
   /** Evicts least recently used unpinned copies until {@code bytes} more fit the budget (or none is left). */
@@ -824,9 +864,10 @@ final class ClResidentStore {
   }
 
   /** A new host array holding {@code r}'s device copy, read on {@code call}'s queue. */
-  private static Object downloadCopy(ClCall call, ClResident r) {
+  private Object downloadCopy(ClCall call, ClResident r) {
     Object out = r.type.newArray(r.length);
     if (r.length > 0) call.queue.read(r.buffer, out, 0, r.length, call.op);
+    reads.increment();
     return out;
   }
 

@@ -666,15 +666,18 @@ final class ClSpatialHash implements SpatialIndex {
       try {
         places = store.allocateArrayFor(dev.pincette.spi.KernelArg.Type.INT, size);
       } catch (RuntimeException e) {
-        abandon(sorted);
+        abandon(sorted, true);
         throw e;
       }
-      try (ClCall call = context.begin("spatial.cellOrder")) {
-        call.queue.copy(sortedPositions, sorted.buffer, 4L * size * dims, call.op);
-        call.queue.copy(order, places.buffer, 4L * size, call.op);
+      boolean drained = false;
+      try {
+        drained = runDrained("spatial.cellOrder", call -> {
+          call.queue.copy(sortedPositions, sorted.buffer, 4L * size * dims, call.op);
+          call.queue.copy(order, places.buffer, 4L * size, call.op);
+        });
       } catch (RuntimeException e) {
-        abandon(sorted);
-        abandon(places);
+        abandon(sorted, drained);
+        abandon(places, drained);
         throw e;
       }
       store.unpin(sorted);
@@ -706,7 +709,7 @@ final class ClSpatialHash implements SpatialIndex {
         int a = STRUCTURE_ARGS;
         int[] found = new int[2];
         drained = false;
-        drained = runDrained(call -> {
+        drained = runDrained("spatial.neighborsResident", call -> {
           long counts = call.buffer(4L * (size + 1));
           call.fill(counts, 0, 4L * (size + 1));
           long lists = leased[0] = call.lease(4L * size * cap);
@@ -731,7 +734,7 @@ final class ClSpatialHash implements SpatialIndex {
         indices = store.allocateArrayFor(dev.pincette.spi.KernelArg.Type.INT, total);
         long into = indices.buffer;
         drained = false;
-        drained = runDrained(call -> {
+        drained = runDrained("spatial.neighborsResident", call -> {
           if (cap > 0) {
             call.launch(call.kernel(SOURCE, options, "sort_lists").i32(0, size).mem(1, placeOf).mem(2, leased[0])
                 .mem(3, offsets.buffer).mem(4, into), new long[] {(size + fillGroup - 1L) / fillGroup * fillGroup},
@@ -747,8 +750,8 @@ final class ClSpatialHash implements SpatialIndex {
         store.unpin(indices);
         return new ResidentCsr(offsets, indices);
       } catch (RuntimeException e) {
-        abandon(offsets);
-        if (indices != null) abandon(indices);
+        abandon(offsets, drained);
+        if (indices != null) abandon(indices, drained);
         throw e;
       } finally {
         // A queue that could not be drained may still write the lists: those buffers are freed, not reused.
@@ -764,24 +767,30 @@ final class ClSpatialHash implements SpatialIndex {
    * Runs {@code work} in a call of its own; whether its commands were all known complete when it ended. Throws what
    * {@code work} threw, or {@link BackendException} when the queue could not be drained.
    */
-  private boolean runDrained(java.util.function.Consumer<ClCall> work) {
-    ClCall call = context.begin("spatial.neighborsResident");
+  private boolean runDrained(String op, java.util.function.Consumer<ClCall> work) {
+    ClCall call = context.begin(op);
     try {
       work.accept(call);
     } finally {
       call.close();
     }
     if (!call.completed()) {
-      throw new BackendException("the commands of spatial.neighborsResident did not complete: the OpenCL queue could"
-          + " not be drained");
+      throw new BackendException("the commands of " + op + " did not complete: the OpenCL queue could not be drained");
     }
     return true;
   }
 
-  /** Gives up a resident this index was writing (pinned once for it). */
-  private void abandon(ClResident r) {
-    context.residents.unpin(r);
-    r.close();
+  /**
+   * Gives up a resident this index was writing (pinned once for it). Unless its call was {@code drained}, commands
+   * may still write its buffer, which is then freed rather than reused.
+   */
+  private void abandon(ClResident r, boolean drained) {
+    if (drained) {
+      context.residents.unpin(r);
+      r.close();
+    } else {
+      context.residents.abandonUndrained(r);
+    }
   }
 
   /**

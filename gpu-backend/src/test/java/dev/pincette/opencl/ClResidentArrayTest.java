@@ -70,6 +70,11 @@ class ClResidentArrayTest {
     f[i] = f[i] * 1.0001f + (float) d[i];
   }
 
+  static void addAndCopy(int i, float[] x, float[] y, float[] out) {
+    y[i] += x[i];
+    out[i] = y[i] * 2;
+  }
+
   static void intsFrom(int i, int[] a, int[] out) {
     out[i] = a[i] * 7 - (a[i] >>> 3);
   }
@@ -143,7 +148,8 @@ class ClResidentArrayTest {
       CPU.forEach(n, ClResidentArrayTest::mixTypes, ef, ed, ek, el, eb);
       CPU.forEach(n, ClResidentArrayTest::intsFrom, ek, eOut);
     }
-    long copiedBefore = opencl.kernels().arraysCopiedBack();
+    long readsBefore = opencl.residents().reads();
+    long evictionsBefore = opencl.residents().evictions();
     try (DeviceArray<float[]> rf = GPU.call(() -> Compute.upload(f));
          DeviceArray<double[]> rd = GPU.call(() -> Compute.upload(d));
          DeviceArray<int[]> rk = GPU.call(() -> Compute.upload(k));
@@ -155,7 +161,10 @@ class ClResidentArrayTest {
         GPU.forEach(n, ClResidentArrayTest::intsFrom, rk, out);
         assertEquals("opencl", Compute.lastCall().backend());
       }
-      assertEquals(copiedBefore, opencl.kernels().arraysCopiedBack(), "no array came back to the host");
+      assertEquals(readsBefore, opencl.residents().reads(), "no array came back to the host");
+      assertEquals(evictionsBefore, opencl.residents().evictions(), "none was evicted");
+      rf.download();
+      assertEquals(readsBefore + 1, opencl.residents().reads(), "a download is counted");
       assertArrayEquals(eOut, out.await().download());
       assertArrayEquals(ef, rf.download());
       assertArrayEquals(ed, rd.download());
@@ -258,6 +267,101 @@ class ClResidentArrayTest {
   }
 
   @Test
+  void aSpatialCopyWhoseQueueCannotBeDrainedFreesTheBuffersItWasWriting() {
+    int n = 3000;
+    float[] xyz = floats(n, 43);
+    for (int i = 0; i < n; i++) xyz[i] = Float.isFinite(xyz[i]) ? Math.abs(xyz[i]) % 1f : 0.5f;
+    try (dev.pincette.spatial.SpatialHashMap map = GPU.call(() -> dev.pincette.spatial.SpatialHashMap.build(xyz, 3,
+        0.05f))) {
+      GPU.run(() -> map.cellOrder().close());   // its buffers go back to the pool, for the next one
+      ClBufferPool pool = opencl.context().pool;
+      int owned = pool.allocatedCount();
+      ClFaults.failEvery("clFinish(spatial.cellOrder");
+      try {
+        GPU.run(() -> map.cellOrder().close());
+      } catch (RuntimeException movedOrRefused) {
+        // Either rerun elsewhere or refused: what matters here is where the buffers went.
+      } finally {
+        ClFaults.clear();
+      }
+      assertTrue(pool.allocatedCount() <= owned - 2, "the copies' two buffers were freed, not reused: "
+          + pool.allocatedCount() + " of " + owned);
+    }
+  }
+
+  @Test
+  void aFailureAfterAKernelRanKeepsWhatItWroteOnTheDevice() {
+    int n = 2500;
+    float[] x = floats(n, 29);
+    float[] expected = new float[n];
+    for (String fault : new String[] {"clEnqueueReadBuffer(java_ClResidentArrayTest_addInPlace", "clFlush"}) {
+      try (DeviceArray<float[]> dx = GPU.call(() -> Compute.upload(x));
+           DeviceArray<float[]> dy = GPU.call(() -> Compute.zeros(float[].class, n))) {
+        GPU.forEach(n, ClResidentArrayTest::addInPlace, dx, dy);
+        ClFaults.failNext(fault);
+        GPU.forEach(n, ClResidentArrayTest::addInPlace, dx, dy);
+        assertFalse(ClFaults.armed(), fault + " fired");
+        assertEquals("opencl", Compute.lastCall().backend(), fault);
+        for (int i = 0; i < n; i++) expected[i] = (0f + x[i]) + x[i];
+        assertArrayEquals(expected, dy.download(), fault);
+      }
+    }
+  }
+
+  @Test
+  void aFailureReadingTheRecordOfAMixedCallKeepsItsResultsOnTheDeviceAndCopiesBackItsJavaArrays() {
+    int n = 2500;
+    float[] x = floats(n, 31);
+    float[] y = floats(n, 37);
+    float[] out = new float[n];
+    float[] expectedY = y.clone();
+    float[] expectedOut = new float[n];
+    for (int step = 0; step < 2; step++) CPU.forEach(n, ClResidentArrayTest::addAndCopy, x, expectedY, expectedOut);
+    try (DeviceArray<float[]> dx = GPU.call(() -> Compute.upload(x));
+         DeviceArray<float[]> dy = GPU.call(() -> Compute.upload(y))) {
+      GPU.forEach(n, ClResidentArrayTest::addAndCopy, dx, dy, out);
+      ClFaults.failNext("clEnqueueReadBuffer(java_ClResidentArrayTest_addAndCopy");
+      GPU.forEach(n, ClResidentArrayTest::addAndCopy, dx, dy, out);
+      assertFalse(ClFaults.armed(), "the record's read failed");
+      assertEquals("opencl", Compute.lastCall().backend());
+      assertArrayEquals(expectedOut, out);
+      assertArrayEquals(expectedY, dy.download());
+    }
+  }
+
+  @Test
+  void aKernelWhoseQueueCannotBeDrainedKeepsWhatItUsesAndLosesWhatItWrote() {
+    int n = 2000;
+    float[] x = floats(n, 23);
+    try (DeviceArray<float[]> dx = GPU.call(() -> Compute.upload(x));
+         DeviceArray<float[]> dy = GPU.call(() -> Compute.zeros(float[].class, n))) {
+      GPU.forEach(n, ClResidentArrayTest::addInPlace, dx, dy);
+      assertArrayEquals(x, dy.download());
+      ClResident rx = (ClResident) dev.pincette.internal.ResidentHandles.resident(dx, "test");
+      ClResident ry = (ClResident) dev.pincette.internal.ResidentHandles.resident(dy, "test");
+      int pinsX = rx.pins;
+      int pinsY = ry.pins;
+      // The flush fails, and so does the drain after it: the kernel may still run, reading x and writing y.
+      ClFaults.failEvery("clFinish(java_ClResidentArrayTest_addInPlace");
+      ClFaults.failNext("clFlush");
+      try {
+        GPU.forEach(n, ClResidentArrayTest::addInPlace, dx, dy);
+      } catch (IllegalStateException rerunOnLostValues) {
+        assertTrue(rerunOnLostValues.getMessage().contains("lost"), rerunOnLostValues.getMessage());
+      }
+      ClFaults.clear();
+      assertFalse(ClFaults.armed(), "the flush failed");
+      assertTrue(rx.pins > pinsX && ry.pins > pinsY, "their buffers stay out of reuse: " + rx.pins + ", " + ry.pins);
+      assertThrows(IllegalStateException.class, dy::download);
+      assertArrayEquals(x, dx.download(), "only read: still there");
+      // Nothing gives those pins back (the price of a queue that cannot be drained): the test does, so that the
+      // suite's checks that device memory ends flat hold.
+      while (rx.pins > pinsX) opencl.residents().unpin(rx);
+      while (ry.pins > pinsY) opencl.residents().unpin(ry);
+    }
+  }
+
+  @Test
   void aKernelBehindAFailedOneOnTheQueueEndsAndIsNotWaitedForInVain() {
     int n = 2000;
     float[] x = floats(n, 21);
@@ -278,6 +382,37 @@ class ClResidentArrayTest {
         });
       }
       assertThrows(IllegalStateException.class, dy::download);
+    }
+  }
+
+  @Test
+  void kernelsThatFailBehindAFailedOneOnItsQueueCountAsOneDeviceFailure() {
+    int n = 2000;
+    float[] x = floats(n, 41);
+    List<DeviceArray<float[]>> behind = new ArrayList<>();
+    try (DeviceArray<float[]> dx = GPU.call(() -> Compute.upload(x));
+         DeviceArray<float[]> dy = GPU.call(() -> Compute.zeros(float[].class, n))) {
+      for (int k = 0; k < 4; k++) behind.add(GPU.call(() -> Compute.zeros(float[].class, n)));
+      GPU.forEach(n, ClResidentArrayTest::addInPlace, dx, dy);
+      assertArrayEquals(x, dy.download());
+      Dispatcher.get().health().reset();
+      // The first fails on the device after its call returned; those behind it on the queue may fail with it (PoCL
+      // runs them).
+      ClFaults.failNext("kernelFailure(addInPlace)");
+      GPU.forEach(n, ClResidentArrayTest::addInPlace, dx, dy);
+      for (DeviceArray<float[]> b : behind) GPU.forEach(n, ClResidentArrayTest::addInPlace, dx, b);
+      assertFalse(ClFaults.armed(), "the kernel was made to fail");
+      assertEquals("opencl", Compute.lastCall().backend());
+      try {
+        behind.getLast().download();   // settles every kernel enqueued, oldest first
+      } catch (IllegalStateException lostWithIt) {
+        assertTrue(lostWithIt.getMessage().contains("failed on the device"), lostWithIt.getMessage());
+      }
+      assertEquals(1, Dispatcher.get().health().failures("opencl"), "one queue's failures count once");
+      assertThrows(IllegalStateException.class, dy::download);
+      assertTrue(Dispatcher.get().health().isOn("opencl"));
+    } finally {
+      behind.forEach(DeviceArray::close);
     }
   }
 
@@ -320,9 +455,19 @@ class ClResidentArrayTest {
   void chainsOnManyThreadsEndRightWhileEnqueuesFail() throws Exception {
     ExecutorService pool = Executors.newFixedThreadPool(8);
     java.util.concurrent.atomic.AtomicBoolean running = new java.util.concurrent.atomic.AtomicBoolean(true);
+    java.util.concurrent.atomic.AtomicInteger fired = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicInteger onOpenCl = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicInteger onCpu = new java.util.concurrent.atomic.AtomicInteger();
     Thread faults = new Thread(() -> {
       SplittableRandom rnd = new SplittableRandom(99);
+      boolean armed = false;
       while (running.get()) {
+        if (armed && !ClFaults.armed()) {
+          fired.incrementAndGet();
+          // Injected failures count as the device's: the device stays on, as this test is about the chains.
+          Dispatcher.get().health().reset();
+        }
+        armed = true;
         ClFaults.failNext(rnd.nextBoolean() ? "clEnqueueNDRangeKernel(java_ClResidentArrayTest_axpy"
             : "clEnqueueWriteBuffer(resident.upload");
         try {
@@ -348,7 +493,10 @@ class ClResidentArrayTest {
             for (int s = 0; s < steps; s++) CPU.forEach(n, ClResidentArrayTest::axpy, 1.25f, x, expected);
             try (DeviceArray<float[]> dx = GPU.call(() -> Compute.upload(x));
                  DeviceArray<float[]> dy = GPU.call(() -> Compute.upload(y))) {
-              for (int s = 0; s < steps; s++) GPU.forEach(n, ClResidentArrayTest::axpy, 1.25f, dx, dy);
+              for (int s = 0; s < steps; s++) {
+                GPU.forEach(n, ClResidentArrayTest::axpy, 1.25f, dx, dy);
+                (Compute.lastCall().backend().equals("opencl") ? onOpenCl : onCpu).incrementAndGet();
+              }
               assertArrayEquals(expected, dy.download(), "thread " + seed + " round " + round);
             }
           }
@@ -362,6 +510,9 @@ class ClResidentArrayTest {
       ClFaults.clear();
       pool.shutdownNow();
     }
+    assertTrue(fired.get() > 0, "faults fired");
+    assertTrue(onOpenCl.get() > 0 && onCpu.get() > 0, "calls ran on OpenCL (" + onOpenCl + ") and were rerun on the"
+        + " CPU (" + onCpu + ")");
   }
 
   @Test

@@ -40,6 +40,16 @@ class ClResidentSizeTest {
   }
 
   @Test
+  void anArrayThatFitsOneAllocationIsPlacedInABufferTheDeviceTakes() {
+    long max = 3L << 30;
+    assertEquals(max, ClResidentStore.bufferBytes(max, max), "the size class of 3 GiB is 3 GiB");
+    // 2.5 GiB fits, but its size class (4 GiB) does not: the device would refuse it every time.
+    assertEquals(max, ClResidentStore.bufferBytes(5L << 29, max));
+    assertEquals(ClBufferPool.sizeClass(1000), ClResidentStore.bufferBytes(1000, max));
+    assertEquals(ClBufferPool.sizeClass(4), ClResidentStore.bufferBytes(0, max), "an empty array takes a buffer");
+  }
+
+  @Test
   void aProductWithAnEmptyInnerDimensionIsZerosOfItsShapeOnTheDevice() {
     ComputeOn opencl = Compute.on(BackendKind.OPENCL);
     try (DeviceMatrix a = opencl.upload(Matrix.zeros(300, 0)); DeviceMatrix b = opencl.upload(Matrix.zeros(0, 200));
