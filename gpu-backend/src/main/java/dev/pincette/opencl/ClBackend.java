@@ -383,7 +383,7 @@ public final class ClBackend implements Backend {
       long failing = 0;
       if (ClFaults.fires("kernelFailure(matmul)")) {
         // Test hook: the kernel also waits on an event that fails, so it fails on the device after it was enqueued.
-        failing = ClQueue.userEvent(context.handle);
+        failing = ClQueue.failingUserEvent(context.handle);
         after = java.util.Arrays.copyOf(after, after.length + 1);
         after[after.length - 1] = failing;
       }

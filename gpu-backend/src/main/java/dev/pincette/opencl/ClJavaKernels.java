@@ -322,7 +322,7 @@ final class ClJavaKernels {
       if (record == 0) throw new BackendException("out of native memory for a kernel's error record");
       if (ClFaults.fires("kernelFailure(" + launch.kernel().name() + ")")) {
         // Test hook: the kernel also waits on an event that fails, so it fails on the device after it was enqueued.
-        failing = ClQueue.userEvent(context.handle);
+        failing = ClQueue.failingUserEvent(context.handle);
       }
       Map<Object, Long> buffers = new IdentityHashMap<>();
       for (int k = 0; k < used.length; k++) buffers.put(used[k], pinned[k]);

@@ -662,6 +662,18 @@ final class ClQueue implements AutoCloseable {
     }
   }
 
+  /**
+   * A user event for fault injection ({@link ClFaults}), which a command waits on and which then fails. It keeps a
+   * reference that is never released: PoCL 3.1 frees a user event with the application's last reference while the
+   * commands waiting on it still use it (pocl/pocl#1431; a 10-minute soak with injected failures aborted in
+   * pocl_update_event_failed). Only tests and the soak create these, one per injected failure.
+   */
+  static long failingUserEvent(long context) {
+    long event = userEvent(context);
+    retain(event);
+    return event;
+  }
+
   /** Completes a user event with an error: the commands waiting on it fail, on runtimes that spread failures. */
   static void fail(long userEvent) {
     org.lwjgl.opencl.CL11.clSetUserEventStatus(userEvent, org.lwjgl.opencl.CL10.CL_OUT_OF_RESOURCES);
