@@ -200,13 +200,18 @@ final class ClJavaKernels {
     }
     long[] pinned = store.pinAll(used);
     boolean launched = false;
+    // Whether the call's queue drained: when it did not, its commands may still use the residents' buffers, which
+    // stay pinned (never freed or handed to another call).
+    boolean drained = true;
+    java.util.List<Long> slices = new java.util.ArrayList<>();
     try {
       KernelModel model = p.model();
       OpenClRenderer.Rendered rendered = p.rendered();
       int n = launch.n();
       KernelFault fault;
       double sum;
-      try (ClCall call = context.begin(rendered.entry())) {
+      ClCall call = context.begin(rendered.entry());
+      try {
         Map<Object, Long> buffers = new IdentityHashMap<>();
         for (int k = 0; k < used.length; k++) buffers.put(used[k], pinned[k]);
         for (Parameter parameter : model.parameters()) {
@@ -227,12 +232,15 @@ final class ClJavaKernels {
         fault = null;
         for (long first = 0; first < n && fault == null; first += SLICE) {
           Geometry g = geometry(p, kernel, first, Math.min(SLICE, n - first), n);
-          call.queue.launch(kernel, new long[] {first}, g.global(), g.local(), false);
+          slices.add(call.queue.launch(kernel, new long[] {first}, g.global(), g.local(), true));
           launched = true;
-          fault = afterRun(call, () -> recordFault(call, p, launch, errors));
+          fault = afterRun(call, slices, () -> recordFault(call, p, launch, errors));
         }
         KernelFault found = fault;
-        sum = found != null ? 0 : afterRun(call, () -> results(call, p, launch, buffers, terms));
+        sum = found != null ? 0 : afterRun(call, slices, () -> results(call, p, launch, buffers, terms));
+      } finally {
+        call.close();
+        drained = call.completed();
       }
       // After the call gave its queue back (the store's lock comes before a queue): the kernel wrote its residents
       // on the device, also when it failed as the CPU would throw.
@@ -243,7 +251,10 @@ final class ClJavaKernels {
       if (launched) store.failedWriting(written, launch.kernel().displayName(), e);
       throw e;
     } finally {
-      for (ClResident r : used) store.unpin(r);
+      for (long event : slices) ClQueue.release(event);
+      if (drained) {
+        for (ClResident r : used) store.unpin(r);
+      }
     }
   }
 
@@ -262,20 +273,33 @@ final class ClJavaKernels {
 
   /**
    * {@code step}, a read after the kernel ran. When a command after the kernel fails but the queue then drains without
-   * an error, the kernel ran, and {@code step} runs once more (an array copied back in place gets the same values
-   * again) instead of losing what the kernel wrote.
+   * an error and every slice of the kernel ({@code slices}, their events) completed, the kernel ran, and {@code step}
+   * runs once more (an array copied back in place gets the same values again) instead of losing what the kernel
+   * wrote. A kernel that did not complete (a failed upload before it) is never read as if it had.
    */
-  private static <T> T afterRun(ClCall call, Supplier<T> step) {
+  private static <T> T afterRun(ClCall call, java.util.List<Long> slices, Supplier<T> step) {
     try {
       return step.get();
     } catch (BackendException e) {
-      if (!drainsCleanly(call)) throw e;
+      if (!drainsCleanly(call) || !completed(slices)) throw e;
       try {
         return step.get();
       } catch (BackendException again) {
         e.addSuppressed(again);
         throw e;
       }
+    }
+  }
+
+  /** Whether every one of {@code events} has completed without an error. */
+  private static boolean completed(java.util.List<Long> events) {
+    try {
+      for (long event : events) {
+        if (ClQueue.status(event) != 0) return false;
+      }
+      return true;
+    } catch (BackendException e) {
+      return false;
     }
   }
 
@@ -310,6 +334,7 @@ final class ClJavaKernels {
     long failing = 0;
     boolean launched = false;
     boolean handedOver = false;
+    boolean inFlight = false;
     // Set when the resident queue could not be drained after a failure: its commands may still use the record,
     // the error buffer and the pinned residents, and may still write the arrays.
     boolean undrained = false;
@@ -363,6 +388,9 @@ final class ClJavaKernels {
         ClQueue.release(kernelEvent, recordEvent);
         throw e;
       }
+      // From here the kernel and the read of its record run: until the command is handed over, nothing they use may
+      // be freed, whatever is thrown (an OutOfMemoryError building it leaks them rather than free memory in use).
+      inFlight = true;
       long[] events = failing != 0 ? new long[] {kernelEvent, recordEvent, failing}
           : new long[] {kernelEvent, recordEvent};
       KernelModel model = p.model();
@@ -381,7 +409,7 @@ final class ClJavaKernels {
       ClQueue.release(after);
       if (!handedOver) {
         ClQueue.release(failing);
-        if (undrained) {
+        if (undrained || inFlight) {
           // The record's memory (a slot or native) is left to the commands that may still write it: a leak, not a
           // write into memory reused meanwhile. The pins stay, so the residents' buffers are never reused either.
           context.discardBuffers(errors);
