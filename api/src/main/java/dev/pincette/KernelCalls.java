@@ -91,6 +91,11 @@ final class KernelCalls {
           .call(() -> Dispatcher.get().runKernel(op, shape, cost, residents, refusal, run));
     } catch (KernelFault fault) {
       throw fault.toUserException();
+    } catch (dev.pincette.spi.BackendException e) {
+      // The CPU, where every failed call ends, could not read a resident argument from its device, which failed too
+      // (found by the soak: the SPI's exception reached the caller).
+      throw new IllegalStateException(op + ": a resident argument could not be read from its device, which failed: "
+          + e.getMessage(), e);
     } finally {
       // The DeviceArrays' residents are in use until the call returns: their handles must not be cleaned meanwhile.
       Reference.reachabilityFence(arguments);

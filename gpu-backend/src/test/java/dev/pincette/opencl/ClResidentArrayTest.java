@@ -233,6 +233,26 @@ class ClResidentArrayTest {
     }
   }
 
+  /**
+   * A kernel on the CPU reading an array whose only copy is on the device, when that read fails: the caller gets an
+   * IllegalStateException saying so, not the SPI's BackendException (found by the soak).
+   */
+  @Test
+  void aCpuKernelWhoseResidentCannotBeReadFromTheDeviceThrowsIllegalState() {
+    int n = 1000;
+    try (DeviceArray<float[]> dx = GPU.call(() -> Compute.upload(floats(n, 3)));
+         DeviceArray<float[]> dy = GPU.call(() -> Compute.upload(floats(n, 5)))) {
+      GPU.forEach(n, ClResidentArrayTest::axpy, 1.5f, dx, dy);
+      dy.await();
+      ClFaults.failNext("clEnqueueReadBuffer");
+      IllegalStateException e = assertThrows(IllegalStateException.class,
+          () -> CPU.forEach(n, ClResidentArrayTest::addInPlace, dx, dy));
+      assertTrue(e.getMessage().startsWith("forEach: a resident argument could not be read from its device"),
+          e.getMessage());
+      assertFalse(ClFaults.armed(), "the fault fired");
+    }
+  }
+
   @Test
   void aKernelFailingOnTheDeviceAfterItsCallReturnedLosesWhatItWroteAndWhatFollowed() {
     int n = 2000;
