@@ -6,6 +6,8 @@ module dev.pincette.opencl {
   requires org.lwjgl.opencl;
   // JDK Flight Recorder events (dev.pincette.Kernel, dev.pincette.Transfer) where jdk.jfr is resolved.
   requires static jdk.jfr;
+  // The calling thread's CPU time, for ClCallHostBench only; the library itself never uses it.
+  requires static java.management;
 
   exports dev.pincette.opencl;
 

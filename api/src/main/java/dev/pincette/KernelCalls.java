@@ -115,28 +115,27 @@ final class KernelCalls {
       Class<?> type = types.get(k + 1);
       Object value = arguments[k];
       String name = method.parameterNames().get(k + 1);
-      String what = "argument " + (k + 1) + " (" + name + ") of " + method.displayName();
-      if (value == null) throw new NullPointerException(op + ": " + what + " is null");
+      if (value == null) throw new NullPointerException(op + ": " + what(method, k) + " is null");
       KernelArg.Type array = KernelArg.Type.ofArray(type);
       KernelArg.Type scalar = SCALARS.get(type);
       boolean read = access == null || access[k + 1].read();
       boolean written = access == null || access[k + 1].written();
       if (array != null && value instanceof DeviceArray<?> resident) {
         if (resident.arrayType() != type) {
-          throw new IllegalArgumentException(op + ": " + what + " must be a " + type.getSimpleName() + " or a"
-              + " DeviceArray<" + type.getSimpleName() + ">, got a DeviceArray<"
+          throw new IllegalArgumentException(op + ": " + what(method, k) + " must be a " + type.getSimpleName()
+              + " or a DeviceArray<" + type.getSimpleName() + ">, got a DeviceArray<"
               + resident.arrayType().getSimpleName() + ">");
         }
         table.add(new KernelArg(k + 1, name, KernelArg.Kind.RESIDENT, array, resident.resident(op), read, written));
         continue;
       }
       if (value instanceof DeviceMatrix) {
-        throw new IllegalArgumentException(op + ": " + what + " is a DeviceMatrix, whose values never change; pass a"
-            + " DeviceArray (Compute.upload(float[])) to a kernel");
+        throw new IllegalArgumentException(op + ": " + what(method, k) + " is a DeviceMatrix, whose values never"
+            + " change; pass a DeviceArray (Compute.upload(float[])) to a kernel");
       }
       Class<?> expected = type.isPrimitive() ? BOXES.get(type) : type;
       if (!expected.isInstance(value)) {
-        throw new IllegalArgumentException(op + ": " + what + " must be a " + expected.getSimpleName()
+        throw new IllegalArgumentException(op + ": " + what(method, k) + " must be a " + expected.getSimpleName()
             + (array != null ? " or a DeviceArray<" + type.getSimpleName() + ">" : "") + ", got a "
             + (value instanceof DeviceArray<?> d ? "DeviceArray<" + d.arrayType().getSimpleName() + ">"
                 : value.getClass().getSimpleName()));
@@ -146,6 +145,11 @@ final class KernelCalls {
       table.add(new KernelArg(k + 1, name, kind, array != null ? array : scalar, value, read, written));
     }
     return table;
+  }
+
+  /** The argument after the index at {@code k} as messages name it; built only for a message, not on every call. */
+  private static String what(KernelMethod method, int k) {
+    return "argument " + (k + 1) + " (" + method.parameterNames().get(k + 1) + ") of " + method.displayName();
   }
 
   /**

@@ -6,7 +6,6 @@ import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -69,10 +68,22 @@ record KernelTransfers(long upBytes, long backBytes, Map<String, Long> residentB
     return s.append(')').toString();
   }
 
+  /**
+   * {@code %.1f kB}, {@code %.1f MB}, {@code %.2f GB}, rounded half up as {@code String.format} does, in integer
+   * arithmetic: every kernel call builds its shape, and formatting there cost a quarter of a resident call's host time.
+   */
   private static String bytes(long bytes) {
     if (bytes < 1024) return bytes + " B";
-    if (bytes < 1 << 20) return String.format(Locale.ROOT, "%.1f kB", bytes / 1024.0);
-    if (bytes < 1 << 30) return String.format(Locale.ROOT, "%.1f MB", bytes / 1048576.0);
-    return String.format(Locale.ROOT, "%.2f GB", bytes / 1073741824.0);
+    if (bytes < 1 << 20) return decimal(bytes, 10, 1, " kB");
+    if (bytes < 1 << 30) return decimal(bytes, 20, 1, " MB");
+    return decimal(bytes, 30, 2, " GB");
+  }
+
+  /** {@code bytes / 2^shift} with {@code places} decimals (1 or 2), rounded half up; exact below 2^56 bytes. */
+  private static String decimal(long bytes, int shift, int places, String unit) {
+    long scale = places == 1 ? 10 : 100;
+    long scaled = (bytes * scale + (1L << (shift - 1))) >> shift;
+    String fraction = Long.toString(scaled % scale);
+    return (scaled / scale) + "." + (fraction.length() < places ? "0" + fraction : fraction) + unit;
   }
 }

@@ -39,6 +39,11 @@ public final class CostModel {
   private final Map<String, BackendModel> models = new ConcurrentHashMap<>();
   /** Recent observed/uncorrected-predicted ratios per backend, family and power-of-two size bucket. */
   private final Map<String, Window> corrections = new ConcurrentHashMap<>();
+  /**
+   * Every bucket prefix that {@link #corrections} has held (a superset: removals leave it), added before its window:
+   * a call whose prefix never learnt is predicted without the nine bucket keys the nearest-size search would build.
+   */
+  private final java.util.Set<String> correctedPrefixes = ConcurrentHashMap.newKeySet();
   /** Calls running now, per backend name: a second call waits for (or shares the device with) the first. */
   private final Map<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
   /** When a call last started on each backend while another ran there ({@link #clock} time). */
@@ -202,6 +207,7 @@ public final class CostModel {
    */
   private double correction(String backend, BackendModel m, CallCost cost) {
     String prefix = bucketPrefix(backend, m, cost);
+    if (!correctedPrefixes.contains(prefix)) return 1.0;
     int exponent = Math.getExponent(Math.max(1.0, cost.work()));
     for (int distance = 0; distance <= 4; distance++) {
       Window w = corrections.get(prefix + (exponent - distance));
@@ -256,7 +262,10 @@ public final class CostModel {
     double uncorrected = fixed + m.computeSeconds(curve, cost.work());
     if (!(uncorrected > 0) || Double.isInfinite(uncorrected)) return;
     long now = clock.getAsLong();
-    corrections.computeIfAbsent(bucket(b.name(), m, cost), k -> new Window()).add(seconds / uncorrected, now);
+    String prefix = bucketPrefix(b.name(), m, cost);
+    correctedPrefixes.add(prefix);
+    corrections.computeIfAbsent(prefix + Math.getExponent(Math.max(1.0, cost.work())), k -> new Window())
+        .add(seconds / uncorrected, now);
     // Only calibrated curves are refitted (a kernel's calls are predicted by the reduce curve and corrected per kernel).
     if (!m.curves().containsKey(curve)) return;
     Drift drift = drifts.computeIfAbsent(b.name() + "/" + curve, k -> new Drift());
@@ -347,10 +356,6 @@ public final class CostModel {
     synchronized double median() {
       return median;
     }
-  }
-
-  private static String bucket(String backend, BackendModel m, CallCost cost) {
-    return bucketPrefix(backend, m, cost) + Math.getExponent(Math.max(1.0, cost.work()));
   }
 
   /**

@@ -209,8 +209,11 @@ public final class Dispatcher {
     boolean judged = chosen == cpu;
     // Inputs still computing make the call wait for them, and a result still computing took no time to issue: the
     // time of such a call says nothing about its own cost, so the cost model does not learn from it.
+    // Asked only until one answers no: on a device, each answer may poll the events of its queue's chain.
     boolean inputsComputed = true;
-    for (Resident r : inputs) inputsComputed &= r.computed();
+    for (Resident r : inputs) {
+      if (!(inputsComputed = r.computed())) break;
+    }
     CallEvent event = Jfr.AVAILABLE ? new CallEvent() : null;
     if (event != null) event.begin();
     long start = System.nanoTime();
@@ -219,7 +222,9 @@ public final class Dispatcher {
       result = move ? applyOn(chosen, inputs, call) : call.apply(chosen, inputs);
       runningCounted = true;
       boolean timed = inputsComputed && (!(result instanceof Resident r) || r.computed());
-      for (Resident r : move ? List.<Resident>of() : inputs) timed &= r.computed();
+      for (Resident r : move ? List.<Resident>of() : inputs) {
+        if (!(timed = timed && r.computed())) break;
+      }
       costModel.finished(running, chosen, cost, (System.nanoTime() - start) * 1e-9, timed ? predicted : null);
       health.succeeded(chosen.name(), failuresAtStart, ticket);
       judged = true;
