@@ -188,6 +188,14 @@ public final class Health {
     }
   }
 
+  /**
+   * How long a backend switched off stays off before a call may probe it ({@code pincette.retryAfterSeconds}; later
+   * cool-downs after failed probes are longer). For tests that wait it out, whatever the property was set to.
+   */
+  public java.time.Duration coolDown() {
+    return java.time.Duration.ofNanos(coolDownNanos);
+  }
+
   /** Forgets every failure: every backend is on. For tests that inject faults. */
   public void reset() {
     states.clear();

@@ -387,13 +387,13 @@ public final class ClBackend implements Backend {
         after = java.util.Arrays.copyOf(after, after.length + 1);
         after[after.length - 1] = failing;
       }
-      long event;
+      ClMatmul.Enqueued enqueued;
       try {
-        event = matmul.enqueue(context, da, db, dc, m, k, n, after);
+        enqueued = matmul.enqueue(context, da, db, dc, m, k, n, after);
       } finally {
         if (failing != 0) ClQueue.fail(failing);
       }
-      store.produced(product, event, after, new ClResident[] {ra, rb}, compute);
+      store.produced(product, enqueued.event(), enqueued.queue(), after, new ClResident[] {ra, rb}, compute);
       handedOver = true;
       return product;
     } catch (RuntimeException e) {

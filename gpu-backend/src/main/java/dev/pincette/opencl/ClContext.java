@@ -238,12 +238,21 @@ final class ClContext implements AutoCloseable {
 
   /** After a resident product failed: later ones go to a new queue, and this one is drained and closed. */
   void retireResidentQueue() {
+    retireResidentQueue(null);
+  }
+
+  /**
+   * After a resident product enqueued on {@code failed} failed: when that is still the resident queue (null: whichever
+   * it is), later ones go to a new queue, and this one is drained and closed; a queue made since stays.
+   */
+  void retireResidentQueue(ClQueue failed) {
     lifecycle.readLock().lock();
     try {
       if (closed) return;
       ClQueue old;
       residentLock.lock();
       try {
+        if (failed != null && residentQueue != failed) return;
         old = residentQueue;
         residentQueue = null;
       } finally {

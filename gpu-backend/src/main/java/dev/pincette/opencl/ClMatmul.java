@@ -415,9 +415,9 @@ final class ClMatmul {
 
   /**
    * Enqueues {@code c = a · b} of device buffers once {@code waitFor} (events of any queue) are done, on the context's
-   * resident queue, and returns without waiting: the kernel's event, which the caller releases.
+   * resident queue, and returns without waiting: the kernel's event, which the caller releases, and that queue.
    */
-  long enqueue(ClContext context, long a, long b, long c, int m, int k, int n, long... waitFor) {
+  Enqueued enqueue(ClContext context, long a, long b, long c, int m, int k, int n, long... waitFor) {
     Tile tile = choose(context, 1, m, k, n);
     ClCall call = context.beginResident("matmul");
     long event;
@@ -433,8 +433,11 @@ final class ClMatmul {
       ClQueue.release(event);   // the queue was drained: the kernel no longer runs
       throw e;
     }
-    return event;
+    return new Enqueued(event, call.queue);
   }
+
+  /** A kernel enqueued on the resident queue: its event and the queue. */
+  record Enqueued(long event, ClQueue queue) {}
 
   /** Enqueues one product of device buffers once {@code waitFor} are done; returns the kernel's event. */
   static long launchAfter(ClCall call, Tile tile, long a, long b, long c, int m, int k, int n, long... waitFor) {

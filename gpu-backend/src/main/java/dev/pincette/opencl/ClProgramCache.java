@@ -130,6 +130,7 @@ final class ClProgramCache implements AutoCloseable {
 
   private long build(String resource, String source, String options) {
     ClFaults.check("clBuildProgram(" + resource + ")");
+    ClFaults.check("clBuildProgram(" + resource + " " + options + ")");   // one build of one backend's, for tests
     Path file = dir == null ? null : dir.resolve(key(source, options) + ".bin");
     if (file != null) {
       byte[] binary = readBinary(file);

@@ -48,6 +48,11 @@ final class ClResident implements Resident {
    * it is reported and its queue retired once. A resident is produced by one command only, so once is per resident.
    */
   boolean failureFound;
+  /**
+   * The resident queue {@link #ready}'s command was enqueued on: commands behind a failed one on an in-order queue may
+   * fail with it (NVIDIA's do), and the store counts one device failure per queue.
+   */
+  ClQueue queue;
   /** How often the device copy was written again after a failure. */
   int version;
   /** The download making {@link #host} now, which other readers wait for, or null. */

@@ -41,6 +41,13 @@ final class ClResidentStore {
   private final java.util.concurrent.atomic.LongAdder reads = new java.util.concurrent.atomic.LongAdder();
   /** Products whose command may still run ({@link ClResident#ready} non-zero), oldest first. */
   private final List<ClResident> pending = new ArrayList<>();
+  /**
+   * Guarded by {@link #lock}: the resident queue whose failed product was reported last. Products behind it on that
+   * queue may fail with it (an in-order queue of NVIDIA's fails them too) and are written again, but not reported.
+   */
+  private ClQueue failedQueue;
+  /** Guarded by {@link #lock}: a failed queue found by a reap, retired outside the lock before the next product. */
+  private ClQueue queueToRetire;
   /** Kernels enqueued on resident arrays and not known done; they share {@link #lock}. */
   final ClKernelChain kernels;
   private long deviceBytes;
@@ -242,10 +249,11 @@ final class ClResidentStore {
    * done. The store takes over {@code event} and {@code after}, and the pins stay until the product is known to be
    * written from valid sources; should its command or a source's fail, {@code redo} writes it again (waiting).
    */
-  void produced(ClResident product, long event, long[] after, ClResident[] sources, Runnable redo) {
+  void produced(ClResident product, long event, ClQueue queue, long[] after, ClResident[] sources, Runnable redo) {
     lock.lock();
     try {
       product.ready = event;
+      product.queue = queue;
       product.after = after.clone();
       product.sources = sources.clone();
       product.sourceVersions = new int[sources.length];
@@ -260,9 +268,10 @@ final class ClResidentStore {
   /**
    * The events still writing {@code residents}, retained for a wait list: the caller releases them (or hands them to
    * {@link #produced}). A resident whose command is known to have failed is written again first, so that nothing is
-   * queued behind a failure.
+   * queued behind a failure, and a resident queue a reap found failed is retired.
    */
   long[] readyEvents(ClResident... residents) {
+    retireFailedQueue();
     for (ClResident r : residents) {
       boolean failed;
       lock.lock();
@@ -320,6 +329,8 @@ final class ClResidentStore {
       boolean succeeded = ClQueue.succeeded(events, "resident");
       boolean sourcesValid = true;
       boolean firstToFind;
+      boolean report;
+      ClQueue failedOn;
       lock.lock();
       try {
         for (int i = 0; i < sources.length; i++) sourcesValid &= sources[i].version == versions[i];
@@ -330,14 +341,16 @@ final class ClResidentStore {
         // Other readers (or a reap) may have found this failure too, and the product written again since.
         firstToFind = !succeeded && r.ready == events[0] && !r.failureFound;
         if (firstToFind) r.failureFound = true;
+        // A command that failed from valid sources is a device failure of its own (one behind a failed source is not).
+        report = firstToFind && sourcesValid && firstFailureOfQueueLocked(r);
+        failedOn = r.queue;
       } finally {
         lock.unlock();
       }
       if (firstToFind) {
         // What follows a failed command on its queue is the runtime's choice: later products go to a new queue.
-        context.retireResidentQueue();
-        // A command that failed from valid sources is a device failure of its own (one behind a failed source is not).
-        if (sourcesValid) {
+        context.retireResidentQueue(failedOn);
+        if (report) {
           context.deviceFailed(new BackendException("a resident product's kernel failed on the device after its"
               + " call returned"));
         }
@@ -488,6 +501,20 @@ final class ClResidentStore {
     } finally {
       lock.unlock();
     }
+    retireFailedQueue();
+  }
+
+  /** Outside the lock: later products go to a new queue when a reap found a product on this one failed. */
+  private void retireFailedQueue() {
+    ClQueue failed;
+    lock.lock();
+    try {
+      failed = queueToRetire;
+      queueToRetire = null;
+    } finally {
+      lock.unlock();
+    }
+    if (failed != null) context.retireResidentQueue(failed);
   }
 
   /** Waits for {@code r}'s command, if it still has one, without judging it (a later reap or settle does). */
@@ -549,15 +576,26 @@ final class ClResidentStore {
         for (int i = 0; i < r.sources.length; i++) {
           ownFailure &= r.sources[i].ready == 0 && r.sources[i].version == r.sourceVersions[i];
         }
-        boolean firstToFind = !r.failureFound;
+        boolean report = ownFailure && !r.failureFound && firstFailureOfQueueLocked(r);
         r.failureFound = true;
+        if (report) queueToRetire = r.queue;
         finishLocked(r, r.ready);
-        if (ownFailure && firstToFind) {
+        if (report) {
           context.deviceFailed(new BackendException("a resident product's kernel failed on the device after its"
               + " call returned (the product was closed unread)"));
         }
       }
     }
+  }
+
+  /**
+   * Under the lock: whether {@code r}'s failed command is the first found failed on its queue, which is then counted
+   * as failed; those behind it on that queue may have failed only because it did.
+   */
+  private boolean firstFailureOfQueueLocked(ClResident r) {
+    if (r.queue == failedQueue) return false;
+    failedQueue = r.queue;
+    return true;
   }
 
   /** Under the lock: whether {@code r}'s own command has ended, done or failed. */
@@ -586,6 +624,7 @@ final class ClResidentStore {
     r.ready = 0;
     r.after = null;
     r.redo = null;
+    r.queue = null;
     pending.remove(r);
     ClResident[] sources = r.sources;
     r.sources = null;

@@ -88,6 +88,50 @@ class ClResidentConcurrencyTest {
   }
 
   /**
+   * Products behind a failed one on the resident queue failing with it, as NVIDIA's in-order queues make them (here
+   * injected into the next product too, before anything found the first failure): one fault, reported once, however
+   * the failures are found (a reader's settle or a reap of a closed product), and each product written again.
+   */
+  @Test
+  void productsFailingBehindAFailedOneOnItsQueueAreReportedOnce() throws Exception {
+    AtomicInteger reported = new AtomicInteger();
+    int n = 16;
+    float[] av = Products.random(n * n, 37);
+    try (ClBackend backend = new ClBackend(null, null, false, true)) {
+      backend.reportFailuresTo(e -> reported.incrementAndGet());
+      try (Resident a = backend.upload(av)) {
+        for (int round = 0; round < 3; round++) {
+          int before = reported.get();
+          long rewrites = backend.residents().rewrites();
+          ClFaults.failNext("kernelFailure(matmul)");
+          Resident first = backend.matmul(a, a, n, n, n);
+          ClFaults.failNext("kernelFailure(matmul)");
+          Resident behind = backend.matmul(a, a, n, n, n);
+          assertFalse(ClFaults.armed(), "the faults fired");
+          if (round == 0) {
+            Products.assertProduct(av, av, n, n, n, backend.download(first));
+            Products.assertProduct(av, av, n, n, n, backend.download(behind));
+            assertEquals(rewrites + 2, backend.residents().rewrites(), "both written again");
+            first.close();
+            behind.close();
+          } else if (round == 1) {
+            Products.assertProduct(av, av, n, n, n, backend.download(behind));
+            first.close();
+            behind.close();
+          } else {
+            first.close();
+            behind.close();
+          }
+          backend.residents().awaitPending();
+          assertEquals(before + 1, reported.get(), "round " + round + ": one fault on one queue, reported once");
+        }
+      }
+    } finally {
+      ClFaults.clear();
+    }
+  }
+
+  /**
    * A failed product closed while a reader settles it, and reaped by the next product meanwhile: the reap and the
    * reader's settle both find the failure, and it is reported once (counted by the backend's own listener).
    */
