@@ -263,10 +263,6 @@ public final class Compute {
           + " DeviceArray<float[]>");
     }
     var r = x.resident("sum");
-    if (r.type() != dev.pincette.spi.KernelArg.Type.FLOAT) {
-      // Only reachable through a raw or unchecked DeviceArray: a device reading it as floats would read past it.
-      throw new IllegalArgumentException("sum: x must hold float[], not " + r.type().arrayClass.getSimpleName());
-    }
     long elements = r.length();
     CallCost cost = new CallCost(CallCost.REDUCE, elements, 0, 8, java.util.Map.of(r.backend(), 4 * elements));
     try {

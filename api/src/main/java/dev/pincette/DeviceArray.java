@@ -7,7 +7,6 @@ import dev.pincette.spi.Resident;
 import java.lang.ref.Cleaner;
 import java.lang.ref.Reference;
 import java.util.Objects;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * An array that stays where kernels run (on a GPU, or on the CPU when that is where it lives), so that a chain of
@@ -43,8 +42,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * library logs that it had to.
  */
 public final class DeviceArray<T> implements AutoCloseable {
-  private static final Cleaner CLEANER = Cleaner.create();
-  private static final System.Logger LOG = System.getLogger("dev.pincette");
 
   static {
     dev.pincette.internal.ResidentHandles.install(DeviceArray::new, (array, op) -> array.resident(op));
@@ -52,35 +49,17 @@ public final class DeviceArray<T> implements AutoCloseable {
 
   private final Resident resident;
   private final KernelArg.Type type;
-  private final State state;
+  /** Its element type and length, for messages, e.g. {@code float[1024]}. */
+  private final String description;
+  private final ResidentCleanup state;
   private final Cleaner.Cleanable cleanable;
-
-  /** What the cleaner needs, without a reference back to the array. */
-  private static final class State implements Runnable {
-    private final Resident resident;
-    private final String what;
-    final AtomicBoolean closed = new AtomicBoolean();
-
-    State(Resident resident, String what) {
-      this.resident = resident;
-      this.what = what;
-    }
-
-    @Override
-    public void run() {
-      if (closed.compareAndSet(false, true)) {
-        LOG.log(System.Logger.Level.WARNING, "pincette: a DeviceArray " + what + " on " + resident.backend()
-            + " was never closed; freed by the garbage collector");
-        resident.close();
-      }
-    }
-  }
 
   DeviceArray(Resident resident) {
     this.resident = resident;
     this.type = resident.type();
-    this.state = new State(resident, describe(type, resident.length()));
-    this.cleanable = CLEANER.register(this, state);
+    this.description = describe(type, resident.length());
+    this.state = new ResidentCleanup(resident, "DeviceArray " + description);
+    this.cleanable = ResidentCleanup.CLEANER.register(this, state);
   }
 
   private static String describe(KernelArg.Type type, int length) {
@@ -171,7 +150,7 @@ public final class DeviceArray<T> implements AutoCloseable {
 
   /** The data for an op or a kernel; fails with the op's name once closed. */
   Resident resident(String op) {
-    if (state.closed.get()) throw new IllegalStateException(op + ": the DeviceArray " + state.what + " is closed");
+    if (state.closed.get()) throw new IllegalStateException(op + ": the DeviceArray " + description + " is closed");
     return resident;
   }
 
@@ -189,6 +168,6 @@ public final class DeviceArray<T> implements AutoCloseable {
 
   @Override
   public String toString() {
-    return "DeviceArray[" + state.what + " on " + backend() + (isClosed() ? ", closed]" : "]");
+    return "DeviceArray[" + description + " on " + backend() + (isClosed() ? ", closed]" : "]");
   }
 }

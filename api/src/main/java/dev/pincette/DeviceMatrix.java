@@ -3,7 +3,6 @@ package dev.pincette;
 import dev.pincette.internal.Dispatcher;
 import dev.pincette.spi.Resident;
 import java.lang.ref.Cleaner;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A matrix that stays where it was computed (on a GPU, or on the CPU when that is where it ran), so chained ops move
@@ -31,42 +30,19 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * fails again when run again), and reading it throws {@link IllegalStateException} naming the failure.
  */
 public final class DeviceMatrix implements AutoCloseable {
-  private static final Cleaner CLEANER = Cleaner.create();
-  private static final System.Logger LOG = System.getLogger("dev.pincette");
 
   private final int rows;
   private final int cols;
   private final Resident resident;
-  private final State state;
+  private final ResidentCleanup state;
   private final Cleaner.Cleanable cleanable;
-
-  /** What the cleaner needs, without a reference back to the matrix. */
-  private static final class State implements Runnable {
-    private final Resident resident;
-    private final String shape;
-    final AtomicBoolean closed = new AtomicBoolean();
-
-    State(Resident resident, String shape) {
-      this.resident = resident;
-      this.shape = shape;
-    }
-
-    @Override
-    public void run() {
-      if (closed.compareAndSet(false, true)) {
-        LOG.log(System.Logger.Level.WARNING, "pincette: a DeviceMatrix " + shape + " on " + resident.backend()
-            + " was never closed; freed by the garbage collector");
-        resident.close();
-      }
-    }
-  }
 
   DeviceMatrix(int rows, int cols, Resident resident) {
     this.rows = rows;
     this.cols = cols;
     this.resident = resident;
-    this.state = new State(resident, rows + "x" + cols);
-    this.cleanable = CLEANER.register(this, state);
+    this.state = new ResidentCleanup(resident, "DeviceMatrix " + rows + "x" + cols);
+    this.cleanable = ResidentCleanup.CLEANER.register(this, state);
   }
 
   /** Number of rows. */

@@ -352,15 +352,11 @@ public final class SpatialHashMap implements AutoCloseable {
     }
     java.util.Objects.requireNonNull(newPositions, "spatial: newPositions is null");
     if (newPositions.arrayType() != float[].class) {
+      // Only a raw or unchecked DeviceArray gets here: a device reading it as floats would read past it.
       throw new IllegalArgumentException("spatial: update takes positions as a DeviceArray<float[]>, got a DeviceArray<"
           + newPositions.arrayType().getSimpleName() + ">");
     }
     Resident resident = ResidentHandles.resident(newPositions, "update");
-    if (resident.type() != dev.pincette.spi.KernelArg.Type.FLOAT) {
-      // Only reachable through a raw or unchecked DeviceArray: a device reading it as floats would read past it.
-      throw new IllegalArgumentException("spatial: update needs float[] positions, not " + resident.type().arrayClass
-          .getSimpleName());
-    }
     if (resident.length() != (long) size * dims) {
       throw new IllegalArgumentException("spatial: update has length " + resident.length() + ", wanted " + size
           + " points x " + dims + " = " + (long) size * dims);
