@@ -67,6 +67,47 @@ class ClResidentStressTest {
     stress(true, true);
   }
 
+  /** Attempts at a round before the test fails as starved: each waits a millisecond for other threads to free data. */
+  private static final int MAX_ATTEMPTS = 10_000;
+
+  /**
+   * One chain of 1 to 6 resident products of {@code a} from a random start, checked when read: false if the budget
+   * refused it (everything it held is closed), true once read; a device failure that reached it goes to
+   * {@code failures}.
+   */
+  private static boolean chain(Resident ra, float[] a, int n, SplittableRandom rnd, long start, boolean hostOnDevice,
+      List<BackendException> failures) {
+    float[] host = ClResidentTest.random(n * n, start);
+    List<Resident> open = new ArrayList<>();
+    try {
+      Resident current = BACKEND.upload(host);
+      open.add(current);
+      for (int step = 1 + rnd.nextInt(6); step > 0; step--) {
+        Resident next = BACKEND.matmul(ra, current, n, n, n);
+        host = hostOnDevice ? BACKEND.matmul(a, host, n, n, n) : times(a, host, n);
+        if (rnd.nextBoolean()) {
+          current.close();
+          open.remove(current);
+        }
+        open.add(next);
+        current = next;
+      }
+      if (rnd.nextBoolean()) {
+        assertClose(host, BACKEND.download(current));
+      } else {
+        assertEquals(ReduceOp.referenceSum(host), BACKEND.sum(current), 1e-3 * ReduceOp.absSum(host) + 1e-3);
+      }
+      return true;
+    } catch (BackendRefusedException e) {
+      return false;
+    } catch (BackendException e) {
+      failures.add(e);
+      return true;
+    } finally {
+      open.forEach(Resident::close);
+    }
+  }
+
   /** The host chain in float64, as a reference that does not go through the device. */
   private static float[] times(float[] a, float[] x, int n) {
     float[] out = new float[n * n];
@@ -111,35 +152,15 @@ class ClResidentStressTest {
           SplittableRandom rnd = new SplittableRandom(seed);
           for (int round = 0; round < rounds; round++) {
             if (failKernels && seed == 0 && round % 5 == 0) ClFaults.failNext("kernelFailure(matmul)");
-            float[] host = ClResidentTest.random(n * n, seed * 1000 + round);
-            List<Resident> open = new ArrayList<>();
-            try {
-              Resident current = BACKEND.upload(host);
-              open.add(current);
-              for (int step = 1 + rnd.nextInt(6); step > 0; step--) {
-                Resident next = BACKEND.matmul(ra, current, n, n, n);
-                host = hostOnDevice ? BACKEND.matmul(a, host, n, n, n) : times(a, host, n);
-                if (rnd.nextBoolean()) {
-                  current.close();
-                  open.remove(current);
-                }
-                open.add(next);
-                current = next;
-              }
-              if (rnd.nextBoolean()) {
-                assertClose(host, BACKEND.download(current));
-              } else {
-                assertEquals(ReduceOp.referenceSum(host), BACKEND.sum(current), 1e-3 * ReduceOp.absSum(host) + 1e-3);
-              }
-              read.incrementAndGet();
-            } catch (BackendRefusedException e) {
-              // The budget is full of other threads' pinned data: Compute would run this call on the CPU.
+            // A chain refused because the budget is full of other threads' data runs again once some is freed (as
+            // Compute would run it on the CPU): every round is read in the end, however the threads interleave.
+            for (int attempt = 1; ; attempt++) {
+              if (chain(ra, a, n, rnd, seed * 1000 + round, hostOnDevice, failures)) break;
               refused.incrementAndGet();
-            } catch (BackendException e) {
-              failures.add(e);
-            } finally {
-              open.forEach(Resident::close);
+              if (attempt == MAX_ATTEMPTS) throw new AssertionError("round " + round + " refused " + attempt + " times");
+              Thread.sleep(1);
             }
+            read.incrementAndGet();
           }
           return null;
         }));
@@ -151,9 +172,8 @@ class ClResidentStressTest {
       store.setBudget(Long.MAX_VALUE);
     }
     assertEquals(List.of(), failures, "device failures that reached a reader");
-    // With 14 buffers for 12 threads many calls find the budget full (on the H200 about half of them).
-    assertEquals(threads * rounds, read.get() + refused.get());
-    assertTrue(read.get() >= threads * rounds / 3, read + " chains read, " + refused + " refused");
+    // With 14 buffers for 12 threads many attempts find the budget full (on the H200 about half of them).
+    assertEquals(threads * rounds, read.get(), read + " chains read, " + refused + " attempts refused");
     if (failKernels) assertTrue(store.rewrites() > rewrites, "failed kernels ran again");
     assertEquals(0, store.deviceBytes(), "every byte came back");
   }
