@@ -25,6 +25,11 @@ sealed interface ClHostSpan {
     return 4;
   }
 
+  /** Bytes in the span: what a transfer of it moves. */
+  default long bytes() {
+    return elementBytes() * length();
+  }
+
   /** Copies elements {@code [first, first + count)} of the span to native memory at {@code address}. */
   void toNative(ForkJoinPool pool, long first, int count, long address);
 

@@ -367,7 +367,7 @@ final class ClQueue implements AutoCloseable {
 
   /** Copies {@code span} into the start of {@code buffer}: mapped in place, or through the staging chunks. */
   void write(long buffer, ClHostSpan span, String op) {
-    ClDeviceEvent traced = Jfr.AVAILABLE && span.length() > 0 ? ClTransferEvent.start(op, true, 4L * span.length(),
+    ClDeviceEvent traced = Jfr.AVAILABLE && span.length() > 0 ? ClTransferEvent.start(op, true, span.bytes(),
         context.staged ? "staged" : "mapped", context.device.name()) : null;
     if (traced == null) writeSpan(buffer, span, op);
     else traced(traced, () -> writeSpan(buffer, span, op));
@@ -404,7 +404,7 @@ final class ClQueue implements AutoCloseable {
    * chunks, the DMA of the next chunk overlapping the copy out of this one.
    */
   void read(long buffer, ClHostSpan span, String op) {
-    ClDeviceEvent traced = Jfr.AVAILABLE && span.length() > 0 ? ClTransferEvent.start(op, false, 4L * span.length(),
+    ClDeviceEvent traced = Jfr.AVAILABLE && span.length() > 0 ? ClTransferEvent.start(op, false, span.bytes(),
         context.staged ? "staged" : "mapped", context.device.name()) : null;
     if (traced == null) readSpan(buffer, span, op);
     else traced(traced, () -> readSpan(buffer, span, op));

@@ -157,7 +157,7 @@ class ClResidentStressTest {
             for (int attempt = 1; ; attempt++) {
               if (chain(ra, a, n, rnd, seed * 1000 + round, hostOnDevice, failures)) break;
               refused.incrementAndGet();
-              if (attempt == MAX_ATTEMPTS) throw new AssertionError("round " + round + " refused " + attempt + " times");
+              if (attempt == MAX_ATTEMPTS) throw new AssertionError("round " + round + " refused " + attempt + "x");
               Thread.sleep(1);
             }
             read.incrementAndGet();

@@ -139,6 +139,34 @@ class JfrEventsTest {
   }
 
   /** Past the small products (ClQueue.SMALL_BYTES), which go through one staging buffer instead. */
+  static void mixed(int i, double[] x, byte[] b, long[] l) {
+    x[i] = x[i] * 2 + b[i] + l[i];
+  }
+
+  /** Transfers count the bytes of their element type: 8 per double or long, 1 per byte (not 4 for each). */
+  @Test
+  void transfersOfOtherElementTypesCountTheirOwnBytes() throws IOException {
+    int n = 1000;
+    double[] x = new double[n];
+    byte[] b = new byte[n];
+    long[] l = new long[n];
+    for (int i = 0; i < n; i++) {
+      x[i] = i;
+      b[i] = (byte) i;
+      l[i] = 3L * i;
+    }
+    List<RecordedEvent> events = record(() -> Compute.on(BackendKind.OPENCL).forEach(n, JfrEventsTest::mixed, x, b, l));
+    for (int i = 0; i < n; i++) assertEquals(2.0 * i + (byte) i + 3 * i, x[i], "x[" + i + "]");
+    RecordedEvent call = named(events, "dev.pincette.Call").getFirst();
+    assertEquals("opencl", call.getString("backend"), call.toString());
+    List<RecordedEvent> transfers = named(events, "dev.pincette.Transfer");
+    long up = (8L + 1 + 8) * n;
+    assertEquals(up, bytes(transfers, "to device"), transfers.toString());
+    assertEquals(up, call.getLong("bytesToDevice"), call.toString());
+    // Only the written array comes back.
+    assertEquals(8L * n, bytes(transfers, "to host"), transfers.toString());
+  }
+
   @Test
   void aProductInNativeMemoryMovesItByDmaTimedOnTheDevice() throws IOException {
     int side = 192;

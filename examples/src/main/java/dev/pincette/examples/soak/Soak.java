@@ -15,8 +15,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * Load and soak: many threads calling every op for a given time, each result checked against the float64 reference,
  * with OpenCL failures injected at random ({@link ClFaults}), so that every fallback path runs under load. Memory is
- * read once the warm-up (JIT, kernel builds, pools filling) is over and again at the end, both with every thread
- * stopped and every handle closed: what a long run leaks shows as growth between the two.
+ * read once the warm-up (JIT, kernel builds, pools filling) is over, after each quarter of the rest, and at the end,
+ * each time with every thread stopped and every handle but the shared map's closed: what a run leaks grows from
+ * quarter to quarter, while caches and pools that fill up (the C allocator's, the OpenCL runtime's) stop growing. A run
+ * fails when native memory grew by more than {@value #HALF_SLACK_MIB} MiB over its second half, or by more than
+ * {@value #SLACK_MIB} MiB in all.
  *
  * <pre>{@code
  * Soak.Result r = new Soak(64, 600, 1, true, null, System.out).run();   // null: auto, cpu and opencl mixed
@@ -29,8 +32,12 @@ public final class Soak {
       "kernelFailure(matmul)");
   /** A run stops and reports a hang when no call completes for this long. */
   private static final long HANG_NANOS = TimeUnit.SECONDS.toNanos(180);
-  /** C-allocator growth allowed between the two readings: the allocator's own caches and the JIT's arenas. */
-  private static final long NATIVE_SLACK = 64L << 20;
+  /** C-allocator growth allowed from the end of the warm-up to the end: the allocator's caches, the JIT's arenas. */
+  static final int SLACK_MIB = 64;
+  /** C-allocator growth allowed over the second half of the measured time, where a leak goes on and caches are full. */
+  static final int HALF_SLACK_MIB = 16;
+  /** Parts of the measured time, each followed by a reading of memory. */
+  private static final int PARTS = 4;
 
   private final int threads;
   private final double seconds;
@@ -51,10 +58,25 @@ public final class Soak {
     this.out = out;
   }
 
-  /** What a run found; {@link #passed()} when no result was wrong, nothing unexpected was thrown and memory stayed. */
-  public record Result(Tally tally, MemoryGauge start, MemoryGauge end, boolean hung, List<String> problems) {
+  /**
+   * What a run found; {@link #passed()} when no result was wrong, nothing unexpected was thrown and memory stayed.
+   *
+   * @param readings memory after the warm-up and after each part of the measured time, the shared map still open
+   * @param end memory at the end, everything closed
+   */
+  public record Result(Tally tally, List<MemoryGauge> readings, MemoryGauge end, boolean hung, List<String> problems) {
+    public Result {
+      readings = List.copyOf(readings);
+      problems = List.copyOf(problems);
+    }
+
     public boolean passed() {
       return problems.isEmpty();
+    }
+
+    /** Memory once the warm-up was over. */
+    public MemoryGauge start() {
+      return readings.getFirst();
     }
   }
 
@@ -66,18 +88,21 @@ public final class Soak {
         threads, seconds, warmUp, backend != null ? backend.id() : "mixed", faults ? "on" : "off", seed);
     SharedMap shared = Compute.on(backend != null ? backend : BackendKind.AUTO).call(() -> new SharedMap(seed));
     boolean hung;
-    MemoryGauge start;
+    List<MemoryGauge> readings = new ArrayList<>();
     try {
       SoakOps ops = new SoakOps(shared);
       hung = phase(ops, tally, warmUp, seed);
-      start = MemoryGauge.read();
-      hung |= !hung && phase(ops, tally, seconds - warmUp, seed + 1);
+      readings.add(MemoryGauge.read());
+      for (int part = 1; part <= PARTS && !hung; part++) {
+        hung = phase(ops, tally, (seconds - warmUp) / PARTS, seed + part);
+        readings.add(MemoryGauge.read());
+      }
     } finally {
       shared.close();
     }
     MemoryGauge end = MemoryGauge.read();
-    judge(tally, start, end, hung, problems);
-    return new Result(tally, start, end, hung, problems);
+    problems.addAll(judge(tally, readings, end, hung));
+    return new Result(tally, readings, end, hung, problems);
   }
 
   /** Runs the mix on every thread for {@code seconds}; true when it hung (no call completed for too long). */
@@ -169,17 +194,33 @@ public final class Soak {
     return t;
   }
 
-  private void judge(Tally tally, MemoryGauge start, MemoryGauge end, boolean hung, List<String> problems) {
+  /**
+   * The problems of a run: a hang, wrong results, unexpected exceptions, native memory (besides the OpenCL backend's
+   * pool) that grew by more than {@value #SLACK_MIB} MiB from the first reading to the end or by more than
+   * {@value #HALF_SLACK_MIB} MiB from the middle reading to the last, device buffers or resident bytes left.
+   */
+  static List<String> judge(Tally tally, List<MemoryGauge> readings, MemoryGauge end, boolean hung) {
+    List<String> problems = new ArrayList<>();
     if (hung) problems.add("no call completed for " + HANG_NANOS / 1_000_000_000L + " s (threads dumped above)");
     if (tally.wrong.sum() > 0) problems.add(tally.wrong.sum() + " wrong results");
     if (tally.unexpected.sum() > 0) problems.add(tally.unexpected.sum() + " unexpected exceptions");
-    long grown = end.nativeBesidesDevice() - start.nativeBesidesDevice();
-    if (start.mallocBytes() >= 0 && grown > NATIVE_SLACK) {
-      problems.add(String.format(Locale.ROOT, "native memory besides the device pool grew by %.1f MiB",
-          grown / 1048576.0));
+    MemoryGauge start = readings.getFirst();
+    if (start.mallocBytes() >= 0) {
+      long grown = end.nativeBesidesDevice() - start.nativeBesidesDevice();
+      if (grown > (long) SLACK_MIB << 20) {
+        problems.add(String.format(Locale.ROOT, "native memory besides the device pool grew by %.1f MiB",
+            grown / 1048576.0));
+      }
+      long secondHalf = readings.getLast().nativeBesidesDevice()
+          - readings.get(readings.size() / 2).nativeBesidesDevice();
+      if (readings.size() > 2 && secondHalf > (long) HALF_SLACK_MIB << 20) {
+        problems.add(String.format(Locale.ROOT, "native memory besides the device pool grew by %.1f MiB over the "
+            + "second half of the run: it does not level off", secondHalf / 1048576.0));
+      }
     }
     if (end.deviceBuffersLeased() > 0) problems.add(end.deviceBuffersLeased() + " device buffers still leased");
     if (end.deviceResidentBytes() > 0) problems.add(end.deviceResidentBytes() + " resident device bytes left");
+    return problems;
   }
 
   /** The report: calls, results, fallbacks, memory, verdict. */
@@ -198,6 +239,13 @@ public final class Soak {
     out.printf(Locale.ROOT, "lost residents     %d (a product whose device failed before it was read: documented)%n",
         t.lost.sum());
     for (String example : t.examples) out.println("  " + example);
+    out.println("native memory besides the device pool (MiB), shared map open: after warm-up, then after each quarter");
+    StringBuilder series = new StringBuilder("  ");
+    for (MemoryGauge g : r.readings()) {
+      series.append(g.nativeBesidesDevice() < 0 ? "      n/a"
+          : String.format(Locale.ROOT, "%9.1f", g.nativeBesidesDevice() / 1048576.0));
+    }
+    out.println(series);
     out.println("memory             after warm-up       at the end     growth");
     out.print(r.start().compare(r.end()));
     out.println(r.passed() ? "PASS" : "FAIL: " + String.join("; ", r.problems()));
