@@ -28,6 +28,9 @@ import java.util.Objects;
  * used.
  */
 public final class Compute {
+  /** The longest array every JVM allocates: HotSpot refuses some types' arrays a few elements longer. */
+  private static final int MAX_ARRAY_LENGTH = Integer.MAX_VALUE - 8;
+
   private Compute() {}
 
   /** The matrix product {@code a · b}. */
@@ -239,6 +242,8 @@ public final class Compute {
    *
    * @param arrayType {@code float[].class}, {@code double[].class}, {@code int[].class}, {@code long[].class} or
    *     {@code byte[].class}
+   * @param length at most {@code Integer.MAX_VALUE - 8}, the longest array every JVM can allocate, so that the
+   *     array can be downloaded
    */
   public static <T> DeviceArray<T> zeros(Class<T> arrayType, int length) {
     Objects.requireNonNull(arrayType, "zeros: arrayType is null");
@@ -248,6 +253,10 @@ public final class Compute {
           + " double[], int[], long[] or byte[])");
     }
     if (length < 0) throw new IllegalArgumentException("zeros: negative length " + length);
+    if (length > MAX_ARRAY_LENGTH) {
+      throw new IllegalArgumentException("zeros: length " + length + " is more than " + MAX_ARRAY_LENGTH
+          + ", the longest array a JVM can allocate (it could not be downloaded)");
+    }
     return new DeviceArray<>(Dispatcher.get().allocate(type, length));
   }
 

@@ -300,6 +300,12 @@ public abstract class ResidentArrayContract {
     }
     assertThrows(IllegalArgumentException.class, () -> Compute.zeros(String[].class, 3));
     assertThrows(IllegalArgumentException.class, () -> Compute.zeros(float[].class, -1));
+    // Longer than the longest Java array (which the GPU machine's 80 GB could hold as longs): refused, not allocated.
+    for (int tooLong : new int[] {Integer.MAX_VALUE - 7, Integer.MAX_VALUE}) {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> Compute.zeros(byte[].class, tooLong));
+      assertTrue(e.getMessage().contains("length " + tooLong), e.getMessage());
+    }
     assertThrows(NullPointerException.class, () -> Compute.upload((float[]) null));
     try (DeviceArray<float[]> small = placed(() -> Compute.upload(new float[2]))) {
       assertThrows(IllegalArgumentException.class, () -> small.downloadInto(new float[3]));
