@@ -2,6 +2,8 @@ package dev.pincette.examples.soak;
 
 import dev.pincette.BackendKind;
 import dev.pincette.Compute;
+import dev.pincette.internal.Dispatcher;
+import dev.pincette.internal.Health;
 import dev.pincette.opencl.ClFaults;
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -172,14 +174,22 @@ public final class Soak {
 
   /**
    * Arms one fault at a time, every 20 to 220 ms, and counts those that fired; one that no call meets within a second
-   * (a call the mix makes rarely) gives way to another.
+   * (a call the mix makes rarely) gives way to another. None is armed while failures have switched OpenCL off: the
+   * call that probes it after its cool-down would meet one nearly every time, and the device would stay off for the
+   * rest of the run (a 10-minute run on PoCL spent its last 3 minutes on the CPU so, cool-downs doubling to 16 min).
    */
   private static Thread injector(AtomicBoolean stop, Tally tally, long seed) {
     SplittableRandom rnd = new SplittableRandom(seed ^ 0x5eed);
+    Health health = Dispatcher.get().health();
     Thread t = new Thread(() -> {
       long armedAt = 0;
       while (!stop.get()) {
         if (ClFaults.armed() && System.nanoTime() - armedAt > 1_000_000_000L) ClFaults.clear();
+        if (!health.isOn("opencl")) {
+          ClFaults.clear();
+          sleep(100);
+          continue;
+        }
         if (!ClFaults.armed()) {
           ClFaults.failNext(FAULTS.get(rnd.nextInt(FAULTS.size())));
           armedAt = System.nanoTime();
