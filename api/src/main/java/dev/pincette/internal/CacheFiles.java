@@ -122,6 +122,77 @@ public final class CacheFiles {
     }
   }
 
+  /** One lock per lock file and JVM: a file lock belongs to the whole JVM, so its threads queue here first. */
+  private static final java.util.Map<Path, java.util.concurrent.locks.ReentrantLock> LOCKS = new ConcurrentHashMap<>();
+
+  /**
+   * Runs {@code work} holding an exclusive lock on {@code lockFile} (an empty file created owner-only in a trusted
+   * cache folder, and left there), so that threads and JVMs sharing the cache do the same work one at a time: the
+   * later ones find its result (e.g. a calibration file) once they get the lock. Runs it anyway, unlocked, after
+   * {@code maxWaitMillis} without the lock, or where the folder is refused or files cannot be locked.
+   */
+  public static void exclusive(Path lockFile, long maxWaitMillis, Runnable work) {
+    long deadline = System.nanoTime() + maxWaitMillis * 1_000_000L;
+    var local = LOCKS.computeIfAbsent(lockFile.toAbsolutePath().normalize(),
+        p -> new java.util.concurrent.locks.ReentrantLock());
+    boolean locally = false;
+    try {
+      locally = local.tryLock(maxWaitMillis, java.util.concurrent.TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    java.nio.channels.FileChannel channel = locally ? lockChannel(lockFile) : null;
+    java.nio.channels.FileLock lock = null;
+    try {
+      if (channel != null) lock = fileLock(channel, deadline);
+      if (lock == null) LOG.log(Level.DEBUG, "pincette: working without the lock " + lockFile);
+      work.run();
+    } finally {
+      try {
+        if (channel != null) channel.close();   // releases the file lock too
+      } catch (IOException e) {
+        LOG.log(Level.DEBUG, "pincette: could not close " + lockFile + ": " + e);
+      }
+      if (locally) local.unlock();
+    }
+  }
+
+  /** The lock file opened for writing (created owner-only), or null when its folder is refused or it cannot be. */
+  private static java.nio.channels.FileChannel lockChannel(Path lockFile) {
+    try {
+      Path dir = lockFile.toAbsolutePath().getParent();
+      createDirectories(dir);
+      dir = dir.toRealPath();
+      if (!trustedFolder(dir)) return null;
+      Path file = dir.resolve(lockFile.getFileName());
+      if (Files.exists(file, LinkOption.NOFOLLOW_LINKS) && !trusted(file)) return null;
+      return java.nio.channels.FileChannel.open(file, Set.of(java.nio.file.StandardOpenOption.CREATE,
+          java.nio.file.StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS), ownerOnly(dir, false));
+    } catch (IOException | RuntimeException e) {
+      LOG.log(Level.DEBUG, "pincette: could not open the lock " + lockFile + ": " + e);
+      return null;
+    }
+  }
+
+  /** An exclusive lock on {@code channel}'s file, polled until {@code deadline}; null when there is none by then. */
+  private static java.nio.channels.FileLock fileLock(java.nio.channels.FileChannel channel, long deadline) {
+    while (true) {
+      try {
+        java.nio.channels.FileLock lock = channel.tryLock();
+        if (lock != null) return lock;
+      } catch (IOException | java.nio.channels.OverlappingFileLockException e) {
+        return null;
+      }
+      if (System.nanoTime() > deadline) return null;
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return null;
+      }
+    }
+  }
+
   /**
    * The folder holding {@code file}, links resolved, or null when it cannot be resolved. Folders are judged by what a
    * link leads to (Linux reports every link itself as {@code rwxrwxrwx}, and a CI cache is often mounted through

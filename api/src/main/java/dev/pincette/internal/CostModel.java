@@ -89,7 +89,7 @@ public final class CostModel {
     }
     Runnable work = () -> {
       try {
-        for (Backend b : missing) calibrate(b);
+        for (Backend b : missing) calibrateOnce(b);
       } finally {
         ready.complete(null);
       }
@@ -115,6 +115,32 @@ public final class CostModel {
       Thread.currentThread().interrupt();
       return false;
     }
+  }
+
+  /** How long a JVM waits for another that is calibrating the same backend, before calibrating it too. */
+  private static final long CALIBRATION_LOCK_WAIT_MILLIS = 60_000;
+
+  /**
+   * Calibrates {@code b} unless another JVM sharing the cache folder just did: JVMs that start together on a fresh
+   * machine (a service's workers, parallel test JVMs) take turns on a lock file, and the later ones read the first
+   * one's calibration instead of measuring again. Besides the time, this keeps the measurement honest: two
+   * calibrations at once each time the other's load (on two cores, each would see the CPU at half speed).
+   */
+  private void calibrateOnce(Backend b) {
+    if (cacheDir == null) {
+      calibrate(b);
+      return;
+    }
+    Path model = file(b);
+    CacheFiles.exclusive(model.resolveSibling(model.getFileName() + ".lock"), CALIBRATION_LOCK_WAIT_MILLIS, () -> {
+      BackendModel stored = BackendModel.load(model, key(b));
+      if (stored != null) {
+        models.put(b.name(), stored);
+        LOG.log(Level.DEBUG, () -> "pincette: read the calibration of " + b.name() + " another JVM just made");
+      } else {
+        calibrate(b);
+      }
+    });
   }
 
   /** Calibrates {@code b} now (about a second), stores and returns the model. */
