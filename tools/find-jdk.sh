@@ -1,4 +1,4 @@
-# Sourced by ./pincette: find_jdk prints the java of a JDK 25 or newer, or returns 1.
+# Sourced by ./pincette and ./mvnw (through bash): find_jdk prints the java of a JDK 25 or newer, or returns 1.
 # Looks, in order, at JAVA_HOME, SDKMAN's installs, macOS's java_home, java on the PATH, then the usual install
 # folders. tools/test-launcher.sh points java_home_tool and jdk_dirs at fake JDKs.
 java_home_tool=/usr/libexec/java_home

@@ -28,9 +28,6 @@ import java.util.Objects;
  * used.
  */
 public final class Compute {
-  /** The longest array every JVM allocates: HotSpot refuses some types' arrays a few elements longer. */
-  private static final int MAX_ARRAY_LENGTH = Integer.MAX_VALUE - 8;
-
   private Compute() {}
 
   /** The matrix product {@code a · b}. */
@@ -253,10 +250,7 @@ public final class Compute {
           + " double[], int[], long[] or byte[])");
     }
     if (length < 0) throw new IllegalArgumentException("zeros: negative length " + length);
-    if (length > MAX_ARRAY_LENGTH) {
-      throw new IllegalArgumentException("zeros: length " + length + " is more than " + MAX_ARRAY_LENGTH
-          + ", the longest array a JVM can allocate (it could not be downloaded)");
-    }
+    Elements.checked("zeros", "length " + length, length);   // no longer than an array it can be downloaded into
     return new DeviceArray<>(Dispatcher.get().allocate(type, length));
   }
 

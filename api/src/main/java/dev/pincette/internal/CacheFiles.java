@@ -2,6 +2,9 @@ package dev.pincette.internal;
 
 import java.io.IOException;
 import java.lang.System.Logger.Level;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.FileSystemException;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
@@ -9,13 +12,17 @@ import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserPrincipal;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.UnaryOperator;
 
 /**
@@ -123,64 +130,93 @@ public final class CacheFiles {
   }
 
   /** One lock per lock file and JVM: a file lock belongs to the whole JVM, so its threads queue here first. */
-  private static final java.util.Map<Path, java.util.concurrent.locks.ReentrantLock> LOCKS = new ConcurrentHashMap<>();
+  private static final Map<Path, ReentrantLock> LOCKS = new ConcurrentHashMap<>();
 
   /**
    * Runs {@code work} holding an exclusive lock on {@code lockFile} (an empty file created owner-only in a trusted
    * cache folder, and left there), so that threads and JVMs sharing the cache do the same work one at a time: the
    * later ones find its result (e.g. a calibration file) once they get the lock. Runs it anyway, unlocked, after
-   * {@code maxWaitMillis} without the lock, or where the folder is refused or files cannot be locked.
+   * {@code maxWaitMillis} without the lock, when interrupted while waiting (the interrupt stays set), or where the
+   * folder or the lock file is refused or cannot be locked. A thread that holds the lock already runs {@code work} at
+   * once.
+   *
+   * @return whether {@code work} ran holding the lock
    */
-  public static void exclusive(Path lockFile, long maxWaitMillis, Runnable work) {
+  public static boolean exclusive(Path lockFile, long maxWaitMillis, Runnable work) {
     long deadline = System.nanoTime() + maxWaitMillis * 1_000_000L;
-    var local = LOCKS.computeIfAbsent(lockFile.toAbsolutePath().normalize(),
-        p -> new java.util.concurrent.locks.ReentrantLock());
+    Path real = lockPath(lockFile);
+    if (real == null) {
+      work.run();
+      return false;
+    }
+    ReentrantLock local = LOCKS.computeIfAbsent(real, p -> new ReentrantLock());
+    if (local.isHeldByCurrentThread()) {
+      work.run();
+      return true;
+    }
     boolean locally = false;
     try {
-      locally = local.tryLock(maxWaitMillis, java.util.concurrent.TimeUnit.MILLISECONDS);
+      locally = local.tryLock(maxWaitMillis, TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    java.nio.channels.FileChannel channel = locally ? lockChannel(lockFile) : null;
-    java.nio.channels.FileLock lock = null;
-    try {
-      if (channel != null) lock = fileLock(channel, deadline);
-      if (lock == null) LOG.log(Level.DEBUG, "pincette: working without the lock " + lockFile);
+    if (!locally) {
+      LOG.log(Level.DEBUG, "pincette: working without the lock " + real + " (another thread holds it)");
       work.run();
+      return false;
+    }
+    FileChannel channel = null;
+    try {
+      channel = lockChannel(real);
+      FileLock lock = channel == null ? null : fileLock(channel, deadline);
+      if (lock == null) LOG.log(Level.DEBUG, "pincette: working without the lock " + real);
+      work.run();
+      return lock != null;
     } finally {
       try {
         if (channel != null) channel.close();   // releases the file lock too
       } catch (IOException e) {
-        LOG.log(Level.DEBUG, "pincette: could not close " + lockFile + ": " + e);
+        LOG.log(Level.DEBUG, "pincette: could not close " + real + ": " + e);
       }
-      if (locally) local.unlock();
+      local.unlock();
     }
   }
 
-  /** The lock file opened for writing (created owner-only), or null when its folder is refused or it cannot be. */
-  private static java.nio.channels.FileChannel lockChannel(Path lockFile) {
+  /** The lock file's path in its folder, links resolved (created owner-only), or null when the folder is refused. */
+  private static Path lockPath(Path lockFile) {
     try {
       Path dir = lockFile.toAbsolutePath().getParent();
       createDirectories(dir);
       dir = dir.toRealPath();
-      if (!trustedFolder(dir)) return null;
-      Path file = dir.resolve(lockFile.getFileName());
-      if (Files.exists(file, LinkOption.NOFOLLOW_LINKS) && !trusted(file)) return null;
-      return java.nio.channels.FileChannel.open(file, Set.of(java.nio.file.StandardOpenOption.CREATE,
-          java.nio.file.StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS), ownerOnly(dir, false));
+      return trustedFolder(dir) ? dir.resolve(lockFile.getFileName()) : null;
     } catch (IOException | RuntimeException e) {
-      LOG.log(Level.DEBUG, "pincette: could not open the lock " + lockFile + ": " + e);
+      LOG.log(Level.DEBUG, "pincette: could not resolve the folder of the lock " + lockFile + ": " + e);
+      return null;
+    }
+  }
+
+  /**
+   * The lock file opened for writing (created owner-only; never through a link), or null when an existing one is
+   * refused ({@link #trusted}) or it cannot be opened.
+   */
+  private static FileChannel lockChannel(Path file) {
+    try {
+      if (Files.exists(file, LinkOption.NOFOLLOW_LINKS) && !trusted(file)) return null;
+      return FileChannel.open(file, Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+          LinkOption.NOFOLLOW_LINKS), ownerOnly(file.getParent(), false));
+    } catch (IOException | RuntimeException e) {
+      LOG.log(Level.DEBUG, "pincette: could not open the lock " + file + ": " + e);
       return null;
     }
   }
 
   /** An exclusive lock on {@code channel}'s file, polled until {@code deadline}; null when there is none by then. */
-  private static java.nio.channels.FileLock fileLock(java.nio.channels.FileChannel channel, long deadline) {
+  private static FileLock fileLock(FileChannel channel, long deadline) {
     while (true) {
       try {
-        java.nio.channels.FileLock lock = channel.tryLock();
+        FileLock lock = channel.tryLock();
         if (lock != null) return lock;
-      } catch (IOException | java.nio.channels.OverlappingFileLockException e) {
+      } catch (IOException | OverlappingFileLockException e) {
         return null;
       }
       if (System.nanoTime() > deadline) return null;

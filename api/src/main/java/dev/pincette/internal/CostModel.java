@@ -136,7 +136,7 @@ public final class CostModel {
       BackendModel stored = BackendModel.load(model, key(b));
       if (stored != null) {
         models.put(b.name(), stored);
-        LOG.log(Level.DEBUG, () -> "pincette: read the calibration of " + b.name() + " another JVM just made");
+        LOG.log(Level.DEBUG, () -> "pincette: read the calibration of " + b.name() + " another model just made");
       } else {
         calibrate(b);
       }

@@ -1,6 +1,7 @@
 package dev.pincette.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pincette.DeviceInfo;
@@ -9,15 +10,19 @@ import dev.pincette.spi.BackendRefusedException;
 import dev.pincette.spi.SpatialIndex;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Cost models that start together on one cache folder (JVMs starting at once on a fresh machine; here models in one
- * JVM, which take the same lock file) calibrate a backend once: the later ones read the first one's file.
+ * Cost models that start together on one cache folder (JVMs starting at once on a fresh machine) calibrate a backend
+ * once: the later ones read the first one's file. They take turns on a lock file ({@link CacheFiles#exclusive}),
+ * between threads and between JVMs, owner-only and never through a link.
  */
 class CalibrationSharingTest {
   /** A backend named "cpu" whose ops return at once, counting the calls the calibration times. */
@@ -77,10 +82,11 @@ class CalibrationSharingTest {
   }
 
   @Test
-  void aLockHeldByAnotherWaitsAndOneNeverFreedIsWaitedOutNotForever(@TempDir Path dir) throws Exception {
+  void aThreadWaitsForTheLockAndOneNeverFreedIsWaitedOutNotForever(@TempDir Path dir) throws Exception {
     Path lock = dir.resolve("x.lock");
-    java.util.concurrent.CountDownLatch holding = new java.util.concurrent.CountDownLatch(1);
-    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    CountDownLatch holding = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    AtomicInteger ran = new AtomicInteger();
     Thread holder = new Thread(() -> CacheFiles.exclusive(lock, 10_000, () -> {
       holding.countDown();
       try {
@@ -90,15 +96,72 @@ class CalibrationSharingTest {
       }
     }));
     holder.start();
-    holding.await();
-    long start = System.nanoTime();
+    try {
+      holding.await();
+      assertFalse(CacheFiles.exclusive(lock, 300, ran::incrementAndGet), "held by the other thread: ran unlocked");
+      assertEquals(1, ran.get());
+    } finally {
+      release.countDown();
+      holder.join();
+    }
+    assertTrue(CacheFiles.exclusive(lock, 300, ran::incrementAndGet), "free again");
+    // A thread holding the lock may take it again: it runs at once, still holding it.
+    assertTrue(CacheFiles.exclusive(lock, 300, () -> assertTrue(CacheFiles.exclusive(lock, 300, ran::incrementAndGet))));
+    assertEquals(3, ran.get());
+  }
+
+  /** Holds {@code args[0]} with {@link CacheFiles#exclusive}, says "held", and lets go when its input ends. */
+  public static final class Holder {
+    public static void main(String[] args) {
+      CacheFiles.exclusive(Path.of(args[0]), 10_000, () -> {
+        System.out.println("held");
+        System.out.flush();
+        try {
+          System.in.readAllBytes();
+        } catch (java.io.IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      });
+    }
+  }
+
+  @Test
+  void anotherJvmHoldingTheLockFileIsWaitedFor(@TempDir Path dir) throws Exception {
+    Path lock = dir.resolve("x.lock");
+    Process other = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+        System.getProperty("java.class.path"), Holder.class.getName(), lock.toString())
+        .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    try {
+      var lines = new java.io.BufferedReader(new java.io.InputStreamReader(other.getInputStream()));
+      assertEquals("held", lines.readLine());
+      AtomicInteger ran = new AtomicInteger();
+      assertFalse(CacheFiles.exclusive(lock, 300, ran::incrementAndGet), "the other JVM holds it: ran unlocked");
+      other.getOutputStream().close();
+      assertEquals(0, other.waitFor());
+      assertTrue(CacheFiles.exclusive(lock, 10_000, ran::incrementAndGet), "free once the other JVM let go");
+      assertEquals(2, ran.get());
+    } finally {
+      other.destroyForcibly();
+    }
+  }
+
+  @Test
+  void theLockFileIsTheOwnersOnlyAndNeverALink(@TempDir Path dir) throws Exception {
+    Path lock = dir.resolve("x.lock");
+    assertTrue(CacheFiles.exclusive(lock, 300, () -> {}));
+    boolean posix = Files.getFileStore(dir).supportsFileAttributeView(PosixFileAttributeView.class);
+    if (posix) assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(lock)));
     AtomicInteger ran = new AtomicInteger();
-    CacheFiles.exclusive(lock, 300, ran::incrementAndGet);   // gives up waiting after 0.3 s and runs anyway
-    assertEquals(1, ran.get());
-    assertTrue(System.nanoTime() - start >= 250_000_000L, "it waited for the holder first");
-    release.countDown();
-    holder.join();
-    CacheFiles.exclusive(lock, 300, ran::incrementAndGet);
-    assertEquals(2, ran.get());
+    if (posix) {
+      Files.setPosixFilePermissions(lock, PosixFilePermissions.fromString("rw-rw-rw-"));
+      assertFalse(CacheFiles.exclusive(lock, 300, ran::incrementAndGet), "others may write it: not used");
+    }
+    Path target = dir.resolve("elsewhere");
+    Files.writeString(target, "");
+    Path link = dir.resolve("link.lock");
+    Files.createSymbolicLink(link, target);
+    assertFalse(CacheFiles.exclusive(link, 300, ran::incrementAndGet), "a link: not followed");
+    assertEquals(posix ? 2 : 1, ran.get(), "the work ran anyway");
+    assertEquals("", Files.readString(target));
   }
 }

@@ -152,8 +152,9 @@ class ClResidentStressTest {
           SplittableRandom rnd = new SplittableRandom(seed);
           for (int round = 0; round < rounds; round++) {
             if (failKernels && seed == 0 && round % 5 == 0) ClFaults.failNext("kernelFailure(matmul)");
-            // A chain refused because the budget is full of other threads' data runs again once some is freed (as
-            // Compute would run it on the CPU): every round is read in the end, however the threads interleave.
+            // A chain refused because the budget is full of other threads' data (Compute would run it on the CPU)
+            // is tried again on the device once some is freed: every round is read in the end, however the threads
+            // interleave.
             for (int attempt = 1; ; attempt++) {
               if (chain(ra, a, n, rnd, seed * 1000 + round, hostOnDevice, failures)) break;
               refused.incrementAndGet();

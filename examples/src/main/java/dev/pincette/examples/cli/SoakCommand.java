@@ -10,8 +10,9 @@ import picocli.CommandLine.Option;
 /** {@code pincette soak}: every op from many threads for a while, results checked, faults injected, memory compared. */
 @Command(name = "soak", mixinStandardHelpOptions = true,
     description = {"Calls every op from many threads for a given time, checks every result against the float64 "
-        + "reference, injects OpenCL failures at random, and compares native and device memory after the warm-up "
-        + "with the end. Exits 3 when a result was wrong, a call threw unexpectedly, memory grew or a call hung. "
+        + "reference, injects OpenCL failures at random, and reads native and device memory after the warm-up, "
+        + "after each quarter of the rest and at the end. Exits 3 when a result was wrong, a call threw unexpectedly, "
+        + "memory grew by more than 64 MiB or kept growing over the second half (over 1 MiB a minute), or a call hung. "
         + "With faults on, OpenCL switched off by them is probed again after 1 s (-Dpincette.retryAfterSeconds).",
         "Example: pincette soak --minutes 10 --threads 64"})
 final class SoakCommand implements Callable<Integer> {
