@@ -3,7 +3,6 @@ package dev.pincette.opencl;
 import static org.lwjgl.opencl.CL10.CL_PROFILING_COMMAND_END;
 import static org.lwjgl.opencl.CL10.CL_PROFILING_COMMAND_START;
 import static org.lwjgl.opencl.CL10.clGetEventProfilingInfo;
-import static org.lwjgl.opencl.CL10.clReleaseEvent;
 import static org.lwjgl.opencl.CL10.clWaitForEvents;
 
 import dev.pincette.spi.BackendException;
@@ -126,7 +125,7 @@ final class ClMatmulPipeline {
         if (TRACE) System.err.println("host pipeline " + m + "x" + k + "x" + n + ": " + timeline(labels, events));
       }
     } finally {
-      for (long e : events) clReleaseEvent(e);
+      for (long e : events) ClEventReleases.release(e);
     }
   }
 
@@ -229,7 +228,7 @@ final class ClMatmulPipeline {
       }
     } finally {
       for (long e : events) {
-        if (e != 0) clReleaseEvent(e);
+        ClEventReleases.release(e);
       }
     }
   }

@@ -3,7 +3,6 @@ package dev.pincette.opencl;
 import static org.lwjgl.opencl.CL10.CL_PROFILING_COMMAND_END;
 import static org.lwjgl.opencl.CL10.CL_PROFILING_COMMAND_START;
 import static org.lwjgl.opencl.CL10.clGetEventProfilingInfo;
-import static org.lwjgl.opencl.CL10.clReleaseEvent;
 import static org.lwjgl.opencl.CL10.clRetainEvent;
 
 import dev.pincette.spi.BackendException;
@@ -42,7 +41,7 @@ final class ClTrace {
       if (status > 0 && !all) return false;
       p.event.completed(status == 0 ? deviceNanos(p.clEvent) : ClDeviceEvent.NOT_TIMED,
           status < 0 ? ClError.name(status) : status > 0 ? "not complete when its queue drained" : "");
-      clReleaseEvent(p.clEvent);
+      ClEventReleases.release(p.clEvent);
       return true;
     });
   }
