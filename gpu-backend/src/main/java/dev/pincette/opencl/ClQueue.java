@@ -140,10 +140,11 @@ final class ClQueue implements AutoCloseable {
     ClDeviceEvent up = Jfr.AVAILABLE ? ClTransferEvent.start(op, true, operands, "staged", context.device.name())
         : null;
     try (MemoryStack stack = MemoryStack.stackPush()) {
-      PointerBuffer event = up == null ? null : stack.mallocPointer(1);
+      PointerBuffer event = up == null && !ClEventReleases.deferring() ? null : stack.callocPointer(1);
       ClError.check(nclEnqueueWriteBuffer(handle, smallDevice, CL_FALSE, 0, operands, host.address(), 0, 0,
           event == null ? 0 : event.address()), write);
       if (up != null) followOnly(event.get(0), up);
+      else if (event != null) ClEventReleases.release(event.get(0));
     }
     mark(marks, 1);
     launch(smallKernel.i32(0, m).i32(1, n).i32(2, k), new long[] {n, m}, null, false);
@@ -153,10 +154,11 @@ final class ClQueue implements AutoCloseable {
     ClDeviceEvent down = Jfr.AVAILABLE ? ClTransferEvent.start(op, false, product, "staged", context.device.name())
         : null;
     try (MemoryStack stack = MemoryStack.stackPush()) {
-      PointerBuffer event = down == null ? null : stack.mallocPointer(1);
+      PointerBuffer event = down == null && !ClEventReleases.deferring() ? null : stack.callocPointer(1);
       ClError.check(nclEnqueueReadBuffer(handle, smallDevice, CL_TRUE, operands, product, host.address() + operands,
           0, 0, event == null ? 0 : event.address()), read);
       if (down != null) followOnly(event.get(0), down);
+      else if (event != null) ClEventReleases.release(event.get(0));
     }
     // The blocking read ended every command of this product (the queue is in order), and no finish follows.
     trace.harvest(false);
@@ -225,11 +227,16 @@ final class ClQueue implements AutoCloseable {
     ClDeviceEvent traced = Jfr.AVAILABLE
         ? ClKernelEvent.start(kernel.name, global, local, context.device.name()) : null;
     try (MemoryStack stack = MemoryStack.stackPush()) {
-      PointerBuffer event = timed || traced != null ? stack.mallocPointer(1) : null;
+      boolean keep = timed || traced != null;
+      PointerBuffer event = keep || ClEventReleases.deferring() ? stack.callocPointer(1) : null;
       ClError.check(clEnqueueNDRangeKernel(handle, kernel.handle, global.length,
           offset == null ? null : stack.pointers(offset), stack.pointers(global),
           local == null ? null : stack.pointers(local), null, event), call);
-      if (traced == null) return timed ? event.get(0) : 0;
+      if (!keep) {
+        if (event != null) ClEventReleases.release(event.get(0));
+        return 0;
+      }
+      if (traced == null) return event.get(0);
       if (timed) {
         follow(event.get(0), traced);
         return event.get(0);
@@ -320,8 +327,10 @@ final class ClQueue implements AutoCloseable {
     String call = "clEnqueueFillBuffer(" + op + ")";
     ClFaults.check(call);
     try (MemoryStack stack = MemoryStack.stackPush()) {
+      long event = eventSlot(stack);
       ClError.check(nclEnqueueFillBuffer(handle, buffer, MemoryUtil.memAddress(stack.ints(pattern)), 4, 0, bytes, 0,
-          0, 0), call);
+          0, event), call);
+      dropEvent(event);
     }
   }
 
@@ -330,7 +339,25 @@ final class ClQueue implements AutoCloseable {
     String call = "clEnqueueCopyBuffer(" + op + ")";
     ClFaults.check(call);
     if (bytes == 0) return;
-    ClError.check(org.lwjgl.opencl.CL10.clEnqueueCopyBuffer(handle, from, to, 0, 0, bytes, null, null), call);
+    try (MemoryStack stack = MemoryStack.stackPush()) {
+      long event = eventSlot(stack);
+      ClError.check(org.lwjgl.opencl.CL10.nclEnqueueCopyBuffer(handle, from, to, 0, 0, bytes, 0, 0, event), call);
+      dropEvent(event);
+    }
+  }
+
+  /**
+   * Where a command nobody waits on leaves its event: nowhere (0), or while event releases are deferred
+   * ({@link ClEventReleases}) a slot on {@code stack} for {@link #dropEvent}, so that the runtime never holds the only
+   * reference to a command that fails behind a failed one (PoCL frees such an event in the middle of failing it).
+   */
+  private static long eventSlot(MemoryStack stack) {
+    return ClEventReleases.deferring() ? MemoryUtil.memAddress(stack.callocPointer(1)) : 0;
+  }
+
+  /** Gives up the event {@link #eventSlot} received, once its command is enqueued. */
+  private static void dropEvent(long slot) {
+    if (slot != 0) ClEventReleases.release(MemoryUtil.memGetAddress(slot));
   }
 
   /** Copies {@code count} elements of a {@code float[]} or {@code int[]} from {@code from} into {@code buffer}. */
@@ -468,8 +495,10 @@ final class ClQueue implements AutoCloseable {
   /** Makes later commands of this queue wait for {@code events} (of any queue of the context). */
   void waitFor(long... events) {
     try (MemoryStack stack = MemoryStack.stackPush()) {
-      ClError.check(clEnqueueBarrierWithWaitList(handle, stack.pointers(events), null),
+      PointerBuffer event = ClEventReleases.deferring() ? stack.callocPointer(1) : null;
+      ClError.check(clEnqueueBarrierWithWaitList(handle, stack.pointers(events), event),
           "clEnqueueBarrierWithWaitList");
+      if (event != null) ClEventReleases.release(event.get(0));
     }
   }
 
@@ -535,7 +564,12 @@ final class ClQueue implements AutoCloseable {
   }
 
   void unmap(long buffer, long address, String op) {
-    ClError.check(nclEnqueueUnmapMemObject(handle, buffer, address, 0, 0, 0), "clEnqueueUnmapMemObject(" + op + ")");
+    try (MemoryStack stack = MemoryStack.stackPush()) {
+      long event = eventSlot(stack);
+      ClError.check(nclEnqueueUnmapMemObject(handle, buffer, address, 0, 0, event),
+          "clEnqueueUnmapMemObject(" + op + ")");
+      dropEvent(event);
+    }
   }
 
   /**
