@@ -13,8 +13,6 @@ import dev.pincette.Compute;
 import dev.pincette.Kernel1;
 import dev.pincette.Kernel2;
 import dev.pincette.internal.Dispatcher;
-import java.io.ByteArrayInputStream;
-import java.io.InputStream;
 import java.lang.classfile.ClassFile;
 import java.lang.classfile.attribute.MethodParameterInfo;
 import java.lang.classfile.attribute.MethodParametersAttribute;
@@ -70,21 +68,7 @@ class ClKernelLoaderTest {
 
   /** The class in a loader of its own, which also serves its bytes (the translator reads them). */
   private static ClassLoader loader() {
-    return new ClassLoader(ClKernelLoaderTest.class.getClassLoader()) {
-      private final Class<?> defined = defineClass(NAME, BYTES, 0, BYTES.length);
-
-      @Override
-      protected Class<?> findClass(String n) throws ClassNotFoundException {
-        if (n.equals(NAME)) return defined;
-        throw new ClassNotFoundException(n);
-      }
-
-      @Override
-      public InputStream getResourceAsStream(String resource) {
-        if (resource.equals(NAME.replace('.', '/') + ".class")) return new ByteArrayInputStream(BYTES);
-        return super.getResourceAsStream(resource);
-      }
-    };
+    return new OneClassLoader(ClKernelLoaderTest.class.getClassLoader(), NAME, BYTES);
   }
 
   /** The serializable lambda of {@code kernel}, as javac makes one, with {@code K} read as {@code k}. */
@@ -120,21 +104,7 @@ class ClKernelLoaderTest {
           c -> c.invokestatic(ClassDesc.of("java.lang.invoke.MethodHandles"), "lookup", MethodTypeDesc.of(lookupType))
               .areturn());
     });
-    ClassLoader loader = new ClassLoader(ClKernelLoaderTest.class.getClassLoader()) {
-      private final Class<?> defined = defineClass(name, bytes, 0, bytes.length);
-
-      @Override
-      protected Class<?> findClass(String n) throws ClassNotFoundException {
-        if (n.equals(name)) return defined;
-        throw new ClassNotFoundException(n);
-      }
-
-      @Override
-      public InputStream getResourceAsStream(String resource) {
-        if (resource.equals(name.replace('.', '/') + ".class")) return new ByteArrayInputStream(bytes);
-        return super.getResourceAsStream(resource);
-      }
-    };
+    ClassLoader loader = new OneClassLoader(ClKernelLoaderTest.class.getClassLoader(), name, bytes);
     Class<?> generated = loader.loadClass(name);
     MethodHandles.Lookup lookup = (MethodHandles.Lookup) generated.getMethod("lookup").invoke(null);
     MethodType kernelType = MethodType.methodType(void.class, int.class, float[].class, float[].class);

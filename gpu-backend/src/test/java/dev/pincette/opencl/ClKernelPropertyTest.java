@@ -9,8 +9,6 @@ import static java.lang.constant.ConstantDescs.CD_void;
 import dev.pincette.BackendKind;
 import dev.pincette.Compute;
 import dev.pincette.Kernel8;
-import java.io.ByteArrayInputStream;
-import java.io.InputStream;
 import java.lang.classfile.ClassFile;
 import java.lang.classfile.CodeBuilder;
 import java.lang.classfile.Label;
@@ -554,21 +552,7 @@ class ClKernelPropertyTest {
           c -> c.invokestatic(ClassDesc.of("java.lang.invoke.MethodHandles"), "lookup", MethodTypeDesc.of(lookupType))
               .areturn());
     });
-    ClassLoader loader = new ClassLoader(ClKernelPropertyTest.class.getClassLoader()) {
-      private final Class<?> defined = defineClass(name, bytes, 0, bytes.length);
-
-      @Override
-      protected Class<?> findClass(String n) throws ClassNotFoundException {
-        if (n.equals(name)) return defined;
-        throw new ClassNotFoundException(n);
-      }
-
-      @Override
-      public InputStream getResourceAsStream(String resource) {
-        if (resource.equals(name.replace('.', '/') + ".class")) return new ByteArrayInputStream(bytes);
-        return super.getResourceAsStream(resource);
-      }
-    };
+    ClassLoader loader = new OneClassLoader(ClKernelPropertyTest.class.getClassLoader(), name, bytes);
     Class<?> generated = loader.loadClass(name);
     MethodHandles.Lookup lookup = (MethodHandles.Lookup) generated.getMethod("lookup").invoke(null);
     MethodType kernelType = MethodType.methodType(void.class, int.class, int[].class, long[].class, float[].class,
